@@ -1,0 +1,37 @@
+// The one optimizer interface (STYLE 15): explicit state for named parameters, `step(params, grads, lr)`,
+// state saved under predictable names (`<param>/m`). MetaOptimize wraps a base optimizer through it.
+import type * as tf from '@tensorflow/tfjs';
+
+/** Parameters by stable name (e.g. `h.3.attn.qkv.weight`), in the model's parameter-table order. */
+export type ParamMap = Map<string, tf.Variable>;
+/** Gradients by parameter name (after clipping and accumulation). */
+export type GradMap = Map<string, tf.Tensor>;
+
+/** What one step did, for the metrics log and the progress line. */
+export interface StepInfo {
+  /** Step size per block actually used this step (plain optimizers: [lr]). */
+  lr: number[];
+}
+
+/** Everything needed to continue an optimizer exactly: tensors by name, plus JSON-able scalars. */
+export interface OptimizerState {
+  tensors: Map<string, tf.Tensor>;
+  scalars: Record<string, unknown>;
+}
+
+export interface Optimizer {
+  /** Human-readable name, e.g. `adamw` or `metaoptimize(adamw, lion)`. */
+  readonly name: string;
+  /** Block names, one per step size (plain optimizers: ['all']). Written to config.json. */
+  readonly blockNames: string[];
+  /**
+   * Updates every parameter in place (Variable.assign). `lr` is the scheduled learning rate; MetaOptimize
+   * ignores it and uses its learned step sizes. Must leave tf.memory().numTensors unchanged.
+   */
+  step(params: ParamMap, grads: GradMap, lr: number): StepInfo;
+  /** Snapshot of the state; tensors are copies the caller disposes. */
+  getState(): OptimizerState;
+  /** Restores a snapshot taken by getState (shapes and names are checked). */
+  setState(state: OptimizerState): void;
+  dispose(): void;
+}

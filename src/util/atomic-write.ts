@@ -1,0 +1,37 @@
+// Atomic writes: write to a temporary name in the same folder, then rename, so a crash never leaves a
+// half-written file (or folder) that a later run would trust.
+import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+}
+
+/** Writes a whole file atomically. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/**
+ * Builds a folder atomically: `fill` writes into a fresh temporary folder, which then replaces `path`
+ * (the old folder is moved aside first and removed only after the rename succeeded).
+ */
+export function writeDirAtomic(path: string, fill: (tmpDir: string) => void): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  try {
+    fill(tmp);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const old = existsSync(path) ? `${tmp}.old` : null;
+  if (old) renameSync(path, old);
+  renameSync(tmp, path);
+  if (old) rmSync(old, { recursive: true, force: true });
+}
