@@ -1,6 +1,6 @@
 // The one optimizer interface (STYLE 15): explicit state for named parameters, `step(params, grads, lr)`,
 // state saved under predictable names (`<param>/m`). MetaOptimize wraps a base optimizer through it.
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 
 /** Parameters by stable name (e.g. `h.3.attn.qkv.weight`), in the model's parameter-table order. */
 export type ParamMap = Map<string, tf.Variable>;
