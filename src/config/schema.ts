@@ -39,6 +39,10 @@ export const DataSchema = z
     revision: z.string().default('main').describe('dataset revision (branch, tag or commit) for hf: sources'),
     maxTrainShards: int(1).nullable().default(null).describe('hf: download at most this many train shards'),
     maxTrainTokens: int(1).nullable().default(null).describe('stop tokenizing the train split after this many tokens'),
+    switchEvery: int(1).nullable().default(null)
+      .describe('non-stationary data: switch the training distribution every this many steps (null = off; see src/data/nonstationary.ts)'),
+    switchMode: z.enum(['permute']).default('permute')
+      .describe('permute = in odd phases every token id (inputs and targets) goes through one fixed permutation seeded by data.seed'),
   })
   .strict();
 

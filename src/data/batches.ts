@@ -9,6 +9,8 @@ export interface Batch {
   x: Int32Array;
   /** Targets: inputs shifted by one, (B, T). */
   y: Int32Array;
+  /** [B, T]. */
+  shape: [number, number];
 }
 
 export class BatchSampler {
@@ -37,7 +39,7 @@ export class BatchSampler {
       x.set(this.window.subarray(0, T), b * T);
       y.set(this.window.subarray(1), b * T);
     }
-    return { x, y };
+    return { x, y, shape: [B, T] };
   }
 
   getState(): RngState {

@@ -1,0 +1,16 @@
+// A small GPT that trains on a 2-core CPU in about three minutes on the embedded synthetic stories
+// (compact GPT-2 vocabulary: 512 frequent tokens + 256 bytes + end-of-text = 769, padded to 832).
+import type { ConfigDelta } from '../src/config/schema.js';
+
+export const config: ConfigDelta = {
+  model: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 64, dropout: 0 },
+  data: { source: 'synthetic', tokenizer: 'compact', compactVocabSize: 512 },
+  optimizer: {
+    base: { type: 'adamw', beta1: 0.9, beta2: 0.99, weightDecay: 0.1 },
+    lr: 3e-3, // 16 x 64 = 1024 tokens per step: small batches like a higher lr
+    schedule: { type: 'cosine', warmupSteps: 20, minLr: 3e-4 }, // decays to lr/10 at maxSteps (nanoGPT)
+    gradClip: 1,
+  },
+  train: { maxSteps: 300, batchSize: 16, evalInterval: 100, evalIters: 10, logInterval: 10, checkpointInterval: 100 },
+  sample: { prompt: 'Once upon a time', maxNewTokens: 120 },
+};

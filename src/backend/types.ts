@@ -1,0 +1,18 @@
+// What backend set-up reports back to the caller (the entry script prints it; backend/ prints nothing).
+
+export type BackendName = 'cpu' | 'webgpu' | 'tensorflow';
+export type BackendChoice = 'auto' | BackendName;
+
+export interface BackendInfo {
+  /** The tfjs backend now active. */
+  name: BackendName;
+  /** Human-readable device, e.g. `NVIDIA H100 (vulkan)` or `llvmpipe (Mesa OpenGL, software)`. */
+  device: string;
+  /** True when the work runs on the CPU: the cpu backend, tfjs-node without CUDA, a software WebGPU adapter. */
+  isSoftware: boolean;
+}
+
+export interface BackendOptions {
+  /** WebGPU only: use the Mesa OpenGL compatibility adapter (also env NANOMETA_WEBGPU_SOFTWARE=1). */
+  software?: boolean;
+}

@@ -1,0 +1,106 @@
+// Checkpoint folders: model.safetensors (GPT-2 parameter names), optimizer.safetensors (`<param>/m` ...)
+// and state.json (step, tokens, data RNG, config, tokenizer, optimizer scalars). Written to a temporary
+// folder and renamed (util/atomic-write.ts). Lives outside train/ because sample/ loads checkpoints too.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Config } from '../config/schema.js';
+import type { TokenizerInfo } from '../data/types.js';
+import type { OptimizerState, ParamMap } from '../optim/types.js';
+import type { RngState } from '../util/rng.js';
+import { CheckpointError } from '../util/errors.js';
+import { writeDirAtomic } from '../util/atomic-write.js';
+import { encodeSafetensors, readSafetensors, type NamedArray } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 1;
+export const TOOLKIT_VERSION = '0.1.0';
+
+export interface CheckpointState {
+  format: number;
+  toolkitVersion: string;
+  step: number;
+  tokensSeen: number;
+  elapsedSec: number;
+  bestValLoss: number | null;
+  /** RNG state of the training batch sampler after `step` steps. */
+  dataRng: RngState;
+  vocabSize: number;
+  paramCount: number;
+  config: Config;
+  tokenizer: TokenizerInfo;
+  optimizer: { name: string; blockNames: string[]; scalars: Record<string, unknown> };
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  state: CheckpointState;
+  params: Map<string, NamedArray>;
+  optimizerTensors: Map<string, NamedArray>;
+}
+
+async function toArrays(tensors: Map<string, tf.Tensor>): Promise<Map<string, NamedArray>> {
+  const out = new Map<string, NamedArray>();
+  for (const [name, t] of tensors) {
+    const data = await t.data();
+    out.set(name, { shape: t.shape, data: data instanceof Int32Array ? data : Float32Array.from(data as Float32Array) });
+  }
+  return out;
+}
+
+/** Saves params, optimizer state and run state atomically into `dir` (replacing any older checkpoint). */
+export async function saveCheckpoint(dir: string, params: ParamMap, optimizer: OptimizerState, state: CheckpointState): Promise<void> {
+  const model = await toArrays(params as unknown as Map<string, tf.Tensor>);
+  const opt = await toArrays(optimizer.tensors);
+  writeDirAtomic(dir, (tmp) => {
+    writeFileSync(join(tmp, 'model.safetensors'), encodeSafetensors(model, { format: 'pt', step: String(state.step) }));
+    writeFileSync(join(tmp, 'optimizer.safetensors'), encodeSafetensors(opt, { optimizer: state.optimizer.name }));
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
+  });
+}
+
+export function hasCheckpoint(dir: string): boolean {
+  return existsSync(join(dir, 'state.json'));
+}
+
+export function loadCheckpoint(dir: string): LoadedCheckpoint {
+  const statePath = join(dir, 'state.json');
+  if (!existsSync(statePath))
+    throw new CheckpointError(`no checkpoint in ${dir} (missing state.json)`, 'pass the checkpoint folder, e.g. runs/NAME/checkpoint');
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState;
+  } catch (err) {
+    throw new CheckpointError(`${statePath} does not parse: ${(err as Error).message}`);
+  }
+  if (state.format !== CHECKPOINT_FORMAT)
+    throw new CheckpointError(`${dir} has checkpoint format ${state.format}; this nanometa reads format ${CHECKPOINT_FORMAT}`,
+      'retrain with this version (npx tsx train.ts ...)');
+  const params = readSafetensors(join(dir, 'model.safetensors')).tensors;
+  const optimizerTensors = readSafetensors(join(dir, 'optimizer.safetensors')).tensors;
+  return { dir, state, params, optimizerTensors };
+}
+
+/** Copies checkpoint arrays into the model's variables; names and shapes must match exactly. */
+export function assignParams(params: ParamMap, saved: Map<string, NamedArray>, source: string): void {
+  const problems: string[] = [];
+  for (const [name, v] of params) {
+    const s = saved.get(name);
+    if (!s) problems.push(`missing ${name} ${JSON.stringify(v.shape)}`);
+    else if (JSON.stringify(s.shape) !== JSON.stringify(v.shape))
+      problems.push(`${name}: checkpoint ${JSON.stringify(s.shape)} vs model ${JSON.stringify(v.shape)}`);
+  }
+  for (const name of saved.keys()) if (!params.has(name)) problems.push(`unexpected ${name}`);
+  if (problems.length) throw new CheckpointError(`${source} does not fit the model:\n  ${problems.join('\n  ')}`,
+    'the architecture comes from the checkpoint; do not override model.* keys when resuming or sampling');
+  for (const [name, v] of params) {
+    const s = saved.get(name)!;
+    tf.tidy(() => v.assign(tf.tensor(s.data, s.shape, 'float32')));
+  }
+}
+
+/** Optimizer arrays as tensors (the caller hands them to optimizer.setState, which takes ownership). */
+export function optimizerStateFrom(loaded: LoadedCheckpoint): OptimizerState {
+  const tensors = new Map<string, tf.Tensor>();
+  for (const [name, a] of loaded.optimizerTensors) tensors.set(name, tf.tensor(a.data, a.shape, a.data instanceof Int32Array ? 'int32' : 'float32'));
+  return { tensors, scalars: loaded.state.optimizer.scalars };
+}

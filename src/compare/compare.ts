@@ -1,0 +1,62 @@
+// One compare: run (or resume) a suite, then write plots, report.md and runs.csv into its --out folder.
+// This is what compare.ts calls; tests call it with a stand-in trainer.
+import { join } from 'node:path';
+import { ConfigError } from '../util/errors.js';
+import { SUITES, SUITE_NAMES, type SuiteName } from './grid.js';
+import { writePlots } from './plot.js';
+import { writeReport } from './report.js';
+import { readSuiteState, summariseRun, type RunSummary } from './runs.js';
+import { runSuite, type TrainerCommand } from './suite.js';
+
+export interface CompareOptions {
+  config: string;
+  suite: string;
+  steps?: number;
+  jobs?: number;
+  outDir?: string;
+  sets?: string[];
+  backend?: string | null;
+  retryFailed?: boolean;
+  /** Skip training: rebuild the report and plots from the run folders already in outDir. */
+  reportOnly?: boolean;
+  trainer?: TrainerCommand;
+  log?: (line: string, transient: boolean) => void;
+}
+
+export interface CompareResult {
+  outDir: string;
+  summaries: RunSummary[];
+  plots: string[];
+}
+
+export function defaultOutDir(config: string, suite: string): string {
+  const name = config.replace(/\\/g, '/').split('/').pop()!.replace(/\.ts$/, '');
+  return join('out', `compare-${name}-${suite}`);
+}
+
+export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
+  if (!SUITE_NAMES.includes(opts.suite as SuiteName))
+    throw new ConfigError(`unknown suite '${opts.suite}'`, `use --suite ${SUITE_NAMES.join('|')}`);
+  const suite = SUITES[opts.suite as SuiteName];
+  const steps = opts.steps ?? suite.defaultSteps;
+  const jobs = opts.jobs ?? 1;
+  if (!Number.isInteger(steps) || steps < 1) throw new ConfigError(`--steps ${opts.steps} must be a positive integer`, 'e.g. --steps 200');
+  if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError(`--jobs ${opts.jobs} must be a positive integer`, 'e.g. --jobs 2 (one per CPU core)');
+  const outDir = opts.outDir ?? defaultOutDir(opts.config, suite.name);
+  let summaries: RunSummary[];
+  if (opts.reportOnly) {
+    const state = readSuiteState(outDir);
+    if (!state) throw new ConfigError(`${join(outDir, 'suite.json')} not found`, 'run the suite first (without --report-only)');
+    summaries = state.specs.map((s) => summariseRun(join(outDir, 'runs', s.id), s, state.steps, state.records[s.id]));
+    const plots = await writePlots(outDir, summaries);
+    writeReport(outDir, state, summaries, plots);
+    return { outDir, summaries, plots };
+  }
+  const result = await runSuite({
+    suite, config: opts.config, steps, jobs, outDir, sets: opts.sets ?? [], backend: opts.backend ?? null,
+    trainer: opts.trainer, retryFailed: opts.retryFailed, log: opts.log,
+  });
+  const plots = await writePlots(outDir, result.summaries);
+  writeReport(outDir, result.state, result.summaries, plots);
+  return { outDir, summaries: result.summaries, plots };
+}

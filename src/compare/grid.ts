@@ -1,0 +1,214 @@
+// The compare suites as data: grid-searched baselines (AdamW constant, AdamW warmup + cosine, Lion
+// constant), MetaOptimize variants started from an untuned small alpha0, and an alpha0 robustness sweep,
+// after the TinyStories experiments of Sharifnassab, Salehkaleybar & Sutton (ICML 2025), section 6.
+import { ConfigError } from '../util/errors.js';
+
+export type SuiteName = 'quick' | 'paper' | 'continual';
+export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'paper', 'continual'];
+
+/** Which family a run belongs to; the best run of each baseline family is its "tuned" result. */
+export type RunGroup = 'adamw-constant' | 'adamw-cosine' | 'lion-constant' | 'metaoptimize' | 'robustness';
+export const BASELINE_GROUPS: readonly RunGroup[] = ['adamw-constant', 'adamw-cosine', 'lion-constant'];
+
+export interface MetaVariant {
+  /** Run-id stem, e.g. `mo-adamw-lion-layerwise`. */
+  key: string;
+  /** Display name, e.g. `MO(AdamW, Lion) layerwise`. */
+  method: string;
+  /** Optimizer preset in configs/optim/ that sets base and meta optimizers. */
+  optim: string;
+  /** Base family: alpha0 is placed relative to this family's best constant lr. */
+  base: 'adamw' | 'lion';
+  blocks: 'scalar' | 'layerwise';
+}
+
+export interface SuiteDef {
+  name: SuiteName;
+  description: string;
+  /** Optimizer steps per run unless --steps says otherwise. */
+  defaultSteps: number;
+  adamwConstant: number[];
+  adamwCosine: number[];
+  lionConstant: number[];
+  variants: MetaVariant[];
+  /**
+   * alpha0 = best constant lr of the variant's base family times this (0.01 = two orders of magnitude
+   * below). Phase 2: MetaOptimize runs are created once the constant grids have finished.
+   */
+  alpha0Factor: number;
+  /** Robustness sweep: this variant at these absolute alpha0 values (four orders of magnitude). */
+  robustness: { variant: string; alpha0s: number[] } | null;
+  /** Non-stationary data: data.switchEvery = round(steps * this); null = stationary. */
+  switchFraction: number | null;
+}
+
+const MO_ADAMW_LION: MetaVariant = { key: 'mo-adamw-lion', method: 'MO(AdamW, Lion) scalar', optim: 'mo-adamw-lion', base: 'adamw', blocks: 'scalar' };
+const MO_ADAMW_LION_LW: MetaVariant = { key: 'mo-adamw-lion-layerwise', method: 'MO(AdamW, Lion) layerwise', optim: 'mo-adamw-lion-layerwise', base: 'adamw', blocks: 'layerwise' };
+const MO_ADAMW_ADAM: MetaVariant = { key: 'mo-adamw-adam', method: 'MO(AdamW, Adam) scalar', optim: 'mo-adamw-adam', base: 'adamw', blocks: 'scalar' };
+const MO_ADAMW_ADAM_LW: MetaVariant = { key: 'mo-adamw-adam-layerwise', method: 'MO(AdamW, Adam) layerwise', optim: 'mo-adamw-adam', base: 'adamw', blocks: 'layerwise' };
+const MO_LION_LION: MetaVariant = { key: 'mo-lion-lion', method: 'MO(Lion, Lion) scalar', optim: 'mo-lion-lion', base: 'lion', blocks: 'scalar' };
+const MO_LION_LION_LW: MetaVariant = { key: 'mo-lion-lion-layerwise', method: 'MO(Lion, Lion) layerwise', optim: 'mo-lion-lion', base: 'lion', blocks: 'layerwise' };
+
+export const SUITES: Record<SuiteName, SuiteDef> = {
+  // Few short runs for a 2-core CPU: grids of three around the usual small-model optimum.
+  quick: {
+    name: 'quick',
+    description: 'short runs for a CPU: 3-point grids, four MetaOptimize variants, 3-point alpha0 sweep',
+    defaultSteps: 150,
+    adamwConstant: [1e-3, 3e-3, 1e-2],
+    adamwCosine: [1e-3, 3e-3, 1e-2],
+    lionConstant: [1e-4, 3e-4, 1e-3],
+    variants: [MO_ADAMW_LION, MO_ADAMW_LION_LW, MO_ADAMW_ADAM, MO_LION_LION],
+    alpha0Factor: 0.01,
+    robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-4, 1e-2] },
+    switchFraction: null,
+  },
+  // The paper's grids (AdamW constant 1e-5 ... 1e-1, cosine peaks 1e-5, 1e-4, 1e-3 and one more
+  // decade, since small models like larger lrs), all six variants, alpha0 over four decades.
+  paper: {
+    name: 'paper',
+    description: "the paper's grids: AdamW 1e-5..1e-1, cosine peaks 1e-5..1e-2, Lion 1e-6..1e-2, six variants",
+    defaultSteps: 5000,
+    adamwConstant: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+    adamwCosine: [1e-5, 1e-4, 1e-3, 1e-2],
+    lionConstant: [1e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 1e-2],
+    variants: [MO_ADAMW_LION, MO_ADAMW_LION_LW, MO_ADAMW_ADAM, MO_ADAMW_ADAM_LW, MO_LION_LION, MO_LION_LION_LW],
+    alpha0Factor: 0.01,
+    robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-5, 1e-4, 1e-3, 1e-2] },
+    switchFraction: null,
+  },
+  // Continual learning: the token permutation switches on and off every quarter of the run; the
+  // learned step sizes should rise after each switch (the paper's non-stationary figures).
+  continual: {
+    name: 'continual',
+    description: 'non-stationary data (token permutation every quarter of the run): AdamW grid vs MetaOptimize',
+    defaultSteps: 300,
+    adamwConstant: [1e-3, 3e-3, 1e-2],
+    adamwCosine: [],
+    lionConstant: [],
+    variants: [MO_ADAMW_LION, MO_ADAMW_LION_LW],
+    alpha0Factor: 0.01,
+    robustness: null,
+    switchFraction: 0.25,
+  },
+};
+
+/**
+ * Baselines get the base-optimizer settings of the MetaOptimize presets (the paper's: AdamW beta2 .999,
+ * weight decay .1; Lion weight decay .1), so that only the step size differs between them.
+ */
+const SAME_BASE = {
+  adamw: { 'optimizer.base.beta1': 0.9, 'optimizer.base.beta2': 0.999, 'optimizer.base.weightDecay': 0.1 },
+  lion: { 'optimizer.base.beta1': 0.9, 'optimizer.base.beta2': 0.99, 'optimizer.base.weightDecay': 0.1 },
+};
+
+/** One child training run: `train.ts --config C --optim <optim> --set <sets...> --out runs/<id>`. */
+export interface RunSpec {
+  id: string;
+  group: RunGroup;
+  /** Display name of the method (family), e.g. `AdamW constant`. */
+  method: string;
+  optim: string;
+  /** `--set` overrides that define this run (applied after the user's own --set). */
+  sets: Record<string, string | number>;
+  /** The hyper-parameters a reader cares about, for tables. */
+  hyper: { lr: number; schedule: 'constant' | 'cosine'; warmupSteps?: number; metaLr?: number; blocks?: string };
+}
+
+/** Compact lr label for ids and tables: 0.001 -> `1e-3`, 0.0003 -> `3e-4`. */
+export function formatLr(lr: number): string {
+  return lr.toExponential().replace('e+', 'e').replace(/\.?0+e/, 'e');
+}
+
+/** nanoGPT-style warmup: the paper used 1k steps on TinyStories; short runs warm up for 5% of the run. */
+export function warmupFor(steps: number): number {
+  return Math.min(1000, Math.max(1, Math.round(steps * 0.05)));
+}
+
+/**
+ * Meta step size eta. The paper's 1e-3 lets beta move at most 1e-3 per step (Lion meta moves it by
+ * exactly eta), i.e. a factor 100 in alpha takes ln(100)/1e-3 = 4600 steps. Short runs therefore use
+ * the eta that could climb those two decades in half the run; runs of 9200+ steps use 1e-3.
+ */
+export function metaLrFor(steps: number): number {
+  return Math.max(1e-3, Math.log(100) / (steps / 2));
+}
+
+/** Phase 1: the baseline grids and the robustness sweep (neither depends on another run). */
+export function phaseOneRuns(suite: SuiteDef, steps: number): RunSpec[] {
+  const runs: RunSpec[] = [];
+  for (const lr of suite.adamwConstant)
+    runs.push({ id: `adamw-lr${formatLr(lr)}`, group: 'adamw-constant', method: 'AdamW constant', optim: 'adamw',
+      sets: { ...SAME_BASE.adamw, 'optimizer.lr': lr }, hyper: { lr, schedule: 'constant' } });
+  for (const lr of suite.lionConstant)
+    runs.push({ id: `lion-lr${formatLr(lr)}`, group: 'lion-constant', method: 'Lion constant', optim: 'lion',
+      sets: { ...SAME_BASE.lion, 'optimizer.lr': lr }, hyper: { lr, schedule: 'constant' } });
+  const warmupSteps = warmupFor(steps);
+  for (const lr of suite.adamwCosine)
+    runs.push({ id: `adamw-cosine-lr${formatLr(lr)}`, group: 'adamw-cosine', method: 'AdamW warmup + cosine', optim: 'adamw-cosine',
+      sets: { ...SAME_BASE.adamw, 'optimizer.lr': lr, 'optimizer.schedule.type': 'cosine', 'optimizer.schedule.warmupSteps': warmupSteps,
+        'optimizer.schedule.minLr': roundSig(lr / 10) },
+      hyper: { lr, schedule: 'cosine', warmupSteps } });
+  if (suite.robustness) {
+    const variant = findVariant(suite, suite.robustness.variant);
+    for (const alpha0 of suite.robustness.alpha0s)
+      runs.push({ ...metaRun(variant, alpha0, steps), id: `robust-${variant.key}-a${formatLr(alpha0)}`, group: 'robustness' });
+  }
+  return runs;
+}
+
+/** Best constant lr of each base family (from phase 1), which places the MetaOptimize alpha0. */
+export interface BestConstant {
+  adamw: number;
+  lion: number;
+}
+
+/** Phase 2: every MetaOptimize variant at alpha0 = alpha0Factor x its base family's best constant lr. */
+export function phaseTwoRuns(suite: SuiteDef, steps: number, best: BestConstant): RunSpec[] {
+  return suite.variants.map((v) => {
+    const alpha0 = roundLr(best[v.base] * suite.alpha0Factor);
+    return { ...metaRun(v, alpha0, steps), id: `${v.key}-a${formatLr(alpha0)}` };
+  });
+}
+
+/** Number of runs the suite will make (phase 2 included), for the progress display. */
+export function plannedRunCount(suite: SuiteDef): number {
+  return phaseOneRuns(suite, suite.defaultSteps).length + suite.variants.length;
+}
+
+/** Fallback when a family has no grid (or all its runs failed): the centre of its grid, or a usual value. */
+export function gridCentre(grid: number[], fallback: number): number {
+  return grid.length ? grid[Math.floor(grid.length / 2)] : fallback;
+}
+
+/** Suite-wide settings every run gets before the user's --set: steps and the data schedule. */
+export function suiteSets(suite: SuiteDef, steps: number): Record<string, string | number> {
+  const sets: Record<string, string | number> = { 'train.maxSteps': steps };
+  if (suite.switchFraction !== null) sets['data.switchEvery'] = Math.max(1, Math.round(steps * suite.switchFraction));
+  return sets;
+}
+
+function metaRun(v: MetaVariant, alpha0: number, steps: number): RunSpec {
+  const metaLr = metaLrFor(steps);
+  return {
+    id: v.key, group: 'metaoptimize', method: v.method, optim: v.optim,
+    sets: { 'optimizer.lr': alpha0, 'optimizer.metaOptimize.meta.lr': roundSig(metaLr), 'optimizer.metaOptimize.blocks': v.blocks },
+    hyper: { lr: alpha0, schedule: 'constant', metaLr: roundSig(metaLr), blocks: v.blocks },
+  };
+}
+
+function findVariant(suite: SuiteDef, key: string): MetaVariant {
+  const all = [MO_ADAMW_LION, MO_ADAMW_LION_LW, MO_ADAMW_ADAM, MO_ADAMW_ADAM_LW, MO_LION_LION, MO_LION_LION_LW, ...suite.variants];
+  const v = all.find((x) => x.key === key);
+  if (!v) throw new ConfigError(`unknown MetaOptimize variant ${key} in suite ${suite.name}`, 'use one of the variant keys defined in src/compare/grid.ts');
+  return v;
+}
+
+/** Rounds to 1 significant digit on the 1-3-10 ladder's neighbours (0.01 x 3e-3 = 3e-5, not 2.9999e-5). */
+function roundLr(x: number): number {
+  return Number(x.toPrecision(2));
+}
+
+function roundSig(x: number): number {
+  return Number(x.toPrecision(3));
+}

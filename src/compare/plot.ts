@@ -1,0 +1,153 @@
+// Compare plots as Vega-Lite specs rendered to SVG in Node (vega-lite 5 -> vega 5, renderer 'none'), and
+// to PNG with resvg's prebuilt renderer: loss vs tokens, learned step sizes vs steps, loss vs alpha0.
+import { join } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { switchSteps } from '../data/nonstationary.js';
+import { formatLr } from './grid.js';
+import { methodRows } from './report.js';
+import { readMetrics, toArray, type RunSummary } from './runs.js';
+
+const WIDTH = 520, HEIGHT = 300;
+const CONFIG = { font: 'DejaVu Sans, sans-serif', view: { stroke: null }, legend: { labelLimit: 260 } };
+
+/** Val and train loss against tokens for the tuned (chosen) baselines and every MetaOptimize variant. */
+export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
+  const values: { method: string; tokens: number; loss: number; series: string }[] = [];
+  for (const row of methodRows(summaries)) {
+    if (!row.run) continue;
+    const method = row.kind === 'baseline' ? `${row.method} (tuned)` : row.method;
+    for (const m of readMetrics(row.run.dir)) {
+      const tokens = m.tokens ?? 0;
+      if (typeof m.loss === 'number' && Number.isFinite(m.loss)) values.push({ method, tokens, loss: m.loss, series: 'train loss (logged)' });
+      if (m.valLoss !== undefined && Number.isFinite(m.valLoss)) values.push({ method, tokens, loss: m.valLoss, series: 'val loss' });
+    }
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Loss against tokens: tuned baselines and MetaOptimize',
+    data: { values },
+    facet: { column: { field: 'series', type: 'nominal', title: null, sort: ['val loss', 'train loss (logged)'] } },
+    spec: {
+      width: WIDTH * 0.8, height: HEIGHT,
+      mark: { type: 'line', strokeWidth: 1.5, point: false },
+      encoding: {
+        x: { field: 'tokens', type: 'quantitative', title: 'tokens' },
+        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
+        color: { field: 'method', type: 'nominal', title: 'method' },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Learned step sizes of one MetaOptimize run against steps: one line per block, log scale; switches marked. */
+export function stepSizeSpec(run: RunSummary, referenceLr: number | null): TopLevelSpec {
+  const values: { step: number; alpha: number; block: string }[] = [];
+  for (const m of readMetrics(run.dir)) {
+    toArray(m.lr).forEach((alpha, b) => {
+      if (alpha > 0 && Number.isFinite(alpha)) values.push({ step: m.step, alpha, block: run.blockNames[b] ?? `block ${b}` });
+    });
+  }
+  const layers: unknown[] = [{
+    data: { values },
+    mark: { type: 'line', strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: { field: 'alpha', type: 'quantitative', title: 'step size α (log scale)', scale: { type: 'log' } },
+      color: { field: 'block', type: 'nominal', title: 'block', legend: values.length && new Set(values.map((v) => v.block)).size > 1 ? {} : null },
+    },
+  }];
+  if (referenceLr !== null)
+    layers.push({
+      data: { values: [{ lr: referenceLr, label: `tuned constant lr ${formatLr(referenceLr)}` }] },
+      layer: [
+        { mark: { type: 'rule', strokeDash: [6, 4], color: 'black' }, encoding: { y: { field: 'lr', type: 'quantitative' } } },
+        { mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10 }, encoding: { y: { field: 'lr', type: 'quantitative' }, x: { datum: 0 }, text: { field: 'label' } } },
+      ],
+    });
+  const switches = switchSteps(run.steps + 1, run.switchEvery);
+  if (switches.length)
+    layers.push({
+      data: { values: switches.map((step) => ({ step })) },
+      mark: { type: 'rule', color: 'gray', strokeDash: [2, 3] },
+      encoding: { x: { field: 'step', type: 'quantitative' } },
+    });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: `Learned step sizes: ${run.spec.method}`, subtitle: `α0 = ${formatLr(run.spec.hyper.lr)}${switches.length ? `; dotted lines: data switches every ${run.switchEvery} steps` : ''}` },
+    width: WIDTH, height: HEIGHT,
+    layer: layers,
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Final val loss against alpha0 for the robustness sweep, with the best tuned baseline as a reference line. */
+export function robustnessSpec(sweep: RunSummary[], reference: { method: string; loss: number } | null): TopLevelSpec {
+  const values = sweep.filter((s) => Number.isFinite(s.finalValLoss)).map((s) => ({ alpha0: s.spec.hyper.lr, loss: s.finalValLoss }));
+  const layers: unknown[] = [{
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'alpha0', type: 'quantitative', title: 'initial step size α0 (log scale)', scale: { type: 'log' } },
+      y: { field: 'loss', type: 'quantitative', title: 'final val loss', scale: { zero: false } },
+    },
+  }];
+  if (reference)
+    layers.push({
+      data: { values: [{ loss: reference.loss, label: `${reference.method} (tuned): ${reference.loss.toFixed(3)}` }] },
+      layer: [
+        { mark: { type: 'rule', strokeDash: [6, 4], color: 'black' }, encoding: { y: { field: 'loss', type: 'quantitative' } } },
+        { mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10 }, encoding: { y: { field: 'loss', type: 'quantitative' }, x: { datum: values[0]?.alpha0 ?? 1e-6 }, text: { field: 'label' } } },
+      ],
+    });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: `Robustness to α0: ${sweep[0]?.spec.method ?? ''}`, subtitle: 'final val loss after the same number of steps' },
+    width: WIDTH, height: HEIGHT,
+    layer: layers,
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** Vega-Lite spec -> SVG string (no browser, no canvas). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** SVG -> PNG at 2x, with the system fonts (text is missing where a machine has none). */
+export function svgToPng(svg: string): Uint8Array {
+  const resvg = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } });
+  return resvg.render().asPng();
+}
+
+/** Writes every plot as NAME.svg and NAME.png into outDir; returns the SVG file names. */
+export async function writePlots(outDir: string, summaries: RunSummary[]): Promise<string[]> {
+  const plots: [string, TopLevelSpec][] = [['loss-vs-tokens', lossVsTokensSpec(summaries)]];
+  const rows = methodRows(summaries);
+  const tuned = (group: string) => rows.find((r) => r.group === group)?.run?.spec.hyper.lr ?? null;
+  for (const s of summaries.filter((x) => x.spec.group === 'metaoptimize'))
+    plots.push([`step-sizes-${s.spec.id}`, stepSizeSpec(s, tuned(s.spec.optim.startsWith('mo-lion') ? 'lion-constant' : 'adamw-constant'))]);
+  const sweep = summaries.filter((s) => s.spec.group === 'robustness').sort((a, b) => a.spec.hyper.lr - b.spec.hyper.lr);
+  if (sweep.length) {
+    const best = rows.filter((r) => r.kind === 'baseline' && r.run).sort((a, b) => a.run!.finalValLoss - b.run!.finalValLoss)[0];
+    plots.push(['robustness-alpha0', robustnessSpec(sweep, best ? { method: best.method, loss: best.run!.finalValLoss } : null)]);
+  }
+  const names: string[] = [];
+  for (const [name, spec] of plots) {
+    const svg = await renderSvg(spec);
+    writeFileAtomic(join(outDir, `${name}.svg`), svg);
+    writeFileAtomic(join(outDir, `${name}.png`), svgToPng(svg));
+    names.push(`${name}.svg`);
+  }
+  return names;
+}

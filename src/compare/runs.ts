@@ -1,0 +1,180 @@
+// Reads finished or partial training run folders (config.json, metrics.jsonl, checkpoint/state.json)
+// and summarises each into the numbers the compare report needs; the suite state file lives here too.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BestConstant, RunSpec } from './grid.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+/** One metrics.jsonl row as train.ts writes it; eval rows add valLoss and trainLoss. */
+export interface MetricsRow {
+  step: number;
+  /** Absent on eval-only rows (e.g. step 0); null if train.ts logged a non-finite loss. */
+  loss?: number | null;
+  /** The lr used at this step: a number, or one step size per MetaOptimize block. */
+  lr?: number | number[];
+  tokensPerSec?: number;
+  elapsedSec?: number;
+  tokens?: number;
+  valLoss?: number;
+  trainLoss?: number;
+}
+
+export type RunState = 'done' | 'partial' | 'fresh';
+
+/** done: the checkpoint reached `steps`; partial: a checkpoint short of it (resume); fresh: nothing usable. */
+export function runState(dir: string, steps: number): RunState {
+  const step = checkpointStep(dir);
+  if (step === null) return 'fresh';
+  return step >= steps ? 'done' : 'partial';
+}
+
+export function checkpointStep(dir: string): number | null {
+  const path = join(dir, 'checkpoint', 'state.json');
+  if (!existsSync(path)) return null;
+  try {
+    const step = JSON.parse(readFileSync(path, 'utf8')).step;
+    return typeof step === 'number' ? step : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Rows of metrics.jsonl sorted by step. After a resume a step may be logged twice (the interrupted
+ * tail and the replay); the last row written for a step wins, and a torn last line is skipped.
+ */
+export function readMetrics(dir: string): MetricsRow[] {
+  const path = join(dir, 'metrics.jsonl');
+  if (!existsSync(path)) return [];
+  const byStep = new Map<number, MetricsRow>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let row: MetricsRow;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof row.step !== 'number') continue;
+    const prev = byStep.get(row.step);
+    // An eval row and a log row for the same step are merged; a replayed row overwrites.
+    byStep.set(row.step, { ...prev, ...row });
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** config.json of a run (resolved config + `run`), or null. */
+export function readRunConfig(dir: string): Record<string, any> | null {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export interface RunSummary {
+  spec: RunSpec;
+  /** The run folder. */
+  dir: string;
+  status: 'done' | 'failed' | 'partial' | 'missing';
+  steps: number;
+  tokens: number;
+  wallSec: number;
+  /** Train loss at the last evaluation (falls back to the last logged loss). */
+  finalTrainLoss: number;
+  finalValLoss: number;
+  bestValLoss: number;
+  /** Step sizes at the last logged step (one per block; one entry for a plain optimizer). */
+  finalLr: number[];
+  /** Largest step size reached by any block. */
+  maxLr: number;
+  blockNames: string[];
+  /** A non-finite loss was logged or the run failed: excluded from "best" choices. */
+  diverged: boolean;
+  switchEvery: number | null;
+}
+
+/** Summarises one run folder; `record` is the suite's bookkeeping for it (exit code, wall time). */
+export function summariseRun(dir: string, spec: RunSpec, steps: number, record?: RunRecord): RunSummary {
+  const rows = readMetrics(dir);
+  const config = readRunConfig(dir);
+  const evals = rows.filter((r) => r.valLoss !== undefined);
+  const last = rows[rows.length - 1];
+  const lrs = rows.filter((r) => r.lr !== undefined).map((r) => toArray(r.lr));
+  const finalLr = lrs.length ? lrs[lrs.length - 1] : [];
+  const state = runState(dir, steps);
+  const failed = record?.status === 'failed';
+  const lastEval = evals[evals.length - 1];
+  const finalTrainLoss = lastEval?.trainLoss ?? last?.loss ?? NaN;
+  const lastLogged = [...rows].reverse().find((r) => r.tokens !== undefined);
+  const finalValLoss = lastEval?.valLoss ?? NaN;
+  const anyNonFinite = rows.some((r) => r.loss !== undefined && !Number.isFinite(r.loss)) || evals.some((r) => !Number.isFinite(r.valLoss));
+  return {
+    spec,
+    dir,
+    status: failed ? 'failed' : state === 'done' ? 'done' : rows.length ? 'partial' : 'missing',
+    steps: checkpointStep(dir) ?? last?.step ?? 0,
+    tokens: lastLogged?.tokens ?? 0,
+    // Training time as train.ts measures it (resumes included, process start-up and data preparation not).
+    wallSec: lastLogged?.elapsedSec ?? record?.wallSec ?? 0,
+    finalTrainLoss,
+    finalValLoss,
+    bestValLoss: evals.length ? Math.min(...evals.map((r) => r.valLoss as number)) : NaN,
+    finalLr,
+    maxLr: lrs.length ? Math.max(...lrs.flat()) : NaN,
+    blockNames: Array.isArray(config?.run?.blockNames) ? config.run.blockNames : [],
+    diverged: failed || anyNonFinite || !Number.isFinite(finalValLoss),
+    switchEvery: typeof config?.data?.switchEvery === 'number' ? config.data.switchEvery : null,
+  };
+}
+
+export function toArray(lr: number | number[] | undefined): number[] {
+  if (lr === undefined || lr === null) return [];
+  return Array.isArray(lr) ? lr : [lr];
+}
+
+/** The run with the lowest final val loss among those that finished without diverging, or null. */
+export function pickBest(runs: RunSummary[]): RunSummary | null {
+  let best: RunSummary | null = null;
+  for (const r of runs) {
+    if (r.diverged || r.status !== 'done') continue;
+    if (!best || r.finalValLoss < best.finalValLoss) best = r;
+  }
+  return best;
+}
+
+// ---- suite state (DIR/suite.json): what was asked for and what happened to each run ----
+
+export interface RunRecord {
+  /** interrupted: killed by a signal; the next invocation resumes it. failed: exited non-zero (kept unless --retry-failed). */
+  status: 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
+  exitCode?: number | null;
+  /** Wall seconds spent by this suite on the run (all attempts). */
+  wallSec: number;
+  attempts: number;
+}
+
+export interface SuiteState {
+  version: 1;
+  suite: string;
+  config: string;
+  steps: number;
+  sets: string[];
+  backend: string | null;
+  /** Best constant lr of each base family, once phase 1 finished. */
+  best: BestConstant | null;
+  specs: RunSpec[];
+  records: Record<string, RunRecord>;
+}
+
+export function readSuiteState(outDir: string): SuiteState | null {
+  const path = join(outDir, 'suite.json');
+  if (!existsSync(path)) return null;
+  return JSON.parse(readFileSync(path, 'utf8')) as SuiteState;
+}
+
+export function writeSuiteState(outDir: string, state: SuiteState): void {
+  writeFileAtomic(join(outDir, 'suite.json'), JSON.stringify(state, null, 2) + '\n');
+}

@@ -1,0 +1,73 @@
+// Inputs, attributes and outputs of the fused optimizer-step kernel `NmOptimStep`: one pass per parameter
+// tensor doing the base update, the weight update, the MetaOptimize trace update and the partial z sum.
+// The attributes are convention-free coefficients (src/optim/base-spec.ts derives them), so every backend
+// program is the same few lines of arithmetic. See ../shared/reference/metaoptimize.md.
+import type * as tf from '@tensorflow/tfjs-core';
+
+export const OPTIM_STEP_KERNEL = 'NmOptimStep';
+
+export type OptimBase = 'adamw' | 'lion' | 'sgdm' | 'sgd' | 'rmsprop';
+
+/**
+ * Per-element math, in this order (all inputs are the values before the step):
+ *   m' = decay1·m + gain1·g                     (adamw, lion, sgdm)
+ *   v' = decay2·v + gain2·g²                    (adamw, rmsprop)
+ *   u  = adamw:   scale1·m' / (sqrt(scale2·v' + epsIn) + epsOut)
+ *        rmsprop: g / (sqrt(scale2·v' + epsIn) + epsOut)
+ *        lion:    sign(interp·m + (1 − interp)·g)     (old m: standard Lion order)
+ *        sgdm:    oldMomentum ? m : m'
+ *        sgd:     g
+ *   δ  = alpha·(u + kappa·w);  w' = w − δ
+ *   traced only:  z = Σ h·g  (old h);  h' = gamma·(1 − alpha·kappa)·h − δ
+ */
+export interface OptimStepAttrs {
+  base: OptimBase;
+  alpha: number;
+  kappa: number;
+  decay1: number;
+  gain1: number;
+  decay2: number;
+  gain2: number;
+  scale1: number;
+  scale2: number;
+  epsIn: number;
+  epsOut: number;
+  interp: number;
+  oldMomentum: boolean;
+  /** true: input h is present, outputs h' and z. */
+  traced: boolean;
+  gamma: number;
+}
+
+/** Inputs by name; m only for adamw/lion/sgdm, v only for adamw/rmsprop, h only when traced. */
+export interface OptimStepInputs {
+  w: tf.Tensor;
+  g: tf.Tensor;
+  m?: tf.Tensor;
+  v?: tf.Tensor;
+  h?: tf.Tensor;
+}
+
+/**
+ * Outputs: w' always; m', v', h' when the matching input is present; z when traced, a float32 1-D tensor of
+ * length k ≥ 1 whose elements sum to Σ h·g (cpu: k = 1; a GPU program may return one partial per workgroup).
+ */
+export interface OptimStepOutputs {
+  w: tf.Tensor;
+  m?: tf.Tensor;
+  v?: tf.Tensor;
+  h?: tf.Tensor;
+  z?: tf.Tensor1D;
+}
+
+export const usesM = (base: OptimBase): boolean => base === 'adamw' || base === 'lion' || base === 'sgdm';
+export const usesV = (base: OptimBase): boolean => base === 'adamw' || base === 'rmsprop';
+
+/** Output order of the kernel's TensorInfo[]: w, then m, v, h, z for those present. */
+export function outputNames(attrs: OptimStepAttrs): (keyof OptimStepOutputs)[] {
+  const names: (keyof OptimStepOutputs)[] = ['w'];
+  if (usesM(attrs.base)) names.push('m');
+  if (usesV(attrs.base)) names.push('v');
+  if (attrs.traced) names.push('h', 'z');
+  return names;
+}

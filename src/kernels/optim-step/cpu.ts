@@ -1,0 +1,201 @@
+// Fast cpu kernel of `NmOptimStep`: a single JS loop over the typed arrays of w, g, m, v, h (float64
+// arithmetic, float32 storage) doing base update, weight update, trace update and Σ h·g in one pass.
+// One specialised loop per base optimizer and traced/untraced, so the hot loops carry no branches.
+// Same math as reference.ts (see attrs.ts); registered with tf.registerKernel for the 'cpu' backend.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { OptimStepAttrs } from './attrs.js';
+import { OPTIM_STEP_KERNEL, usesM, usesV } from './attrs.js';
+
+interface CpuLikeBackend {
+  readSync(dataId: object): unknown;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
+}
+
+const EMPTY = new Float32Array(0);
+
+export const optimStepCpuKernel: tf.KernelConfig = {
+  kernelName: OPTIM_STEP_KERNEL,
+  backendName: 'cpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const be = backend as CpuLikeBackend;
+    const a = attrs as unknown as OptimStepAttrs;
+    const read = (name: string): Float32Array => {
+      const info = inputs[name];
+      if (!info) throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} is required for base ${a.base}`);
+      if (info.dtype !== 'float32') throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} must be float32, got ${info.dtype}`);
+      return be.readSync(info.dataId) as Float32Array;
+    };
+    const w = read('w');
+    const g = read('g');
+    const n = w.length;
+    const m = usesM(a.base) ? read('m') : EMPTY;
+    const v = usesV(a.base) ? read('v') : EMPTY;
+    const h = a.traced ? read('h') : EMPTY;
+    const wOut = new Float32Array(n);
+    const mOut = m.length ? new Float32Array(n) : EMPTY;
+    const vOut = v.length ? new Float32Array(n) : EMPTY;
+    const hOut = a.traced ? new Float32Array(n) : EMPTY;
+    const z = loop(a, n, w, g, m, v, h, wOut, mOut, vOut, hOut);
+    const shape = inputs.w!.shape;
+    const outs = [be.makeTensorInfo(shape, 'float32', wOut)];
+    if (m.length) outs.push(be.makeTensorInfo(shape, 'float32', mOut));
+    if (v.length) outs.push(be.makeTensorInfo(shape, 'float32', vOut));
+    if (a.traced) outs.push(be.makeTensorInfo(shape, 'float32', hOut), be.makeTensorInfo([1], 'float32', Float32Array.of(z)));
+    return outs;
+  },
+};
+
+interface Arrays {
+  n: number;
+  w: Float32Array; g: Float32Array; m: Float32Array; v: Float32Array; h: Float32Array;
+  wOut: Float32Array; mOut: Float32Array; vOut: Float32Array; hOut: Float32Array;
+}
+
+/**
+ * The fused loop; returns Σ h·g (0 when untraced). One specialised loop per base and per traced/untraced
+ * (no per-element branches on the base); the weight and trace tail is written out in each loop.
+ */
+function loop(a: OptimStepAttrs, n: number,
+  w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: Float32Array,
+  wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, hOut: Float32Array): number {
+  const x: Arrays = { n, w, g, m, v, h, wOut, mOut, vOut, hOut };
+  switch (a.base) {
+    case 'adamw': return a.traced ? adamwTraced(a, x) : adamw(a, x);
+    case 'rmsprop': return a.traced ? rmspropTraced(a, x) : rmsprop(a, x);
+    case 'lion': return a.traced ? lionTraced(a, x) : lion(a, x);
+    case 'sgdm': return a.traced ? sgdmTraced(a, x) : sgdm(a, x);
+    case 'sgd': return a.traced ? sgdTraced(a, x) : sgd(a, x);
+  }
+}
+
+function adamw(a: OptimStepAttrs, { n, w, g, m, v, wOut, mOut, vOut }: Arrays): number {
+  const { alpha, kappa, decay1, gain1, decay2, gain2, scale1, scale2, epsIn, epsOut } = a;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i];
+    const mi = decay1 * m[i] + gain1 * gi;
+    const vi = decay2 * v[i] + gain2 * gi * gi;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    wOut[i] = wi - alpha * ((scale1 * mi) / (Math.sqrt(scale2 * vi + epsIn) + epsOut) + kappa * wi);
+  }
+  return 0;
+}
+
+function adamwTraced(a: OptimStepAttrs, { n, w, g, m, v, h, wOut, mOut, vOut, hOut }: Arrays): number {
+  const { alpha, kappa, decay1, gain1, decay2, gain2, scale1, scale2, epsIn, epsOut } = a;
+  const carry = a.gamma * (1 - alpha * kappa);
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i], hi = h[i];
+    const mi = decay1 * m[i] + gain1 * gi;
+    const vi = decay2 * v[i] + gain2 * gi * gi;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    const delta = alpha * ((scale1 * mi) / (Math.sqrt(scale2 * vi + epsIn) + epsOut) + kappa * wi);
+    wOut[i] = wi - delta;
+    z += hi * gi;
+    hOut[i] = carry * hi - delta;
+  }
+  return z;
+}
+
+function rmsprop(a: OptimStepAttrs, { n, w, g, v, wOut, vOut }: Arrays): number {
+  const { alpha, kappa, decay2, gain2, scale2, epsIn, epsOut } = a;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i];
+    const vi = decay2 * v[i] + gain2 * gi * gi;
+    vOut[i] = vi;
+    wOut[i] = wi - alpha * (gi / (Math.sqrt(scale2 * vi + epsIn) + epsOut) + kappa * wi);
+  }
+  return 0;
+}
+
+function rmspropTraced(a: OptimStepAttrs, { n, w, g, v, h, wOut, vOut, hOut }: Arrays): number {
+  const { alpha, kappa, decay2, gain2, scale2, epsIn, epsOut } = a;
+  const carry = a.gamma * (1 - alpha * kappa);
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i], hi = h[i];
+    const vi = decay2 * v[i] + gain2 * gi * gi;
+    vOut[i] = vi;
+    const delta = alpha * (gi / (Math.sqrt(scale2 * vi + epsIn) + epsOut) + kappa * wi);
+    wOut[i] = wi - delta;
+    z += hi * gi;
+    hOut[i] = carry * hi - delta;
+  }
+  return z;
+}
+
+function lion(a: OptimStepAttrs, { n, w, g, m, wOut, mOut }: Arrays): number {
+  const { alpha, kappa, decay1, gain1, interp } = a;
+  const interpG = 1 - interp;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i], mi = m[i];
+    mOut[i] = decay1 * mi + gain1 * gi;
+    wOut[i] = wi - alpha * (Math.sign(interp * mi + interpG * gi) + kappa * wi); // old m: Lion order
+  }
+  return 0;
+}
+
+function lionTraced(a: OptimStepAttrs, { n, w, g, m, h, wOut, mOut, hOut }: Arrays): number {
+  const { alpha, kappa, decay1, gain1, interp } = a;
+  const interpG = 1 - interp;
+  const carry = a.gamma * (1 - alpha * kappa);
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i], mi = m[i], hi = h[i];
+    mOut[i] = decay1 * mi + gain1 * gi;
+    const delta = alpha * (Math.sign(interp * mi + interpG * gi) + kappa * wi);
+    wOut[i] = wi - delta;
+    z += hi * gi;
+    hOut[i] = carry * hi - delta;
+  }
+  return z;
+}
+
+function sgdm(a: OptimStepAttrs, { n, w, g, m, wOut, mOut }: Arrays): number {
+  const { alpha, kappa, decay1, gain1, oldMomentum } = a;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i], mOld = m[i];
+    const mi = decay1 * mOld + gain1 * gi;
+    mOut[i] = mi;
+    wOut[i] = wi - alpha * ((oldMomentum ? mOld : mi) + kappa * wi);
+  }
+  return 0;
+}
+
+function sgdmTraced(a: OptimStepAttrs, { n, w, g, m, h, wOut, mOut, hOut }: Arrays): number {
+  const { alpha, kappa, decay1, gain1, oldMomentum } = a;
+  const carry = a.gamma * (1 - alpha * kappa);
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i], mOld = m[i], hi = h[i];
+    const mi = decay1 * mOld + gain1 * gi;
+    mOut[i] = mi;
+    const delta = alpha * ((oldMomentum ? mOld : mi) + kappa * wi);
+    wOut[i] = wi - delta;
+    z += hi * gi;
+    hOut[i] = carry * hi - delta;
+  }
+  return z;
+}
+
+function sgd(a: OptimStepAttrs, { n, w, g, wOut }: Arrays): number {
+  const { alpha, kappa } = a;
+  for (let i = 0; i < n; i++) wOut[i] = w[i] - alpha * (g[i] + kappa * w[i]);
+  return 0;
+}
+
+function sgdTraced(a: OptimStepAttrs, { n, w, g, h, wOut, hOut }: Arrays): number {
+  const { alpha, kappa } = a;
+  const carry = a.gamma * (1 - alpha * kappa);
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i], wi = w[i], hi = h[i];
+    const delta = alpha * (gi + kappa * wi);
+    wOut[i] = wi - delta;
+    z += hi * gi;
+    hOut[i] = carry * hi - delta;
+  }
+  return z;
+}

@@ -1,0 +1,16 @@
+// The one list of nanometa's custom tfjs kernels (STYLE 14); backend set-up calls registerKernels() once.
+// Kernel names carry the `Nanometa` prefix so they never clash with tfjs's own.
+import * as tf from '@tensorflow/tfjs-core';
+import { embeddingGradCpuConfig } from './embedding/cpu.js';
+import { embeddingGradWebGPUConfig } from './embedding/webgpu.js';
+import { overrideCpuMatMul } from './matmul/cpu.js';
+
+const KERNELS: tf.KernelConfig[] = [embeddingGradCpuConfig, embeddingGradWebGPUConfig];
+
+/** Registers every custom kernel for its backend; safe to call more than once. */
+export function registerKernels(): void {
+  for (const config of KERNELS) {
+    if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
+  }
+  overrideCpuMatMul(); // a faster cpu BatchMatMul (kernels/matmul/cpu.ts) in place of tfjs's
+}

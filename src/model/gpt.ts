@@ -1,0 +1,86 @@
+// GPT-2 style decoder (nanoGPT model.py): token + learned position embeddings, pre-LayerNorm blocks,
+// final LayerNorm, LM head tied to the token embedding, chunked cross-entropy (model/loss.ts).
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from '../config/schema.js';
+import type { ParamMap } from '../optim/types.js';
+import { Rng } from '../util/rng.js';
+import { embedding } from '../kernels/embedding/index.js';
+import { causalMask } from './attention.js';
+import { block } from './block.js';
+import { dropout, layerNorm } from './layers.js';
+import { crossEntropyLoss } from './loss.js';
+import { countParams, paramTable, type ParamSpec } from './params.js';
+
+export interface ForwardOptions {
+  /** Seed for this forward pass's dropout masks; undefined = no dropout (eval, sampling). */
+  dropoutSeed?: number;
+}
+
+export class GPT {
+  readonly params: ParamMap = new Map();
+  readonly specs: ParamSpec[];
+  readonly paramCount: number;
+  private readonly mask: tf.Tensor2D;
+
+  constructor(readonly cfg: ModelConfig, readonly vocabSize: number, seed: number) {
+    this.specs = paramTable(cfg, vocabSize);
+    this.paramCount = countParams(this.specs);
+    const rng = new Rng(seed);
+    for (const spec of this.specs) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const values = new Float32Array(size);
+      if (spec.init.kind === 'ones') values.fill(1);
+      else if (spec.init.kind === 'normal') for (let i = 0; i < size; i++) values[i] = rng.normal() * spec.init.std;
+      this.params.set(spec.name, tf.variable(tf.tensor(values, spec.shape, 'float32'), true, spec.name));
+    }
+    this.mask = causalMask(cfg.blockSize);
+  }
+
+  private p(name: string): tf.Variable {
+    return this.params.get(name)!;
+  }
+
+  /** Final hidden states after ln_f; idx (B, T) int32 with T <= blockSize -> (B, T, C). */
+  hidden(idx: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+    const [B, T] = idx.shape;
+    const C = this.cfg.nEmbd;
+    const rate = opts.dropoutSeed === undefined ? 0 : this.cfg.dropout;
+    const seedAt = (k: number) => (opts.dropoutSeed === undefined ? undefined : opts.dropoutSeed + 4 * k);
+    const tok = embedding(this.p('wte.weight') as tf.Tensor2D, idx); // (B, T, C)
+    const pos = tf.slice(this.p('wpe.weight'), [0, 0], [T, C]); // (T, C)
+    let x = dropout(tf.add(tok, pos), rate, seedAt(0)) as tf.Tensor3D; // (B, T, C)
+    for (let i = 0; i < this.cfg.nLayer; i++) x = block(x, this.params, i, this.cfg.nHead, this.mask, rate, seedAt(i + 1)); // (B, T, C)
+    return layerNorm(x, this.p('ln_f.weight'), this.params.get('ln_f.bias')) as tf.Tensor3D; // (B, T, C)
+  }
+
+  /** Mean next-token cross-entropy; x, y (B, T) int32. */
+  loss(x: tf.Tensor2D, y: tf.Tensor2D, opts: ForwardOptions = {}): tf.Scalar {
+    const [B, T] = x.shape;
+    const h = tf.reshape(this.hidden(x, opts), [B * T, this.cfg.nEmbd]) as tf.Tensor2D; // (B*T, C)
+    return crossEntropyLoss(h, this.p('wte.weight') as tf.Tensor2D, tf.reshape(y, [B * T]) as tf.Tensor1D, this.cfg.lossChunkBytes);
+  }
+
+  /** Logits of every position (B, T, V): small inputs only (tests). */
+  logits(x: tf.Tensor2D): tf.Tensor3D {
+    const [B, T] = x.shape;
+    const h = tf.reshape(this.hidden(x), [B * T, this.cfg.nEmbd]) as tf.Tensor2D;
+    return tf.reshape(tf.matMul(h, this.p('wte.weight'), false, true), [B, T, this.vocabSize]);
+  }
+
+  /** Logits of the last position only (B, V), for sampling. */
+  lastLogits(x: tf.Tensor2D): tf.Tensor2D {
+    const [B, T] = x.shape;
+    const C = this.cfg.nEmbd;
+    const last = tf.reshape(tf.slice(this.hidden(x), [0, T - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D; // (B, C)
+    return tf.matMul(last, this.p('wte.weight'), false, true); // (B, V)
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.mask.dispose();
+  }
+}
+
+export function buildModel(cfg: ModelConfig, vocabSize: number, seed: number): GPT {
+  return new GPT(cfg, vocabSize, seed);
+}

@@ -1,0 +1,47 @@
+// Builds the optimizer of a config's `optimizer` section: a plain base optimizer, or MetaOptimize wrapping
+// one (metaoptimize.md). Validates what zod cannot: schedule vs MetaOptimize, block patterns vs parameters.
+import type { OptimizerConfig } from '../config/schema.js';
+import { ConfigError } from '../util/errors.js';
+import { AdamW } from './adamw.js';
+import { resolveBaseSpec, type Convention } from './base-spec.js';
+import { FusedOptimizer, paramSpecs, type KernelImpl, type ParamSpec } from './fused-optimizer.js';
+import { Lion } from './lion.js';
+import { buildBlocks } from './metaoptimize/blocks.js';
+import { resolveMetaSpec } from './metaoptimize/meta-update.js';
+import { MetaOptimize } from './metaoptimize/metaoptimize.js';
+import { RMSProp } from './rmsprop.js';
+import { SGD, SGDM } from './sgd.js';
+import type { Optimizer, ParamMap } from './types.js';
+
+export interface CreateOptions {
+  /** Kernel implementation: 'auto' (the backend's fused kernel) or 'reference' (stock tf ops). */
+  impl?: KernelImpl;
+}
+
+export function createBaseOptimizer(cfg: OptimizerConfig, params: ParamSpec[], convention: Convention, impl: KernelImpl = 'auto'): FusedOptimizer {
+  const s = resolveBaseSpec(cfg.base, convention);
+  const common = { weightDecay: s.weightDecay, convention, impl };
+  switch (s.type) {
+    case 'adamw': return new AdamW(params, { ...common, beta1: s.beta1, beta2: s.beta2, eps: s.eps });
+    case 'lion': return new Lion(params, { ...common, beta1: s.beta1, beta2: s.beta2 });
+    case 'sgdm': return new SGDM(params, { ...common, momentum: s.momentum });
+    case 'sgd': return new SGD(params, common);
+    case 'rmsprop': return new RMSProp(params, { ...common, beta2: s.beta2, eps: s.eps });
+  }
+}
+
+export function createOptimizer(cfg: OptimizerConfig, params: ParamMap | ParamSpec[], options: CreateOptions = {}): Optimizer & { bufferCount: number } {
+  const specs = paramSpecs(params);
+  const dup = specs.find((p, i) => specs.findIndex((q) => q.name === p.name) !== i);
+  if (dup) throw new ConfigError(`optimizer: parameter name '${dup.name}' appears twice`);
+  const mo = cfg.metaOptimize;
+  if (!mo) return createBaseOptimizer(cfg, specs, 'standard', options.impl);
+  if (cfg.schedule.type !== 'constant') {
+    throw new ConfigError(`optimizer.schedule.type is '${cfg.schedule.type}' but MetaOptimize learns the step sizes itself`,
+      "set optimizer.schedule.type=constant (optimizer.lr is then MetaOptimize's initial step size alpha0), or optimizer.metaOptimize=null");
+  }
+  if (!(cfg.lr > 0)) throw new ConfigError(`optimizer.lr is ${cfg.lr}; with MetaOptimize it is the initial step size alpha0 and must be > 0`, 'e.g. --set optimizer.lr=1e-5');
+  const blocks = buildBlocks(mo.blocks, specs.map((p) => p.name));
+  const base = createBaseOptimizer(cfg, specs, mo.convention, options.impl);
+  return new MetaOptimize(base, { alpha0: cfg.lr, gamma: mo.gamma, meta: resolveMetaSpec(mo.meta, mo.convention), blocks });
+}

@@ -1,0 +1,146 @@
+// The common body of every base optimizer (AdamW, Lion, SGDm, SGD, RMSProp): named per-parameter state and
+// one fused kernel call per tensor (src/kernels/optim-step). `stepFused` is what MetaOptimize wraps: it
+// takes a step size per tensor and, optionally, the traces h, and returns the partial sums Σ h·g.
+import * as tf from '@tensorflow/tfjs-core';
+import { optimStep } from '../kernels/optim-step/index.js';
+import { CheckpointError, TrainingError } from '../util/errors.js';
+import type { BaseSpec } from './base-spec.js';
+import { decayOf, kernelAttrs, stateSlots } from './base-spec.js';
+import type { GradMap, Optimizer, OptimizerState, ParamMap, StepInfo } from './types.js';
+
+/** A parameter as the optimizer sees it: stable name and shape. */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+}
+
+/** The MetaOptimize traces, one h per parameter (same names), and the trace decay gamma. */
+export interface TraceArgs {
+  h: Map<string, tf.Variable>;
+  gamma: number;
+}
+
+/** 'auto' = the backend's fused kernel; 'reference' = the stock-op version (tests). */
+export type KernelImpl = 'auto' | 'reference';
+
+export function paramSpecs(params: ParamMap | ParamSpec[]): ParamSpec[] {
+  if (Array.isArray(params)) return params.map((p) => ({ name: p.name, shape: [...p.shape] }));
+  return [...params].map(([name, v]) => ({ name, shape: [...v.shape] }));
+}
+
+export class FusedOptimizer implements Optimizer {
+  readonly blockNames = ['all'];
+  /** Steps taken so far (t of the bias corrections; the next step is t + 1). */
+  protected t = 0;
+  private readonly slots: Map<string, Partial<Record<'m' | 'v', tf.Variable>>> = new Map();
+
+  constructor(
+    readonly name: string,
+    readonly params: ParamSpec[],
+    readonly spec: BaseSpec,
+    protected readonly impl: KernelImpl = 'auto',
+  ) {
+    for (const p of params) {
+      const s: Partial<Record<'m' | 'v', tf.Variable>> = {};
+      for (const slot of stateSlots(spec.type)) s[slot] = zerosVariable(p.shape);
+      this.slots.set(p.name, s);
+    }
+  }
+
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /** Parameter-sized buffers this optimizer holds (AdamW: 2 per parameter tensor). */
+  get bufferCount(): number {
+    return this.params.length * stateSlots(this.spec.type).length;
+  }
+
+  step(params: ParamMap, grads: GradMap, lr: number): StepInfo {
+    this.stepFused(params, grads, this.params.map(() => lr), null);
+    return { lr: [lr] };
+  }
+
+  /**
+   * One step of every parameter with step size alphas[i] for params[i]. With `trace`, also updates h and
+   * returns Σ h·g per parameter (old h, float64 sums of the kernel's partials); without, returns null.
+   */
+  stepFused(params: ParamMap, grads: GradMap, alphas: number[], trace: TraceArgs | null): Float64Array | null {
+    this.t += 1;
+    let sums: Float64Array | null = null;
+    tf.tidy(() => {
+      const partials: tf.Tensor1D[] = [];
+      this.params.forEach((p, i) => {
+        const w = params.get(p.name);
+        const g = grads.get(p.name);
+        if (!w || !g) throw new TrainingError(`optimizer step: no ${w ? 'gradient' : 'parameter'} named ${p.name}`, 'every parameter the optimizer was built with needs a gradient each step');
+        if (!sameShape(g.shape, p.shape)) throw new TrainingError(`optimizer step: gradient of ${p.name} has shape [${g.shape}], expected [${p.shape}]`);
+        const s = this.slots.get(p.name)!;
+        const h = trace ? trace.h.get(p.name) : undefined;
+        const attrs = kernelAttrs(this.spec, alphas[i], decayOf(this.spec, p.shape), this.t, trace ? { gamma: trace.gamma } : null);
+        const out = optimStep({ w, g, m: s.m, v: s.v, h }, attrs, this.impl);
+        w.assign(out.w);
+        if (s.m) s.m.assign(out.m!);
+        if (s.v) s.v.assign(out.v!);
+        if (h) {
+          h.assign(out.h!);
+          partials.push(out.z!);
+        }
+      });
+      if (trace) sums = sumPartials(partials);
+    });
+    return sums;
+  }
+
+  getState(): OptimizerState {
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [name, s] of this.slots) for (const [slot, v] of Object.entries(s)) tensors.set(`${name}/${slot}`, tf.clone(v));
+    return { tensors, scalars: { optimizer: this.name, step: this.t } };
+  }
+
+  setState(state: OptimizerState): void {
+    const step = state.scalars.step;
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new CheckpointError(`optimizer state: scalar 'step' must be a non-negative integer, got ${JSON.stringify(step)}`);
+    const pairs: [tf.Variable, tf.Tensor][] = [];
+    for (const [name, s] of this.slots) for (const [slot, v] of Object.entries(s)) pairs.push([v, stateTensor(state, `${name}/${slot}`, v.shape)]);
+    for (const [v, t] of pairs) v.assign(t);
+    this.t = step;
+  }
+
+  dispose(): void {
+    for (const s of this.slots.values()) for (const v of Object.values(s)) v.dispose();
+    this.slots.clear();
+  }
+}
+
+/** The named tensor of a saved state, checked against the expected shape (CheckpointError otherwise). */
+export function stateTensor(state: OptimizerState, key: string, shape: readonly number[]): tf.Tensor {
+  const t = state.tensors.get(key);
+  if (!t) throw new CheckpointError(`optimizer state has no tensor '${key}'`, 'the checkpoint was written by a different optimizer configuration; resume with the same optimizer section');
+  if (!sameShape(t.shape, shape)) throw new CheckpointError(`optimizer state tensor '${key}' has shape [${t.shape}], expected [${shape}]`);
+  if (t.dtype !== 'float32') throw new CheckpointError(`optimizer state tensor '${key}' has dtype ${t.dtype}, expected float32`);
+  return t;
+}
+
+/** A non-trainable float32 zeros variable (the zeros tensor itself is tidied away). */
+export function zerosVariable(shape: number[]): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.zeros(shape), false, undefined, 'float32'));
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** One read-back of all partials; sums each tensor's partials in float64. */
+function sumPartials(partials: tf.Tensor1D[]): Float64Array {
+  const sums = new Float64Array(partials.length);
+  if (partials.length === 0) return sums;
+  const flat = tf.concat(partials).dataSync();
+  let k = 0;
+  partials.forEach((p, i) => {
+    let s = 0;
+    for (let j = 0; j < p.shape[0]; j++) s += flat[k++];
+    sums[i] = s;
+  });
+  return sums;
+}

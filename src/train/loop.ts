@@ -1,0 +1,168 @@
+// The training loop, in nanoGPT's order: lr -> eval/checkpoint -> micro-batches -> clip -> optimizer.step
+// -> log -> stop. A run folder holds config.json, metrics.jsonl and checkpoint/; --resume continues from
+// the checkpoint exactly (batch RNG, optimizer state, metrics rows), also past a finished run's maxSteps.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Config } from '../config/schema.js';
+import type { BackendInfo } from '../backend/select.js';
+import { prepareData } from '../data/prepare.js';
+import { BatchSampler, type Batch } from '../data/batches.js';
+import { applyDataSchedule } from '../data/nonstationary.js';
+import { buildModel } from '../model/gpt.js';
+import { paddedVocabSize } from '../model/params.js';
+import { createOptimizer } from '../optim/create.js';
+import { getLr } from '../optim/schedule.js';
+import { assignParams, hasCheckpoint, loadCheckpoint, optimizerStateFrom, saveCheckpoint, TOOLKIT_VERSION, type CheckpointState } from '../checkpoint/checkpoint.js';
+import { TrainingError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { formatCount } from '../util/format.js';
+import { checkResumable } from './resume.js';
+import { estimateLoss } from './eval.js';
+import { MetricsLog } from './metrics.js';
+import { Progress } from './progress.js';
+import { trainStep } from './step.js';
+
+export interface TrainOptions {
+  outDir: string;
+  resume?: boolean;
+  backend: BackendInfo;
+  log?: (line: string) => void;
+  /** Set by the entry script on SIGINT: the loop saves a checkpoint and returns after the current step. */
+  stopSignal?: { stop: boolean };
+}
+
+export interface TrainResult {
+  step: number;
+  lastLoss: number | null;
+  bestValLoss: number | null;
+  checkpointDir: string;
+}
+
+export async function runTraining(cfg: Config, opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const ckptDir = join(opts.outDir, 'checkpoint');
+  mkdirSync(opts.outDir, { recursive: true });
+  const data = await prepareData(cfg.data, { log });
+  log(`data: ${data.description}`);
+  const vocabSize = paddedVocabSize(cfg.model, data.tokenizer.vocabSize);
+  const model = buildModel(cfg.model, vocabSize, cfg.train.seed);
+  const optimizer = createOptimizer(cfg.optimizer, model.params);
+  const tokensPerStep = cfg.train.batchSize * cfg.model.blockSize * cfg.train.gradAccumSteps;
+  log(`model: ${formatCount(model.paramCount)} parameters (${model.paramCount}), vocab ${vocabSize}; ` +
+    `optimizer ${optimizer.name}; ${tokensPerStep} tokens per step`);
+
+  let step = 0, tokensSeen = 0, elapsedBefore = 0, bestValLoss: number | null = null;
+  let sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, cfg.train.seed);
+  const resuming = opts.resume && hasCheckpoint(ckptDir);
+  if (opts.resume && !resuming) log(`resume: no checkpoint in ${ckptDir} yet, starting fresh`);
+  if (resuming) {
+    const ck = loadCheckpoint(ckptDir);
+    checkResumable(ck.state, cfg, data.tokenizer, ckptDir);
+    assignParams(model.params, ck.params, ckptDir);
+    optimizer.setState(optimizerStateFrom(ck));
+    ({ step, tokensSeen, bestValLoss } = ck.state);
+    elapsedBefore = ck.state.elapsedSec;
+    sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, ck.state.dataRng);
+    log(`resumed from ${ckptDir} at step ${step} (${formatCount(tokensSeen)} tokens)`);
+  }
+  writeFileAtomic(join(opts.outDir, 'config.json'), JSON.stringify({
+    ...cfg, run: { paramCount: model.paramCount, vocabSize, tokensPerStep, blockNames: optimizer.blockNames,
+      optimizer: optimizer.name, backend: opts.backend, tokenizer: { ...data.tokenizer, gpt2Ids: undefined }, toolkitVersion: TOOLKIT_VERSION },
+  }, null, 2));
+  const metrics = new MetricsLog(join(opts.outDir, 'metrics.jsonl'));
+  metrics.truncateAfter(resuming ? step : null);
+
+  const progress = new Progress(optimizer.blockNames);
+  const isMeta = cfg.optimizer.metaOptimize !== null;
+  const t0 = performance.now();
+  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
+  let lastLoss: number | null = null, lastLr: number[] = [getLr(step, cfg.optimizer, cfg.train.maxSteps)];
+  let windowStart = performance.now(), windowTokens = 0, tokensPerSec = 0;
+  const stateFor = (): CheckpointState => {
+    const opt = optimizer.getState();
+    tf.dispose([...opt.tensors.values()]);
+    return {
+      format: 1, toolkitVersion: TOOLKIT_VERSION, step, tokensSeen, elapsedSec: elapsed(), bestValLoss,
+      dataRng: sampler.getState(), vocabSize, paramCount: model.paramCount, config: cfg, tokenizer: data.tokenizer,
+      optimizer: { name: optimizer.name, blockNames: optimizer.blockNames, scalars: opt.scalars },
+    };
+  };
+  const checkpoint = async () => {
+    const opt = optimizer.getState();
+    await saveCheckpoint(ckptDir, model.params, opt, stateFor());
+    tf.dispose([...opt.tensors.values()]);
+    progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
+  };
+  const evaluate = async () => {
+    const { trainLoss, valLoss } = await estimateLoss(model, data, cfg, step);
+    if (!Number.isFinite(valLoss)) throw new TrainingError(`validation loss is ${valLoss} at step ${step}`);
+    bestValLoss = bestValLoss === null ? valLoss : Math.min(bestValLoss, valLoss);
+    metrics.append({ step, elapsedSec: elapsed(), tokens: tokensSeen, trainLoss, valLoss });
+    progress.print(`eval step ${step}: train loss ${trainLoss.toFixed(4)}, val loss ${valLoss.toFixed(4)}`);
+  };
+
+  const startStep = step; // evals and checkpoints at the resumed step were already done before the stop
+  try {
+    while (step < cfg.train.maxSteps) {
+      const lr = getLr(step, cfg.optimizer, cfg.train.maxSteps);
+      if (step % cfg.train.evalInterval === 0 && !(resuming && step === startStep)) await evaluate();
+      if (step > startStep && step % cfg.train.checkpointInterval === 0) await checkpoint();
+      const batches: Batch[] = [];
+      for (let micro = 0; micro < cfg.train.gradAccumSteps; micro++) {
+        const batch = sampler.next();
+        applyDataSchedule(batch, step, cfg.data, data.tokenizer.vocabSize);
+        batches.push(batch);
+      }
+      const dropoutSeed = (micro: number) => (cfg.model.dropout > 0 ? (cfg.train.seed * 1_000_003 + step * 64 + micro) >>> 0 : undefined);
+      const { loss, grads, gradNorm } = trainStep(model, batches, cfg.optimizer.gradClip, dropoutSeed);
+      const logNow = (step + 1) % cfg.train.logInterval === 0 || step + 1 === cfg.train.maxSteps ||
+        (step + 1) % cfg.train.checkpointInterval === 0 || (step + 1) % cfg.train.evalInterval === 0;
+      const lossValue = logNow ? (await loss.data())[0] : null;
+      if (lossValue !== null && !Number.isFinite(lossValue)) {
+        tf.dispose([loss, ...grads.values()]);
+        throw new TrainingError(`loss is ${lossValue} at step ${step + 1}; stopping (the last good checkpoint is kept in ${ckptDir})`,
+          'lower optimizer.lr (or alpha0), enable optimizer.gradClip, or check the data');
+      }
+      if (!Number.isFinite(gradNorm)) {
+        tf.dispose([loss, ...grads.values()]);
+        throw new TrainingError(`gradient norm is ${gradNorm} at step ${step + 1}; stopping (the last good checkpoint is kept in ${ckptDir})`,
+          'lower optimizer.lr (or alpha0), or check the data');
+      }
+      let info;
+      try {
+        info = optimizer.step(model.params, grads, lr);
+      } finally {
+        tf.dispose([loss, ...grads.values()]);
+      }
+      step += 1;
+      tokensSeen += tokensPerStep;
+      windowTokens += tokensPerStep;
+      lastLr = info.lr;
+      if (lossValue !== null) lastLoss = lossValue;
+      const now = performance.now();
+      if (now - windowStart > 1000 || logNow) {
+        tokensPerSec = (windowTokens / (now - windowStart)) * 1000;
+        windowStart = now;
+        windowTokens = 0;
+      }
+      const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, tokensPerSec,
+        etaSec: ((cfg.train.maxSteps - step) * tokensPerStep) / Math.max(tokensPerSec, 1e-9) };
+      if (logNow) {
+        metrics.append({ step, loss: lossValue!, lr: isMeta ? info.lr : info.lr[0], tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm });
+        if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));
+      }
+      progress.update(status);
+      if (opts.stopSignal?.stop) {
+        progress.print(`interrupted at step ${step}: saving a checkpoint (resume with --resume)`);
+        break;
+      }
+    }
+    if (step > startStep && !opts.stopSignal?.stop) await evaluate();
+    if (step > startStep || !resuming) await checkpoint();
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+  return { step, lastLoss, bestValLoss, checkpointDir: ckptDir };
+}

@@ -1,0 +1,69 @@
+// initBackend: each named backend starts (WebGPU on the software adapter), auto falls back, errors carry hints.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { initBackend, type BackendChoice } from '../../src/backend/select.js';
+import { BackendError } from '../../src/util/errors.js';
+import { testBackends } from './available.js';
+
+const webgpu = (await testBackends())[1];
+
+describe('initBackend', () => {
+  afterEach(() => {
+    delete process.env.NANOMETA_WEBGPU_SOFTWARE;
+  });
+
+  it('cpu: activates tfjs cpu, registers the custom kernels, says it is software', async () => {
+    const info = await initBackend('cpu');
+    expect(info).toMatchObject({ name: 'cpu', isSoftware: true });
+    expect(info.device).toMatch(/cpu/);
+    expect(tf.getBackend()).toBe('cpu');
+    expect(tf.getKernel('NanometaEmbeddingGrad', 'cpu')).toBeDefined();
+    expect(tf.getKernel('NanometaEmbeddingGrad', 'webgpu')).toBeDefined();
+    expect(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).data()).toEqual(new Float32Array([11]));
+  });
+
+  it('registers gradients, so tf.grad works', async () => {
+    await initBackend('cpu');
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.square(x)))(tf.tensor1d([1, -2]));
+    expect(Array.from(await g.data())).toEqual([2, -4]);
+  });
+
+  it.skipIf(webgpu.skip)(`webgpu software adapter: ${webgpu.label}`, async () => {
+    const info = await initBackend('webgpu', { software: true });
+    expect(info).toMatchObject({ name: 'webgpu', isSoftware: true });
+    expect(info.device).toMatch(/llvmpipe|Mesa/i);
+    expect(tf.getBackend()).toBe('webgpu');
+    const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]]));
+    expect(Array.from(await y.data())).toEqual([17, 39]);
+    // Switching away and back reuses the same device.
+    await initBackend('cpu');
+    expect((await initBackend('webgpu', { software: true })).device).toBe(info.device);
+  });
+
+  it.skipIf(webgpu.skip)('NANOMETA_WEBGPU_SOFTWARE=1 selects the software adapter', async () => {
+    process.env.NANOMETA_WEBGPU_SOFTWARE = '1';
+    const info = await initBackend('webgpu');
+    expect(info).toMatchObject({ name: 'webgpu', isSoftware: true });
+  });
+
+  it('tensorflow without tfjs-node installed: BackendError naming both packages, with an install hint', async () => {
+    const err = await initBackend('tensorflow').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).message).toMatch(/@tensorflow\/tfjs-node-gpu.*@tensorflow\/tfjs-node/);
+    expect((err as BackendError).hint).toMatch(/npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/);
+  });
+
+  it('auto never picks a software WebGPU adapter; without tfjs-node or a GPU it is cpu', async () => {
+    const info = await initBackend('auto');
+    expect(['cpu', 'webgpu', 'tensorflow']).toContain(info.name);
+    if (info.name === 'webgpu') expect(info.isSoftware).toBe(false);
+    expect(tf.getBackend()).toBe(info.name);
+  });
+
+  it('rejects an unknown backend name with the allowed ones', async () => {
+    const err = await initBackend('metal' as BackendChoice).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).message).toMatch(/unknown backend 'metal'/);
+    expect((err as BackendError).hint).toMatch(/auto, cpu, webgpu, tensorflow/);
+  });
+});

@@ -1,0 +1,53 @@
+// The suites as data: run ids, the baseline grids, alpha0 placement after phase 1 and short-run scaling.
+import { describe, expect, it } from 'vitest';
+import { SUITES, formatLr, metaLrFor, phaseOneRuns, phaseTwoRuns, plannedRunCount, suiteSets, warmupFor } from '../../src/compare/grid.js';
+
+describe('compare suites', () => {
+  it('quick: 3+3+3 baseline runs, a 3-point alpha0 sweep over four decades, four variants; ids unique', () => {
+    const one = phaseOneRuns(SUITES.quick, 150);
+    const count = (g: string) => one.filter((r) => r.group === g).length;
+    expect([count('adamw-constant'), count('adamw-cosine'), count('lion-constant'), count('robustness')]).toEqual([3, 3, 3, 3]);
+    const sweep = one.filter((r) => r.group === 'robustness').map((r) => r.hyper.lr);
+    expect(Math.log10(Math.max(...sweep) / Math.min(...sweep))).toBeCloseTo(4);
+    const two = phaseTwoRuns(SUITES.quick, 150, { adamw: 3e-3, lion: 3e-4 });
+    const ids = [...one, ...two].map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(plannedRunCount(SUITES.quick)).toBe(16);
+  });
+
+  it('paper: AdamW constant 1e-5..1e-1, cosine includes 1e-5, 1e-4, 1e-3, six variants', () => {
+    const s = SUITES.paper;
+    expect([Math.min(...s.adamwConstant), Math.max(...s.adamwConstant)]).toEqual([1e-5, 1e-1]);
+    expect(s.adamwCosine).toEqual(expect.arrayContaining([1e-5, 1e-4, 1e-3]));
+    expect(s.variants.map((v) => v.key).sort()).toEqual(['mo-adamw-adam', 'mo-adamw-adam-layerwise', 'mo-adamw-lion',
+      'mo-adamw-lion-layerwise', 'mo-lion-lion', 'mo-lion-lion-layerwise']);
+  });
+
+  it('places alpha0 two decades below the best constant lr of the base family', () => {
+    const two = phaseTwoRuns(SUITES.quick, 150, { adamw: 3e-3, lion: 3e-4 });
+    const by = Object.fromEntries(two.map((r) => [r.id, r]));
+    expect(by['mo-adamw-lion-a3e-5'].sets['optimizer.lr']).toBe(3e-5);
+    expect(by['mo-adamw-lion-layerwise-a3e-5'].sets['optimizer.metaOptimize.blocks']).toBe('layerwise');
+    expect(by['mo-lion-lion-a3e-6'].sets['optimizer.lr']).toBe(3e-6);
+    expect(by['mo-adamw-adam-a3e-5'].optim).toBe('mo-adamw-adam');
+  });
+
+  it('scales warmup and the meta step size to short runs, and the paper values for long ones', () => {
+    expect(warmupFor(200)).toBe(10);
+    expect(warmupFor(100_000)).toBe(1000);
+    // eta lets beta climb ln(100) in half the run: 200 steps -> 4.605/100.
+    expect(metaLrFor(200)).toBeCloseTo(Math.log(100) / 100, 6);
+    expect(metaLrFor(20_000)).toBe(1e-3);
+    const cosine = phaseOneRuns(SUITES.quick, 200).find((r) => r.id === 'adamw-cosine-lr3e-3')!;
+    expect(cosine.sets).toMatchObject({ 'optimizer.schedule.type': 'cosine', 'optimizer.schedule.warmupSteps': 10, 'optimizer.schedule.minLr': 3e-4 });
+  });
+
+  it('continual suite switches the data every quarter of the run', () => {
+    expect(suiteSets(SUITES.continual, 400)).toEqual({ 'train.maxSteps': 400, 'data.switchEvery': 100 });
+    expect(suiteSets(SUITES.quick, 400)).toEqual({ 'train.maxSteps': 400 });
+  });
+
+  it('formats lrs compactly', () => {
+    expect([formatLr(1e-3), formatLr(3e-4), formatLr(2.5e-5), formatLr(0.1)]).toEqual(['1e-3', '3e-4', '2.5e-5', '1e-1']);
+  });
+});

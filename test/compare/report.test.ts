@@ -1,0 +1,92 @@
+// Report sentences and tables follow the numbers: wins, ties and losses of MetaOptimize, grid-edge
+// warnings, cost of tuning, the alpha0 sweep, step sizes after data switches, and runs.csv rows.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunGroup, RunSpec } from '../../src/compare/grid.js';
+import { methodRows, renderReport, reportSentences, runsCsv, switchSentences } from '../../src/compare/report.js';
+import type { RunSummary, SuiteState } from '../../src/compare/runs.js';
+
+function run(id: string, group: RunGroup, lr: number, valLoss: number, extra: Partial<RunSummary> = {}, optim = 'adamw'): RunSummary {
+  const meta = group === 'metaoptimize' || group === 'robustness';
+  const spec: RunSpec = {
+    id, group, optim: meta ? optim : group === 'lion-constant' ? 'lion' : group === 'adamw-cosine' ? 'adamw-cosine' : 'adamw',
+    method: meta ? 'MO(AdamW, Lion) scalar' : group === 'adamw-constant' ? 'AdamW constant' : group === 'lion-constant' ? 'Lion constant' : 'AdamW warmup + cosine',
+    sets: {}, hyper: meta ? { lr, schedule: 'constant', metaLr: 0.05, blocks: 'scalar' } : { lr, schedule: group === 'adamw-cosine' ? 'cosine' : 'constant', warmupSteps: 5 },
+  };
+  return { spec, dir: '/nonexistent', status: 'done', steps: 100, tokens: 51200, wallSec: 60, finalTrainLoss: valLoss - 0.05, finalValLoss: valLoss,
+    bestValLoss: valLoss, finalLr: [lr], maxLr: lr, blockNames: [], diverged: false, switchEvery: null, ...extra };
+}
+
+const grids = () => [
+  run('adamw-lr1e-3', 'adamw-constant', 1e-3, 2.1),
+  run('adamw-lr3e-3', 'adamw-constant', 3e-3, 2.0),
+  run('adamw-lr1e-2', 'adamw-constant', 1e-2, 2.3),
+  run('adamw-cosine-lr3e-3', 'adamw-cosine', 3e-3, 1.95),
+  run('adamw-cosine-lr1e-2', 'adamw-cosine', 1e-2, 2.2),
+];
+
+describe('compare report', () => {
+  it('says by how much MetaOptimize loses to each tuned baseline', () => {
+    const mo = run('mo-adamw-lion-a3e-5', 'metaoptimize', 3e-5, 2.2, { finalLr: [1.5e-3], maxLr: 2e-3, wallSec: 66 });
+    const text = reportSentences([...grids(), mo], 100).join('\n');
+    expect(text).toContain('Lowest final val loss: AdamW warmup + cosine (1.950, peak lr = 3e-3');
+    // (2.2 - 2.0) / 2.0 = 10.0% worse; (2.2 - 1.95) / 1.95 = 12.8% worse.
+    expect(text).toContain('started untuned at α0 = 3e-5 (100× below the tuned AdamW constant lr 3e-3), ended at val loss 2.200, 10.0% worse than tuned AdamW constant (2.000) and 12.8% worse than the best tuned baseline, AdamW warmup + cosine (1.950)');
+    expect(text).toContain('its step size ended at 1.5e-3 (largest 2.0e-3)');
+    expect(text).toContain('Overall, 0 of 1 MetaOptimize variants reached a final val loss at or below the best tuned baseline');
+    // Cost: 5 grid runs x 60 s = 5m 00s, 500 steps, 5 x 51200 tokens; one MO run 66 s -> 300/66 = 4.5x; per step 10% more.
+    expect(text).toContain('Tuning the baselines by grid search took 5 runs, 500 steps, 256.0k tokens and 5m 00s of run time');
+    expect(text).toContain('4.5× less wall time than all the grids');
+    expect(text).toContain('the MetaOptimize run took 10% more than the wall time of an AdamW constant run');
+    expect(text).toMatch(/η was raised from the paper's 1e-3 to 0.05/);
+  });
+
+  it('reports wins and ties as such, and warns when a tuned lr sits at the edge of its grid', () => {
+    const better = run('mo-adamw-lion-a3e-5', 'metaoptimize', 3e-5, 1.9);
+    const text = reportSentences([...grids(), better], 100).join('\n');
+    expect(text).toContain('5.0% better than tuned AdamW constant (2.000)');
+    expect(text).toContain('Overall, 1 of 1 MetaOptimize variants');
+    expect(text).toContain('The chosen AdamW warmup + cosine lr 3e-3 is at the lower edge of its grid');
+    expect(text).not.toContain('The chosen AdamW constant lr');
+    const tie = run('mo-adamw-lion-a3e-5', 'metaoptimize', 3e-5, 2.004);
+    expect(reportSentences([...grids(), tie], 100).join('\n')).toContain('within 0.5% of tuned AdamW constant (2.000), a tie');
+  });
+
+  it('leaves diverged runs out of the best choice and names them', () => {
+    const runs = [...grids(), run('adamw-lr3e-2', 'adamw-constant', 3e-2, NaN, { diverged: true, status: 'failed' })];
+    expect(methodRows(runs).find((r) => r.group === 'adamw-constant')!.run!.spec.id).toBe('adamw-lr3e-3');
+    expect(reportSentences(runs, 100).join('\n')).toContain('1 run(s) failed or diverged and were left out of every "best" choice: adamw-lr3e-2.');
+  });
+
+  it('summarises the alpha0 sweep: range, spread and orders of magnitude', () => {
+    const sweep = [run('r1', 'robustness', 1e-6, 2.2), run('r2', 'robustness', 1e-4, 2.1), run('r3', 'robustness', 1e-2, 2.31)];
+    const text = reportSentences([...grids(), ...sweep], 100).join('\n');
+    // spread (2.31 - 2.1) / 2.1 = 10.0%
+    expect(text).toContain('from α0 = 1e-6 to 1e-2 (3 runs, 4 orders of magnitude) ended between 2.100 (α0 = 1e-4) and 2.310 (α0 = 1e-2), a spread of 10.0%; the best tuned baseline reached 1.950');
+  });
+
+  it('counts the switches after which the learned step size rose (continual setting)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nanometa-report-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    // switchEvery 10 over 40 steps: alpha rises after the switches at 10 and 30, falls after 20.
+    const alpha = (s: number) => (s < 10 ? 1e-4 : s < 20 ? 1e-4 * 2 ** ((s - 10) / 5) : s < 30 ? 4e-4 / 2 ** ((s - 20) / 5) : 1e-4 * 3 ** ((s - 30) / 5));
+    writeFileSync(join(dir, 'metrics.jsonl'), Array.from({ length: 40 }, (_, i) => JSON.stringify({ step: i + 1, loss: 3, lr: [alpha(i + 1), alpha(i + 1)] })).join('\n'));
+    const mo = run('mo', 'metaoptimize', 1e-4, 2, { dir, steps: 40, switchEvery: 10 });
+    expect(switchSentences([mo])).toEqual(['Continual setting (distribution switched every 10 steps): the step size of MO(AdamW, Lion) scalar rose in the half-phase after 2 of 3 switches (geometric-mean step size ×2.00, ×0.50, ×3.00).']);
+  });
+
+  it('renders the table with the chosen run and cost per method, and one csv row per run', () => {
+    const runs = [...grids(), run('mo-adamw-lion-a3e-5', 'metaoptimize', 3e-5, 2.2)];
+    const state = { suite: 'quick', config: 'tinystories-tiny', steps: 100, sets: ['model.nLayer=1'] } as SuiteState;
+    const md = renderReport(state, runs, ['loss-vs-tokens.svg']);
+    expect(md).toContain('| AdamW constant (tuned) | lr = 3e-3 | 1.950 | 2.000 | 2.000 | 51.2k | 1m 00s | 3 · 300 · 153.6k · 3m 00s |');
+    expect(md).toContain('| MO(AdamW, Lion) scalar | α0 = 3e-5, η = 0.05, scalar | 2.150 | 2.200 | 2.200 | 51.2k | 1m 00s | 1 · 100 · 51.2k · 1m 00s |');
+    expect(md).toContain('![loss-vs-tokens.svg](loss-vs-tokens.svg)');
+    expect(md).toContain('`--set model.nLayer=1`');
+    const csv = runsCsv(runs).trim().split('\n');
+    expect(csv).toHaveLength(runs.length + 1);
+    expect(csv[2]).toBe('adamw-lr3e-3,adamw-constant,AdamW constant,adamw,0.003,constant,5,,,done,false,100,51200,60.0,1.95,2,2,3.0000e-3,0.003');
+  });
+});

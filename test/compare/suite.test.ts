@@ -1,0 +1,123 @@
+// The suite runner with a stand-in trainer (test/compare/fake-train.mjs, same CLI and run folders as
+// train.ts): every file and row of a quick suite, valid SVG, resumability, failed runs, refused folders.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCompare } from '../../src/compare/compare.js';
+import { SUITES } from '../../src/compare/grid.js';
+import { CSV_COLUMNS } from '../../src/compare/report.js';
+import { readSuiteState } from '../../src/compare/runs.js';
+import { runSuite, trainArgs } from '../../src/compare/suite.js';
+import { checkXml } from './xml.js';
+
+const fake = { command: process.execPath, args: [join(import.meta.dirname, 'fake-train.mjs')] };
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'nanometa-compare-'));
+  dirs.push(d);
+  return d;
+};
+const calls = (out: string) => readFileSync(join(out, 'fake-calls.log'), 'utf8').trim().split('\n');
+afterEach(() => {
+  delete process.env.FAKE_TRAIN_STOP;
+  delete process.env.FAKE_TRAIN_FAIL;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('compare suite (fake trainer)', () => {
+  it('quick suite: every run, every report file, every csv row, valid SVG and PNG', async () => {
+    const out = tmp();
+    const lines: string[] = [];
+    const { summaries, plots } = await runCompare({ config: 'tinystories-tiny', suite: 'quick', steps: 8, jobs: 2, outDir: out,
+      trainer: fake, log: (l) => lines.push(l) });
+    expect(summaries).toHaveLength(16);
+    expect(summaries.every((s) => s.status === 'done')).toBe(true);
+    // Phase 2 used the fake's best constant lrs (1e-3 AdamW, 3e-4 Lion): alpha0 two decades below.
+    expect(readSuiteState(out)!.best).toEqual({ adamw: 1e-3, lion: 3e-4 });
+    expect(summaries.map((s) => s.spec.id)).toEqual(expect.arrayContaining(['mo-adamw-lion-a1e-5', 'mo-lion-lion-a3e-6', 'robust-mo-adamw-lion-a1e-6']));
+    expect(lines.at(-1)).toMatch(/^runs 16\/16 · ETA/);
+
+    const csv = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe(CSV_COLUMNS.join(','));
+    expect(csv).toHaveLength(17);
+    for (const s of summaries) expect(csv.some((row) => row.startsWith(`${s.spec.id},${s.spec.group},`))).toBe(true);
+
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const method of ['AdamW constant (tuned)', 'AdamW warmup + cosine (tuned)', 'Lion constant (tuned)', 'MO(AdamW, Lion) scalar',
+      'MO(AdamW, Lion) layerwise', 'MO(AdamW, Adam) scalar', 'MO(Lion, Lion) scalar'])
+      expect(report).toContain(`| ${method} |`);
+    for (const s of summaries) expect(report).toContain(`| ${s.spec.id} |`);
+
+    expect(plots.sort()).toEqual(['loss-vs-tokens.svg', 'robustness-alpha0.svg', 'step-sizes-mo-adamw-adam-a1e-5.svg',
+      'step-sizes-mo-adamw-lion-a1e-5.svg', 'step-sizes-mo-adamw-lion-layerwise-a1e-5.svg', 'step-sizes-mo-lion-lion-a3e-6.svg']);
+    for (const p of plots) {
+      const svg = readFileSync(join(out, p), 'utf8');
+      expect(checkXml(svg)).toBe('svg');
+      expect(svg).toMatch(/<path[^>]* d="M/); // lines were drawn
+      expect(report).toContain(`](${p})`);
+      const png = readFileSync(join(out, p.replace('.svg', '.png')));
+      expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    }
+    // The layerwise step-size plot has one line per block, named after config.json's run.blockNames.
+    const layerwise = readFileSync(join(out, 'step-sizes-mo-adamw-lion-layerwise-a1e-5.svg'), 'utf8');
+    for (const block of ['wte.weight', 'h.0.attn.qkv.weight', 'lm_head']) expect(layerwise).toContain(block);
+  });
+
+  it('resumes: finished runs are skipped, an interrupted run continues with --resume', async () => {
+    const out = tmp();
+    const opts = { suite: SUITES.continual, config: 'tinystories-tiny', steps: 8, jobs: 2, outDir: out, sets: [], backend: null, trainer: fake, log: () => {} };
+    process.env.FAKE_TRAIN_STOP = 'adamw-lr1e-2:4';
+    const first = await runSuite(opts);
+    expect(first.state.records['adamw-lr1e-2'].status).toBe('interrupted');
+    expect(first.summaries.find((s) => s.spec.id === 'adamw-lr1e-2')!.status).toBe('partial');
+    expect(calls(out)).toHaveLength(5);
+    delete process.env.FAKE_TRAIN_STOP;
+
+    const second = await runSuite(opts);
+    expect(calls(out).slice(5)).toEqual(['adamw-lr1e-2 resume']);
+    expect(second.summaries.every((s) => s.status === 'done')).toBe(true);
+    const rows = readFileSync(join(out, 'runs', 'adamw-lr1e-2', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    expect(rows).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+
+    await runSuite(opts); // everything finished: nothing runs
+    expect(calls(out)).toHaveLength(6);
+    // A longer --steps extends every run with --resume.
+    await runSuite({ ...opts, steps: 10 });
+    expect(calls(out).slice(6)).toHaveLength(5);
+    expect(calls(out).slice(6).every((c) => c.endsWith(' resume'))).toBe(true);
+  });
+
+  it('keeps a failed run failed (no retry) unless retryFailed, and leaves it out of the best choice', async () => {
+    const out = tmp();
+    const opts = { suite: SUITES.continual, config: 'tinystories-tiny', steps: 8, jobs: 1, outDir: out, sets: [], backend: null, trainer: fake, log: () => {} };
+    process.env.FAKE_TRAIN_FAIL = 'adamw-lr1e-3';
+    const first = await runSuite(opts);
+    expect(first.state.records['adamw-lr1e-3']).toMatchObject({ status: 'failed', exitCode: 1 });
+    // Without the failed 1e-3 run the best AdamW lr is 3e-3, so alpha0 = 3e-5.
+    expect(first.state.best!.adamw).toBe(3e-3);
+    expect(first.summaries.map((s) => s.spec.id)).toContain('mo-adamw-lion-a3e-5');
+    const n = calls(out).length;
+    await runSuite(opts);
+    expect(calls(out)).toHaveLength(n);
+    delete process.env.FAKE_TRAIN_FAIL;
+    const third = await runSuite({ ...opts, retryFailed: true });
+    expect(calls(out).slice(n)[0]).toBe('adamw-lr1e-3 fresh');
+    expect(third.state.best!.adamw).toBe(1e-3);
+  });
+
+  it('passes suite settings, then the user --set, then the run\'s own; refuses a folder made by other settings', async () => {
+    const spec = SUITES.continual;
+    const args = trainArgs({ suite: spec, config: 'c', steps: 40, jobs: 1, outDir: 'o', sets: ['model.nLayer=1'], backend: 'cpu' },
+      { id: 'x', group: 'adamw-constant', method: 'm', optim: 'adamw', sets: { 'optimizer.lr': 0.001 }, hyper: { lr: 0.001, schedule: 'constant' } }, 'o/runs/x', true);
+    expect(args).toEqual(['--config', 'c', '--optim', 'adamw', '--set', 'train.maxSteps=40', '--set', 'data.switchEvery=10', '--set', 'model.nLayer=1',
+      '--set', 'optimizer.lr=0.001', '--out', 'o/runs/x', '--resume', '--backend', 'cpu']);
+    const out = tmp();
+    const opts = { suite: SUITES.continual, config: 'tinystories-tiny', steps: 4, jobs: 1, outDir: out, sets: [], backend: null, trainer: fake, log: () => {} };
+    await runSuite(opts);
+    await expect(runSuite({ ...opts, sets: ['model.nLayer=2'] })).rejects.toThrow(/suite\.json was made by --suite continual --config tinystories-tiny/);
+    await expect(runSuite({ ...opts, sets: ['train.maxSteps=9'] })).rejects.toThrow(/use --steps|sets train.maxSteps/);
+    expect(existsSync(join(out, 'runs'))).toBe(true);
+    expect(readdirSync(join(out, 'logs')).length).toBe(5);
+  });
+});
