@@ -50,6 +50,11 @@ async function toArrays(tensors: Map<string, tf.Tensor>): Promise<Map<string, Na
 /** Saves params, optimizer state and run state atomically into `dir` (replacing any older checkpoint). */
 export async function saveCheckpoint(dir: string, params: ParamMap, optimizer: OptimizerState, state: CheckpointState): Promise<void> {
   const model = await toArrays(params as unknown as Map<string, tf.Tensor>);
+  for (const [name, a] of model) {
+    if (!a.data.every(Number.isFinite))
+      throw new CheckpointError(`refusing to save a checkpoint at step ${state.step}: parameter ${name} holds NaN or Infinity ` +
+        `(the previous checkpoint in ${dir} is kept)`, 'lower optimizer.lr (or alpha0), or enable optimizer.gradClip');
+  }
   const opt = await toArrays(optimizer.tensors);
   writeDirAtomic(dir, (tmp) => {
     writeFileSync(join(tmp, 'model.safetensors'), encodeSafetensors(model, { format: 'pt', step: String(state.step) }));

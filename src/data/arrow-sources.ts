@@ -1,14 +1,14 @@
 // The `arrow:`, `parquet:` and `hf:` story sources (registered in sources.ts's resolveSource). Parquet
 // (local or downloaded from the Hub) is converted once to Arrow IPC in the cache; stories are then read
 // from Arrow, batch by batch. Identities hash the input files, so prepared data is re-made when they change.
-import { existsSync, readFileSync, realpathSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { DataConfig } from '../config/schema.js';
 import { DataError } from '../util/errors.js';
 import { stableHash } from './hash.js';
-import { listArrowFiles, newTextReadStats, readArrowFileTexts, type TextReadStats } from './arrow.js';
+import { detectArrowFormat, listArrowFiles, newTextReadStats, readArrowFileTexts, type TextReadStats } from './arrow.js';
 import { convertParquetToArrow, listParquetFiles } from './parquet.js';
-import { downloadHfDataset, splitOf, type HubDownloadOptions } from './hf-download.js';
+import { ensureHfShard, listHfDataset, splitOf, type HubDownloadOptions, type HubShard } from './hf-download.js';
 import { slugify, type StorySource } from './sources.js';
 import { formatBytes } from './format-bytes.js';
 
@@ -26,10 +26,10 @@ function stamp(path: string): FileStamp {
   return { path: realpathSync(path), size: st.size, mtimeMs: st.mtimeMs };
 }
 
-/** Streams the text column of several Arrow files in order, then logs rows and skipped nulls. */
-async function* readTexts(files: () => Promise<string[]> | string[], column: string, label: string, log: Log): AsyncGenerator<string> {
+/** Streams the text column of Arrow files (given lazily, one at a time) in order, then logs rows and skipped nulls. */
+async function* readTexts(files: AsyncIterable<string> | Iterable<string>, column: string, label: string, log: Log): AsyncGenerator<string> {
   const stats: TextReadStats = newTextReadStats();
-  for (const file of await files()) yield* readArrowFileTexts(file, column, stats);
+  for await (const file of files) yield* readArrowFileTexts(file, column, stats);
   if (stats.nulls > 0) log(`${label}: ${stats.rows} rows, ${stats.nulls} null '${column}' values skipped`);
 }
 
@@ -40,7 +40,7 @@ function splitFiles(files: string[]): { train: string[]; val: string[] } {
   return { train: named.length ? named : files.filter((f) => !val.includes(f)), val };
 }
 
-function bytesOf(files: FileStamp[]): number {
+function bytesOf(files: { size: number }[]): number {
   return files.reduce((sum, f) => sum + f.size, 0);
 }
 
@@ -72,8 +72,8 @@ export function arrowSource(path: string, cfg: DataConfig, log: Log = stderrLog)
       `${train.length + val.length > 1 ? 's' : ''}, ${formatBytes(bytesOf([...train, ...val]))})`,
     slug: slugify(`arrow-${basename(abs)}`),
     totalBytes: bytesOf([...train, ...val]),
-    train: () => readTexts(() => trainFiles, column, `arrow ${path} train`, log),
-    val: valFiles.length ? () => readTexts(() => valFiles, column, `arrow ${path} validation`, log) : null,
+    train: () => readTexts(trainFiles, column, `arrow ${path} train`, log),
+    val: valFiles.length ? () => readTexts(valFiles, column, `arrow ${path} validation`, log) : null,
   };
 }
 
@@ -83,36 +83,34 @@ export function arrowCachePath(cacheDir: string, parquet: FileStamp, column: str
   return join(cacheDir, 'arrow', `${slugify(name, 60)}-${stableHash({ ...parquet, column }, 12)}.arrow`);
 }
 
-/** Converts the parquet files that have no Arrow conversion in the cache yet; returns the Arrow paths. */
-async function toArrow(parquetFiles: FileStamp[], cfg: DataConfig, log: Log): Promise<string[]> {
-  const out: string[] = [];
-  for (const file of parquetFiles) {
-    const arrow = arrowCachePath(cfg.cacheDir, file, cfg.textColumn);
-    if (!existsSync(arrow)) {
-      const t0 = Date.now();
-      log(`parquet -> arrow: ${file.path} (${formatBytes(file.size)})`);
-      const rows = await convertParquetToArrow(file.path, arrow, cfg.textColumn);
-      log(`parquet -> arrow: ${rows} rows -> ${arrow} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+/**
+ * The Arrow conversion of a parquet file, made now unless the cache has a complete one. A cached file
+ * that is damaged (no Arrow end marker: a foreign write, a copy cut short) is made again.
+ */
+async function toArrow(file: FileStamp, cfg: DataConfig, log: Log): Promise<string> {
+  const arrow = arrowCachePath(cfg.cacheDir, file, cfg.textColumn);
+  if (existsSync(arrow)) {
+    try {
+      detectArrowFormat(arrow);
+      return arrow;
+    } catch (err) {
+      log(`${(err as Error).message}; converting again`);
+      rmSync(arrow, { force: true });
     }
-    out.push(arrow);
   }
-  return out;
+  const t0 = Date.now();
+  log(`parquet -> arrow: ${file.path} (${formatBytes(file.size)})`);
+  const rows = await convertParquetToArrow(file.path, arrow, cfg.textColumn);
+  log(`parquet -> arrow: ${rows} rows -> ${arrow} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  return arrow;
 }
 
-/** Source over parquet files: converted to Arrow (once) when first read, then streamed from Arrow. */
-function parquetFilesSource(kind: string, label: string, slug: string, trainFiles: string[], valFiles: string[], cfg: DataConfig,
-  log: Log, extra: Record<string, unknown> = {}): StorySource {
-  const train = trainFiles.map(stamp), val = valFiles.map(stamp), column = cfg.textColumn;
-  const total = bytesOf([...train, ...val]);
-  return {
-    identity: stableHash({ kind, column, ...extra, train: extra.train ?? train, val: extra.val ?? val }),
-    description: `${label} (column '${column}', ${train.length} train${val.length ? ` + ${val.length} validation` : ''} parquet file` +
-      `${train.length + val.length > 1 ? 's' : ''}, ${formatBytes(total)})`,
-    slug,
-    totalBytes: total,
-    train: () => readTexts(() => toArrow(train, cfg, log), column, `${label} train`, log),
-    val: val.length ? () => readTexts(() => toArrow(val, cfg, log), column, `${label} validation`, log) : null,
-  };
+async function* arrowOf(files: FileStamp[], cfg: DataConfig, log: Log): AsyncGenerator<string> {
+  for (const file of files) yield await toArrow(file, cfg, log);
+}
+
+function describeSplits(train: number, val: number, what: string): string {
+  return `${train} train${val ? ` + ${val} validation` : ''} ${what}${train + val > 1 ? 's' : ''}`;
 }
 
 /** `parquet:PATH`: a .parquet file, or a folder of them (files named *valid* form the validation split). */
@@ -120,20 +118,39 @@ export function parquetSource(path: string, cfg: DataConfig, log: Log = stderrLo
   if (!path) throw new DataError('data.source "parquet:" needs a path', 'e.g. --set data.source=parquet:data/train-00000-of-00004.parquet');
   const abs = resolve(path);
   const files = listParquetFiles(abs);
-  const { train, val } = statSync(abs).isDirectory() ? splitFiles(files) : { train: files, val: [] };
-  return parquetFilesSource('parquet', `parquet: ${path}`, slugify(`parquet-${basename(abs).replace(/\.parquet$/i, '')}`), train, val, cfg, log);
+  const split = statSync(abs).isDirectory() ? splitFiles(files) : { train: files, val: [] };
+  const train = split.train.map(stamp), val = split.val.map(stamp), column = cfg.textColumn;
+  return {
+    identity: stableHash({ kind: 'parquet', column, train, val }),
+    description: `parquet: ${path} (column '${column}', ${describeSplits(train.length, val.length, 'file')}, ${formatBytes(bytesOf([...train, ...val]))})`,
+    slug: slugify(`parquet-${basename(abs).replace(/\.parquet$/i, '')}`),
+    train: () => readTexts(arrowOf(train, cfg, log), column, `parquet: ${path} train`, log),
+    val: val.length ? () => readTexts(arrowOf(val, cfg, log), column, `parquet: ${path} validation`, log) : null,
+  };
 }
 
 /**
- * `hf:OWNER/NAME`: downloads the dataset's train (at most data.maxTrainShards) and validation parquet
- * shards from the Hub into data.cacheDir, then reads them like `parquet:`.
+ * `hf:OWNER/NAME`: the dataset's train (at most data.maxTrainShards) and validation parquet shards on the
+ * Hub, each downloaded into data.cacheDir when the reader first reaches it (so data.maxTrainTokens also
+ * limits the download), converted to Arrow once, and read from Arrow.
  */
 export async function hfSource(repo: string, cfg: DataConfig, log: Log = stderrLog, opts: HubDownloadOptions = {}): Promise<StorySource> {
   if (!/^[\w.-]+\/[\w.-]+$/.test(repo))
     throw new DataError(`data.source "hf:${repo}": expected hf:OWNER/NAME`, 'e.g. --set data.source=hf:roneneldan/TinyStories');
-  const downloaded = await downloadHfDataset(repo, cfg, { log, ...opts });
-  const shardIds = (split: string) => downloaded.manifest.shards.filter((s) => s.split === split)
-    .map((s) => ({ path: s.path, size: s.size, sha256: s.sha256 ?? null }));
-  return parquetFilesSource('hf', `hf: ${repo}@${cfg.revision}`, slugify(`hf-${repo.split('/')[1]}`), downloaded.train,
-    downloaded.validation, cfg, log, { repo, revision: cfg.revision, train: shardIds('train'), val: shardIds('validation') });
+  const download = { log, ...opts };
+  const listing = await listHfDataset(repo, cfg, download);
+  const train = listing.shards.filter((s) => s.split === 'train'), val = listing.shards.filter((s) => s.split === 'validation');
+  async function* shardsAsArrow(shards: HubShard[]): AsyncGenerator<string> {
+    for (const shard of shards) yield await toArrow(stamp(await ensureHfShard(listing, shard, cfg, download)), cfg, log);
+  }
+  const ids = (shards: HubShard[]) => shards.map((s) => ({ path: s.path, size: s.size, sha256: s.sha256 ?? null }));
+  const label = `hf: ${repo}@${cfg.revision}`, column = cfg.textColumn;
+  return {
+    identity: stableHash({ kind: 'hf', repo, revision: cfg.revision, column, train: ids(train), val: ids(val) }),
+    description: `${label} (column '${column}', ${describeSplits(train.length, val.length, 'parquet shard')}, ` +
+      `${formatBytes(bytesOf(listing.shards))}${listing.offline ? ', offline' : ''})`,
+    slug: slugify(`hf-${repo.split('/')[1]}`),
+    train: () => readTexts(shardsAsArrow(train), column, `${label} train`, log),
+    val: val.length ? () => readTexts(shardsAsArrow(val), column, `${label} validation`, log) : null,
+  };
 }

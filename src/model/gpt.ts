@@ -31,7 +31,9 @@ export class GPT {
       const values = new Float32Array(size);
       if (spec.init.kind === 'ones') values.fill(1);
       else if (spec.init.kind === 'normal') for (let i = 0; i < size; i++) values[i] = rng.normal() * spec.init.std;
-      this.params.set(spec.name, tf.variable(tf.tensor(values, spec.shape, 'float32'), true, spec.name));
+      const init = tf.tensor(values, spec.shape, 'float32');
+      this.params.set(spec.name, tf.variable(init, true)); // unnamed: tfjs variable names must be unique across models
+      init.dispose();
     }
     this.mask = causalMask(cfg.blockSize);
   }

@@ -40,6 +40,17 @@ describe('initBackend', () => {
     expect((await initBackend('webgpu', { software: true })).device).toBe(info.device);
   });
 
+  it.skipIf(webgpu.skip)('webgpu: a sync read of a GPU result is a BackendError telling to read async', async () => {
+    await initBackend('webgpu', { software: true });
+    const uploaded = tf.range(0, 4096); // big enough that tfjs runs the add on the GPU, not its CPU forward path
+    expect(uploaded.dataSync()[4095]).toBe(4095); // still has its CPU copy
+    const computed = tf.add(uploaded, 1);
+    const err = (() => { try { computed.dataSync(); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).hint).toMatch(/await tensor\.data\(\)/);
+    expect(Array.from((await computed.data()).slice(0, 3))).toEqual([1, 2, 3]);
+  });
+
   it.skipIf(webgpu.skip)('NANOMETA_WEBGPU_SOFTWARE=1 selects the software adapter', async () => {
     process.env.NANOMETA_WEBGPU_SOFTWARE = '1';
     const info = await initBackend('webgpu');

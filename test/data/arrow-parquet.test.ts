@@ -1,7 +1,7 @@
 // Parquet -> Arrow conversion (hyparquet + apache-arrow) and the parquet:/arrow: sources through
 // prepareData: exact strings, nulls, token counts equal to gpt-tokenizer, errors that leave no output behind.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'gpt-tokenizer/encoding/r50k_base';
@@ -9,6 +9,7 @@ import { DataSchema } from '../../src/config/schema.js';
 import { convertParquetToArrow } from '../../src/data/parquet.js';
 import { newTextReadStats, readArrowTexts } from '../../src/data/arrow.js';
 import { prepareData } from '../../src/data/prepare.js';
+import { parquetSource } from '../../src/data/arrow-sources.js';
 import { DataError } from '../../src/util/errors.js';
 import { sharedStories, storiesParquet } from './hub-fixtures.js';
 
@@ -89,6 +90,22 @@ describe('parquet: and arrow: sources', () => {
     const changed = await prepareData(cfg, { log: () => {} });
     expect(changed.reused).toBe(false);
     expect(changed.train.length).toBe(gpt2Count(train.slice(0, 30)));
+  });
+
+  it('a damaged Arrow conversion in the cache is noticed and made again', async () => {
+    const stories = sharedStories().slice(0, 30);
+    writeFileSync(join(dir, 's.parquet'), storiesParquet(stories));
+    const cfg = DataSchema.parse({ source: `parquet:${join(dir, 's.parquet')}`, cacheDir: join(dir, 'cache') });
+    const lines: string[] = [];
+    const source = parquetSource(join(dir, 's.parquet'), cfg, (l) => lines.push(l));
+    const read = async () => { const out: string[] = []; for await (const t of source.train()) out.push(t); return out; };
+    expect(await read()).toEqual(stories);
+    const [arrow] = readdirSync(join(dir, 'cache', 'arrow'));
+    const path = join(dir, 'cache', 'arrow', arrow);
+    writeFileSync(path, readFileSync(path).subarray(0, 1000)); // e.g. a copy of the cache cut short
+    lines.length = 0;
+    expect(await read()).toEqual(stories);
+    expect(lines.join('\n')).toMatch(/Arrow IPC file is truncated.*; converting again/);
   });
 
   it('arrow: a save_to_disk folder with another text column; tokens equal gpt-tokenizer (train + held-out val)', async () => {

@@ -1,7 +1,7 @@
 // The Arrow reader on real Arrow files (../shared/data/arrow-fixtures): a `datasets` save_to_disk split and
 // Apache Arrow's own integration files (IPC stream and file, utf8 and large_utf8) against their golden JSON.
-import { describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,14 @@ import { DataError } from '../../src/util/errors.js';
 const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'shared', 'data', 'arrow-fixtures');
 const SST2 = join(FIXTURES, 'hf-datasets-sst2-validation');
 const TESTING = join(FIXTURES, 'arrow-testing');
+
+const temps: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nanometa-arrow-'));
+  temps.push(dir);
+  return dir;
+};
+afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 async function readAll(path: string, column: string) {
   const stats = newTextReadStats();
@@ -72,7 +80,7 @@ describe('arrow reader', () => {
   });
 
   it('truncated or foreign files are DataErrors naming the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nanometa-arrow-'));
+    const dir = tempDir();
     const file = readFileSync(join(TESTING, 'generated_primitive.arrow_file'));
     const stream = readFileSync(join(SST2, 'data-00000-of-00001.arrow'));
     const cases: [string, Uint8Array, RegExp][] = [
@@ -91,7 +99,7 @@ describe('arrow reader', () => {
   });
 
   it('a stream with a damaged body but an intact end marker is a corrupt-file DataError', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nanometa-arrow-'));
+    const dir = tempDir();
     const stream = Buffer.from(readFileSync(join(SST2, 'data-00000-of-00001.arrow')));
     // Overwrite the record batch message's length prefix (just after the schema message) with garbage.
     const schemaLength = stream.readInt32LE(4);
@@ -103,15 +111,14 @@ describe('arrow reader', () => {
   });
 
   it('a folder of Arrow files is read in name order; a folder without any is a DataError', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nanometa-arrow-'));
+    const dir = tempDir();
     copyFileSync(join(TESTING, 'generated_primitive.stream'), join(dir, 'b.arrow'));
     copyFileSync(join(TESTING, 'generated_primitive.arrow_file'), join(dir, 'a.arrow'));
     const { texts, stats } = await readAll(dir, 'utf8_nonnullable');
     const once = golden('generated_primitive', 'utf8_nonnullable').values;
     expect(texts).toEqual([...once, ...once]);
     expect(stats.files).toBe(2);
-    const empty = mkdtempSync(join(tmpdir(), 'nanometa-arrow-'));
+    const empty = tempDir();
     expect(() => listArrowFiles(empty)).toThrow(/no Arrow files/);
-    expect(existsSync(join(empty, 'x'))).toBe(false);
   });
 });

@@ -114,7 +114,18 @@ describe('hf download', () => {
     const offline = await downloadHfDataset(REPO, config({ hubUrl: url }), { ...quiet, log: (l) => lines.push(l) });
     expect(offline.train).toEqual(first.train);
     expect(offline.validation).toEqual(first.validation);
-    expect(lines.join('\n')).toMatch(/using the 3 shards already in/);
+    expect(lines.join('\n')).toMatch(/cannot list .*cannot reach .*; using the listing saved in .*manifest\.json/);
+    hub = await startHubMock(REPO, repo.files);
+  });
+
+  it('without network and without a saved listing or the needed file, the error names what to do', async () => {
+    await downloadHfDataset(REPO, config({ maxTrainShards: 1 }), quiet);
+    const url = hub.url;
+    await hub.close();
+    // The saved listing is used, but the second train shard was never downloaded.
+    const err = await downloadHfDataset(REPO, config({ hubUrl: url }), quiet).catch((e) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect(err.message).toMatch(/downloading data\/train-00001-of-00002-.*\.parquet: cannot reach .*\/resolve\/main\/data\/train-00001/);
     hub = await startHubMock(REPO, repo.files);
   });
 

@@ -8,6 +8,7 @@ import { encode } from 'gpt-tokenizer/encoding/r50k_base';
 import { DataSchema } from '../../src/config/schema.js';
 import { prepareData } from '../../src/data/prepare.js';
 import { hubCacheDir } from '../../src/data/hf-download.js';
+import { parallelTokenize } from '../../src/data/tokenize-pool.js';
 import { startHubMock, type HubMock } from './hub-mock.js';
 import { tinyStoriesRepo } from './hub-fixtures.js';
 
@@ -42,6 +43,13 @@ describe('hf: source', () => {
     const again = await prepareData(cfg, { log: () => {} });
     expect(again.reused).toBe(true);
     expect(hub.requests.filter((r) => r.url.includes('/resolve/')).length).toBe(downloads);
+
+    // A token limit stops reading inside the first train shard: the second one is never downloaded
+    // (the tokenizer reads ahead one chunk of text; small chunks here, as these shards are tiny).
+    const limited = await prepareData({ ...cfg, maxTrainShards: null, maxTrainTokens: 500 },
+      { log: () => {}, tokenize: parallelTokenize({ chunkChars: 1024 }) });
+    expect(limited.train.length).toBe(500);
+    expect(readdirSync(join(root, 'data')).length).toBe(2);
 
     // Both train shards: a different source identity, so new prepared data with both shards' tokens.
     const both = await prepareData({ ...cfg, maxTrainShards: null }, { log: () => {} });

@@ -1,0 +1,94 @@
+// Training-step benchmark (issue 5): real steps (forward, backward, optimizer) of the config's model on
+// random tokens, timed after warm-up. Same shapes as ../shared/gpu/torch_gpt_bench.py for side-by-side runs.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from '../src/backend/types.js';
+import { measurePeak, memorySnapshot } from '../src/backend/memory.js';
+import type { Config } from '../src/config/schema.js';
+import { GPT2_VOCAB_SIZE } from '../src/data/tokenizer.js';
+import { buildModel, type GPT } from '../src/model/gpt.js';
+import { paddedVocabSize } from '../src/model/params.js';
+import { createOptimizer } from '../src/optim/create.js';
+import type { GradMap, Optimizer } from '../src/optim/types.js';
+import { Rng } from '../src/util/rng.js';
+
+export interface BenchOptions {
+  steps: number;
+  warmup: number;
+}
+
+export interface BenchResult {
+  backend: string;
+  device: string;
+  isSoftware: boolean;
+  model: { nLayer: number; nHead: number; nEmbd: number; blockSize: number; vocabSize: number };
+  optimizer: string;
+  params: number;
+  batch: number;
+  tokensPerStep: number;
+  steps: number;
+  medianStepMs: number;
+  tokensPerSec: number;
+  /** Peak bytes of live tensors during one step (tf.profile), every backend. */
+  peakTensorBytes: number;
+  /** WebGPU: bytes of GPU buffers allocated (pool included) after the run. */
+  gpuBytesAllocated?: number;
+  kernelsPerStep: number;
+  lossFirst: number;
+  lossLast: number;
+}
+
+/** The model's vocabulary rows as training would see them, without preparing any data. */
+export function benchVocabSize(cfg: Config): number {
+  const tokenizerVocab = cfg.data.tokenizer === 'gpt2' ? GPT2_VOCAB_SIZE : cfg.data.compactVocabSize + 257;
+  return paddedVocabSize(cfg.model, tokenizerVocab);
+}
+
+function randomTokens(rng: Rng, B: number, T: number, V: number): tf.Tensor2D {
+  return tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.int(V)), [B, T], 'int32'); // (B, T)
+}
+
+/** One optimizer step; returns the loss (still on the device) for the caller to read and dispose. */
+function step(model: GPT, opt: Optimizer, x: tf.Tensor2D, y: tf.Tensor2D, lr: number): tf.Scalar {
+  const vars = [...model.params.values()];
+  const { value, grads } = tf.tidy(() => tf.variableGrads(() => model.loss(x, y), vars));
+  const gradMap: GradMap = new Map([...model.params].map(([name, v]) => [name, grads[v.name]]));
+  opt.step(model.params, gradMap, lr);
+  for (const g of gradMap.values()) g.dispose();
+  return value;
+}
+
+/** Runs warm-up + timed steps; each timed step ends by reading its loss, which waits for the device. */
+export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: BenchOptions): Promise<BenchResult> {
+  const V = benchVocabSize(cfg);
+  const [B, T] = [cfg.train.batchSize, cfg.model.blockSize];
+  const model = buildModel(cfg.model, V, cfg.train.seed);
+  const opt = createOptimizer(cfg.optimizer, model.params);
+  const rng = new Rng(cfg.train.seed);
+  const batches = Array.from({ length: 4 }, () => [randomTokens(rng, B, T, V), randomTokens(rng, B, T, V)] as const);
+  const losses: number[] = [];
+  const times: number[] = [];
+  for (let i = 0; i < opts.warmup + opts.steps; i++) {
+    const [x, y] = batches[i % batches.length];
+    const t0 = performance.now();
+    const loss = step(model, opt, x, y, cfg.optimizer.lr);
+    losses.push((await loss.data())[0]);
+    loss.dispose();
+    if (i >= opts.warmup) times.push(performance.now() - t0);
+  }
+  const [x, y] = batches[0];
+  const peak = await measurePeak(() => step(model, opt, x, y, cfg.optimizer.lr));
+  peak.result.dispose();
+  const memory = memorySnapshot();
+  const medianStepMs = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  batches.flat().forEach((t) => t.dispose());
+  opt.dispose();
+  model.dispose();
+  return {
+    backend: backend.name, device: backend.device, isSoftware: backend.isSoftware,
+    model: { nLayer: cfg.model.nLayer, nHead: cfg.model.nHead, nEmbd: cfg.model.nEmbd, blockSize: T, vocabSize: V },
+    optimizer: opt.name, params: model.paramCount, batch: B, tokensPerStep: B * T, steps: opts.steps,
+    medianStepMs: +medianStepMs.toFixed(2), tokensPerSec: Math.round((B * T) / (medianStepMs / 1000)),
+    peakTensorBytes: peak.peakBytes, gpuBytesAllocated: memory.gpuBytesAllocated, kernelsPerStep: peak.kernelCount,
+    lossFirst: +losses[0].toFixed(4), lossLast: +losses[losses.length - 1].toFixed(4),
+  };
+}

@@ -1,0 +1,104 @@
+// Training loop: run folder contents, resume equals an uninterrupted run (plain and MetaOptimize),
+// extending a finished run, tensor leaks per step, and non-finite loss handling.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { runTraining } from '../../src/train/loop.js';
+import { readMetrics } from '../../src/train/metrics.js';
+import { trainStep } from '../../src/train/step.js';
+import { buildModel } from '../../src/model/gpt.js';
+import { createOptimizer } from '../../src/optim/create.js';
+import { BatchSampler, ArrayTokenStream } from '../../src/data/batches.js';
+import type { BackendInfo } from '../../src/backend/select.js';
+import { tempDir, tinyConfig, useCpu } from '../helpers.js';
+
+const backend: BackendInfo = { name: 'cpu', device: 'test', isSoftware: true };
+const quiet = () => {};
+let cache: string;
+
+beforeAll(async () => {
+  await useCpu();
+  cache = tempDir();
+});
+
+const losses = (dir: string) => readMetrics(join(dir, 'metrics.jsonl')).filter((r) => r.loss !== undefined).map((r) => [r.step, r.loss, r.lr]);
+
+describe('runTraining', () => {
+  it('writes config.json, metrics.jsonl and a checkpoint, and lowers the loss', async () => {
+    const out = tempDir();
+    const cfg = tinyConfig(cache, { train: { maxSteps: 12, evalInterval: 12 }, optimizer: { lr: 1e-2 } });
+    const result = await runTraining(cfg, { outDir: out, backend, log: quiet });
+    expect(result.step).toBe(12);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.train.maxSteps).toBe(12);
+    expect(config.run.paramCount).toBeGreaterThan(0);
+    expect(config.run.blockNames).toEqual(['all']);
+    const rows = readMetrics(join(out, 'metrics.jsonl'));
+    const evals = rows.filter((r) => r.valLoss !== undefined);
+    expect(evals.map((r) => r.step)).toEqual([0, 12]);
+    expect(evals[1].valLoss!).toBeLessThan(evals[0].valLoss! - 0.3);
+    for (const r of rows.filter((r) => r.loss !== undefined))
+      for (const key of ['step', 'loss', 'lr', 'tokensPerSec', 'elapsedSec', 'tokens']) expect(r).toHaveProperty(key);
+    const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.step).toBe(12);
+    expect(state.tokensSeen).toBe(12 * 4 * 16);
+  });
+
+  for (const [label, optimizer] of [
+    ['AdamW with cosine schedule', { schedule: { type: 'cosine', warmupSteps: 2, minLr: 1e-4 } }],
+    ['MetaOptimize(AdamW, Lion) layerwise', { metaOptimize: { meta: { type: 'lion', lr: 0.01 }, blocks: 'layerwise' }, lr: 1e-3 }],
+  ] as const) {
+    it(`continues exactly after --resume: ${label}`, async () => {
+      const full = tempDir(), split = tempDir();
+      const cfg = (maxSteps: number) => tinyConfig(cache, { train: { maxSteps }, optimizer });
+      await runTraining(cfg(6), { outDir: full, backend, log: quiet });
+      await runTraining(cfg(3), { outDir: split, backend, log: quiet });
+      await runTraining(cfg(6), { outDir: split, backend, log: quiet, resume: true });
+      const a = losses(full), b = losses(split);
+      expect(b.map((r) => r[0])).toEqual([1, 2, 3, 4, 5, 6]);
+      a.forEach(([step, loss, lr], i) => {
+        expect(b[i][0]).toBe(step);
+        expect(b[i][1] as number).toBeCloseTo(loss as number, 6);
+        expect(b[i][2]).toEqual(lr);
+      });
+      const lr = a[a.length - 1][2];
+      if ('metaOptimize' in optimizer) expect(Array.isArray(lr) && lr.length > 1).toBe(true);
+    });
+  }
+
+  it('stops on a non-finite loss and keeps the last good checkpoint', async () => {
+    const out = tempDir();
+    const cfg = (lr: number, maxSteps: number) => tinyConfig(cache, {
+      train: { maxSteps, checkpointInterval: 2, evalInterval: 100 },
+      optimizer: { base: { type: 'sgd' }, lr, gradClip: 0 },
+    });
+    await runTraining(cfg(1e-3, 4), { outDir: out, backend, log: quiet });
+    // resume with an absurd lr: the weights blow up within a step or two
+    await expect(runTraining(cfg(1e12, 40), { outDir: out, backend, log: quiet, resume: true }))
+      .rejects.toThrow(/(is (NaN|Infinity|-Infinity) at step \d+; stopping)|(holds NaN or Infinity)/);
+    const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.step).toBe(4);
+    expect(existsSync(join(out, 'checkpoint', 'model.safetensors'))).toBe(true);
+  });
+});
+
+describe('trainStep', () => {
+  it('leaves tf.memory().numTensors unchanged across steps (with accumulation and MetaOptimize)', () => {
+    const cfg = tinyConfig(cache, { train: { gradAccumSteps: 2 }, optimizer: { metaOptimize: { blocks: 'layerwise' } } });
+    const model = buildModel(cfg.model, 64, 1);
+    const optimizer = createOptimizer(cfg.optimizer, model.params);
+    const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)), 16, 4, 1);
+    const step = () => {
+      const { loss, grads } = trainStep(model, [sampler.next(), sampler.next()], 1, () => undefined);
+      optimizer.step(model.params, grads, 1e-3);
+      tf.dispose([loss, ...grads.values()]);
+    };
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    optimizer.dispose();
+    model.dispose();
+  });
+});
