@@ -9,7 +9,7 @@ import { defaultOutDir, runCompare } from './src/compare/compare.js';
 const int = (v: string) => Number(v);
 const program = new Command('compare')
   .description('Run a compare suite (each run an ordinary train.ts run folder) and write report.md, runs.csv and plots.')
-  .requiredOption('--config <name|path>', 'config name in configs/ or a path (as train.ts --config)')
+  .option('--config <name|path>', 'config name in configs/ or a path (as train.ts --config); required unless --report-only')
   .addOption(new Option('--suite <name>', SUITE_NAMES.map((n) => `${n}: ${SUITES[n].description}`).join('; '))
     .choices([...SUITE_NAMES]).default('quick'))
   .option('--steps <n>', 'optimizer steps per run (default: the suite\'s)', int)
@@ -24,7 +24,7 @@ const program = new Command('compare')
 await runMain(async () => {
   const o = program.parse().opts();
   const { outDir } = await runCompare({
-    config: o.config, suite: o.suite, steps: o.steps, jobs: o.jobs, outDir: o.out ?? defaultOutDir(o.config, o.suite),
+    config: o.config, suite: o.suite, steps: o.steps, jobs: o.jobs, outDir: o.out ?? (o.config ? defaultOutDir(o.config, o.suite) : undefined),
     sets: o.set, backend: o.backend ?? null, retryFailed: !!o.retryFailed, reportOnly: !!o.reportOnly,
   });
   console.log(`compare: wrote ${outDir}/report.md, runs.csv and plots`);

@@ -56,12 +56,15 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function time(opt: Optimizer, params: ParamMap, grads: GradMap, iters: number): number {
-  for (let i = 0; i < 3; i++) opt.step(params, grads, 1e-3); // warm-up
+/** Wall ms and process CPU ms (user + system, all threads) per step; CPU time is steadier on a shared machine. */
+function time(opt: Optimizer, params: ParamMap, grads: GradMap, iters: number): { wall: number; cpu: number } {
+  for (let i = 0; i < 5; i++) opt.step(params, grads, 1e-3); // warm-up (JIT)
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < iters; i++) opt.step(params, grads, 1e-3);
   [...params.values()][0].dataSync(); // wait for the device (no-op on cpu)
-  return (performance.now() - t0) / iters;
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / iters, cpu: (c.user + c.system) / 1000 / iters };
 }
 
 await runMain(async () => {
@@ -76,23 +79,28 @@ await runMain(async () => {
     const err = check(cfg, shapes, grads);
     if (!(err < 1e-6)) throw new Error(`${name}: fused kernel differs from the reference by ${err}`);
     const params = makeParams(shapes, 1);
-    return { name, cfg, err, params, opt: createOptimizer(OptimizerSchema.parse(cfg), params), ms: [] as number[] };
+    return { name, cfg, err, params, opt: createOptimizer(OptimizerSchema.parse(cfg), params), ms: [] as number[], cpu: [] as number[] };
   });
   // Rounds interleave the variants so that load on a shared machine hits them alike; we report the best round.
   for (let round = 0; round < Number(o.rounds); round++) {
     for (const r of runs) {
       const before = tf.memory().numTensors;
-      r.ms.push(time(r.opt, r.params, grads, Number(o.iters)));
+      const t = time(r.opt, r.params, grads, Number(o.iters));
+      r.ms.push(t.wall);
+      r.cpu.push(t.cpu);
       if (tf.memory().numTensors !== before) throw new Error(`${r.name}: leaked tensors`);
     }
   }
-  const baseMs = Math.min(...runs[0].ms);
+  const base = { wall: Math.min(...runs[0].ms), cpu: median(runs[0].cpu) };
+  const pct = (x: number, b: number) => `${x >= b ? '+' : ''}${(((x - b) / b) * 100).toFixed(1)}%`;
   for (const r of runs) {
     const ms = Math.min(...r.ms);
+    const cpu = median(r.cpu);
     const streams = r.cfg.metaOptimize ? 9 : 7; // float32 arrays read + written per parameter
-    const overhead = r === runs[0] ? '' : `, overhead ${(((ms - baseMs) / baseMs) * 100).toFixed(1)}%`;
-    console.log(`${r.name.padEnd(40)} ${ms.toFixed(2)} ms/step (median ${median(r.ms).toFixed(2)}), ${((streams * 4 * n) / ms / 1e6).toFixed(2)} GB/s, ` +
-      `${r.opt.bufferCount} parameter-sized buffers (${(r.opt.bufferCount / shapes.length).toFixed(0)} per tensor), max |fused-ref| ${r.err.toExponential(1)}${overhead}`);
+    const overhead = r === runs[0] ? '' : ` | overhead wall ${pct(ms, base.wall)}, cpu ${pct(cpu, base.cpu)}`;
+    console.log(`${r.name.padEnd(38)} wall ${ms.toFixed(2)} ms/step (best round; median ${median(r.ms).toFixed(2)}), cpu ${cpu.toFixed(2)} ms/step (median), ` +
+      `${((streams * 4 * n) / ms / 1e6).toFixed(2)} GB/s | ${r.opt.bufferCount} parameter-sized buffers (${(r.opt.bufferCount / shapes.length).toFixed(0)} per tensor) | ` +
+      `max |fused-ref| ${r.err.toExponential(1)}${overhead}`);
     r.opt.dispose();
     tf.dispose([...r.params.values()]);
   }

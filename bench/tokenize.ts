@@ -12,10 +12,11 @@ import { parallelTokenize } from '../src/data/tokenize-pool.js';
 
 const program = new Command('bench/tokenize.ts')
   .option('--dir <path>', 'folder of TinyStories .txt files', '../shared/data/tinystories')
-  .option('--repeat <n>', 'pass over the text this many times per measurement', '2')
+  .option('--repeat <n>', 'pass over the text this many times per measurement', '3')
+  .option('--rounds <n>', 'measure each variant this many times, interleaved; the best and the median are reported', '3')
   .option('--workers <list>', 'worker counts to measure', String(availableParallelism()))
   .parse();
-const o = program.opts<{ dir: string; repeat: string; workers: string }>();
+const o = program.opts<{ dir: string; repeat: string; rounds: string; workers: string }>();
 
 const files = readdirSync(o.dir).filter((n) => n.endsWith('.txt')).sort();
 const once = files.flatMap((f) => readFileSync(join(o.dir, f), 'utf8').split(/\n<\|endoftext\|>\n?/).map((s) => s.trim()).filter(Boolean));
@@ -53,24 +54,44 @@ async function pipeline(tokenize: TokenizeFn, items: string[]) {
   return sink;
 }
 
-async function time<T extends { count: number; hash: number }>(name: string, run: (items: string[]) => T | Promise<T>, want?: T) {
-  await run(stories.slice(0, 300)); // warm-up (JIT, tables, worker code)
-  const t0 = performance.now();
-  const got = await run(stories);
-  const seconds = (performance.now() - t0) / 1000;
-  if (want && (got.count !== want.count || got.hash !== want.hash))
-    throw new Error(`${name}: token stream differs from gpt-tokenizer's (${got.count} vs ${want.count} tokens)`);
-  console.log(`| ${name.padEnd(42)} | ${(megabytes / seconds).toFixed(2).padStart(6)} | ${(got.count / seconds / 1e3).toFixed(0).padStart(6)}k | ${seconds.toFixed(2).padStart(6)} |`);
-  return got;
+interface Variant {
+  name: string;
+  run: (items: string[]) => Promise<{ count: number; hash: number }> | { count: number; hash: number };
+  seconds: number[];
+  tokens: number;
 }
+
+const variants: Variant[] = [
+  { name: 'gpt-tokenizer encode(), direct, 1 thread', run: direct, seconds: [], tokens: 0 },
+  { name: 'pipeline, 1 thread (tokenizeStories)', run: (items) => pipeline(tokenizeStories, items), seconds: [], tokens: 0 },
+  ...o.workers.split(',').map(Number).filter((w) => w >= 2).map((workers) => ({
+    name: `pipeline, ${workers} workers (parallelTokenize)`, seconds: [], tokens: 0,
+    run: (items: string[]) => pipeline(parallelTokenize({ workers, inlineChars: 0 }), items),
+  })),
+];
 
 console.log(`text: ${stories.length} stories, ${megabytes.toFixed(1)} MB (${files.length} files x ${o.repeat}); ` +
   `${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at start; node ${process.version}`);
-console.log('| variant                                    |   MB/s | tokens/s |      s |');
-console.log('| ------------------------------------------ | -----: | -------: | -----: |');
-const reference = await time('gpt-tokenizer encode(), direct, 1 thread', direct);
-await time('pipeline, 1 thread (tokenizeStories)', (items) => pipeline(tokenizeStories, items), reference);
-await time('pipeline, 1 thread (parallelTokenize, 0 workers)', (items) => pipeline(parallelTokenize({ workers: 0 }), items), reference);
-for (const workers of o.workers.split(',').map(Number))
-  await time(`pipeline, ${workers} workers (parallelTokenize)`, (items) => pipeline(parallelTokenize({ workers, inlineChars: 0 }), items), reference);
-console.log(`load average ${loadavg()[0].toFixed(1)} at the end`);
+const reference = direct(stories);
+for (const v of variants) {
+  const got = await v.run(stories); // check (and warm up) before timing
+  if (got.count !== reference.count || got.hash !== reference.hash)
+    throw new Error(`${v.name}: token stream differs from gpt-tokenizer's (${got.count} vs ${reference.count} tokens)`);
+  v.tokens = got.count;
+}
+for (let round = 0; round < Number(o.rounds); round++) {
+  for (const v of variants) {
+    const t0 = performance.now();
+    await v.run(stories);
+    v.seconds.push((performance.now() - t0) / 1000);
+  }
+}
+console.log('| variant                                  | best MB/s | median MB/s | best tokens/s |');
+console.log('| ---------------------------------------- | --------: | ----------: | ------------: |');
+for (const v of variants) {
+  const sorted = [...v.seconds].sort((a, b) => a - b);
+  const best = sorted[0], median = sorted[Math.floor(sorted.length / 2)];
+  console.log(`| ${v.name.padEnd(40)} | ${(megabytes / best).toFixed(2).padStart(9)} | ${(megabytes / median).toFixed(2).padStart(11)} | ` +
+    `${`${(v.tokens / best / 1e6).toFixed(2)}M`.padStart(13)} |`);
+}
+console.log(`(times include starting the worker threads; load average ${loadavg()[0].toFixed(1)} at the end)`);

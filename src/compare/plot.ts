@@ -70,7 +70,7 @@ export function stepSizeSpec(run: RunSummary, referenceLr: number | null): TopLe
         { mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10 }, encoding: { y: { field: 'lr', type: 'quantitative' }, x: { datum: 0 }, text: { field: 'label' } } },
       ],
     });
-  const switches = switchSteps(run.steps + 1, run.switchEvery);
+  const switches = switchSteps(run.steps, run.switchEvery);
   if (switches.length)
     layers.push({
       data: { values: switches.map((step) => ({ step })) },

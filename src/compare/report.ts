@@ -167,7 +167,7 @@ export function switchSentences(summaries: RunSummary[]): string[] {
       const row = rows.reduce<typeof rows[number] | null>((best, r) => (r.step <= step && (!best || r.step > best.step) ? r : best), null);
       return row ? Math.exp(mean(toArray(row.lr).map(Math.log))) : NaN;
     };
-    const switches = switchSteps(s.steps + 1, K).filter((w) => w + K / 2 <= s.steps);
+    const switches = switchSteps(s.steps, K).filter((w) => w + K / 2 <= s.steps);
     if (!switches.length) continue;
     const ratios = switches.map((w) => alphaAt(w + Math.floor(K / 2)) / alphaAt(w));
     const rose = ratios.filter((r) => r > 1).length;

@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { embeddingGradCpuConfig } from './embedding/cpu.js';
 import { embeddingGradWebGPUConfig } from './embedding/webgpu.js';
 import { overrideCpuMatMul } from './matmul/cpu.js';
+import { overrideCpuBroadcast } from './broadcast/cpu.js';
+import { overrideCpuSoftmax } from './softmax/cpu.js';
 
 const KERNELS: tf.KernelConfig[] = [embeddingGradCpuConfig, embeddingGradWebGPUConfig];
 
@@ -13,4 +15,6 @@ export function registerKernels(): void {
     if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
   }
   overrideCpuMatMul(); // a faster cpu BatchMatMul (kernels/matmul/cpu.ts) in place of tfjs's
+  overrideCpuBroadcast(); // broadcasting Add/Sub/Multiply/RealDiv without per-element allocations
+  overrideCpuSoftmax(); // row-wise Softmax in one pass per row
 }

@@ -13,8 +13,8 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf
 
 /** y = x W^T + b with PyTorch's (out, in) weight layout; x (N, in) -> (N, out). */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor2D {
-  const y = tf.matMul(x, weight as tf.Tensor2D, false, true); // (N, out)
-  return bias ? tf.add(y, bias) : y;
+  const y = tf.matMul(x, weight as tf.Tensor2D, false, true) as tf.Tensor2D; // (N, out)
+  return bias ? (tf.add(y, bias) as tf.Tensor2D) : y;
 }
 
 /** GELU, tanh approximation (GPT-2; torch gelu(approximate='tanh')). */

@@ -19,11 +19,11 @@ function chunks(N: number, rows: number): Array<[number, number]> {
 /** Sum over rows of logsumexp(h W^T); h (N, C), W (V, C). Gradient: dh = softmax W, dW = softmax^T h. */
 export function logSumExpSum(h: tf.Tensor2D, W: tf.Tensor2D, chunkBytes: number): tf.Scalar {
   const rows = chunkRows(W.shape[0], chunkBytes);
-  const op = tf.customGrad((hIn: tf.Tensor, WIn: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad(((hIn: tf.Tensor, WIn: tf.Tensor, save: tf.GradSaveFunc) => {
     const hh = hIn as tf.Tensor2D, WW = WIn as tf.Tensor2D;
     const [N, C] = hh.shape;
     save([hh, WW]);
-    let total = tf.scalar(0);
+    let total: tf.Tensor = tf.scalar(0);
     for (const [start, n] of chunks(N, rows)) {
       const next = tf.tidy(() => tf.add(total, tf.sum(tf.logSumExp(tf.matMul(tf.slice(hh, [start, 0], [n, C]), WW, false, true), 1))));
       total.dispose();
@@ -48,8 +48,8 @@ export function logSumExpSum(h: tf.Tensor2D, W: tf.Tensor2D, chunkBytes: number)
       dh.dispose(); dW.dispose();
       return out;
     };
-    return { value: total, gradFunc };
-  });
+    return { value: total as tf.Scalar, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(h, W) as tf.Scalar;
 }
 

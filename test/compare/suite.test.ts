@@ -62,6 +62,12 @@ describe('compare suite (fake trainer)', () => {
     // The layerwise step-size plot has one line per block, named after config.json's run.blockNames.
     const layerwise = readFileSync(join(out, 'step-sizes-mo-adamw-lion-layerwise-a1e-5.svg'), 'utf8');
     for (const block of ['wte.weight', 'h.0.attn.qkv.weight', 'lm_head']) expect(layerwise).toContain(block);
+
+    // --report-only rebuilds the same report from the folder alone.
+    rmSync(join(out, 'report.md'));
+    await runCompare({ suite: 'quick', outDir: out, reportOnly: true });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toBe(report);
+    expect(calls(out)).toHaveLength(16);
   });
 
   it('resumes: finished runs are skipped, an interrupted run continues with --resume', async () => {

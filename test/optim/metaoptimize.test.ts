@@ -160,6 +160,18 @@ describe('MetaOptimize state', () => {
   });
 });
 
+describe('non-finite beta', () => {
+  it('stops with a TrainingError naming the block when beta overflows', () => {
+    const params = new Map([['a', tf.variable(tf.tensor1d([1, 2]))]]);
+    const opt = createOptimizer(optim({ base: { type: 'sgd' }, lr: 1, metaOptimize: { meta: { type: 'sgd', lr: 1e308 } } }), params);
+    const g = new Map([['a', tf.tensor1d([1e3, 1e3])]]);
+    opt.step(params, g, 0); // z = 0 (h = 0); then h = -g·1
+    expect(() => opt.step(params, g, 0)).toThrow(/log step size beta of block 'all' became Infinity at step 2/); // z = -2e6
+    tf.dispose([...g.values(), ...params.values()]);
+    opt.dispose();
+  });
+});
+
 describe('blocks and config errors', () => {
   const names = () => SPECS;
   const mo = (blocks: unknown) => optim({ lr: 1e-4, metaOptimize: { blocks } });

@@ -1,11 +1,11 @@
-// WGSL for the embedding backward without float atomics (deterministic, like the cpu loop's order):
-// 1. EmbeddingSortProgram: stable counting-rank sort of positions by id; 2. EmbeddingGradProgram: each
-// (v, c) thread binary-searches its run of ids and sums dy over it in increasing position order.
+// WGSL for the embedding backward without float atomics (deterministic, in the cpu loop's order):
+// 1. sort: stable rank sort of positions by id; 2. starts: where each id's run begins (binary search);
+// 3. grad: each (v, 4 columns) thread sums dy over its run in increasing position order.
 import { FlatProgram } from '../program-base.js';
 
 const SORT_TILE = 256;
 
-/** perm (N): positions 0..N-1 ordered by (idx[n], n). pos(n) = #{m : idx[m] < idx[n] or (= and m < n)}. */
+/** perm (N): positions ordered by (idx[n], n); pos(n) = #{m : idx[m] < idx[n] or (idx[m] = idx[n] and m < n)}. */
 export class EmbeddingSortProgram extends FlatProgram {
   readonly shaderKey = 'nanometaEmbeddingSort';
   readonly variableNames = ['indices'];
@@ -15,7 +15,8 @@ export class EmbeddingSortProgram extends FlatProgram {
   }
 
   getUserCode(): string {
-    // O(N²) compares, staged through workgroup memory one tile at a time; no early return before a barrier.
+    // O(N²) compares staged through workgroup memory one tile at a time (N = B*T is at most ~10^5, so this
+    // is a fraction of a millisecond on a GPU); no early return before a barrier.
     return `
       var<workgroup> tile : array<i32, ${SORT_TILE}>;
       fn main(index : i32) {
@@ -31,7 +32,7 @@ export class EmbeddingSortProgram extends FlatProgram {
           let count = min(${SORT_TILE}, N - start);
           for (var j = 0; j < count; j = j + 1) {
             let k = tile[j];
-            if (k < key || (k == key && start + j < index)) { pos = pos + 1; }
+            pos = pos + select(0, 1, k < key || (k == key && start + j < index));
           }
           workgroupBarrier();
         }
@@ -41,36 +42,57 @@ export class EmbeddingSortProgram extends FlatProgram {
   }
 }
 
-/** dW (V, C): dW[v, c] = sum over j in run(v) of dy[perm[j], c], with run(v) found by binary search. */
-export class EmbeddingGradProgram extends FlatProgram {
-  readonly shaderKey = 'nanometaEmbeddingGrad';
-  readonly variableNames = ['dy', 'indices', 'perm'];
+/** starts (V + 1): starts[v] = first sorted slot whose id is >= v, so id v owns slots [starts[v], starts[v+1]). */
+export class EmbeddingStartsProgram extends FlatProgram {
+  readonly shaderKey = 'nanometaEmbeddingStarts';
+  readonly variableNames = ['indices', 'perm'];
 
-  constructor(V: number, C: number) {
-    super([V, C], 64);
+  constructor(V: number) {
+    super([V + 1], 64);
   }
 
   getUserCode(): string {
     return `
-      fn lowerBound(v : i32, N : i32) -> i32 {
-        var lo = 0;
-        var hi = N;
-        while (lo < hi) {
-          let mid = (lo + hi) / 2;
-          if (indices[perm[mid]] < v) { lo = mid + 1; } else { hi = mid; }
-        }
-        return lo;
-      }
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
-        let C = uniforms.dyShape.y;
-        let N = uniforms.dyShape.x;
-        let v = index / C;
-        let c = index - v * C;
-        let end = lowerBound(v + 1, N);
-        var acc = 0.0;
-        for (var j = lowerBound(v, N); j < end; j = j + 1) {
-          acc = acc + dy[perm[j] * C + c];
+        var lo = 0;
+        var hi = uniforms.permShape;
+        while (lo < hi) {
+          let mid = (lo + hi) / 2;
+          if (indices[perm[mid]] < index) { lo = mid + 1; } else { hi = mid; }
+        }
+        result[index] = lo;
+      }
+    `;
+  }
+}
+
+/** dW (V, C): dW[v, c] = sum over slots j in [starts[v], starts[v+1]) of dy[perm[j], c]; 4 columns per thread when C % 4 = 0. */
+export class EmbeddingGradProgram extends FlatProgram {
+  readonly shaderKey: string;
+  readonly variableNames = ['dy', 'starts', 'perm'];
+  readonly variableComponents: number[];
+  readonly outputComponent: number;
+
+  constructor(V: number, C: number) {
+    const width = C % 4 === 0 ? 4 : 1;
+    super([V, C], 64, (V * C) / width);
+    this.outputComponent = width;
+    this.variableComponents = [width, 1, 1];
+    this.shaderKey = `nanometaEmbeddingGrad${width}`;
+  }
+
+  getUserCode(): string {
+    const type = this.outputComponent === 4 ? 'vec4<f32>' : 'f32';
+    return `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let cols = uniforms.dyShape.y / ${this.outputComponent}; // dy row length in ${type}s
+        let v = index / cols;
+        let c = index - v * cols;
+        var acc = ${type}(0.0);
+        for (var j = starts[v]; j < starts[v + 1]; j = j + 1) {
+          acc = acc + dy[perm[j] * cols + c];
         }
         result[index] = acc;
       }
