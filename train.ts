@@ -28,6 +28,7 @@ await runMain(async () => {
   const o = program.opts<{ config: string; optim?: string; set: string[]; out?: string; resume?: boolean; backend: BackendChoice; helpConfig?: boolean }>();
   if (o.helpConfig) return void console.log(describeConfigKeys());
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
+  for (const section of ['model', 'data', 'optimizer', 'train'] as const) console.log(`${section}: ${JSON.stringify(cfg[section])}`);
   const backend = await initBackend(o.backend);
   console.log(`backend: ${backend.name} (${backend.device})`);
   const outDir = o.out ?? join('runs', o.config.replace(/^.*[/\\]/, '').replace(/\.(ts|js|json)$/, ''));

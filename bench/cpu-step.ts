@@ -15,12 +15,12 @@ import { BatchSampler, ArrayTokenStream } from '../src/data/batches.js';
 import { Rng } from '../src/util/rng.js';
 
 const o = new Command().option('--config <name>', 'config', 'tinystories-tiny').option('--stock', 'tfjs stock kernels only')
-  .option('--steps <n>', 'timed steps', '5').option('--vocab <n>', 'tokenizer vocabulary', '769')
+  .option('--steps <n>', 'timed steps', '5').option('--optim <preset>', 'optimizer preset').option('--vocab <n>', 'tokenizer vocabulary', '769')
   .option('-s, --set <kv>', 'override', (v: string, a: string[]) => [...a, v], [] as string[]).parse().opts();
 if (o.stock) {
   await tf.setBackend('cpu');
 } else await initBackend('cpu');
-const cfg = await resolveConfig({ config: o.config, set: o.set });
+const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
 const V = paddedVocabSize(cfg.model, Number(o.vocab));
 const model = buildModel(cfg.model, V, 1);
 const optimizer = createOptimizer(cfg.optimizer, model.params);
@@ -37,5 +37,5 @@ for (let i = 0; i < Number(o.steps) + 1; i++) {
 }
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
-console.log(JSON.stringify({ config: o.config, kernels: o.stock ? 'tfjs stock' : 'nanometa', params: model.paramCount, batch: cfg.train.batchSize,
+console.log(JSON.stringify({ config: o.config, optimizer: optimizer.name, kernels: o.stock ? 'tfjs stock' : 'nanometa', params: model.paramCount, batch: cfg.train.batchSize,
   blockSize: cfg.model.blockSize, medianStepMs: Math.round(median), tokensPerSec: Math.round((cfg.train.batchSize * cfg.model.blockSize) / (median / 1000)) }));

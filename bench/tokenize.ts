@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { encode } from 'gpt-tokenizer/encoding/r50k_base';
 import { gpt2Tokenizer } from '../src/data/tokenizer.js';
 import { tokenizeStories, type TokenizeFn, type TokenSink } from '../src/data/tokenize.js';
-import { parallelTokenize } from '../src/data/tokenize-pool.js';
+import { closeTokenizePool, parallelTokenize } from '../src/data/tokenize-pool.js';
 
 const program = new Command('bench/tokenize.ts')
   .option('--dir <path>', 'folder of TinyStories .txt files', '../shared/data/tinystories')
@@ -58,14 +58,16 @@ interface Variant {
   name: string;
   run: (items: string[]) => Promise<{ count: number; hash: number }> | { count: number; hash: number };
   seconds: number[];
+  /** CPU seconds of the whole process (every thread) per run. */
+  cpu: number[];
   tokens: number;
 }
 
 const variants: Variant[] = [
-  { name: 'gpt-tokenizer encode(), direct, 1 thread', run: direct, seconds: [], tokens: 0 },
-  { name: 'pipeline, 1 thread (tokenizeStories)', run: (items) => pipeline(tokenizeStories, items), seconds: [], tokens: 0 },
+  { name: 'gpt-tokenizer encode(), direct, 1 thread', run: direct, seconds: [], cpu: [], tokens: 0 },
+  { name: 'pipeline, 1 thread (tokenizeStories)', run: (items) => pipeline(tokenizeStories, items), seconds: [], cpu: [], tokens: 0 },
   ...o.workers.split(',').map(Number).filter((w) => w >= 2).map((workers) => ({
-    name: `pipeline, ${workers} workers (parallelTokenize)`, seconds: [], tokens: 0,
+    name: `pipeline, ${workers} workers (parallelTokenize)`, seconds: [], cpu: [], tokens: 0,
     run: (items: string[]) => pipeline(parallelTokenize({ workers, inlineChars: 0 }), items),
   })),
 ];
@@ -81,17 +83,23 @@ for (const v of variants) {
 }
 for (let round = 0; round < Number(o.rounds); round++) {
   for (const v of variants) {
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
     await v.run(stories);
     v.seconds.push((performance.now() - t0) / 1000);
+    const cpu = process.cpuUsage(cpu0);
+    v.cpu.push((cpu.user + cpu.system) / 1e6);
   }
 }
-console.log('| variant                                  | best MB/s | median MB/s | best tokens/s |');
-console.log('| ---------------------------------------- | --------: | ----------: | ------------: |');
+console.log('| variant                                  | best MB/s | median MB/s | best tokens/s | MB per CPU-second | cores used |');
+console.log('| ---------------------------------------- | --------: | ----------: | ------------: | ----------------: | ---------: |');
 for (const v of variants) {
   const sorted = [...v.seconds].sort((a, b) => a - b);
   const best = sorted[0], median = sorted[Math.floor(sorted.length / 2)];
+  const cpu = v.cpu.reduce((a, b) => a + b, 0), wall = v.seconds.reduce((a, b) => a + b, 0);
   console.log(`| ${v.name.padEnd(40)} | ${(megabytes / best).toFixed(2).padStart(9)} | ${(megabytes / median).toFixed(2).padStart(11)} | ` +
-    `${`${(v.tokens / best / 1e6).toFixed(2)}M`.padStart(13)} |`);
+    `${`${(v.tokens / best / 1e6).toFixed(2)}M`.padStart(13)} | ${(megabytes * v.cpu.length / cpu).toFixed(2).padStart(17)} | ` +
+    `${(cpu / wall).toFixed(2).padStart(10)} |`);
 }
-console.log(`(times include starting the worker threads; load average ${loadavg()[0].toFixed(1)} at the end)`);
+console.log(`(the worker pool is shared and was started by the check pass, as in prepareData's train + val passes; ` +
+  `load average ${loadavg()[0].toFixed(1)} at the end)`);
+await closeTokenizePool();

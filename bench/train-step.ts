@@ -14,6 +14,14 @@ import { Rng } from '../src/util/rng.js';
 export interface BenchOptions {
   steps: number;
   warmup: number;
+  /** Add the kernels that took longest in one profiled step (tf.profile) to the result. */
+  profile?: boolean;
+}
+
+export interface KernelStat {
+  name: string;
+  count: number;
+  ms: number;
 }
 
 export interface BenchResult {
@@ -35,6 +43,20 @@ export interface BenchResult {
   kernelsPerStep: number;
   lossFirst: number;
   lossLast: number;
+  /** With `profile`: the 15 kernels with the most total time in one step (then the most calls). */
+  topKernels?: KernelStat[];
+}
+
+function topKernels(kernels: Array<{ name: string; ms: number }>, n = 15): KernelStat[] {
+  const by = new Map<string, KernelStat>();
+  for (const k of kernels) {
+    const stat = by.get(k.name) ?? { name: k.name, count: 0, ms: 0 };
+    stat.count++;
+    stat.ms += k.ms;
+    by.set(k.name, stat);
+  }
+  return [...by.values()].sort((a, b) => b.ms - a.ms || b.count - a.count).slice(0, n)
+    .map((k) => ({ ...k, ms: +k.ms.toFixed(3) }));
 }
 
 /** The model's vocabulary rows as training would see them, without preparing any data. */
@@ -90,5 +112,6 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
     medianStepMs: +medianStepMs.toFixed(2), tokensPerSec: Math.round((B * T) / (medianStepMs / 1000)),
     peakTensorBytes: peak.peakBytes, gpuBytesAllocated: memory.gpuBytesAllocated, kernelsPerStep: peak.kernelCount,
     lossFirst: +losses[0].toFixed(4), lossLast: +losses[losses.length - 1].toFixed(4),
+    ...(opts.profile ? { topKernels: topKernels(peak.kernels) } : {}),
   };
 }

@@ -28,6 +28,8 @@ export interface PeakResult<T> {
   peakBytes: number;
   /** Number of kernels that ran. */
   kernelCount: number;
+  /** Each kernel with its time in ms (GPU time on WebGPU with timestamp-query, else 0 there; wall time on cpu). */
+  kernels: Array<{ name: string; ms: number }>;
 }
 
 /** Runs `fn` under tf.profile and returns its result with the peak tensor bytes seen while it ran. */
@@ -37,7 +39,8 @@ export async function measurePeak<T extends tf.TensorContainer>(fn: () => T | Pr
     result = await fn();
     return result;
   });
-  return { result: result as T, peakBytes: info.peakBytes, kernelCount: info.kernels.length };
+  const kernels = info.kernels.map((k) => ({ name: k.name, ms: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0 }));
+  return { result: result as T, peakBytes: info.peakBytes, kernelCount: info.kernels.length, kernels };
 }
 
 /** Formats a byte count for people: `12.3 MiB`. */

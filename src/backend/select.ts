@@ -52,7 +52,7 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
       info = await initCpu();
       break;
     case 'webgpu':
-      info = await initWebGPU({ software: opts.software ?? softwareFromEnv() });
+      info = await initWebGPU({ software: opts.software ?? softwareFromEnv(), profile: opts.profile });
       break;
     case 'tensorflow':
       info = await initTensorflow();

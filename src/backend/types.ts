@@ -15,4 +15,6 @@ export interface BackendInfo {
 export interface BackendOptions {
   /** WebGPU only: use the Mesa OpenGL compatibility adapter (also env NANOMETA_WEBGPU_SOFTWARE=1). */
   software?: boolean;
+  /** WebGPU only: request timestamp-query so tf.profile has per-kernel GPU times (also env NANOMETA_WEBGPU_PROFILE=1). */
+  profile?: boolean;
 }

@@ -20,7 +20,7 @@ interface DawnModule {
 
 let dawn: DawnModule | undefined;
 /** The adapter behind the currently registered 'webgpu' backend, so repeated set-ups reuse it. */
-let active: { software: boolean; info: BackendInfo } | undefined;
+let active: { software: boolean; profile: boolean; info: BackendInfo } | undefined;
 
 async function loadDawn(): Promise<DawnModule> {
   if (dawn) return dawn;
@@ -50,19 +50,23 @@ function describeAdapter(adapter: GPUAdapter, dawnBackend: string): { descriptio
   return { description: `${name} (${dawnBackend}${detail}${isSoftware ? ', software' : ''})`, isSoftware };
 }
 
-/** Asks Dawn for an adapter: the best hardware one, or (software) Mesa's OpenGL compatibility adapter. */
-export async function requestAdapter(software: boolean): Promise<AdapterChoice | null> {
+/**
+ * Asks Dawn for an adapter: the best hardware one, or (software) Mesa's OpenGL compatibility adapter.
+ * `profile` turns on Dawn's allow_unsafe_apis so that timestamp-query (per-kernel GPU times in tf.profile) is offered.
+ */
+export async function requestAdapter(software: boolean, profile = false): Promise<AdapterChoice | null> {
   const { create } = await loadDawn();
+  const flags = profile ? ['enable-dawn-features=allow_unsafe_apis'] : [];
   if (software) {
     // Mesa llvmpipe only offers OpenGL; Dawn exposes it as a WebGPU compatibility-mode adapter.
     process.env.EGL_PLATFORM ??= 'surfaceless';
-    const gpu = create(['backend=opengl']);
+    const gpu = create(['backend=opengl', ...flags]);
     const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
     if (!adapter) return null;
     installNavigator(gpu);
     return { adapter, ...describeAdapter(adapter, 'Mesa OpenGL') };
   }
-  const gpu = create([]);
+  const gpu = create(flags);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   installNavigator(gpu);
@@ -88,17 +92,20 @@ async function createDevice(adapter: GPUAdapter): Promise<GPUDevice> {
 
 export interface WebGPUOptions {
   software: boolean;
+  /** Ask for timestamp-query so tf.profile reports per-kernel GPU times (env NANOMETA_WEBGPU_PROFILE=1). */
+  profile?: boolean;
   /** For `auto`: return null instead of using a software adapter or throwing when none is found. */
   hardwareOnly?: boolean;
 }
 
 /** Makes 'webgpu' the active tfjs backend; null only with hardwareOnly when no hardware adapter exists. */
 export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | null> {
-  if (active && active.software === opts.software && tf.findBackend('webgpu')) {
+  const profile = opts.profile ?? envFlag('NANOMETA_WEBGPU_PROFILE');
+  if (active && active.software === opts.software && active.profile === profile && tf.findBackend('webgpu')) {
     await tf.setBackend('webgpu');
     return active.info;
   }
-  const choice = await requestAdapter(opts.software);
+  const choice = await requestAdapter(opts.software, profile);
   if (!choice || (opts.hardwareOnly && choice.isSoftware)) {
     if (opts.hardwareOnly) return null;
     throw new BackendError(opts.software
@@ -126,12 +133,16 @@ export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | nul
   const ok = await tf.setBackend('webgpu');
   if (!ok) throw new BackendError(`tfjs could not start the WebGPU backend on ${choice.description}`, 'use --backend cpu');
   const info: BackendInfo = { name: 'webgpu', device: choice.description, isSoftware: choice.isSoftware };
-  active = { software: opts.software, info };
+  active = { software: opts.software, profile, info };
   return info;
+}
+
+function envFlag(name: string): boolean {
+  const v = process.env[name];
+  return v === '1' || v === 'true';
 }
 
 /** True when env NANOMETA_WEBGPU_SOFTWARE asks for the software adapter. */
 export function softwareFromEnv(): boolean {
-  const v = process.env.NANOMETA_WEBGPU_SOFTWARE;
-  return v === '1' || v === 'true';
+  return envFlag('NANOMETA_WEBGPU_SOFTWARE');
 }

@@ -26,16 +26,16 @@ export function createByteProgress(name: string, total: number, start: number, o
   const rate = (done: number) => (done - start) / Math.max(1e-3, (Date.now() - t0) / 1000);
   const eta = (done: number) => {
     const r = rate(done);
-    return r > 0 ? `${Math.ceil((total - done) / r)}s` : '?';
+    return r > 0 ? formatSeconds((total - done) / r) : '?';
   };
   if (stream.isTTY) {
     const bar = new SingleBar({
-      stream, hideCursor: true, barsize: 30, etaBuffer: 50,
-      format: `${name} [{bar}] {percentage}% | {doneBytes}/{totalBytes} | {rate}/s | ETA {eta_formatted}`,
+      stream, hideCursor: true, barsize: 30,
+      format: `${name} [{bar}] {percentage}% | {doneBytes}/{totalBytes} | {rate}/s | ETA {etaText}`,
     });
-    bar.start(total, start, { doneBytes: formatBytes(start), totalBytes: formatBytes(total), rate: '-' });
+    bar.start(total, start, { doneBytes: formatBytes(start), totalBytes: formatBytes(total), rate: '-', etaText: '?' });
     return {
-      update: (done) => bar.update(done, { doneBytes: formatBytes(done), rate: formatBytes(rate(done)) }),
+      update: (done) => bar.update(done, { doneBytes: formatBytes(done), rate: formatBytes(rate(done)), etaText: eta(done) }),
       stop: () => bar.stop(),
     };
   }
@@ -58,4 +58,12 @@ export function createByteProgress(name: string, total: number, start: number, o
       if (latest >= total) write(`${name}: ${formatBytes(total)} done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     },
   };
+}
+
+/** 42 -> '42s', 750 -> '12m30s', 7300 -> '2h01m'. */
+export function formatSeconds(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 90) return `${s}s`;
+  if (s < 5400) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

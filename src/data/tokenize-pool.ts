@@ -50,11 +50,11 @@ export async function* encodeStories(stories: AsyncIterable<string> | Iterable<s
       if (inlineLeft > 0) {
         inlineLeft -= chars;
         // Start the workers halfway through the inline part, so their start-up overlaps useful work.
-        if (!pool && workers > 1 && inlineLeft < inlineChars / 2) pool = new TokenizePool(workers);
+        if (!pool && workers > 1 && inlineLeft < inlineChars / 2) pool = sharedPool(workers);
         yield { ...encodeStoryChunk(tokenizer, chunk), storyBytes };
         continue;
       }
-      pool ??= new TokenizePool(workers);
+      pool ??= sharedPool(workers);
       inFlight.push({ chunk: pool.encode(chunk), storyBytes });
       while (inFlight.length >= 2 * workers) {
         const next = inFlight.shift()!;
@@ -63,8 +63,30 @@ export async function* encodeStories(stories: AsyncIterable<string> | Iterable<s
     }
     for (const next of inFlight.splice(0)) yield { ...toTokenizerIds(await next.chunk, mapper), storyBytes: next.storyBytes };
   } finally {
-    await pool?.close();
+    // Stopped early (break or error): chunks still in flight finish in the shared workers and are dropped.
+    inFlight.length = 0;
   }
+}
+
+let shared: TokenizePool | null = null;
+
+/**
+ * One pool per process, reused by every tokenize pass (train, val, the compact tokenizer's passes), so
+ * workers start (and warm up) once. Idle workers are unref'd: they never keep the process alive.
+ */
+function sharedPool(workers: number): TokenizePool {
+  if (!shared || shared.size !== workers || shared.failed) {
+    void shared?.close();
+    shared = new TokenizePool(workers);
+  }
+  return shared;
+}
+
+/** Stops the shared worker pool (tests, or a long-lived process that is done tokenizing). */
+export async function closeTokenizePool(): Promise<void> {
+  const pool = shared;
+  shared = null;
+  await pool?.close();
 }
 
 /** Workers give GPT-2 ids; for the compact tokenizer each story's ids are mapped here (cheap next to BPE). */
@@ -140,6 +162,14 @@ class TokenizePool {
   private nextSeq = 0;
   private failure: Error | null = null;
 
+  get size(): number {
+    return this.workers.length;
+  }
+
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
   constructor(count: number) {
     // Plain JS worker: no TypeScript loader needed under tsx, vitest or node (and no parent flags wanted).
     const url = new URL('./tokenize-worker.mjs', import.meta.url);
@@ -148,6 +178,7 @@ class TokenizePool {
       worker.on('message', (msg: { seq: number; chunk?: EncodedChunk; error?: string }) => {
         const job = this.waiting.get(msg.seq);
         this.waiting.delete(msg.seq);
+        if (this.waiting.size === 0) this.workers.forEach((w) => w.unref());
         if (msg.chunk) job?.resolve(msg.chunk);
         else job?.reject(new Error(`tokenizer worker failed: ${msg.error}`));
       });
@@ -155,6 +186,7 @@ class TokenizePool {
       worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`tokenizer worker exited with code ${code}`));
       });
+      worker.unref();
       return worker;
     });
   }
@@ -164,6 +196,7 @@ class TokenizePool {
     const seq = this.nextSeq++;
     const promise = new Promise<EncodedChunk>((resolve, reject) => this.waiting.set(seq, { resolve, reject }));
     promise.catch(() => {}); // awaited in order by encodeStories; this only keeps early failures from being "unhandled"
+    if (this.waiting.size === 1) this.workers.forEach((w) => w.ref()); // busy: keep the process alive until done
     this.workers[seq % this.workers.length].postMessage({ seq, stories });
     return promise;
   }
@@ -172,6 +205,7 @@ class TokenizePool {
     this.failure ??= err;
     for (const job of this.waiting.values()) job.reject(err);
     this.waiting.clear();
+    this.workers.forEach((w) => w.unref());
   }
 
   async close(): Promise<void> {

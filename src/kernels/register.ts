@@ -6,8 +6,9 @@ import { embeddingGradWebGPUConfig } from './embedding/webgpu.js';
 import { overrideCpuMatMul } from './matmul/cpu.js';
 import { overrideCpuBroadcast } from './broadcast/cpu.js';
 import { overrideCpuSoftmax } from './softmax/cpu.js';
+import { OPTIM_STEP_KERNELS } from './optim-step/index.js';
 
-const KERNELS: tf.KernelConfig[] = [embeddingGradCpuConfig, embeddingGradWebGPUConfig];
+const KERNELS: tf.KernelConfig[] = [embeddingGradCpuConfig, embeddingGradWebGPUConfig, ...OPTIM_STEP_KERNELS];
 
 /** Registers every custom kernel for its backend; safe to call more than once. */
 export function registerKernels(): void {

@@ -62,8 +62,11 @@ export class FusedOptimizer implements Optimizer {
   }
 
   /**
-   * One step of every parameter with step size alphas[i] for params[i]. With `trace`, also updates h and
-   * returns Σ h·g per parameter (old h, float64 sums of the kernel's partials); without, returns null.
+   * One step of every parameter with step size alphas[i] for params[i]. The kernel runs in place where it
+   * can (attrs `inPlace`): on cpu, an array obtained earlier from a parameter's or state's dataSync()/data()
+   * is overwritten by the next step unless the tensor was cloned; copy such arrays (slice) to keep them.
+   * With `trace`, also updates h and returns Σ h·g per parameter (old h, float64 sums of the kernel's
+   * partials); without, returns null.
    */
   stepFused(params: ParamMap, grads: GradMap, alphas: number[], trace: TraceArgs | null): Float64Array | null {
     this.t += 1;
@@ -78,6 +81,7 @@ export class FusedOptimizer implements Optimizer {
         const s = this.slots.get(p.name)!;
         const h = trace ? trace.h.get(p.name) : undefined;
         const attrs = kernelAttrs(this.spec, alphas[i], decayOf(this.spec, p.shape), this.t, trace ? { gamma: trace.gamma } : null);
+        attrs.inPlace = true; // the outputs are assigned to w, m, v, h just below
         const out = optimStep({ w, g, m: s.m, v: s.v, h }, attrs, this.impl);
         w.assign(out.w);
         if (s.m) s.m.assign(out.m!);

@@ -15,13 +15,20 @@ export class Progress {
   private live = process.stderr.isTTY === true;
   private lastLen = 0;
 
-  constructor(private blockNames: string[]) {}
+  constructor(readonly blockNames: string[]) {}
 
   line(s: ProgressStatus): string {
-    const lr = s.lr.length === 1 ? formatLr(s.lr[0]) : `[${s.lr.map(formatLr).join(' ')}]`;
     const loss = s.loss === null ? '   -   ' : s.loss.toFixed(4);
     return `step ${String(s.step).padStart(String(s.maxSteps).length)}/${s.maxSteps} | loss ${loss} | ` +
-      `${s.lr.length === 1 ? 'lr' : `lr(${this.blockNames.length})`} ${lr} | ${formatRate(s.tokensPerSec)} tok/s | ETA ${formatDuration(s.etaSec)}`;
+      `${this.formatStepSizes(s.lr)} | ${formatRate(s.tokensPerSec)} tok/s | ETA ${formatDuration(s.etaSec)}`;
+  }
+
+  /** One lr, a few per-block step sizes, or the range over many blocks (layerwise MetaOptimize). */
+  private formatStepSizes(lr: number[]): string {
+    if (lr.length === 1) return `lr ${formatLr(lr[0])}`;
+    if (lr.length <= 4) return `lr [${lr.map(formatLr).join(' ')}]`;
+    const sorted = [...lr].sort((a, b) => a - b);
+    return `lr ${formatLr(sorted[0])}..${formatLr(sorted[sorted.length - 1])} (median ${formatLr(sorted[sorted.length >> 1])}, ${lr.length} blocks)`;
   }
 
   /** Redraws the live line (terminals only). */

@@ -1,8 +1,8 @@
 // Tokenization on worker threads (src/data/tokenize-pool.ts): the same token stream as one thread and as
 // gpt-tokenizer called directly, the same stats and maxTokens cut as tokenizeStories, compact ids too.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { encode } from 'gpt-tokenizer/encoding/r50k_base';
-import { encodeStories, parallelTokenize } from '../../src/data/tokenize-pool.js';
+import { closeTokenizePool, encodeStories, parallelTokenize } from '../../src/data/tokenize-pool.js';
 import { tokenizeStories, type TokenSink } from '../../src/data/tokenize.js';
 import { buildCompactInfo, gpt2Info, gpt2Tokenizer, loadTokenizer, TokenCounter } from '../../src/data/tokenizer.js';
 import type { Tokenizer } from '../../src/data/types.js';
@@ -11,6 +11,8 @@ import { sharedStories } from './hub-fixtures.js';
 const stories = sharedStories('TinyStoriesV2-GPT4-train.head10000.txt').slice(0, 150);
 // Small chunks, no inline start: every chunk goes through the two workers, interleaved.
 const POOL = { workers: 2, chunkChars: 4 * 1024, inlineChars: 0 };
+
+afterAll(() => closeTokenizePool());
 
 async function* iterate(items: string[]) {
   yield* items;
@@ -61,7 +63,7 @@ describe('tokenize pool', () => {
     expect(compact.decode(b.ids)).toBe(stories.map((s) => `${s}<|endoftext|>`).join(''));
   });
 
-  it('stopping early shuts the workers down, and the pool can be used again', async () => {
+  it('a pass stopped early leaves the shared workers usable for the next pass', async () => {
     let seen = 0;
     for await (const chunk of encodeStories(iterate(stories), gpt2Info(), POOL)) {
       seen += chunk.tokens.length;

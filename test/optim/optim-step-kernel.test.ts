@@ -57,3 +57,22 @@ describe('NmOptimStep cpu kernel vs reference', () => {
     tf.dispose([w, g, m, v, h]);
   });
 });
+
+describe('NmOptimStep inPlace', () => {
+  it('reuses unshared input storage, leaves shared storage alone, and computes the same numbers', () => {
+    const shape = [5, 9];
+    const make = () => tf.tidy(() => [1, 2, 3, 4, 5].map((s) => (s === 4 ? tf.abs(tf.randomNormal(shape, 0, 1, 'float32', s)) : tf.randomNormal(shape, 0, 1, 'float32', s))));
+    const spec = resolveBaseSpec({ type: 'adamw', weightDecay: 0.1 }, 'standard');
+    const attrs = { ...kernelAttrs(spec, 0.01, 0.1, 2, { gamma: 0.9 }), inPlace: true };
+    const [w, g, m, v, h] = make();
+    const ref = optimStep({ w, g, m, v, h }, { ...attrs, inPlace: false }, 'reference');
+    const keep = tf.clone(m); // m's storage is shared now: it must not be overwritten
+    const mBefore = m.dataSync().slice();
+    const wArray = w.dataSync();
+    const out = optimStep({ w, g, m, v, h }, attrs, 'auto');
+    expect(out.w.dataSync()).toBe(wArray); // w's own array was reused
+    expect(keep.dataSync()).toEqual(mBefore); // the shared one was not
+    for (const k of ['w', 'm', 'v', 'h'] as const) expectAllClose(out[k]!, ref[k]!, k);
+    tf.dispose([w, g, m, v, h, keep, ...Object.values(out), ...Object.values(ref)]);
+  });
+});

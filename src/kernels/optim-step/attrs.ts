@@ -37,6 +37,13 @@ export interface OptimStepAttrs {
   /** true: input h is present, outputs h' and z. */
   traced: boolean;
   gamma: number;
+  /**
+   * true: the caller assigns w', m', v', h' to the variables that held w, m, v, h right away and never reads
+   * those old values again, so a backend may write an output into its input's storage when no other tensor
+   * shares it (cpu: refCount 1). Saves allocating (and zero-filling and collecting) four arrays per tensor.
+   * false: inputs are left untouched (pure op; tests, the reference).
+   */
+  inPlace: boolean;
 }
 
 /** Inputs by name; m only for adamw/lion/sgdm, v only for adamw/rmsprop, h only when traced. */

@@ -8,6 +8,7 @@ import { OPTIM_STEP_KERNEL, usesM, usesV } from './attrs.js';
 
 interface CpuLikeBackend {
   readSync(dataId: object): unknown;
+  refCount(dataId: object): number;
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
 }
 
@@ -31,15 +32,19 @@ export const optimStepCpuKernel: tf.KernelConfig = {
     const m = usesM(a.base) ? read('m') : EMPTY;
     const v = usesV(a.base) ? read('v') : EMPTY;
     const h = a.traced ? read('h') : EMPTY;
-    const wOut = new Float32Array(n);
-    const mOut = m.length ? new Float32Array(n) : EMPTY;
-    const vOut = v.length ? new Float32Array(n) : EMPTY;
-    const hOut = a.traced ? new Float32Array(n) : EMPTY;
+    // inPlace: an input's storage that no other tensor shares (refCount 1) is overwritten element by element
+    // (each element is read before it is written) instead of allocating a new array (attrs.ts, `inPlace`).
+    const out = (name: string, values: Float32Array): Float32Array =>
+      a.inPlace && be.refCount(inputs[name]!.dataId) === 1 ? values : new Float32Array(n);
+    const wOut = out('w', w);
+    const mOut = usesM(a.base) ? out('m', m) : EMPTY;
+    const vOut = usesV(a.base) ? out('v', v) : EMPTY;
+    const hOut = a.traced ? out('h', h) : EMPTY;
     const z = loop(a, n, w, g, m, v, h, wOut, mOut, vOut, hOut);
     const shape = inputs.w!.shape;
     const outs = [be.makeTensorInfo(shape, 'float32', wOut)];
-    if (m.length) outs.push(be.makeTensorInfo(shape, 'float32', mOut));
-    if (v.length) outs.push(be.makeTensorInfo(shape, 'float32', vOut));
+    if (usesM(a.base)) outs.push(be.makeTensorInfo(shape, 'float32', mOut));
+    if (usesV(a.base)) outs.push(be.makeTensorInfo(shape, 'float32', vOut));
     if (a.traced) outs.push(be.makeTensorInfo(shape, 'float32', hOut), be.makeTensorInfo([1], 'float32', Float32Array.of(z)));
     return outs;
   },

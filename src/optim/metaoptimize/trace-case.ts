@@ -54,7 +54,11 @@ function checkCase(c: unknown, source: string): TraceCase {
   return tc;
 }
 
-/** Runs the case on the current backend; every tensor it makes is disposed again. */
+/**
+ * Runs the case on the current backend with createOptimizer (no gradient clipping: that is the training
+ * loop's job, and the cases' gradients are exact); every tensor it makes is disposed again. A case without
+ * metaOptimize runs the plain optimizer and records empty h, beta and z.
+ */
 export function runTraceCase(tc: TraceCase, options: CreateOptions = {}): TraceRecord[] {
   const parsed = OptimizerSchema.safeParse(tc.optimizer ?? {});
   if (!parsed.success) {
