@@ -33,7 +33,7 @@ async function* readTexts(files: AsyncIterable<string> | Iterable<string>, colum
   if (stats.nulls > 0) log(`${label}: ${stats.rows} rows, ${stats.nulls} null '${column}' values skipped`);
 }
 
-/** Splits files into train and validation by name (`*train*`, `*valid*` / `*validation*` / `*val*` / `*dev*`). */
+/** Splits files into train and validation by name (`train-…`, `validation-…` / `valid-…` / `val-…` / `dev-…`; unnamed = train). */
 function splitFiles(files: string[]): { train: string[]; val: string[] } {
   const val = files.filter((f) => splitOf(basename(f)) === 'validation');
   const named = files.filter((f) => splitOf(basename(f)) === 'train');
@@ -45,8 +45,8 @@ function bytesOf(files: { size: number }[]): number {
 }
 
 /**
- * `arrow:PATH`: an Arrow IPC file or stream; a folder of them (files named *valid* form the validation
- * split); a `datasets` save_to_disk split folder (state.json); or a DatasetDict folder (dataset_dict.json)
+ * `arrow:PATH`: an Arrow IPC file or stream; a folder of them (files named validation-… / valid-… form the
+ * validation split); a `datasets` save_to_disk split folder (state.json); or a DatasetDict folder (dataset_dict.json)
  * whose `train` and `validation` (or `valid`, `test`) splits are used.
  */
 export function arrowSource(path: string, cfg: DataConfig, log: Log = stderrLog): StorySource {
@@ -68,8 +68,7 @@ export function arrowSource(path: string, cfg: DataConfig, log: Log = stderrLog)
   const column = cfg.textColumn;
   return {
     identity: stableHash({ kind: 'arrow', column, train, val }),
-    description: `arrow: ${path} (column '${column}', ${train.length} train${val.length ? ` + ${val.length} validation` : ''} file` +
-      `${train.length + val.length > 1 ? 's' : ''}, ${formatBytes(bytesOf([...train, ...val]))})`,
+    description: `arrow: ${path} (column '${column}', ${describeSplits(train.length, val.length, 'file')}, ${formatBytes(bytesOf([...train, ...val]))})`,
     slug: slugify(`arrow-${basename(abs)}`),
     totalBytes: bytesOf([...train, ...val]),
     train: () => readTexts(trainFiles, column, `arrow ${path} train`, log),
@@ -113,7 +112,7 @@ function describeSplits(train: number, val: number, what: string): string {
   return `${train} train${val ? ` + ${val} validation` : ''} ${what}${train + val > 1 ? 's' : ''}`;
 }
 
-/** `parquet:PATH`: a .parquet file, or a folder of them (files named *valid* form the validation split). */
+/** `parquet:PATH`: a .parquet file, or a folder of them (files named validation-… / valid-… form the validation split). */
 export function parquetSource(path: string, cfg: DataConfig, log: Log = stderrLog): StorySource {
   if (!path) throw new DataError('data.source "parquet:" needs a path', 'e.g. --set data.source=parquet:data/train-00000-of-00004.parquet');
   const abs = resolve(path);

@@ -201,7 +201,10 @@ async function downloadShard(repo: string, cfg: DataConfig, hubUrl: string, acce
       const have = existsSync(part) ? statSync(part).size : 0;
       if (attempt >= attempts) {
         const e = hubError(err, info.url, `downloading ${shard.path}`);
-        throw new DataError(`${e.message}; ${have} of ${info.size} bytes are kept in ${part}`,
+        const cause = (err as { cause?: { code?: string } })?.cause?.code ?? (err as Error)?.message ?? String(err);
+        const message = typeof (err as { statusCode?: unknown })?.statusCode === 'number' ? e.message
+          : `downloading ${shard.path} from ${info.url} failed after ${attempts} attempt${attempts > 1 ? 's' : ''} (${cause})`;
+        throw new DataError(`${message}; ${have} of ${info.size} bytes are kept in ${part}`,
           `run the same command again to resume the download; ${e.hint ?? ''}`);
       }
       (opts.log ?? console.error)(`hf: ${shard.path}: connection lost at ${have}/${info.size} bytes (${(err as Error).message}); resuming`);

@@ -71,6 +71,7 @@ export async function convertParquetToArrow(src: string, dst: string, column: st
       'pick the text column with --set data.textColumn=NAME');
   const schema = new Schema(text.map((name) => new Field(name, new Utf8(), true)));
   mkdirSync(dirname(dst), { recursive: true });
+  removeStaleTemps(dst);
   const tmp = join(dirname(dst), `.${basename(dst)}.tmp-${process.pid}`);
   const writer = new RecordBatchFileWriter();
   const sink = createWriteStream(tmp);
@@ -118,4 +119,23 @@ async function readRowGroup(src: string, file: Awaited<ReturnType<typeof asyncBu
     throw new DataError(`${src}: corrupt Parquet data in rows ${rowStart}..${rowEnd} (${(err as Error).message})`, redo(src));
   }
   return out;
+}
+
+/** Removes temp files of `dst` left by conversions whose process died (they are never read, only wasted disk). */
+function removeStaleTemps(dst: string): void {
+  const prefix = `.${basename(dst)}.tmp-`;
+  for (const name of readdirSync(dirname(dst))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(dst), name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -40,6 +40,10 @@ describe('parquet -> arrow', () => {
     expect(texts).toEqual(stories.filter((s) => s !== null));
     expect(stats).toEqual({ files: 1, rows: 50, nulls: 2 });
     expect(readdirSync(dir).sort()).toEqual(['s.arrow', 's.parquet']); // no temp file left
+    // A temp file of a conversion whose process died is removed by the next conversion.
+    writeFileSync(join(dir, '.t.arrow.tmp-999999999'), 'half a file');
+    await convertParquetToArrow(join(dir, 's.parquet'), join(dir, 't.arrow'), 'text');
+    expect(readdirSync(dir).sort()).toEqual(['s.arrow', 's.parquet', 't.arrow']);
   });
 
   it('a missing column lists the columns; truncated or damaged parquet leaves no Arrow file', async () => {

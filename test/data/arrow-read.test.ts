@@ -1,13 +1,15 @@
 // The Arrow reader on real Arrow files (../shared/data/arrow-fixtures): a `datasets` save_to_disk split and
 // Apache Arrow's own integration files (IPC stream and file, utf8 and large_utf8) against their golden JSON.
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectArrowFormat, listArrowFiles, newTextReadStats, readArrowTexts } from '../../src/data/arrow.js';
 import { DataError } from '../../src/util/errors.js';
+import { arrowSource } from '../../src/data/arrow-sources.js';
+import { DataSchema } from '../../src/config/schema.js';
 
 const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'shared', 'data', 'arrow-fixtures');
 const SST2 = join(FIXTURES, 'hf-datasets-sst2-validation');
@@ -120,5 +122,28 @@ describe('arrow reader', () => {
     expect(stats.files).toBe(2);
     const empty = tempDir();
     expect(() => listArrowFiles(empty)).toThrow(/no Arrow files/);
+  });
+
+  it('arrow: a DatasetDict folder uses its train and validation splits; a folder splits files by name', async () => {
+    const dict = tempDir();
+    writeFileSync(join(dict, 'dataset_dict.json'), JSON.stringify({ splits: ['train', 'validation'] }));
+    for (const split of ['train', 'validation']) {
+      mkdirSync(join(dict, split));
+      for (const f of ['data-00000-of-00001.arrow', 'state.json']) copyFileSync(join(SST2, f), join(dict, split, f));
+    }
+    const cfg = DataSchema.parse({ textColumn: 'sentence' });
+    const source = arrowSource(dict, cfg, () => {});
+    const count = async (it: AsyncIterable<string>) => { let n = 0; for await (const _ of it) n++; return n; };
+    expect(await count(source.train())).toBe(872);
+    expect(source.val).not.toBeNull();
+    expect(await count(source.val!())).toBe(872);
+
+    const folder = tempDir();
+    copyFileSync(join(TESTING, 'generated_primitive.stream'), join(folder, 'train-0.arrow'));
+    copyFileSync(join(TESTING, 'generated_primitive.arrow_file'), join(folder, 'validation-0.arrow'));
+    const split = arrowSource(folder, DataSchema.parse({ textColumn: 'utf8_nonnullable' }), () => {});
+    expect(await count(split.train())).toBe(37);
+    expect(await count(split.val!())).toBe(37);
+    expect(split.description).toMatch(/1 train \+ 1 validation files/);
   });
 });

@@ -74,7 +74,8 @@ describe('hf download', () => {
     hub.cutDownload(path, cutAt);
     const err = await downloadHfDataset(REPO, config({ maxTrainShards: 1 }), { ...quiet, attempts: 1 }).catch((e) => e);
     expect(err).toBeInstanceOf(DataError);
-    expect(err.message).toMatch(new RegExp(`${cutAt} of ${size} bytes are kept in .*\\.part`));
+    expect(err.message).toMatch(new RegExp(`downloading ${path} from ${hub.url}/datasets/.* failed after 1 attempt \\(.*\\); ` +
+      `${cutAt} of ${size} bytes are kept in .*\\.part`));
     expect(err.hint).toMatch(/run the same command again to resume/);
     expect(existsSync(local(path))).toBe(false);
     expect(statSync(`${local(path)}.part`).size).toBe(cutAt);
