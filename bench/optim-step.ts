@@ -36,14 +36,14 @@ function makeGrads(params: ParamMap, seed: number): GradMap {
 }
 
 /** Max |fused − reference| over all weights after 2 steps (the check before timing). */
-function check(cfg: Record<string, unknown>, shapes: { name: string; shape: number[] }[], grads: GradMap): number {
+async function check(cfg: Record<string, unknown>, shapes: { name: string; shape: number[] }[], grads: GradMap): Promise<number> {
   const a = makeParams(shapes, 1);
   const b = makeParams(shapes, 1);
   const oa = createOptimizer(OptimizerSchema.parse(cfg), a);
   const ob = createOptimizer(OptimizerSchema.parse(cfg), b, { impl: 'reference' });
   for (let s = 0; s < 2; s++) {
-    oa.step(a, grads, 1e-3);
-    ob.step(b, grads, 1e-3);
+    await oa.step(a, grads, 1e-3);
+    await ob.step(b, grads, 1e-3);
   }
   const diff = Math.max(...[...a].map(([n, v]) => tf.tidy(() => tf.max(tf.abs(tf.sub(v, b.get(n)!))).dataSync()[0])));
   for (const x of [oa, ob]) x.dispose();
@@ -57,11 +57,11 @@ function median(xs: number[]): number {
 }
 
 /** Wall ms and process CPU ms (user + system, all threads) per step; CPU time is steadier on a shared machine. */
-function time(opt: Optimizer, params: ParamMap, grads: GradMap, iters: number): { wall: number; cpu: number } {
-  for (let i = 0; i < 5; i++) opt.step(params, grads, 1e-3); // warm-up (JIT)
+async function time(opt: Optimizer, params: ParamMap, grads: GradMap, iters: number): Promise<{ wall: number; cpu: number }> {
+  for (let i = 0; i < 5; i++) await opt.step(params, grads, 1e-3); // warm-up (JIT)
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let i = 0; i < iters; i++) opt.step(params, grads, 1e-3);
+  for (let i = 0; i < iters; i++) await opt.step(params, grads, 1e-3);
   [...params.values()][0].dataSync(); // wait for the device (no-op on cpu)
   const c = process.cpuUsage(c0);
   return { wall: (performance.now() - t0) / iters, cpu: (c.user + c.system) / 1000 / iters };
@@ -75,17 +75,18 @@ await runMain(async () => {
   const n = shapes.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
   console.log(`backend ${info.device}; ${shapes.length} tensors, ${n} parameters (d ${o.d}, ${o.layers} layers, vocab ${o.vocab})`);
   const grads = makeGrads(makeParams(shapes, 1), 1);
-  const runs = VARIANTS.map(([name, cfg]) => {
-    const err = check(cfg, shapes, grads);
+  const runs = [];
+  for (const [name, cfg] of VARIANTS) {
+    const err = await check(cfg, shapes, grads);
     if (!(err < 1e-6)) throw new Error(`${name}: fused kernel differs from the reference by ${err}`);
     const params = makeParams(shapes, 1);
-    return { name, cfg, err, params, opt: createOptimizer(OptimizerSchema.parse(cfg), params), ms: [] as number[], cpu: [] as number[] };
-  });
+    runs.push({ name, cfg, err, params, opt: createOptimizer(OptimizerSchema.parse(cfg), params), ms: [] as number[], cpu: [] as number[] });
+  }
   // Rounds interleave the variants so that load on a shared machine hits them alike; we report the best round.
   for (let round = 0; round < Number(o.rounds); round++) {
     for (const r of runs) {
       const before = tf.memory().numTensors;
-      const t = time(r.opt, r.params, grads, Number(o.iters));
+      const t = await time(r.opt, r.params, grads, Number(o.iters));
       r.ms.push(t.wall);
       r.cpu.push(t.cpu);
       if (tf.memory().numTensors !== before) throw new Error(`${r.name}: leaked tensors`);

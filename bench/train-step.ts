@@ -8,7 +8,9 @@ import { GPT2_VOCAB_SIZE } from '../src/data/tokenizer.js';
 import { buildModel, type GPT } from '../src/model/gpt.js';
 import { paddedVocabSize } from '../src/model/params.js';
 import { createOptimizer } from '../src/optim/create.js';
-import type { GradMap, Optimizer } from '../src/optim/types.js';
+import type { Optimizer } from '../src/optim/types.js';
+import type { Batch } from '../src/data/batches.js';
+import { trainStep } from '../src/train/step.js';
 import { Rng } from '../src/util/rng.js';
 
 export interface BenchOptions {
@@ -65,18 +67,17 @@ export function benchVocabSize(cfg: Config): number {
   return paddedVocabSize(cfg.model, tokenizerVocab);
 }
 
-function randomTokens(rng: Rng, B: number, T: number, V: number): tf.Tensor2D {
-  return tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.int(V)), [B, T], 'int32'); // (B, T)
+function randomBatch(rng: Rng, B: number, T: number, V: number): Batch {
+  const tokens = () => Int32Array.from({ length: B * T }, () => rng.int(V)); // (B, T)
+  return { x: tokens(), y: tokens(), shape: [B, T] };
 }
 
-/** One optimizer step; returns the loss (still on the device) for the caller to read and dispose. */
-function step(model: GPT, opt: Optimizer, x: tf.Tensor2D, y: tf.Tensor2D, lr: number): tf.Scalar {
-  const vars = [...model.params.values()];
-  const { value, grads } = tf.tidy(() => tf.variableGrads(() => model.loss(x, y), vars));
-  const gradMap: GradMap = new Map([...model.params].map(([name, v]) => [name, grads[v.name]]));
-  opt.step(model.params, gradMap, lr);
-  for (const g of gradMap.values()) g.dispose();
-  return value;
+/** One real training step (src/train/step.ts: forward, backward, clipping; then the optimizer); returns the loss. */
+async function step(model: GPT, opt: Optimizer, batch: Batch, cfg: Config): Promise<tf.Scalar> {
+  const { loss, grads } = await trainStep(model, [batch], cfg.optimizer.gradClip, () => undefined);
+  await opt.step(model.params, grads, cfg.optimizer.lr);
+  for (const g of grads.values()) g.dispose();
+  return loss;
 }
 
 /** Runs warm-up + timed steps; each timed step ends by reading its loss, which waits for the device. */
@@ -86,23 +87,20 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
   const model = buildModel(cfg.model, V, cfg.train.seed);
   const opt = createOptimizer(cfg.optimizer, model.params);
   const rng = new Rng(cfg.train.seed);
-  const batches = Array.from({ length: 4 }, () => [randomTokens(rng, B, T, V), randomTokens(rng, B, T, V)] as const);
+  const batches = Array.from({ length: 4 }, () => randomBatch(rng, B, T, V));
   const losses: number[] = [];
   const times: number[] = [];
   for (let i = 0; i < opts.warmup + opts.steps; i++) {
-    const [x, y] = batches[i % batches.length];
     const t0 = performance.now();
-    const loss = step(model, opt, x, y, cfg.optimizer.lr);
+    const loss = await step(model, opt, batches[i % batches.length], cfg);
     losses.push((await loss.data())[0]);
     loss.dispose();
     if (i >= opts.warmup) times.push(performance.now() - t0);
   }
-  const [x, y] = batches[0];
-  const peak = await measurePeak(() => step(model, opt, x, y, cfg.optimizer.lr));
+  const peak = await measurePeak(() => step(model, opt, batches[0], cfg));
   peak.result.dispose();
   const memory = memorySnapshot();
   const medianStepMs = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-  batches.flat().forEach((t) => t.dispose());
   opt.dispose();
   model.dispose();
   return {

@@ -24,6 +24,6 @@ await runMain(async () => {
   }
   const { traceCase } = selectCase(json, opts.case, opts.name);
   await tf.setBackend('cpu');
-  const records = runTraceCase(traceCase, { impl: opts.impl });
+  const records = await runTraceCase(traceCase, { impl: opts.impl });
   process.stdout.write(`${JSON.stringify(records, null, 1)}\n`);
 });

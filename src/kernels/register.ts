@@ -3,12 +3,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { embeddingGradCpuConfig } from './embedding/cpu.js';
 import { embeddingGradWebGPUConfig } from './embedding/webgpu.js';
+import { rowLogSumExpCpuConfig } from './logsumexp/cpu.js';
+import { rowLogSumExpWebGPUConfig } from './logsumexp/webgpu.js';
 import { overrideCpuMatMul } from './matmul/cpu.js';
 import { overrideCpuBroadcast } from './broadcast/cpu.js';
 import { overrideCpuSoftmax } from './softmax/cpu.js';
 import { OPTIM_STEP_KERNELS } from './optim-step/index.js';
 
-const KERNELS: tf.KernelConfig[] = [embeddingGradCpuConfig, embeddingGradWebGPUConfig, ...OPTIM_STEP_KERNELS];
+const KERNELS: tf.KernelConfig[] = [
+  embeddingGradCpuConfig, embeddingGradWebGPUConfig,
+  rowLogSumExpCpuConfig, rowLogSumExpWebGPUConfig,
+  ...OPTIM_STEP_KERNELS,
+];
 
 /** Registers every custom kernel for its backend; safe to call more than once. */
 export function registerKernels(): void {

@@ -14,13 +14,13 @@ export interface ClipResult {
  * Takes ownership of `grads`: a tensor it replaces with a scaled copy is disposed, so the caller disposes
  * only the returned map's tensors. maxNorm = 0 turns clipping off (the norm is still measured).
  */
-export function clipGradNorm(grads: GradMap, maxNorm: number): ClipResult {
+export async function clipGradNorm(grads: GradMap, maxNorm: number): Promise<ClipResult> {
   if (grads.size === 0) return { grads, norm: 0 };
   const norm = tf.tidy(() => {
     const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
     return tf.sqrt(tf.addN(squares));
   });
-  const value = norm.dataSync()[0];
+  const value = (await norm.data())[0]; // asynchronous: WebGPU in Node cannot read synchronously
   norm.dispose();
   const coef = maxNorm / (value + 1e-6);
   if (maxNorm <= 0 || !Number.isFinite(value) || coef >= 1) return { grads, norm: value };

@@ -56,8 +56,8 @@ export class FusedOptimizer implements Optimizer {
     return this.params.length * stateSlots(this.spec.type).length;
   }
 
-  step(params: ParamMap, grads: GradMap, lr: number): StepInfo {
-    this.stepFused(params, grads, this.params.map(() => lr), null);
+  async step(params: ParamMap, grads: GradMap, lr: number): Promise<StepInfo> {
+    await this.stepFused(params, grads, this.params.map(() => lr), null);
     return { lr: [lr] };
   }
 
@@ -68,10 +68,10 @@ export class FusedOptimizer implements Optimizer {
    * With `trace`, also updates h and returns Σ h·g per parameter (old h, float64 sums of the kernel's
    * partials); without, returns null.
    */
-  stepFused(params: ParamMap, grads: GradMap, alphas: number[], trace: TraceArgs | null): Float64Array | null {
+  async stepFused(params: ParamMap, grads: GradMap, alphas: number[], trace: TraceArgs | null): Promise<Float64Array | null> {
     this.t += 1;
-    let sums: Float64Array | null = null;
-    tf.tidy(() => {
+    const lengths: number[] = [];
+    const flat = tf.tidy((): tf.Tensor | undefined => {
       const partials: tf.Tensor1D[] = [];
       this.params.forEach((p, i) => {
         const w = params.get(p.name);
@@ -89,11 +89,13 @@ export class FusedOptimizer implements Optimizer {
         if (h) {
           h.assign(out.h!);
           partials.push(out.z!);
+          lengths.push(out.z!.shape[0]);
         }
       });
-      if (trace) sums = sumPartials(partials);
+      return trace && partials.length ? tf.concat(partials) : undefined; // one read-back for all partial sums
     });
-    return sums;
+    if (!trace) return null;
+    return sumPartials(flat ?? null, lengths);
   }
 
   getState(): OptimizerState {
@@ -135,15 +137,16 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** One read-back of all partials; sums each tensor's partials in float64. */
-function sumPartials(partials: tf.Tensor1D[]): Float64Array {
-  const sums = new Float64Array(partials.length);
-  if (partials.length === 0) return sums;
-  const flat = tf.concat(partials).dataSync();
+/** One asynchronous read-back of all partials (disposed after); sums each tensor's partials in float64. */
+async function sumPartials(partials: tf.Tensor | null, lengths: number[]): Promise<Float64Array> {
+  const sums = new Float64Array(lengths.length);
+  if (!partials) return sums;
+  const flat = await partials.data();
+  partials.dispose();
   let k = 0;
-  partials.forEach((p, i) => {
+  lengths.forEach((n, i) => {
     let s = 0;
-    for (let j = 0; j < p.shape[0]; j++) s += flat[k++];
+    for (let j = 0; j < n; j++) s += flat[k++];
     sums[i] = s;
   });
   return sums;

@@ -26,9 +26,10 @@ export interface Optimizer {
   readonly blockNames: string[];
   /**
    * Updates every parameter in place (Variable.assign). `lr` is the scheduled learning rate; MetaOptimize
-   * ignores it and uses its learned step sizes. Must leave tf.memory().numTensors unchanged.
+   * ignores it and uses its learned step sizes. Must leave tf.memory().numTensors unchanged. Async because
+   * MetaOptimize reads its per-block z back to the host, and WebGPU in Node only reads asynchronously.
    */
-  step(params: ParamMap, grads: GradMap, lr: number): StepInfo;
+  step(params: ParamMap, grads: GradMap, lr: number): Promise<StepInfo>;
   /** Snapshot of the state; tensors are copies the caller disposes. */
   getState(): OptimizerState;
   /** Restores a snapshot taken by getState (shapes and names are checked). */

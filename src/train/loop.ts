@@ -115,7 +115,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
         batches.push(batch);
       }
       const dropoutSeed = (micro: number) => (cfg.model.dropout > 0 ? (cfg.train.seed * 1_000_003 + step * 64 + micro) >>> 0 : undefined);
-      const { loss, grads, gradNorm } = trainStep(model, batches, cfg.optimizer.gradClip, dropoutSeed);
+      const { loss, grads, gradNorm } = await trainStep(model, batches, cfg.optimizer.gradClip, dropoutSeed);
       const logNow = (step + 1) % cfg.train.logInterval === 0 || step + 1 === cfg.train.maxSteps ||
         (step + 1) % cfg.train.checkpointInterval === 0 || (step + 1) % cfg.train.evalInterval === 0;
       const lossValue = logNow ? (await loss.data())[0] : null;
@@ -131,7 +131,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       }
       let info;
       try {
-        info = optimizer.step(model.params, grads, lr);
+        info = await optimizer.step(model.params, grads, lr);
       } finally {
         tf.dispose([loss, ...grads.values()]);
       }

@@ -15,7 +15,7 @@ export interface StepGradients {
 }
 
 /** Forward + backward over `batches` (one per micro-step); the caller disposes loss and grads. */
-export function trainStep(model: GPT, batches: Batch[], gradClip: number, dropoutSeed: (micro: number) => number | undefined): StepGradients {
+export async function trainStep(model: GPT, batches: Batch[], gradClip: number, dropoutSeed: (micro: number) => number | undefined): Promise<StepGradients> {
   const vars = [...model.params.values()];
   let sum: GradMap | null = null;
   let lossSum: tf.Scalar | null = null;
@@ -38,7 +38,7 @@ export function trainStep(model: GPT, batches: Batch[], gradClip: number, dropou
     return out;
   };
   const grads: GradMap = new Map([...sum!].map(([name, g]) => [name, mean(g)]));
-  const clipped = clipGradNorm(grads, gradClip);
+  const clipped = await clipGradNorm(grads, gradClip);
   return { loss: mean(lossSum!) as tf.Scalar, grads: clipped.grads, gradNorm: clipped.norm };
 }
 

@@ -77,7 +77,7 @@ describe('GPT', () => {
     model.dispose();
   });
 
-  it('overfits one small batch to near-zero loss', () => {
+  it('overfits one small batch to near-zero loss', async () => {
     const small = validateConfig({ model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 8 } });
     const model = buildModel(small.model, 32, 4);
     const opt = createOptimizer(validateConfig({ optimizer: { lr: 1e-2 } }).optimizer, model.params);
@@ -87,7 +87,7 @@ describe('GPT', () => {
     for (let s = 0; s < 150; s++) {
       const { value, grads } = tf.variableGrads(() => model.loss(x, y));
       loss = value.dataSync()[0];
-      opt.step(model.params, new Map([...model.params].map(([n, v]) => [n, grads[v.name]])), 1e-2);
+      await opt.step(model.params, new Map([...model.params].map(([n, v]) => [n, grads[v.name]])), 1e-2);
       tf.dispose([value, grads]);
     }
     expect(loss).toBeLessThan(0.05);

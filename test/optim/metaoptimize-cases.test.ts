@@ -36,17 +36,17 @@ beforeAll(async () => {
 });
 
 describe.each(['auto', 'reference'] as const)('metaoptimize-cases.json (%s kernel)', (impl) => {
-  it.each(Object.keys(cases))('%s matches expected', (name) => {
+  it.each(Object.keys(cases))('%s matches expected', async (name) => {
     const before = tf.memory().numTensors;
-    compare(runTraceCase(cases[name], { impl }), cases[name].expected!);
+    compare(await runTraceCase(cases[name], { impl }), cases[name].expected!);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
 
 describe('S3: meta fixed is the plain optimizer', () => {
-  it('the same case with metaOptimize off (plain AdamW, lr 0.05) gives the expected w', () => {
+  it('the same case with metaOptimize off (plain AdamW, lr 0.05) gives the expected w', async () => {
     const s3 = cases.S3_AdamW_fixed_equals_AdamW;
-    const plain = runTraceCase({ ...s3, optimizer: { ...(s3.optimizer as object), metaOptimize: null } });
+    const plain = await runTraceCase({ ...s3, optimizer: { ...(s3.optimizer as object), metaOptimize: null } });
     plain.forEach((r, k) => {
       expectClose(r.w, s3.expected![k].w, `step ${r.step} w`);
       expect(r.alpha).toEqual([0.05]);

@@ -41,12 +41,12 @@ function grads(model: GPT, step: number): GradMap {
 }
 
 /** Runs `steps` steps from step `from`; checks numTensors is constant; returns the step infos. */
-function train(model: GPT, opt: Optimizer, from: number, steps: number, lr = 0.01): number[][] {
+async function train(model: GPT, opt: Optimizer, from: number, steps: number, lr = 0.01): Promise<number[][]> {
   const lrs: number[][] = [];
   let count: number | null = null;
   for (let s = from; s < from + steps; s++) {
     const g = grads(model, s);
-    lrs.push(opt.step(model.params, g, lr).lr);
+    lrs.push((await opt.step(model.params, g, lr)).lr);
     tf.dispose([...g.values()]);
     if (count === null) count = tf.memory().numTensors;
     else expect(tf.memory().numTensors).toBe(count);
@@ -61,10 +61,10 @@ function weights(model: GPT): Float32Array[] {
 const optim = (o: Record<string, unknown>) => OptimizerSchema.parse(o);
 
 /** Builds a model, runs fn, and always disposes the model (its variable names are global). */
-function withModel<T>(seed: number, fn: (m: GPT) => T): T {
+async function withModel<T>(seed: number, fn: (m: GPT) => T | Promise<T>): Promise<T> {
   const m = buildModel(MODEL, VOCAB, seed);
   try {
-    return fn(m);
+    return await fn(m);
   } finally {
     m.dispose();
   }
@@ -73,19 +73,19 @@ function withModel<T>(seed: number, fn: (m: GPT) => T): T {
 describe('MetaOptimize with meta fixed equals the plain optimizer (tiny GPT)', () => {
   it.each([
     ['adamw', 12], ['lion', 4], ['sgdm', 4], ['sgd', 3], ['rmsprop', 4],
-  ] as const)('%s, %i steps, bit for bit', (type, steps) => {
+  ] as const)('%s, %i steps, bit for bit', async (type, steps) => {
     const base = { type, weightDecay: 0.1 };
-    const wa = withModel(7, (a) => {
+    const wa = await withModel(7, async (a) => {
       const w0 = weights(a);
       const plain = createOptimizer(optim({ base, lr: 3e-3 }), a.params);
-      expect(train(a, plain, 0, steps, 3e-3).at(-1)).toEqual([3e-3]);
+      expect((await train(a, plain, 0, steps, 3e-3)).at(-1)).toEqual([3e-3]);
       plain.dispose();
       expect(weights(a)[0]).not.toEqual(w0[0]); // it did train
       return weights(a);
     });
-    withModel(7, (b) => {
+    await withModel(7, async (b) => {
       const meta = createOptimizer(optim({ base, lr: 3e-3, metaOptimize: { meta: { type: 'fixed' }, blocks: 'layerwise' } }), b.params);
-      const lrs = train(b, meta, 0, steps, 123); // the scheduled lr is ignored by MetaOptimize
+      const lrs = await train(b, meta, 0, steps, 123); // the scheduled lr is ignored by MetaOptimize
       meta.dispose();
       expect(lrs.at(-1)).toEqual(new Array(b.params.size).fill(3e-3));
       weights(b).forEach((w, i) => expect(w).toEqual(wa[i]));
@@ -96,13 +96,13 @@ describe('MetaOptimize with meta fixed equals the plain optimizer (tiny GPT)', (
 describe('MetaOptimize state', () => {
   const cfg = optim({ base: { type: 'adamw', weightDecay: 0.1 }, lr: 1e-3, metaOptimize: { meta: { type: 'lion', lr: 0.01 }, blocks: 'layerwise' } });
 
-  it('getState -> setState -> continue gives identical numbers (also after a JSON round trip)', () => {
-    const { saved, savedWeights, lrsA, betasA, wa } = withModel(3, (a) => {
+  it('getState -> setState -> continue gives identical numbers (also after a JSON round trip)', async () => {
+    const { saved, savedWeights, lrsA, betasA, wa } = await withModel(3, async (a) => {
       const optA = createOptimizer(cfg, a.params) as MetaOptimize;
-      train(a, optA, 0, 3);
+      await train(a, optA, 0, 3);
       const saved: OptimizerState = optA.getState();
       const savedWeights = weights(a);
-      const lrsA = train(a, optA, 3, 3);
+      const lrsA = await train(a, optA, 3, 3);
       const betasA = optA.betas;
       optA.dispose();
       return { saved, savedWeights, lrsA, betasA, wa: weights(a) };
@@ -111,12 +111,12 @@ describe('MetaOptimize state', () => {
     expect(keys).toEqual(expect.arrayContaining(['h.1.attn.qkv.weight/h', 'wte.weight/m', 'ln_f.bias/v']));
     expect(saved.tensors.size).toBe(3 * SPECS.length);
     expect(saved.scalars.step).toBe(3);
-    withModel(99, (b) => {
+    await withModel(99, async (b) => {
       [...b.params.values()].forEach((v, i) => v.assign(tf.tensor(savedWeights[i], v.shape)));
       const optB = createOptimizer(cfg, b.params) as MetaOptimize;
       optB.setState({ tensors: saved.tensors, scalars: JSON.parse(JSON.stringify(saved.scalars)) });
       tf.dispose([...saved.tensors.values()]);
-      const lrsB = train(b, optB, 3, 3);
+      const lrsB = await train(b, optB, 3, 3);
       expect(lrsB).toEqual(lrsA);
       expect(optB.betas).toEqual(betasA);
       expect(new Set(betasA).size).toBeGreaterThan(1); // layerwise betas really moved apart
@@ -125,7 +125,7 @@ describe('MetaOptimize state', () => {
     });
   });
 
-  it('setState refuses a state with other blocks or missing traces', () => {
+  it('setState refuses a state with other blocks or missing traces', async () => {
     const opt = createOptimizer(cfg, SPECS);
     const state = opt.getState();
     expect(() => opt.setState({ tensors: state.tensors, scalars: { ...state.scalars, beta: [0] } })).toThrow(/'beta' must be 28 finite numbers/);
@@ -135,7 +135,7 @@ describe('MetaOptimize state', () => {
     opt.dispose();
   });
 
-  it('counts parameter-sized buffers: AdamW 2 per tensor, MetaOptimize(AdamW) 3', () => {
+  it('counts parameter-sized buffers: AdamW 2 per tensor, MetaOptimize(AdamW) 3', async () => {
     const before = tf.memory().numTensors;
     const plain = createOptimizer(optim({ base: { type: 'adamw' } }), SPECS);
     const meta = createOptimizer(cfg, SPECS);
@@ -147,13 +147,13 @@ describe('MetaOptimize state', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('stops with a TrainingError on a non-finite meta-gradient', () => {
-    withModel(3, (a) => {
+  it('stops with a TrainingError on a non-finite meta-gradient', async () => {
+    await withModel(3, async (a) => {
       const opt = createOptimizer(cfg, a.params);
-      train(a, opt, 0, 1);
+      await train(a, opt, 0, 1);
       const bad: GradMap = new Map([...a.params].map(([n, v]) => [n, tf.fill(v.shape, NaN)]));
-      expect(() => opt.step(a.params, bad, 0)).toThrow(TrainingError);
-      expect(() => opt.step(a.params, bad, 0)).toThrow(/meta-gradient z of block 'wte.weight' is NaN/);
+      await expect(opt.step(a.params, bad, 0)).rejects.toThrow(TrainingError);
+      await expect(opt.step(a.params, bad, 0)).rejects.toThrow(/meta-gradient z of block 'wte.weight' is NaN/);
       tf.dispose([...bad.values()]);
       opt.dispose();
     });
@@ -161,12 +161,12 @@ describe('MetaOptimize state', () => {
 });
 
 describe('non-finite beta', () => {
-  it('stops with a TrainingError naming the block when beta overflows', () => {
+  it('stops with a TrainingError naming the block when beta overflows', async () => {
     const params = new Map([['a', tf.variable(tf.tensor1d([1, 2]))]]);
     const opt = createOptimizer(optim({ base: { type: 'sgd' }, lr: 1, metaOptimize: { meta: { type: 'sgd', lr: 1e308 } } }), params);
     const g = new Map([['a', tf.tensor1d([1e3, 1e3])]]);
-    opt.step(params, g, 0); // z = 0 (h = 0); then h = -g·1
-    expect(() => opt.step(params, g, 0)).toThrow(/log step size beta of block 'all' became Infinity at step 2/); // z = -2e6
+    await opt.step(params, g, 0); // z = 0 (h = 0); then h = -g·1
+    await expect(opt.step(params, g, 0)).rejects.toThrow(/log step size beta of block 'all' became Infinity at step 2/); // z = -2e6
     tf.dispose([...g.values(), ...params.values()]);
     opt.dispose();
   });
@@ -176,7 +176,7 @@ describe('blocks and config errors', () => {
   const names = () => SPECS;
   const mo = (blocks: unknown) => optim({ lr: 1e-4, metaOptimize: { blocks } });
 
-  it('block names: scalar, layerwise, groups', () => {
+  it('block names: scalar, layerwise, groups', async () => {
     const params = names();
     expect(createOptimizer(mo('scalar'), params).blockNames).toEqual(['all']);
     expect(createOptimizer(mo('layerwise'), params).blockNames).toEqual(params.map((p) => p.name));
@@ -184,7 +184,7 @@ describe('blocks and config errors', () => {
     expect(createOptimizer(mo(groups), params).blockNames).toEqual(['wte.*, wpe.*', 'h.*.attn.*', 'h.*.mlp.*', '*ln_*']);
   });
 
-  it('pattern syntax: * any characters (dots included), ? one character, whole name', () => {
+  it('pattern syntax: * any characters (dots included), ? one character, whole name', async () => {
     expect(patternToRegExp('h.*.attn.*').test('h.3.attn.qkv.weight')).toBe(true);
     expect(patternToRegExp('h.1.*').test('h.10.mlp.fc.bias')).toBe(false);
     expect(patternToRegExp('h.?.mlp.*').test('h.1x.mlp.fc')).toBe(false);
@@ -192,7 +192,7 @@ describe('blocks and config errors', () => {
     expect(patternToRegExp('wte.weight').test('wte.weights')).toBe(false);
   });
 
-  it('unmatched, doubly matched and empty groups are ConfigErrors naming them', () => {
+  it('unmatched, doubly matched and empty groups are ConfigErrors naming them', async () => {
     const params = names();
     expect(() => createOptimizer(mo([['wte.*', 'wpe.*'], ['h.*']]), params)).toThrow(/no group matches parameter\(s\) ln_f.weight, ln_f.bias/);
     expect(() => createOptimizer(mo([['*'], ['h.0.*']]), params)).toThrow(/more than one group: h.0.ln_1.weight \(groups \[\*\] and \[h.0.\*\]\)/);
@@ -200,13 +200,13 @@ describe('blocks and config errors', () => {
     expect(() => createOptimizer(mo([['h.*']]), params)).toThrow(ConfigError);
   });
 
-  it('a schedule other than constant with MetaOptimize is a ConfigError naming optimizer.schedule.type', () => {
+  it('a schedule other than constant with MetaOptimize is a ConfigError naming optimizer.schedule.type', async () => {
     const cfg = optim({ lr: 1e-4, schedule: { type: 'cosine', warmupSteps: 10 }, metaOptimize: {} });
     expect(() => createOptimizer(cfg, names())).toThrow(ConfigError);
     expect(() => createOptimizer(cfg, names())).toThrow(/optimizer\.schedule\.type/);
   });
 
-  it('accepts {name, shape} lists as well as parameter maps', () => {
+  it('accepts {name, shape} lists as well as parameter maps', async () => {
     const opt = createOptimizer(optim({ metaOptimize: { blocks: 'layerwise' } }), [{ name: 'a', shape: [2, 2] }, { name: 'b', shape: [2] }]);
     expect(opt.blockNames).toEqual(['a', 'b']);
     expect(opt.name).toBe('metaoptimize(adamw, lion)');

@@ -84,19 +84,19 @@ describe('runTraining', () => {
 });
 
 describe('trainStep', () => {
-  it('leaves tf.memory().numTensors unchanged across steps (with accumulation and MetaOptimize)', () => {
+  it('leaves tf.memory().numTensors unchanged across steps (with accumulation and MetaOptimize)', async () => {
     const cfg = tinyConfig(cache, { train: { gradAccumSteps: 2 }, optimizer: { metaOptimize: { blocks: 'layerwise' } } });
     const model = buildModel(cfg.model, 64, 1);
     const optimizer = createOptimizer(cfg.optimizer, model.params);
     const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)), 16, 4, 1);
-    const step = () => {
-      const { loss, grads } = trainStep(model, [sampler.next(), sampler.next()], 1, () => undefined);
-      optimizer.step(model.params, grads, 1e-3);
+    const step = async () => {
+      const { loss, grads } = await trainStep(model, [sampler.next(), sampler.next()], 1, () => undefined);
+      await optimizer.step(model.params, grads, 1e-3);
       tf.dispose([loss, ...grads.values()]);
     };
-    step();
+    await step();
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) step();
+    for (let i = 0; i < 3; i++) await step();
     expect(tf.memory().numTensors).toBe(before);
     optimizer.dispose();
     model.dispose();

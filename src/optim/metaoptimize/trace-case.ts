@@ -59,7 +59,7 @@ function checkCase(c: unknown, source: string): TraceCase {
  * loop's job, and the cases' gradients are exact); every tensor it makes is disposed again. A case without
  * metaOptimize runs the plain optimizer and records empty h, beta and z.
  */
-export function runTraceCase(tc: TraceCase, options: CreateOptions = {}): TraceRecord[] {
+export async function runTraceCase(tc: TraceCase, options: CreateOptions = {}): Promise<TraceRecord[]> {
   const parsed = OptimizerSchema.safeParse(tc.optimizer ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -73,7 +73,7 @@ export function runTraceCase(tc: TraceCase, options: CreateOptions = {}): TraceR
   try {
     for (let step = 1; step <= tc.steps; step++) {
       const grads = quadraticGrads(params, A, b);
-      const info = opt.step(params, grads, parsed.data.lr);
+      const info = await opt.step(params, grads, parsed.data.lr);
       for (const g of grads.values()) g.dispose();
       records.push({ step, w: flat(params), h: opt instanceof MetaOptimize ? flatState(opt, '/h') : [], beta: opt instanceof MetaOptimize ? opt.betas : [],
         alpha: info.lr, z: opt instanceof MetaOptimize ? opt.lastMetaGradient : [] });

@@ -1,0 +1,16 @@
+// WebGPU kernel for NanometaRowLogSumExp: one dispatch per call (tf.logSumExp takes six).
+import type * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { ROW_LOGSUMEXP } from './cpu.js';
+import { RowLogSumExpProgram } from './program.js';
+
+function rowLogSumExpWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x } = inputs as { x: tf.TensorInfo };
+  return (backend as WebGPUBackend).runWebGPUProgram(new RowLogSumExpProgram(x.shape[0]), [x], 'float32'); // (n)
+}
+
+export const rowLogSumExpWebGPUConfig: tf.KernelConfig = {
+  kernelName: ROW_LOGSUMEXP,
+  backendName: 'webgpu',
+  kernelFunc: rowLogSumExpWebGPU,
+};
