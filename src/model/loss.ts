@@ -4,6 +4,7 @@
 // and its custom gradient recomputes each chunk's logits instead of keeping them (like Liger/llm.c fused CE).
 import * as tf from '@tensorflow/tfjs-core';
 import { embedding } from '../kernels/embedding/index.js';
+import { rowLogSumExp } from '../kernels/logsumexp/index.js';
 
 /** Rows per chunk so that one chunk of fp32 logits (rows, V) stays within chunkBytes. */
 export function chunkRows(V: number, chunkBytes: number): number {
@@ -25,7 +26,7 @@ export function logSumExpSum(h: tf.Tensor2D, W: tf.Tensor2D, chunkBytes: number)
     save([hh, WW]);
     let total: tf.Tensor = tf.scalar(0);
     for (const [start, n] of chunks(N, rows)) {
-      const next = tf.tidy(() => tf.add(total, tf.sum(tf.logSumExp(tf.matMul(tf.slice(hh, [start, 0], [n, C]), WW, false, true), 1))));
+      const next = tf.tidy(() => tf.add(total, tf.sum(rowLogSumExp(tf.matMul(tf.slice(hh, [start, 0], [n, C]), WW, false, true)))));
       total.dispose();
       total = next;
     }

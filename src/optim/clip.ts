@@ -18,7 +18,8 @@ export async function clipGradNorm(grads: GradMap, maxNorm: number): Promise<Cli
   if (grads.size === 0) return { grads, norm: 0 };
   const norm = tf.tidy(() => {
     const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-    return tf.sqrt(tf.addN(squares));
+    // pairwise adds, not tf.addN: WebGPU binds at most 8 storage buffers per shader (AddN of 29 inputs fails)
+    return tf.sqrt(squares.reduce((acc, x) => tf.add(acc, x)));
   });
   const value = (await norm.data())[0]; // asynchronous: WebGPU in Node cannot read synchronously
   norm.dispose();

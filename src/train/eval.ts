@@ -17,7 +17,8 @@ export async function estimateLoss(model: GPT, data: PreparedData, cfg: Config, 
       applyDataSchedule(batch, step, cfg.data, data.tokenizer.vocabSize);
       losses.push(tf.tidy(() => model.loss(tf.tensor2d(batch.x, batch.shape, 'int32'), tf.tensor2d(batch.y, batch.shape, 'int32'))));
     }
-    const mean = tf.tidy(() => tf.div(tf.addN(losses), losses.length));
+    // pairwise adds, not tf.addN: WebGPU binds at most 8 storage buffers per shader
+    const mean = tf.tidy(() => tf.div(losses.reduce((acc: tf.Tensor, x) => tf.add(acc, x)), losses.length));
     const value = (await mean.data())[0];
     tf.dispose([...losses, mean]);
     return value;
