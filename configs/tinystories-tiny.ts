@@ -7,10 +7,10 @@ export const config: ConfigDelta = {
   data: { source: 'synthetic', tokenizer: 'compact', compactVocabSize: 512 },
   optimizer: {
     base: { type: 'adamw', beta1: 0.9, beta2: 0.99, weightDecay: 0.1 },
-    lr: 3e-3, // 16 x 64 = 1024 tokens per step: small batches like a higher lr
+    lr: 3e-3, // 8 x 64 = 512 tokens per step: small batches like a higher lr
     schedule: { type: 'cosine', warmupSteps: 20, minLr: 3e-4 }, // decays to lr/10 at maxSteps (nanoGPT)
     gradClip: 1,
   },
-  train: { maxSteps: 300, batchSize: 16, evalInterval: 100, evalIters: 10, logInterval: 10, checkpointInterval: 100 },
+  train: { maxSteps: 160, batchSize: 8, evalInterval: 40, evalIters: 8, logInterval: 10, checkpointInterval: 40 },
   sample: { prompt: 'Once upon a time', maxNewTokens: 120 },
 };

@@ -19,7 +19,7 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.
 
 /** GELU, tanh approximation (GPT-2; torch gelu(approximate='tanh')). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 

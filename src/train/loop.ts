@@ -44,7 +44,6 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   const ckptDir = join(opts.outDir, 'checkpoint');
   mkdirSync(opts.outDir, { recursive: true });
   const data = await prepareData(cfg.data, { log });
-  log(`data: ${data.description}`);
   const vocabSize = paddedVocabSize(cfg.model, data.tokenizer.vocabSize);
   const model = buildModel(cfg.model, vocabSize, cfg.train.seed);
   const optimizer = createOptimizer(cfg.optimizer, model.params);

@@ -39,7 +39,8 @@ describe('compare report', () => {
     // Cost: 5 grid runs x 60 s = 5m 00s, 500 steps, 5 x 51200 tokens; one MO run 66 s -> 300/66 = 4.5x; per step 10% more.
     expect(text).toContain('Tuning the baselines by grid search took 5 runs, 500 steps, 256.0k tokens and 5m 00s of run time');
     expect(text).toContain('4.5× less wall time than all the grids');
-    expect(text).toContain('the MetaOptimize run took 10% more than the wall time of an AdamW constant run');
+    expect(text).toContain('steps and tokens are the load-independent cost');
+    expect(text).not.toContain('grid is not unimodal');
     expect(text).toMatch(/η was raised from the paper's 1e-3 to 0.05/);
   });
 
@@ -52,6 +53,23 @@ describe('compare report', () => {
     expect(text).not.toContain('The chosen AdamW constant lr');
     const tie = run('mo-adamw-lion-a3e-5', 'metaoptimize', 3e-5, 2.004);
     expect(reportSentences([...grids(), tie], 100).join('\n')).toContain('within 0.5% of tuned AdamW constant (2.000), a tie');
+  });
+
+  it('flags a grid whose losses go down, up and down again along the lr axis as noisy', () => {
+    const runs = [run('a1', 'adamw-constant', 1e-3, 4.173), run('a2', 'adamw-constant', 3e-3, 4.318), run('a3', 'adamw-constant', 1e-2, 4.185)];
+    expect(reportSentences(runs, 100).join('\n')).toContain('The AdamW constant grid is not unimodal in lr (final val loss 4.173 at 1e-3, 4.318 at 3e-3, 4.185 at 1e-2)');
+  });
+
+  it('says when the learned step size first reached the tuned lr', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nanometa-report-climb-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    // alpha = 3e-5 * 2^(step/10): crosses the tuned 3e-3 (100x) at step 10 * log2(100) = 66.4 -> first logged step 70.
+    writeFileSync(join(dir, 'metrics.jsonl'), Array.from({ length: 10 }, (_, i) => JSON.stringify({ step: 10 * (i + 1), loss: 3, lr: [3e-5 * 2 ** (i + 1)] })).join('\n'));
+    const mo = run('mo', 'metaoptimize', 3e-5, 2.2, { dir, steps: 100 });
+    expect(reportSentences([...grids(), mo], 100).join('\n')).toContain('first reached the tuned lr 3e-3 at step 70 of 100');
+    const slow = run('mo', 'metaoptimize', 3e-5, 2.2, { dir, steps: 100 });
+    writeFileSync(join(dir, 'metrics.jsonl'), JSON.stringify({ step: 10, loss: 3, lr: [1e-4] }));
+    expect(reportSentences([...grids(), slow], 100).join('\n')).toContain('its step size never reached the tuned lr 3e-3');
   });
 
   it('leaves diverged runs out of the best choice and names them', () => {
