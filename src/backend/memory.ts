@@ -43,14 +43,4 @@ export async function measurePeak<T extends tf.TensorContainer>(fn: () => T | Pr
   return { result: result as T, peakBytes: info.peakBytes, kernelCount: info.kernels.length, kernels };
 }
 
-/** Formats a byte count for people: `12.3 MiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
+export { formatBytes } from '../util/format.js';

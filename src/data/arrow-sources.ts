@@ -10,7 +10,7 @@ import { detectArrowFormat, listArrowFiles, newTextReadStats, readArrowFileTexts
 import { convertParquetToArrow, listParquetFiles } from './parquet.js';
 import { ensureHfShard, listHfDataset, splitOf, type HubDownloadOptions, type HubShard } from './hf-download.js';
 import { slugify, type StorySource } from './sources.js';
-import { formatBytes } from './format-bytes.js';
+import { formatBytes } from '../util/format.js';
 
 type Log = (line: string) => void;
 const stderrLog: Log = (line) => console.error(line);

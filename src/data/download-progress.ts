@@ -1,7 +1,7 @@
 // Byte progress of a download: a cli-progress bar (bytes, rate, ETA) when stderr is a terminal, otherwise
 // one log line every few seconds (CI logs, pipes), so long downloads never look stuck.
 import { SingleBar } from 'cli-progress';
-import { formatBytes } from './format-bytes.js';
+import { formatBytes } from '../util/format.js';
 
 export interface ByteProgress {
   update(done: number): void;

@@ -9,7 +9,8 @@ import { stableHash } from './hash.js';
 import { SHARD_VERSION, ShardWriter, forEachShardChunk, readShard } from './shards.js';
 import { type StorySource, holdOut, resolveSource } from './sources.js';
 import { CompactMapper, TokenCounter, buildCompactInfo, gpt2Tokenizer, loadTokenizer } from './tokenizer.js';
-import { type TokenizeFn, type TokenizeStats, formatCount, teeSink } from './tokenize.js';
+import { type TokenizeFn, type TokenizeStats, teeSink } from './tokenize.js';
+import { formatCount } from '../util/format.js';
 import { tokenizeStoriesParallel } from './tokenize-pool.js';
 
 /** Bump when the prepared-data layout or tokenization rules change (old folders are then re-made). */

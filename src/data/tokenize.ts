@@ -1,6 +1,7 @@
 // The tokenize loop: stories in, token ids out (one end-of-text after each story), in story order, into a
 // sink (a ShardWriter, a TokenCounter, or both). Single-threaded; a worker pool can replace it (same shape).
 import type { Tokenizer } from './types.js';
+import { formatCount } from '../util/format.js';
 
 /** Where tokens go, in order. */
 export interface TokenSink {
@@ -87,10 +88,3 @@ export class Progress {
   }
 }
 
-/** 2_100_000 -> '2.1M', 110_000 -> '110k'. */
-export function formatCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e10 ? 0 : 1)}B`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k`;
-  return String(n);
-}

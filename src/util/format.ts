@@ -21,3 +21,14 @@ export function formatCount(n: number): string {
 export function formatLr(lr: number): string {
   return lr === 0 ? '0' : lr.toExponential(2);
 }
+
+/** Byte counts in binary units: `12.3 MiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
