@@ -55,6 +55,8 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   let sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, cfg.train.seed);
   const resuming = opts.resume && hasCheckpoint(ckptDir);
   if (opts.resume && !resuming) log(`resume: no checkpoint in ${ckptDir} yet, starting fresh`);
+  if (!opts.resume && hasCheckpoint(ckptDir))
+    log(`note: ${opts.outDir} already holds a checkpoint; this fresh run replaces it at its first save (use --resume to continue it)`);
   if (resuming) {
     const ck = loadCheckpoint(ckptDir);
     checkResumable(ck.state, cfg, data.tokenizer, ckptDir);
