@@ -75,7 +75,11 @@ export async function convertParquetToArrow(src: string, dst: string, column: st
   const tmp = join(dirname(dst), `.${basename(dst)}.tmp-${process.pid}`);
   const writer = new RecordBatchFileWriter();
   const sink = createWriteStream(tmp);
-  writer.toNodeStream().pipe(sink);
+  const source = writer.toNodeStream();
+  source.pipe(sink);
+  // After a failure both streams are torn down; a late write into the destroyed sink must not surface
+  // as an unhandled 'error' event (the conversion's own error is what the caller gets).
+  sink.on('error', () => {});
   writer.reset(undefined, schema);
   let rowStart = 0;
   try {
@@ -90,6 +94,8 @@ export async function convertParquetToArrow(src: string, dst: string, column: st
     writer.finish();
     await finished(sink);
   } catch (err) {
+    source.unpipe(sink);
+    source.destroy();
     sink.destroy();
     rmSync(tmp, { force: true });
     throw err;
