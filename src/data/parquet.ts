@@ -4,6 +4,7 @@
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
+import { removeStaleTemps } from '../util/atomic-write.js';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { Field, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, vectorFromArray } from 'apache-arrow';
@@ -71,7 +72,7 @@ export async function convertParquetToArrow(src: string, dst: string, column: st
       'pick the text column with --set data.textColumn=NAME');
   const schema = new Schema(text.map((name) => new Field(name, new Utf8(), true)));
   mkdirSync(dirname(dst), { recursive: true });
-  removeStaleTemps(dst);
+  removeStaleTemps(dirname(dst), `.${basename(dst)}.tmp-`);
   const tmp = join(dirname(dst), `.${basename(dst)}.tmp-${process.pid}`);
   const writer = new RecordBatchFileWriter();
   const sink = createWriteStream(tmp);
@@ -127,21 +128,3 @@ async function readRowGroup(src: string, file: Awaited<ReturnType<typeof asyncBu
   return out;
 }
 
-/** Removes temp files of `dst` left by conversions whose process died (they are never read, only wasted disk). */
-function removeStaleTemps(dst: string): void {
-  const prefix = `.${basename(dst)}.tmp-`;
-  for (const name of readdirSync(dirname(dst))) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length));
-    if (pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(dst), name), { force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

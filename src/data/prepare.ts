@@ -2,6 +2,7 @@
 // meta.json), reused while the inputs are unchanged; like nanoGPT's prepare.py, but cached and atomic.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { removeStaleTemps } from '../util/atomic-write.js';
 import type { DataConfig } from '../config/schema.js';
 import type { PreparedData, Tokenizer, TokenizerInfo } from './types.js';
 import { DataError } from '../util/errors.js';
@@ -80,7 +81,7 @@ export async function prepareData(cfg: DataConfig, opts: PrepareOptions = {}): P
     return existing;
   }
   log(`data: preparing ${source.description} -> ${dir}`);
-  removeStaleTemps(dir);
+  removeStaleTemps(dirname(dir), `${basename(dir)}.tmp-`);
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
   try {
@@ -195,22 +196,3 @@ function publish(tmp: string, dir: string): void {
   } else renameSync(tmp, dir);
 }
 
-/** Removes temp folders of `dir` left by runs that died (their process is gone). */
-function removeStaleTemps(dir: string): void {
-  const parent = dirname(dir), prefix = `${basename(dir)}.tmp-`;
-  if (!existsSync(parent)) return;
-  for (const name of readdirSync(parent)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (pid !== process.pid && !processAlive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

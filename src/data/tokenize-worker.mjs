@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { encode } from 'gpt-tokenizer/encoding/r50k_base';
 
 const GPT2_EOT_ID = 50256;
-// '<|endoftext|>' inside a story is ordinary text, never the special token (as in tokenizer.ts).
+// The end-of-text marker inside a story is ordinary text, never the special token (as in tokenizer.ts).
 const ENCODE_OPTIONS = { disallowedSpecial: new Set() };
 
 parentPort.on('message', (job) => {

@@ -1,6 +1,6 @@
 // Atomic writes: write to a temporary name in the same folder, then rename, so a crash never leaves a
 // half-written file (or folder) that a later run would trust.
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 function tempName(path: string): string {
@@ -34,4 +34,26 @@ export function writeDirAtomic(path: string, fill: (tmpDir: string) => void): vo
   if (old) renameSync(path, old);
   renameSync(tmp, path);
   if (old) rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Removes temporary files or folders in `parent` named `<prefix><pid>...` whose process is gone (left by
+ * a run that died mid-write; never trusted, only wasted disk). Temps of live processes are kept.
+ */
+export function removeStaleTemps(parent: string, prefix: string): void {
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number.parseInt(name.slice(prefix.length), 10);
+    if (pid !== process.pid && !processAlive(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
