@@ -29,8 +29,9 @@ const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 
 const times: number[] = [];
 for (let i = 0; i < Number(o.steps) + 1; i++) {
   const t0 = performance.now();
-  const { loss, grads } = await trainStep(model, [sampler.next()], cfg.optimizer.gradClip, () => undefined);
-  await optimizer.step(model.params, grads, cfg.optimizer.lr);
+  const { loss, grads, gradNorm, gradScale } = await trainStep(model, [sampler.next()], cfg.optimizer.gradClip, () => undefined);
+  await optimizer.step(model.params, grads, cfg.optimizer.lr, gradScale);
+  tf.dispose([gradNorm, ...(gradScale ? [gradScale] : [])]);
   await loss.data();
   tf.dispose([loss, ...grads.values()]);
   if (i > 0) times.push(performance.now() - t0); // the first step warms up

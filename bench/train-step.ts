@@ -37,6 +37,9 @@ export interface BenchResult {
   tokensPerStep: number;
   steps: number;
   medianStepMs: number;
+  /** Median host time to issue one step (forward, backward, optimizer) before waiting for the device: when it
+   * is close to medianStepMs the step is bound by JavaScript/dispatch overhead, not by the GPU. */
+  medianIssueMs: number;
   tokensPerSec: number;
   /** Peak bytes of live tensors during one step (tf.profile), every backend. */
   peakTensorBytes: number;
@@ -47,6 +50,10 @@ export interface BenchResult {
   lossLast: number;
   /** With `profile`: the 15 kernels with the most total time in one step (then the most calls). */
   topKernels?: KernelStat[];
+  /** With `profile`: the same by kernel and input shapes (which matmul, which reduction). */
+  topKernelShapes?: KernelStat[];
+  /** With `profile`: total GPU (or cpu) kernel time of the profiled step, to compare with the step's wall time. */
+  kernelMsTotal?: number;
 }
 
 function topKernels(kernels: Array<{ name: string; ms: number }>, n = 15): KernelStat[] {
@@ -74,9 +81,9 @@ function randomBatch(rng: Rng, B: number, T: number, V: number): Batch {
 
 /** One real training step (src/train/step.ts: forward, backward, clipping; then the optimizer); returns the loss. */
 async function step(model: GPT, opt: Optimizer, batch: Batch, cfg: Config): Promise<tf.Scalar> {
-  const { loss, grads } = await trainStep(model, [batch], cfg.optimizer.gradClip, () => undefined);
-  await opt.step(model.params, grads, cfg.optimizer.lr);
-  for (const g of grads.values()) g.dispose();
+  const { loss, grads, gradNorm, gradScale } = await trainStep(model, [batch], cfg.optimizer.gradClip, () => undefined);
+  await opt.step(model.params, grads, cfg.optimizer.lr, gradScale);
+  tf.dispose([gradNorm, ...(gradScale ? [gradScale] : []), ...grads.values()]);
   return loss;
 }
 
@@ -90,26 +97,36 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
   const batches = Array.from({ length: 4 }, () => randomBatch(rng, B, T, V));
   const losses: number[] = [];
   const times: number[] = [];
+  const issues: number[] = [];
   for (let i = 0; i < opts.warmup + opts.steps; i++) {
     const t0 = performance.now();
     const loss = await step(model, opt, batches[i % batches.length], cfg);
+    const t1 = performance.now();
     losses.push((await loss.data())[0]);
     loss.dispose();
-    if (i >= opts.warmup) times.push(performance.now() - t0);
+    if (i >= opts.warmup) {
+      times.push(performance.now() - t0);
+      issues.push(t1 - t0);
+    }
   }
   const peak = await measurePeak(() => step(model, opt, batches[0], cfg));
   peak.result.dispose();
   const memory = memorySnapshot();
-  const medianStepMs = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const medianStepMs = median(times);
   opt.dispose();
   model.dispose();
   return {
     backend: backend.name, device: backend.device, isSoftware: backend.isSoftware,
     model: { nLayer: cfg.model.nLayer, nHead: cfg.model.nHead, nEmbd: cfg.model.nEmbd, blockSize: T, vocabSize: V },
     optimizer: opt.name, params: model.paramCount, batch: B, tokensPerStep: B * T, steps: opts.steps,
-    medianStepMs: +medianStepMs.toFixed(2), tokensPerSec: Math.round((B * T) / (medianStepMs / 1000)),
+    medianStepMs: +medianStepMs.toFixed(2), medianIssueMs: +median(issues).toFixed(2), tokensPerSec: Math.round((B * T) / (medianStepMs / 1000)),
     peakTensorBytes: peak.peakBytes, gpuBytesAllocated: memory.gpuBytesAllocated, kernelsPerStep: peak.kernelCount,
     lossFirst: +losses[0].toFixed(4), lossLast: +losses[losses.length - 1].toFixed(4),
-    ...(opts.profile ? { topKernels: topKernels(peak.kernels) } : {}),
+    ...(opts.profile ? {
+      kernelMsTotal: +peak.kernels.reduce((a, k) => a + k.ms, 0).toFixed(2),
+      topKernels: topKernels(peak.kernels),
+      topKernelShapes: topKernels(peak.kernels.map((k) => ({ name: `${k.name} ${k.shapes}`, ms: k.ms })), 25),
+    } : {}),
   };
 }

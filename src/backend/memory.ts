@@ -29,7 +29,7 @@ export interface PeakResult<T> {
   /** Number of kernels that ran. */
   kernelCount: number;
   /** Each kernel with its time in ms (GPU time on WebGPU with timestamp-query, else 0 there; wall time on cpu). */
-  kernels: Array<{ name: string; ms: number }>;
+  kernels: Array<{ name: string; ms: number; shapes: string }>;
 }
 
 /** Runs `fn` under tf.profile and returns its result with the peak tensor bytes seen while it ran. */
@@ -39,7 +39,11 @@ export async function measurePeak<T extends tf.TensorContainer>(fn: () => T | Pr
     result = await fn();
     return result;
   });
-  const kernels = info.kernels.map((k) => ({ name: k.name, ms: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0 }));
+  const kernels = info.kernels.map((k) => ({
+    name: k.name,
+    ms: typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0,
+    shapes: (k.inputShapes ?? []).map((s) => `[${s ?? ''}]`).join(' '),
+  }));
   return { result: result as T, peakBytes: info.peakBytes, kernelCount: info.kernels.length, kernels };
 }
 

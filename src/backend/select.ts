@@ -61,6 +61,7 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
       info = (await initTensorflow(true)) ?? (await tryHardwareWebGPU()) ?? (await initCpu());
       break;
   }
+  registerKernels(); // again: overrides of a backend's own kernels apply once that backend has loaded them
   await tf.ready();
   return info as BackendInfo;
 }

@@ -128,6 +128,10 @@ export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | nul
         'read with `await tensor.data()` or `await tensor.array()` instead');
     }
   }
+  // tfjs submits its command encoder every 15 dispatches by default; NANOMETA_WEBGPU_SUBMIT_BATCH changes that
+  // (fewer queue submissions per step vs. a later start of GPU work), for benchmarks.
+  const submitBatch = Number(process.env.NANOMETA_WEBGPU_SUBMIT_BATCH);
+  if (Number.isInteger(submitBatch) && submitBatch > 0) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
   const backend = new NodeWebGPUBackend(device, choice.adapter.info);
   tf.registerBackend('webgpu', () => backend, 0);
   const ok = await tf.setBackend('webgpu');

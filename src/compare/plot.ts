@@ -12,14 +12,19 @@ import { methodRows } from './report.js';
 import { readMetrics, toArray, type RunSummary } from './runs.js';
 
 const WIDTH = 520, HEIGHT = 300;
-const CONFIG = { font: 'DejaVu Sans, sans-serif', view: { stroke: null }, legend: { labelLimit: 260 } };
+const CONFIG = { font: 'DejaVu Sans, sans-serif', view: { stroke: null }, legend: { labelLimit: 480 } };
 
 /** Val and train loss against tokens for the tuned (chosen) baselines and every MetaOptimize variant. */
 export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
   const values: { method: string; tokens: number; loss: number; series: string }[] = [];
-  for (const row of methodRows(summaries)) {
+  const rows = methodRows(summaries);
+  const shared = (name: string) => rows.filter((r) => r.method === name).length > 1;
+  for (const row of rows) {
     if (!row.run) continue;
-    const method = row.kind === 'baseline' ? `${row.method} (tuned)` : row.method;
+    // Several runs of one method (an α0 or η sweep) get their hyper-parameters in the label: one line each.
+    const h = row.run.spec.hyper;
+    const method = row.kind === 'baseline' ? `${row.method} (tuned)`
+      : shared(row.method) ? `${row.method}, α0 ${formatLr(h.lr)}, η ${h.metaLr}` : row.method;
     for (const m of readMetrics(row.run.dir)) {
       const tokens = m.tokens ?? 0;
       if (typeof m.loss === 'number' && Number.isFinite(m.loss)) values.push({ method, tokens, loss: m.loss, series: 'train loss (logged)' });

@@ -140,26 +140,41 @@ async function loadConfigDelta(nameOrPath: string): Promise<JsonObject> {
     delete raw.run; // a run folder's config.json carries derived facts beside the config
     return raw;
   }
-  const mod = (await import(pathToFileURL(path).href)) as { config?: ConfigDelta };
+  const mod = (await importConfigModule(path, nameOrPath, 'config')) as { config?: ConfigDelta };
   if (!mod.config) throw new ConfigError(`${path} does not export \`config\``, 'write `export const config: ConfigDelta = {...}`');
   return mod.config as JsonObject;
 }
 
 async function loadOptimPreset(name: string): Promise<JsonObject> {
   const path = findFile(name, join(CONFIGS_DIR, 'optim'), 'optimizer preset', 'configs/optim/');
-  const mod = (await import(pathToFileURL(path).href)) as { optimizer?: JsonObject };
+  const mod = (await importConfigModule(path, name, 'optim')) as { optimizer?: JsonObject };
   if (!mod.optimizer) throw new ConfigError(`${path} does not export \`optimizer\``);
   return mod.optimizer;
 }
 
+/** True for a bare built-in name (`tinystories-15m`), false for a file path. */
+function isPath(nameOrPath: string): boolean {
+  return /[/\\]|\.(ts|js|json)$/.test(nameOrPath);
+}
+
+/**
+ * Built-in names are imported through a template-literal import so that bundlers (esbuild, for the GPU
+ * machine's single-file bench) include every file of configs/ and configs/optim/; paths are imported as given.
+ */
+async function importConfigModule(path: string, nameOrPath: string, kind: 'config' | 'optim'): Promise<unknown> {
+  if (isPath(nameOrPath)) return import(pathToFileURL(path).href);
+  return kind === 'config' ? import(`../../configs/${nameOrPath}.ts`) : import(`../../configs/optim/${nameOrPath}.ts`);
+}
+
+/** In a bundle configs/ may not exist on disk: then built-in names are not checked here but by the import. */
 function findFile(nameOrPath: string, dir: string, what: string, shown: string): string {
-  if (/[/\\]|\.(ts|js|json)$/.test(nameOrPath)) {
+  if (isPath(nameOrPath)) {
     const path = resolvePath(nameOrPath);
     if (!existsSync(path)) throw new ConfigError(`${what} file not found: ${path}`);
     return path;
   }
   const path = join(dir, `${nameOrPath}.ts`);
-  if (!existsSync(path)) throw new ConfigError(`unknown ${what} '${nameOrPath}'`, `available in ${shown}: ${listNames(dir).join(', ')}`);
+  if (existsSync(dir) && !existsSync(path)) throw new ConfigError(`unknown ${what} '${nameOrPath}'`, `available in ${shown}: ${listNames(dir).join(', ')}`);
   return path;
 }
 

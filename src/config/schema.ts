@@ -16,8 +16,8 @@ export const ModelSchema = z
     bias: z.boolean().default(true).describe('biases in Linear layers and LayerNorms'),
     dropout: z.number().min(0).max(1).default(0).describe('dropout probability (0 = off)'),
     initStd: z.number().positive().default(0.02).describe('std of normal weight init (GPT-2: 0.02)'),
-    lossChunkBytes: int(1024).default(256 * 1024 * 1024)
-      .describe('largest logits chunk, in bytes, for the chunked LM head + cross-entropy'),
+    lossChunkBytes: int(1024).default(1024 * 1024 * 1024)
+      .describe('largest logits chunk, in bytes, for the chunked LM head + cross-entropy (also capped by the GPU binding limit)'),
   })
   .strict();
 

@@ -5,7 +5,16 @@ import { embeddingGradCpuConfig } from './embedding/cpu.js';
 import { embeddingGradWebGPUConfig } from './embedding/webgpu.js';
 import { rowLogSumExpCpuConfig } from './logsumexp/cpu.js';
 import { rowLogSumExpWebGPUConfig } from './logsumexp/webgpu.js';
+import { crossEntropyGradCpuConfig, rowPickCpuConfig } from './cross-entropy/cpu.js';
+import { crossEntropyGradWebGPUConfig, rowPickWebGPUConfig } from './cross-entropy/webgpu.js';
+import { causalSoftmaxCpuConfig, causalSoftmaxGradCpuConfig } from './causal-softmax/cpu.js';
+import { causalSoftmaxGradWebGPUConfig, causalSoftmaxWebGPUConfig } from './causal-softmax/webgpu.js';
+import { geluCpuConfig, geluGradCpuConfig } from './gelu/cpu.js';
+import { geluGradWebGPUConfig, geluWebGPUConfig } from './gelu/webgpu.js';
+import { layerNormCpuConfig, layerNormGradCpuConfig } from './layernorm/cpu.js';
+import { layerNormGradWebGPUConfig, layerNormWebGPUConfig } from './layernorm/webgpu.js';
 import { overrideCpuMatMul } from './matmul/cpu.js';
+import { overrideWebGPUMatMul } from './matmul/webgpu.js';
 import { overrideCpuBroadcast } from './broadcast/cpu.js';
 import { overrideCpuSoftmax } from './softmax/cpu.js';
 import { OPTIM_STEP_KERNELS } from './optim-step/index.js';
@@ -13,6 +22,10 @@ import { OPTIM_STEP_KERNELS } from './optim-step/index.js';
 const KERNELS: tf.KernelConfig[] = [
   embeddingGradCpuConfig, embeddingGradWebGPUConfig,
   rowLogSumExpCpuConfig, rowLogSumExpWebGPUConfig,
+  rowPickCpuConfig, crossEntropyGradCpuConfig, rowPickWebGPUConfig, crossEntropyGradWebGPUConfig,
+  layerNormCpuConfig, layerNormGradCpuConfig, layerNormWebGPUConfig, layerNormGradWebGPUConfig,
+  geluCpuConfig, geluGradCpuConfig, geluWebGPUConfig, geluGradWebGPUConfig,
+  causalSoftmaxCpuConfig, causalSoftmaxGradCpuConfig, causalSoftmaxWebGPUConfig, causalSoftmaxGradWebGPUConfig,
   ...OPTIM_STEP_KERNELS,
 ];
 
@@ -24,4 +37,5 @@ export function registerKernels(): void {
   overrideCpuMatMul(); // a faster cpu BatchMatMul (kernels/matmul/cpu.ts) in place of tfjs's
   overrideCpuBroadcast(); // broadcasting Add/Sub/Multiply/RealDiv without per-element allocations
   overrideCpuSoftmax(); // row-wise Softmax in one pass per row
+  overrideWebGPUMatMul(); // tiled SGEMM (kernels/matmul/program.ts); a no-op until the webgpu backend is loaded
 }

@@ -5,10 +5,9 @@ import type { ModelConfig } from '../config/schema.js';
 import type { ParamMap } from '../optim/types.js';
 import { Rng } from '../util/rng.js';
 import { embedding } from '../kernels/embedding/index.js';
-import { causalMask } from './attention.js';
 import { block } from './block.js';
 import { dropout, layerNorm } from './layers.js';
-import { crossEntropyLoss } from './loss.js';
+import { crossEntropyLoss, crossEntropyTrain } from './loss.js';
 import { countParams, paramTable, type ParamSpec } from './params.js';
 
 export interface ForwardOptions {
@@ -16,11 +15,15 @@ export interface ForwardOptions {
   dropoutSeed?: number;
 }
 
+export interface LossOptions extends ForwardOptions {
+  /** Inside a gradient tape (training): the fused cross-entropy that computes the LM head's gradients in the forward. */
+  training?: boolean;
+}
+
 export class GPT {
   readonly params: ParamMap = new Map();
   readonly specs: ParamSpec[];
   readonly paramCount: number;
-  private readonly mask: tf.Tensor2D;
 
   constructor(readonly cfg: ModelConfig, readonly vocabSize: number, seed: number) {
     this.specs = paramTable(cfg, vocabSize);
@@ -35,7 +38,6 @@ export class GPT {
       this.params.set(spec.name, tf.variable(init, true)); // unnamed: tfjs variable names must be unique across models
       init.dispose();
     }
-    this.mask = causalMask(cfg.blockSize);
   }
 
   private p(name: string): tf.Variable {
@@ -51,15 +53,16 @@ export class GPT {
     const tok = embedding(this.p('wte.weight') as tf.Tensor2D, idx); // (B, T, C)
     const pos = tf.slice(this.p('wpe.weight'), [0, 0], [T, C]); // (T, C)
     let x = dropout(tf.add(tok, pos), rate, seedAt(0)) as tf.Tensor3D; // (B, T, C)
-    for (let i = 0; i < this.cfg.nLayer; i++) x = block(x, this.params, i, this.cfg.nHead, this.mask, rate, seedAt(i + 1)); // (B, T, C)
+    for (let i = 0; i < this.cfg.nLayer; i++) x = block(x, this.params, i, this.cfg.nHead, rate, seedAt(i + 1)); // (B, T, C)
     return layerNorm(x, this.p('ln_f.weight'), this.params.get('ln_f.bias')) as tf.Tensor3D; // (B, T, C)
   }
 
   /** Mean next-token cross-entropy; x, y (B, T) int32. */
-  loss(x: tf.Tensor2D, y: tf.Tensor2D, opts: ForwardOptions = {}): tf.Scalar {
+  loss(x: tf.Tensor2D, y: tf.Tensor2D, opts: LossOptions = {}): tf.Scalar {
     const [B, T] = x.shape;
     const h = tf.reshape(this.hidden(x, opts), [B * T, this.cfg.nEmbd]) as tf.Tensor2D; // (B*T, C)
-    return crossEntropyLoss(h, this.p('wte.weight') as tf.Tensor2D, tf.reshape(y, [B * T]) as tf.Tensor1D, this.cfg.lossChunkBytes);
+    const ce = opts.training ? crossEntropyTrain : crossEntropyLoss;
+    return ce(h, this.p('wte.weight') as tf.Tensor2D, tf.reshape(y, [B * T]) as tf.Tensor1D, this.cfg.lossChunkBytes);
   }
 
   /** Logits of every position (B, T, V): small inputs only (tests). */
@@ -79,7 +82,6 @@ export class GPT {
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
-    this.mask.dispose();
   }
 }
 

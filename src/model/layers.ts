@@ -1,14 +1,13 @@
 // Small building blocks of the GPT forward pass, as in nanoGPT's model.py: LayerNorm, Linear, GELU (tanh).
 import * as tf from '@tensorflow/tfjs-core';
+import { gelu as fusedGelu } from '../kernels/gelu/index.js';
+import { layerNorm as fusedLayerNorm } from '../kernels/layernorm/index.js';
 
 const LN_EPS = 1e-5; // torch.nn.LayerNorm default
 
-/** LayerNorm over the last axis; x (..., C). */
+/** LayerNorm over the last axis; x (..., C). One fused kernel forward and backward (kernels/layernorm). */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LN_EPS)));
-  const scaled = tf.mul(normed, weight);
-  return bias ? tf.add(scaled, bias) : scaled;
+  return fusedLayerNorm(x, weight, bias, LN_EPS);
 }
 
 /** y = x W^T + b with PyTorch's (out, in) weight layout; x (N, in) -> (N, out). */
@@ -17,10 +16,9 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor, bias?: tf.Tensor): tf.
   return bias ? (tf.add(y, bias) as tf.Tensor2D) : y;
 }
 
-/** GELU, tanh approximation (GPT-2; torch gelu(approximate='tanh')). */
+/** GELU, tanh approximation (GPT-2; torch gelu(approximate='tanh')); one fused kernel each way (kernels/gelu). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+  return fusedGelu(x);
 }
 
 export function dropout(x: tf.Tensor, rate: number, seed: number | undefined): tf.Tensor {

@@ -1,36 +1,25 @@
-// Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (nanoGPT's grad_clip): scale every
-// gradient by min(1, maxNorm / (norm + 1e-6)) where norm is the L2 norm over all gradients together.
+// Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (nanoGPT's grad_clip): every gradient is
+// scaled by min(1, maxNorm / (norm + 1e-6)), norm the L2 norm over all gradients together. Nothing is read
+// back to the host: the norm and the scale stay on the device, and the optimizer's fused kernel applies the
+// scale as it reads g (kernels/optim-step, input `gs`), so clipping costs no sync and no extra pass.
 import * as tf from '@tensorflow/tfjs-core';
+import { sumSquaresPartials } from '../kernels/optim-step/index.js';
 import type { GradMap } from './types.js';
 
-export interface ClipResult {
-  /** The gradients to use: the input tensors when no scaling was needed, else new scaled ones. */
-  grads: GradMap;
-  /** Global L2 norm before clipping (NaN/Infinity are reported, and then nothing is scaled). */
-  norm: number;
+export interface GradClip {
+  /** Global L2 norm of the gradients before clipping (a scalar on the device; read it only when logging). */
+  norm: tf.Scalar;
+  /** min(1, maxNorm/(norm + 1e-6)) for the optimizer to apply to every gradient; null when clipping is off (maxNorm 0). */
+  scale: tf.Scalar | null;
 }
 
-/**
- * Takes ownership of `grads`: a tensor it replaces with a scaled copy is disposed, so the caller disposes
- * only the returned map's tensors. maxNorm = 0 turns clipping off (the norm is still measured).
- */
-export async function clipGradNorm(grads: GradMap, maxNorm: number): Promise<ClipResult> {
-  if (grads.size === 0) return { grads, norm: 0 };
-  const norm = tf.tidy(() => {
-    const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-    // pairwise adds, not tf.addN: WebGPU binds at most 8 storage buffers per shader (AddN of 29 inputs fails)
-    return tf.sqrt(squares.reduce((acc, x) => tf.add(acc, x)));
-  });
-  const value = (await norm.data())[0]; // asynchronous: WebGPU in Node cannot read synchronously
-  norm.dispose();
-  const coef = maxNorm / (value + 1e-6);
-  if (maxNorm <= 0 || !Number.isFinite(value) || coef >= 1) return { grads, norm: value };
-  const clipped: GradMap = new Map();
-  const scale = tf.scalar(coef);
-  for (const [name, g] of grads) {
-    clipped.set(name, tf.mul(g, scale));
-    g.dispose();
-  }
-  scale.dispose();
-  return { grads: clipped, norm: value };
+/** The caller disposes `norm` and `scale`; `grads` are neither changed nor taken over. */
+export function clipGradNorm(grads: GradMap, maxNorm: number): GradClip {
+  const out = tf.tidy(() => {
+    const partials = [...grads.values()].map((g) => sumSquaresPartials(g));
+    const total = partials.length === 0 ? tf.scalar(0) : tf.sum(partials.length === 1 ? partials[0] : tf.concat(partials));
+    const norm = tf.sqrt(total) as tf.Scalar;
+    return maxNorm > 0 ? { norm, scale: tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar } : { norm };
+  }) as { norm: tf.Scalar; scale?: tf.Scalar };
+  return { norm: out.norm, scale: out.scale ?? null };
 }

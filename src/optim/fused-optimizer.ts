@@ -56,8 +56,8 @@ export class FusedOptimizer implements Optimizer {
     return this.params.length * stateSlots(this.spec.type).length;
   }
 
-  async step(params: ParamMap, grads: GradMap, lr: number): Promise<StepInfo> {
-    await this.stepFused(params, grads, this.params.map(() => lr), null);
+  async step(params: ParamMap, grads: GradMap, lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo> {
+    await this.stepFused(params, grads, this.params.map(() => lr), null, gradScale ?? undefined);
     return { lr: [lr] };
   }
 
@@ -66,9 +66,9 @@ export class FusedOptimizer implements Optimizer {
    * can (attrs `inPlace`): on cpu, an array obtained earlier from a parameter's or state's dataSync()/data()
    * is overwritten by the next step unless the tensor was cloned; copy such arrays (slice) to keep them.
    * With `trace`, also updates h and returns Σ h·g per parameter (old h, float64 sums of the kernel's
-   * partials); without, returns null.
+   * partials); without, returns null. `gradScale` multiplies every gradient (clipping), on the device.
    */
-  async stepFused(params: ParamMap, grads: GradMap, alphas: number[], trace: TraceArgs | null): Promise<Float64Array | null> {
+  async stepFused(params: ParamMap, grads: GradMap, alphas: number[], trace: TraceArgs | null, gradScale?: tf.Scalar): Promise<Float64Array | null> {
     this.t += 1;
     const lengths: number[] = [];
     const flat = tf.tidy((): tf.Tensor | undefined => {
@@ -82,7 +82,7 @@ export class FusedOptimizer implements Optimizer {
         const h = trace ? trace.h.get(p.name) : undefined;
         const attrs = kernelAttrs(this.spec, alphas[i], decayOf(this.spec, p.shape), this.t, trace ? { gamma: trace.gamma } : null);
         attrs.inPlace = true; // the outputs are assigned to w, m, v, h just below
-        const out = optimStep({ w, g, m: s.m, v: s.v, h }, attrs, this.impl);
+        const out = optimStep({ w, g, m: s.m, v: s.v, h, gs: gradScale }, attrs, this.impl);
         w.assign(out.w);
         if (s.m) s.m.assign(out.m!);
         if (s.v) s.v.assign(out.v!);

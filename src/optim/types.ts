@@ -26,10 +26,12 @@ export interface Optimizer {
   readonly blockNames: string[];
   /**
    * Updates every parameter in place (Variable.assign). `lr` is the scheduled learning rate; MetaOptimize
-   * ignores it and uses its learned step sizes. Must leave tf.memory().numTensors unchanged. Async because
-   * MetaOptimize reads its per-block z back to the host, and WebGPU in Node only reads asynchronously.
+   * ignores it and uses its learned step sizes. `gradScale`, a scalar on the device (gradient clipping's
+   * coefficient, optim/clip.ts), multiplies every gradient inside the fused kernel. Must leave
+   * tf.memory().numTensors unchanged. Async because MetaOptimize reads its per-block z back to the host,
+   * and WebGPU in Node only reads asynchronously.
    */
-  step(params: ParamMap, grads: GradMap, lr: number): Promise<StepInfo>;
+  step(params: ParamMap, grads: GradMap, lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo>;
   /** Snapshot of the state; tensors are copies the caller disposes. */
   getState(): OptimizerState;
   /** Restores a snapshot taken by getState (shapes and names are checked). */

@@ -116,25 +116,29 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
         batches.push(batch);
       }
       const dropoutSeed = (micro: number) => (cfg.model.dropout > 0 ? (cfg.train.seed * 1_000_003 + step * 64 + micro) >>> 0 : undefined);
-      const { loss, grads, gradNorm } = await trainStep(model, batches, cfg.optimizer.gradClip, dropoutSeed);
+      const { loss, grads, gradNorm: normTensor, gradScale } = await trainStep(model, batches, cfg.optimizer.gradClip, dropoutSeed);
       const logNow = (step + 1) % cfg.train.logInterval === 0 || step + 1 === cfg.train.maxSteps ||
         (step + 1) % cfg.train.checkpointInterval === 0 || (step + 1) % cfg.train.evalInterval === 0;
-      const lossValue = logNow ? (await loss.data())[0] : null;
+      const release = () => tf.dispose([loss, normTensor, ...(gradScale ? [gradScale] : []), ...grads.values()]);
+      // Loss and gradient norm are read only when logging (and so before every eval and checkpoint): a read
+      // waits for the device. A non-finite value stops the run; checkpoints refuse NaN parameters, so the
+      // last good checkpoint survives even if the blow-up happened between two reads.
+      const [lossValue, gradNorm] = logNow ? [(await loss.data())[0], (await normTensor.data())[0]] : [null, null];
       if (lossValue !== null && !Number.isFinite(lossValue)) {
-        tf.dispose([loss, ...grads.values()]);
+        release();
         throw new TrainingError(`loss is ${lossValue} at step ${step + 1}; stopping (the last good checkpoint is kept in ${ckptDir})`,
           'lower optimizer.lr (or alpha0), enable optimizer.gradClip, or check the data');
       }
-      if (!Number.isFinite(gradNorm)) {
-        tf.dispose([loss, ...grads.values()]);
+      if (gradNorm !== null && !Number.isFinite(gradNorm)) {
+        release();
         throw new TrainingError(`gradient norm is ${gradNorm} at step ${step + 1}; stopping (the last good checkpoint is kept in ${ckptDir})`,
           'lower optimizer.lr (or alpha0), or check the data');
       }
       let info;
       try {
-        info = await optimizer.step(model.params, grads, lr);
+        info = await optimizer.step(model.params, grads, lr, gradScale);
       } finally {
-        tf.dispose([loss, ...grads.values()]);
+        release();
       }
       step += 1;
       tokensSeen += tokensPerStep;
@@ -150,7 +154,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, tokensPerSec,
         etaSec: ((cfg.train.maxSteps - step) * tokensPerStep) / Math.max(tokensPerSec, 1e-9) };
       if (logNow) {
-        metrics.append({ step, loss: lossValue!, lr: isMeta ? info.lr : info.lr[0], tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm });
+        metrics.append({ step, loss: lossValue!, lr: isMeta ? info.lr : info.lr[0], tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
         if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));
       }
       progress.update(status);

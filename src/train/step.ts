@@ -1,5 +1,5 @@
 // One optimizer step's gradient: the loss and gradients of every micro-batch (tf.variableGrads inside
-// tidy), averaged over gradient accumulation, then clipped by global norm (optim/clip.ts).
+// tidy), averaged over gradient accumulation, and the global-norm clipping scale (optim/clip.ts), all on the device.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT } from '../model/gpt.js';
 import type { Batch } from '../data/batches.js';
@@ -10,8 +10,10 @@ export interface StepGradients {
   /** Mean loss over the micro-batches, still on the device (the caller reads it when it logs). */
   loss: tf.Scalar;
   grads: GradMap;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
+  /** Global gradient norm before clipping, on the device (read it when logging; the caller disposes it). */
+  gradNorm: tf.Scalar;
+  /** Clipping's scale for optimizer.step (null: clipping off); on the device; the caller disposes it. */
+  gradScale: tf.Scalar | null;
 }
 
 /** Forward + backward over `batches` (one per micro-step); the caller disposes loss and grads. */
@@ -23,7 +25,7 @@ export async function trainStep(model: GPT, batches: Batch[], gradClip: number, 
     const { value, grads } = tf.tidy(() => {
       const x = tf.tensor2d(batch.x, batch.shape, 'int32'); // (B, T)
       const y = tf.tensor2d(batch.y, batch.shape, 'int32'); // (B, T)
-      return tf.variableGrads(() => model.loss(x, y, { dropoutSeed: dropoutSeed(micro) }), vars);
+      return tf.variableGrads(() => model.loss(x, y, { dropoutSeed: dropoutSeed(micro), training: true }), vars);
     });
     lossSum = accumulate(lossSum, value) as tf.Scalar;
     const next: GradMap = new Map();
@@ -38,8 +40,8 @@ export async function trainStep(model: GPT, batches: Batch[], gradClip: number, 
     return out;
   };
   const grads: GradMap = new Map([...sum!].map(([name, g]) => [name, mean(g)]));
-  const clipped = await clipGradNorm(grads, gradClip);
-  return { loss: mean(lossSum!) as tf.Scalar, grads: clipped.grads, gradNorm: clipped.norm };
+  const clip = clipGradNorm(grads, gradClip);
+  return { loss: mean(lossSum!) as tf.Scalar, grads, gradNorm: clip.norm, gradScale: clip.scale };
 }
 
 /** prev + next, disposing both inputs (prev may be null). */

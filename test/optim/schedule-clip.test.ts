@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { OptimizerSchema } from '../../src/config/schema.js';
 import { clipGradNorm } from '../../src/optim/clip.js';
 import { getLr } from '../../src/optim/schedule.js';
+import { createOptimizer } from '../../src/optim/create.js';
 import type { GradMap } from '../../src/optim/types.js';
 
 beforeAll(async () => {
@@ -42,39 +43,61 @@ describe('getLr', () => {
 describe('clipGradNorm', () => {
   const make = (): GradMap => new Map<string, tf.Tensor>([['a', tf.tensor1d([3, 0])], ['b', tf.tensor2d([[0, 4]])]]); // global norm 5
 
-  it('scales every gradient by maxNorm/(norm + 1e-6) and disposes the replaced tensors', async () => {
-    const before = tf.memory().numTensors;
+  it('gives the global norm and the scale maxNorm/(norm + 1e-6) on the device, leaving the gradients alone', async () => {
     const grads = make();
-    const { grads: clipped, norm } = await clipGradNorm(grads, 1);
-    expect(norm).toBeCloseTo(5, 6);
-    expect(clipped.get('a')).not.toBe(grads.get('a'));
-    expect(grads.get('a')!.isDisposed).toBe(true);
-    const k = 1 / (5 + 1e-6);
-    expect(Array.from(clipped.get('a')!.dataSync())).toEqual([expect.closeTo(3 * k, 6), 0]);
-    expect(Array.from(clipped.get('b')!.dataSync())).toEqual([0, expect.closeTo(4 * k, 6)]);
-    expect(clipped.get('b')!.shape).toEqual([1, 2]);
-    tf.dispose([...clipped.values()]);
-    expect(tf.memory().numTensors).toBe(before);
-  });
-
-  it('leaves gradients under the limit (or with clipping off) untouched and reports the norm', async () => {
     const before = tf.memory().numTensors;
-    for (const maxNorm of [10, 0]) {
-      const grads = make();
-      const out = await clipGradNorm(grads, maxNorm);
-      expect(out.norm).toBeCloseTo(5, 6);
-      expect(out.grads.get('a')).toBe(grads.get('a'));
-      expect(Array.from(out.grads.get('b')!.dataSync())).toEqual([0, 4]);
-      tf.dispose([...out.grads.values()]);
-    }
+    const { norm, scale } = clipGradNorm(grads, 1);
+    expect((await norm.data())[0]).toBeCloseTo(5, 5);
+    expect((await scale!.data())[0]).toBeCloseTo(1 / (5 + 1e-6), 6);
+    expect(Array.from(await grads.get('a')!.data())).toEqual([3, 0]);
+    tf.dispose([norm, scale!]);
     expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([...grads.values()]);
   });
 
-  it('reports a non-finite norm without scaling', async () => {
+  it('scale is exactly 1 under the limit and absent with clipping off', async () => {
+    const grads = make();
+    const under = clipGradNorm(grads, 10);
+    expect((await under.scale!.data())[0]).toBe(1);
+    const off = clipGradNorm(grads, 0);
+    expect(off.scale).toBeNull();
+    expect((await off.norm.data())[0]).toBeCloseTo(5, 5);
+    tf.dispose([under.norm, under.scale!, off.norm, ...grads.values()]);
+  });
+
+  it('reports a non-finite norm', async () => {
     const grads: GradMap = new Map([['a', tf.tensor1d([NaN, 1])]]);
-    const out = await clipGradNorm(grads, 1);
-    expect(out.norm).toBeNaN();
-    expect(out.grads.get('a')).toBe(grads.get('a'));
-    tf.dispose([...out.grads.values()]);
+    const out = clipGradNorm(grads, 1);
+    expect((await out.norm.data())[0]).toBeNaN();
+    tf.dispose([out.norm, out.scale!, ...grads.values()]);
+  });
+
+  // SGD-type bases and meta SGD: unlike Adam or Lion (nearly scale-invariant), a missed scale shows in the result.
+  it('an optimizer step with the scale equals a step on pre-scaled gradients (SGDm and MetaOptimize)', async () => {
+    for (const preset of [{ base: { type: 'sgdm' as const, weightDecay: 0.1 }, lr: 1e-1 },
+      { base: { type: 'sgdm' as const, weightDecay: 0.1 }, lr: 1e-1, metaOptimize: { meta: { type: 'sgd' as const, lr: 1 } } }]) {
+      const cfg = OptimizerSchema.parse(preset);
+      const run = async (scaled: boolean) => {
+        const w = new Map<string, tf.Variable>([['a', tf.variable(tf.tensor1d([1, -2, 3]))], ['b', tf.variable(tf.tensor2d([[0.5, -0.5]]))]]);
+        const opt = createOptimizer(cfg, w);
+        for (let i = 0; i < 3; i++) {
+          const grads: GradMap = new Map<string, tf.Tensor>([['a', tf.tensor1d([3, 0, i])], ['b', tf.tensor2d([[0, 4]])]]); // norm > 1: clipped
+          const { norm, scale } = clipGradNorm(grads, 1);
+          if (scaled) {
+            const pre: GradMap = new Map([...grads].map(([n, g]) => [n, tf.mul(g, scale!)]));
+            await opt.step(w, pre, cfg.lr as number);
+            tf.dispose([...pre.values()]);
+          } else await opt.step(w, grads, cfg.lr as number, scale);
+          tf.dispose([norm, scale!, ...grads.values()]);
+        }
+        const out = [...(await w.get('a')!.data()), ...(await w.get('b')!.data())];
+        opt.dispose();
+        tf.dispose([...w.values()]);
+        return out;
+      };
+      const [inKernel, preScaled] = [await run(false), await run(true)];
+      inKernel.forEach((v, i) => expect(v).toBeCloseTo(preScaled[i], 6));
+      expect(Math.abs(inKernel[0] - 1)).toBeGreaterThan(0.01); // the steps moved the weights
+    }
   });
 });

@@ -90,9 +90,9 @@ describe('trainStep', () => {
     const optimizer = createOptimizer(cfg.optimizer, model.params);
     const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)), 16, 4, 1);
     const step = async () => {
-      const { loss, grads } = await trainStep(model, [sampler.next(), sampler.next()], 1, () => undefined);
-      await optimizer.step(model.params, grads, 1e-3);
-      tf.dispose([loss, ...grads.values()]);
+      const { loss, grads, gradNorm, gradScale } = await trainStep(model, [sampler.next(), sampler.next()], 1, () => undefined);
+      await optimizer.step(model.params, grads, 1e-3, gradScale);
+      tf.dispose([loss, gradNorm, gradScale!, ...grads.values()]);
     };
     await step();
     const before = tf.memory().numTensors;

@@ -5,6 +5,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 export const OPTIM_STEP_KERNEL = 'NmOptimStep';
+/** Σ x² of one tensor as partial sums (1-D, summing to the total): the gradient-norm reduction of clipping. */
+export const SUM_SQUARES_KERNEL = 'NanometaSumSquares';
 
 export type OptimBase = 'adamw' | 'lion' | 'sgdm' | 'sgd' | 'rmsprop';
 
@@ -46,13 +48,18 @@ export interface OptimStepAttrs {
   inPlace: boolean;
 }
 
-/** Inputs by name; m only for adamw/lion/sgdm, v only for adamw/rmsprop, h only when traced. */
+/**
+ * Inputs by name; m only for adamw/lion/sgdm, v only for adamw/rmsprop, h only when traced. gs, optional,
+ * is a 1-element gradient scale applied to g before everything else (the clipping coefficient, kept on the
+ * device so clipping needs no read-back); z then sums h·(gs·g).
+ */
 export interface OptimStepInputs {
   w: tf.Tensor;
   g: tf.Tensor;
   m?: tf.Tensor;
   v?: tf.Tensor;
   h?: tf.Tensor;
+  gs?: tf.Tensor;
 }
 
 /**

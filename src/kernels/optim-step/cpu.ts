@@ -4,7 +4,7 @@
 // Same math as reference.ts (see attrs.ts); registered with tf.registerKernel for the 'cpu' backend.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { OptimStepAttrs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, usesM, usesV } from './attrs.js';
+import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, usesM, usesV } from './attrs.js';
 
 interface CpuLikeBackend {
   readSync(dataId: object): unknown;
@@ -27,7 +27,10 @@ export const optimStepCpuKernel: tf.KernelConfig = {
       return be.readSync(info.dataId) as Float32Array;
     };
     const w = read('w');
-    const g = read('g');
+    const gRaw = read('g');
+    // gs (1 element): the gradient scale; a scaled copy of g keeps the specialised loops below unchanged.
+    const gs = inputs.gs ? read('gs')[0] : 1;
+    const g = gs === 1 ? gRaw : gRaw.map((x) => x * gs);
     const n = w.length;
     const m = usesM(a.base) ? read('m') : EMPTY;
     const v = usesV(a.base) ? read('v') : EMPTY;
@@ -204,3 +207,16 @@ function sgdTraced(a: OptimStepAttrs, { n, w, g, h, wOut, hOut }: Arrays): numbe
   }
   return z;
 }
+
+/** `NanometaSumSquares` on cpu: one float64 sum, returned as a 1-element partial. */
+export const sumSquaresCpuKernel: tf.KernelConfig = {
+  kernelName: SUM_SQUARES_KERNEL,
+  backendName: 'cpu',
+  kernelFunc: ({ inputs, backend }) => {
+    const be = backend as CpuLikeBackend;
+    const x = be.readSync(inputs.x!.dataId) as Float32Array;
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+    return be.makeTensorInfo([1], 'float32', Float32Array.of(s));
+  },
+};

@@ -7,7 +7,8 @@ import { usesM, usesV } from './attrs.js';
 /** Returns new tensors (the caller assigns and disposes them); inputs are not modified. */
 export function optimStepReference(inputs: OptimStepInputs, a: OptimStepAttrs): OptimStepOutputs {
   return tf.tidy(() => {
-    const { w, g } = inputs;
+    const { w } = inputs;
+    const g = inputs.gs ? tf.mul(inputs.g, tf.reshape(inputs.gs, [])) : inputs.g;
     const s = (x: number) => tf.scalar(x);
     const out: OptimStepOutputs = { w };
     const m = usesM(a.base) ? required(inputs.m, 'm') : null;

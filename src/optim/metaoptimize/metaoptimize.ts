@@ -52,10 +52,10 @@ export class MetaOptimize implements Optimizer {
   }
 
   /** `lr` (the schedule's value) is ignored: the learned step sizes are used. */
-  async step(params: ParamMap, grads: GradMap, _lr: number): Promise<StepInfo> {
+  async step(params: ParamMap, grads: GradMap, _lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo> {
     const { blocks, gamma, meta } = this.options;
     const used = [...this.alpha];
-    const partial = (await this.base.stepFused(params, grads, blocks.blockOf.map((b) => used[b]), { h: this.h, gamma }))!;
+    const partial = (await this.base.stepFused(params, grads, blocks.blockOf.map((b) => used[b]), { h: this.h, gamma }, gradScale ?? undefined))!;
     const z = new Array<number>(used.length).fill(0);
     blocks.blockOf.forEach((b, i) => (z[b] += partial[i]));
     this.lastZ = z;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The GPU machine's side-by-side run (issue 5), from the repo root there, after
+# `../shared/gpu/prepare-carry.sh bench.ts && ../shared/peer-bench/build.sh` here and carry [".device"]:
+#   bash bench/gpu.sh ours torch peer mo      (parts in any order; BATCHES="16 64 128" STEPS=10 by default)
+# Parts: ours = bench.ts with AdamW; profile = the same with --profile (per-kernel GPU times);
+#        scalar = ours with the scalar GEMM inner loop (NANOMETA_GEMM=scalar) for comparison;
+#        submit64 = ours with tfjs submitting every 64 dispatches instead of 15 (NANOMETA_WEBGPU_SUBMIT_BATCH);
+#        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts;
+#        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt. Every line also goes to $OUT/gpu.log.
+set -uo pipefail
+source .device/device-env.sh
+OUT=${OUT:-/tmp/nanometa-out}; mkdir -p "$OUT"
+BATCHES=${BATCHES:-"16 64 128"}; STEPS=${STEPS:-10}
+SHAPES=(--config tinystories-15m --set model.bias=false --backend webgpu)
+log() { tee -a "$OUT/gpu.log"; }
+ours() { node .device/bench.mjs "${SHAPES[@]}" --set train.batchSize="$1" --steps "$STEPS" "${@:2}" 2>&1 | grep -v '^Warning' | log; }
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | log
+for part in "$@"; do
+  for B in $BATCHES; do
+    echo "== $part batch $B" | log
+    case $part in
+      ours) ours "$B" ;;
+      profile) ours "$B" --profile ;;
+      matmul) node .device/matmul.mjs --tokens $((B * 256)) --chunk 4096 2>&1 | grep -v "^Warning" | log ;;
+      torch) PYTHONUNBUFFERED=1 timeout 120 python3 .device/torch_gpt_bench.py --batch="$B" --mode=fp32 2>&1 | log ;;
+      peer) timeout 180 node .device/peer-bench.mjs --batch="$B" --steps=8 2>&1 | grep -E 'RESULT' | log ;;
+      mo) for r in 1 2 3; do ours "$B" --optim adamw; ours "$B" --optim mo-adamw-lion; done ;;
+      scalar) NANOMETA_GEMM=scalar ours "$B" ;;
+      submit64) NANOMETA_WEBGPU_SUBMIT_BATCH=64 ours "$B" ;;
+    esac
+  done
+done

@@ -1,0 +1,71 @@
+// GEMM benchmark on WebGPU: tfjs's own BatchMatMul vs nanometa's tiled SGEMM (64- and 128-tiles) at the
+// tinystories-15m training shapes (tokens = batch × 256), each result checked against tfjs's first.
+//   npx tsx bench/matmul.ts [--tokens 16384] [--reps 10] [--software]
+// Prints one JSON line per shape: TFLOP/s per variant (wall time of `reps` products, one read-back at the end;
+// outputs are recycled so that buffer allocation stays out of the timing).
+import * as tf from '@tensorflow/tfjs-core';
+import { Command } from 'commander';
+import { initBackend } from '../src/backend/select.js';
+import { setGemmTile } from '../src/kernels/matmul/webgpu.js';
+
+const o = new Command('bench/matmul.ts').option('--tokens <n>', 'rows of the activations', '16384').option('--reps <n>', 'products per timing', '10')
+  .option('--chunk <n>', 'rows of one LM-head chunk', '2668').option('--software', 'Mesa software adapter').parse().opts();
+const N = Number(o.tokens), reps = Number(o.reps), n = Number(o.chunk);
+const info = await initBackend('webgpu', { software: o.software });
+console.log(JSON.stringify({ device: info.device }));
+
+// [label, a shape, b shape, transA, transB]
+const shapes: Array<[string, number[], number[], boolean, boolean]> = [
+  ['qkv x·Wᵀ', [N, 288], [864, 288], false, true],
+  ['fc x·Wᵀ', [N, 288], [1152, 288], false, true],
+  ['proj x·Wᵀ', [N, 1152], [288, 1152], false, true],
+  ['fc dx = dy·W', [N, 1152], [1152, 288], false, false],
+  ['fc dW = dyᵀ·x', [N, 1152], [N, 288], true, false],
+  ['head logits h·Wᵀ', [n, 288], [50304, 288], false, true],
+  ['head dh = p·W', [n, 50304], [50304, 288], false, false],
+  ['head dW = pᵀ·h', [n, 50304], [n, 288], true, false],
+  ['attn q·kᵀ', [N / 256 * 6, 256, 48], [N / 256 * 6, 256, 48], false, true],
+  ['attn p·v', [N / 256 * 6, 256, 256], [N / 256 * 6, 256, 48], false, false],
+];
+
+for (const [label, as, bs, tA, tB] of shapes) {
+  const a = tf.randomNormal(as, 0, 1, 'float32', 1);
+  const b = tf.randomNormal(bs, 0, 1, 'float32', 2);
+  const M = tA ? as[as.length - 1] : as[as.length - 2];
+  const K = tA ? as[as.length - 2] : as[as.length - 1];
+  const Ncols = tB ? bs[bs.length - 2] : bs[bs.length - 1];
+  const batch = as.length === 3 ? as[0] : 1;
+  const flops = 2 * batch * M * Ncols * K;
+  const row: Record<string, unknown> = { shape: label, M, N: Ncols, K, batch };
+  let ref: Float32Array | null = null;
+  for (const variant of ['tfjs', 64, 128] as const) {
+    setGemmTile(variant);
+    const once = () => tf.matMul(a, b, tA, tB);
+    const warm = once();
+    const got = (await warm.data()) as Float32Array;
+    warm.dispose();
+    if (!ref) ref = got;
+    else {
+      let num = 0, den = 0;
+      for (let i = 0; i < ref.length; i += 7) { num += (got[i] - ref[i]) ** 2; den += ref[i] ** 2; }
+      row[`err${variant}`] = +Math.sqrt(num / den).toExponential(2);
+    }
+    // Each product's output is disposed before the next one, so after the first rep tfjs's buffer pool hands
+    // the same buffer back: the timing is the kernel's, not a fresh GPU allocation's (which costs more).
+    const timed = async (n: number) => {
+      const t0 = performance.now();
+      for (let r = 0; r < n - 1; r++) once().dispose();
+      const last = once();
+      await last.data();
+      last.dispose();
+      return (performance.now() - t0) / n;
+    };
+    await timed(2);
+    const ms = await timed(reps);
+    row[`ms_${variant}`] = +ms.toFixed(3);
+    row[`tflops_${variant}`] = +(flops / ms / 1e9).toFixed(2);
+  }
+  setGemmTile(null);
+  console.log(JSON.stringify(row));
+  tf.dispose([a, b]);
+}

@@ -1,0 +1,26 @@
+// WebGPU kernels for NanometaRowPick and NanometaCrossEntropyGrad: one dispatch each (the stock-op softmax minus
+// one-hot takes ~6 dispatches and two (n, V) temporaries).
+import type * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { CROSS_ENTROPY_GRAD, ROW_PICK, type CrossEntropyGradAttrs } from './cpu.js';
+import { CrossEntropyGradProgram, RowPickProgram } from './program.js';
+
+function rowPickWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
+  return (backend as WebGPUBackend).runWebGPUProgram(new RowPickProgram(logits.shape[0]), [logits, labels], 'float32'); // (n)
+}
+
+function crossEntropyGradWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { logits, lse, labels } = inputs as { logits: tf.TensorInfo; lse: tf.TensorInfo; labels: tf.TensorInfo };
+  const { scale } = attrs as unknown as CrossEntropyGradAttrs;
+  const [n, V] = logits.shape;
+  const program = new CrossEntropyGradProgram(n, V, scale);
+  return (backend as WebGPUBackend).runWebGPUProgram(program, [logits, lse, labels], 'float32', program.uniformData()); // (n, V)
+}
+
+export const rowPickWebGPUConfig: tf.KernelConfig = { kernelName: ROW_PICK, backendName: 'webgpu', kernelFunc: rowPickWebGPU };
+export const crossEntropyGradWebGPUConfig: tf.KernelConfig = {
+  kernelName: CROSS_ENTROPY_GRAD,
+  backendName: 'webgpu',
+  kernelFunc: crossEntropyGradWebGPU,
+};

@@ -1,0 +1,48 @@
+// LayerNorm op over the last axis (torch.nn.functional.layer_norm): forward is one fused kernel, backward one
+// kernel returning dx, dweight and dbias, on cpu and WebGPU; other backends use the stock-op reference.
+import * as tf from '@tensorflow/tfjs-core';
+import { LAYER_NORM, LAYER_NORM_GRAD, type LayerNormAttrs } from './cpu.js';
+import { layerNormReference } from './reference.js';
+
+/** Rows longer than this would need too many registers per thread in the WGSL programs. */
+const MAX_C = 8192;
+
+type Op = (x: tf.Tensor2D, weight: tf.Tensor1D, bias?: tf.Tensor1D) => tf.Tensor2D;
+
+/** The custom-gradient op for one eps, with or without bias (customGrad wants a fixed list of tensor inputs). */
+function makeOp(eps: number, withBias: boolean): Op {
+  const attrs = (extra: Partial<LayerNormAttrs> = {}) => ({ eps, ...extra }) as unknown as tf.NamedAttrMap;
+  const body = (x: tf.Tensor2D, weight: tf.Tensor1D, bias: tf.Tensor1D | undefined, save: tf.GradSaveFunc) => {
+    save([x, weight]);
+    const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
+    const value = tf.engine().runKernel(LAYER_NORM, inputs, attrs()) as tf.Tensor2D; // (N, C)
+    const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
+      tf.engine().runKernel(LAYER_NORM_GRAD, { x: saved[0], weight: saved[1], dy }, attrs({ withBias })) as tf.Tensor[]; // dx (N, C), dweight (C), dbias (C)?
+    return { value, gradFunc };
+  };
+  if (withBias) return tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => body(x, w, b, save)) as never) as Op;
+  return tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor1D, save: tf.GradSaveFunc) => body(x, w, undefined, save)) as never) as Op;
+}
+
+const ops = new Map<string, Op>();
+
+/** y = (x - mean) / sqrt(var + eps) * weight + bias over the last axis; x (..., C), weight (C), bias (C)? -> (..., C). */
+export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor, eps = 1e-5): tf.Tensor {
+  const C = x.shape[x.rank - 1];
+  if (x.rank < 1 || weight.rank !== 1 || weight.shape[0] !== C || (bias && (bias.rank !== 1 || bias.shape[0] !== C))) {
+    throw new TypeError(`layerNorm: weight and bias must be (${C}) for x [${x.shape}], got [${weight.shape}] and [${bias?.shape ?? ''}]`);
+  }
+  if ([x, weight, bias].some((t) => t && t.dtype !== 'float32')) throw new TypeError('layerNorm: tensors must be float32');
+  const backend = tf.getBackend();
+  if (x.size === 0 || C > MAX_C || !tf.getKernel(LAYER_NORM, backend) || !tf.getKernel(LAYER_NORM_GRAD, backend)) {
+    return layerNormReference(x, weight, bias, eps);
+  }
+  const key = `${eps}:${bias !== undefined}`;
+  let op = ops.get(key);
+  if (!op) ops.set(key, (op = makeOp(eps, bias !== undefined)));
+  return tf.tidy(() => {
+    const x2 = tf.reshape(x, [x.size / C, C]) as tf.Tensor2D; // (N, C)
+    const y = bias ? op(x2, weight as tf.Tensor1D, bias as tf.Tensor1D) : op(x2, weight as tf.Tensor1D); // (N, C)
+    return tf.reshape(y, x.shape);
+  });
+}

@@ -1,0 +1,44 @@
+// WebGPU kernels for NanometaLayerNorm (one dispatch; the stock ops take ~10) and NanometaLayerNormGrad:
+// dx in one dispatch, dweight/dbias as (chunks, C) partial sums in one and a column sum each (3-4 in all).
+import type * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { LAYER_NORM, LAYER_NORM_GRAD, type LayerNormAttrs } from './cpu.js';
+import { LayerNormColumnSumProgram, LayerNormGradPartialsProgram, LayerNormGradXProgram, LayerNormProgram, MAX_CHUNKS } from './program.js';
+
+type Inputs = Parameters<tf.KernelFunc>[0];
+
+function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo {
+  const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
+  const { eps } = attrs as unknown as LayerNormAttrs;
+  const [N, C] = x.shape;
+  const program = new LayerNormProgram(N, C, bias !== undefined);
+  const ins = bias ? [x, weight, bias] : [x, weight];
+  return (backend as WebGPUBackend).runWebGPUProgram(program, ins, 'float32', [{ type: 'float32', data: [eps] }]); // (N, C)
+}
+
+function layerNormGradWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo[] {
+  const { x, weight, dy } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo };
+  const { eps, withBias } = attrs as unknown as LayerNormAttrs;
+  const gpu = backend as WebGPUBackend;
+  const [N, C] = x.shape;
+  const dx = gpu.runWebGPUProgram(new LayerNormGradXProgram(N, C), [x, weight, dy], 'float32', [{ type: 'float32', data: [eps] }]); // (N, C)
+  // Enough workgroups to fill a GPU (N = 32768 rows -> 4096 chunks of 8), few enough for a short column sum.
+  const rowsPerChunk = Math.ceil(N / MAX_CHUNKS);
+  const chunks = Math.ceil(N / rowsPerChunk);
+  const partials = gpu.runWebGPUProgram(new LayerNormGradPartialsProgram(chunks, C), [x, dy], 'float32', [
+    { type: 'float32', data: [eps] },
+    { type: 'int32', data: [rowsPerChunk] },
+  ]); // (2, chunks, C)
+  const columnSum = (part: number) =>
+    gpu.runWebGPUProgram(new LayerNormColumnSumProgram(C), [partials], 'float32', [{ type: 'int32', data: [part] }]); // (C)
+  const outs = withBias ? [dx, columnSum(0), columnSum(1)] : [dx, columnSum(0)];
+  gpu.disposeData(partials.dataId);
+  return outs;
+}
+
+export const layerNormWebGPUConfig: tf.KernelConfig = { kernelName: LAYER_NORM, backendName: 'webgpu', kernelFunc: layerNormWebGPU };
+export const layerNormGradWebGPUConfig: tf.KernelConfig = {
+  kernelName: LAYER_NORM_GRAD,
+  backendName: 'webgpu',
+  kernelFunc: layerNormGradWebGPU,
+};

@@ -1,0 +1,122 @@
+// nanometa's WebGPU BatchMatMul in place of tfjs's (whose transposed-B products, the LM head's, ran at
+// ~8 TFLOP/s on an H200): program.ts's tiled SGEMM for float32 products whose batch dimensions are equal
+// or one-sided (a shared matrix); anything else (int32, general broadcasting) goes to tfjs's own kernel.
+import * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
+
+const KERNEL = 'BatchMatMul';
+const FUSED = '_FusedMatMul'; // tf.fused.matMul: A·B + bias (accumulation when bias has C's shape)
+
+let fallback: tf.KernelFunc | null = null;
+let fusedFallback: tf.KernelFunc | null = null;
+/** Forces one tile size, or tfjs's own kernel (benchmarks, tests); null: planGemm decides. */
+let forcedTile: GemmTile | 'tfjs' | null = null;
+/** Forces a K split (tests); null: planGemm decides. */
+let forcedSplit: number | null = null;
+/** The inner-loop layout (program.ts); env NANOMETA_GEMM=scalar picks the simpler one, for comparisons. */
+let variant: GemmVariant = process.env.NANOMETA_GEMM === 'scalar' ? 'scalar' : 'vec4';
+
+const size = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
+
+/** The product's shape for the GEMM program, or null when only tfjs's kernel can do it (broadcasting). */
+export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, transB: boolean): { shape: GemmShape; outShape: number[] } | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+  const ra = a.shape.length, rb = b.shape.length;
+  const M = transA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const K = transA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const N = transB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = size(outerA), batchB = size(outerB);
+  let outer: number[];
+  if (batchB === 1) outer = outerA;
+  else if (batchA === 1) outer = outerB;
+  else if (outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i])) outer = outerA;
+  else return null;
+  const batch = size(outer);
+  if (M === 0 || N === 0 || batch === 0) return null;
+  return {
+    shape: { batch, M, N, K, strideA: batchA === 1 ? 0 : M * K, strideB: batchB === 1 ? 0 : K * N, splitK: 1 },
+    outShape: [...outer, M, N],
+  };
+}
+
+/** C = op(A)·op(B) (+ addend): planGemm's tile and K split; a split runs a second, reducing dispatch. */
+function runGemm(backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorInfo, shape: GemmShape, transA: boolean, transB: boolean,
+  addend: GemmAddend, bias?: tf.TensorInfo): tf.TensorInfo {
+  const plan = planGemm(shape);
+  const tile = (forcedTile === 'tfjs' ? null : forcedTile) ?? plan.tile;
+  const splitK = shape.batch === 1 ? forcedSplit ?? (forcedTile ? 1 : plan.splitK) : 1;
+  if (splitK <= 1) {
+    const program = new GemmProgram(shape, transA, transB, tile, addend, variant);
+    return backend.runWebGPUProgram(program, bias ? [a, b, bias] : [a, b], 'float32', program.uniformData()); // (batch, M, N)
+  }
+  const program = new GemmProgram({ ...shape, splitK }, transA, transB, tile, 'none', variant);
+  const partials = backend.runWebGPUProgram(program, [a, b], 'float32', program.uniformData()); // (splitK, M, N)
+  const reduce = new SplitKReduceProgram(splitK, shape.M, shape.N, addend);
+  const out = backend.runWebGPUProgram(reduce, bias ? [partials, bias] : [partials], 'float32'); // (M, N)
+  backend.disposeData(partials.dataId);
+  return out;
+}
+
+function batchMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const plan = gemmShape(a, b, transposeA, transposeB);
+  if (!plan || plan.shape.K === 0 || forcedTile === 'tfjs') return fallback!(args);
+  const out = runGemm(backend as WebGPUBackend, a, b, plan.shape, transposeA, transposeB, 'none');
+  return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' }; // same buffer, the caller's shape
+}
+
+/** tf.fused.matMul without activation: the bias (C's full shape, or one row of N) is added in the epilogue. */
+function fusedMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const { transposeA, transposeB, activation } = attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string };
+  const plan = gemmShape(a!, b!, transposeA, transposeB);
+  const { batch, M, N } = plan?.shape ?? { batch: 0, M: 0, N: 0 };
+  const biasSize = bias ? size(bias.shape) : 0;
+  const addend: GemmAddend | null = !bias ? 'none' : biasSize === batch * M * N && bias.dtype === 'float32' ? 'full'
+    : biasSize === N && bias.shape[bias.shape.length - 1] === N && bias.dtype === 'float32' ? 'row' : null;
+  if (!plan || plan.shape.K === 0 || addend === null || preluActivationWeights || (activation && activation !== 'linear') || forcedTile === 'tfjs') {
+    return fusedFallback!(args);
+  }
+  const out = runGemm(backend as WebGPUBackend, a!, b!, plan.shape, transposeA, transposeB, addend, bias);
+  return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' };
+}
+
+/** Replaces tfjs's webgpu BatchMatMul (once, after the webgpu backend registered it; the original stays the fallback). */
+export function overrideWebGPUMatMul(): void {
+  const current = tf.getKernel(KERNEL, 'webgpu');
+  if (!current || current.kernelFunc === batchMatMulWebGPU) return;
+  fallback = current.kernelFunc;
+  tf.unregisterKernel(KERNEL, 'webgpu');
+  tf.registerKernel({ kernelName: KERNEL, backendName: 'webgpu', kernelFunc: batchMatMulWebGPU });
+  const fused = tf.getKernel(FUSED, 'webgpu');
+  if (fused && fused.kernelFunc !== fusedMatMulWebGPU) {
+    fusedFallback = fused.kernelFunc;
+    tf.unregisterKernel(FUSED, 'webgpu');
+    tf.registerKernel({ kernelName: FUSED, backendName: 'webgpu', kernelFunc: fusedMatMulWebGPU });
+  }
+}
+
+/** tfjs's own webgpu kernel, for tests and benchmarks; null before overrideWebGPUMatMul ran. */
+export function originalWebGPUMatMul(): tf.KernelFunc | null {
+  return fallback;
+}
+
+/** Benchmarks and tests: pin the tile size or tfjs's kernel ('tfjs'); null restores the automatic choice. */
+export function setGemmTile(tile: GemmTile | 'tfjs' | null): void {
+  forcedTile = tile;
+}
+
+/** Tests and benchmarks: the inner-loop layout. */
+export function setGemmVariant(v: GemmVariant): void {
+  variant = v;
+}
+
+/** Tests: force a K split for batch-1 products (null: planGemm decides). */
+export function setGemmSplit(splitK: number | null): void {
+  forcedSplit = splitK;
+}

@@ -1,0 +1,130 @@
+// WGSL for the fused optimizer step `NmOptimStep` (math in attrs.ts). tfjs programs have one output, so
+// w', m', v', h' are one elementwise program each (same inputs, each recomputes the cheap per-element
+// math and writes its own output: 3 dispatches per tensor for AdamW instead of ~15 stock ops), and z's
+// partial sums Σ h·g are a workgroup reduction. Coefficients are uniforms, so one compiled shader per
+// (base, output) serves every step and every step size.
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { FlatProgram } from '../program-base.js';
+import type { OptimStepAttrs } from './attrs.js';
+
+export type OptimOutput = 'w' | 'm' | 'v' | 'h';
+
+/** Names of the inputs present, in binding order: w, g, then m, v, h, gs as the attrs and inputs say. */
+export function optimInputNames(a: OptimStepAttrs, hasGradScale: boolean): string[] {
+  const names = ['w', 'g'];
+  if (a.base === 'adamw' || a.base === 'lion' || a.base === 'sgdm') names.push('m');
+  if (a.base === 'adamw' || a.base === 'rmsprop') names.push('v');
+  if (a.traced) names.push('h');
+  if (hasGradScale) names.push('gs');
+  return names;
+}
+
+const UNIFORMS = ['alpha', 'kappa', 'decay1', 'gain1', 'decay2', 'gain2', 'scale1', 'scale2', 'epsIn', 'epsOut', 'interp', 'carry'] as const;
+
+/** The attrs as the programs' f32 uniforms (carry = γ(1 − ακ), the trace's decay). */
+export function optimUniformData(a: OptimStepAttrs): Array<{ type: 'float32'; data: number[] }> {
+  const values: Record<(typeof UNIFORMS)[number], number> = { ...a, carry: a.gamma * (1 - a.alpha * a.kappa) };
+  return UNIFORMS.map((k) => ({ type: 'float32' as const, data: [values[k]] }));
+}
+
+/** One output of the step, elementwise over the parameter tensor. */
+export class OptimStepProgram extends FlatProgram {
+  readonly shaderKey: string;
+  readonly variableNames: string[];
+  readonly uniforms = UNIFORMS.map((k) => `${k} : f32,`).join(' ');
+
+  constructor(readonly attrs: OptimStepAttrs, readonly output: OptimOutput, shape: number[], hasGradScale: boolean) {
+    super(shape, 256);
+    this.variableNames = optimInputNames(attrs, hasGradScale);
+    this.shaderKey = `nanometaOptim_${attrs.base}_${output}_${attrs.oldMomentum ? 'old' : 'new'}_${hasGradScale ? 'gs' : ''}`;
+  }
+
+  getUserCode(): string {
+    const a = this.attrs;
+    const has = (name: string) => this.variableNames.includes(name);
+    const direction: Record<OptimStepAttrs['base'], string> = {
+      adamw: 'uniforms.scale1 * mNew / (sqrt(uniforms.scale2 * vNew + uniforms.epsIn) + uniforms.epsOut)',
+      rmsprop: 'gi / (sqrt(uniforms.scale2 * vNew + uniforms.epsIn) + uniforms.epsOut)',
+      lion: 'sign(uniforms.interp * mi + (1.0 - uniforms.interp) * gi)',
+      sgdm: a.oldMomentum ? 'mi' : 'mNew',
+      sgd: 'gi',
+    };
+    const value: Record<OptimOutput, string> = {
+      w: 'wi - delta',
+      m: 'mNew',
+      v: 'vNew',
+      h: 'uniforms.carry * hi - delta',
+    };
+    // Every bound input must be statically used: WebGPU's automatic pipeline layout drops unused bindings,
+    // and tfjs binds all of them, which would invalidate the whole command buffer.
+    return `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let wi = w[index];
+        let gi = g[index]${has('gs') ? ' * gs[0]' : ''};
+        let mi = ${has('m') ? 'm[index]' : '0.0'};
+        let hi = ${has('h') ? 'h[index]' : '0.0'};
+        let mNew = uniforms.decay1 * mi + uniforms.gain1 * gi;
+        let vNew = ${has('v') ? 'uniforms.decay2 * v[index] + uniforms.gain2 * gi * gi' : '0.0'};
+        let delta = uniforms.alpha * (${direction[a.base]} + uniforms.kappa * wi);
+        result[index] = ${value[this.output]} + 0.0 * (mi + vNew + hi);
+      }
+    `;
+  }
+}
+
+const CHUNK = 4096; // elements each 256-thread workgroup reduces
+const WG = 256;
+
+/**
+ * Partial sums over a flat tensor: one per workgroup of CHUNK elements (z = Σ h·g·gs, or Σ x² for the
+ * gradient norm). The caller sums the partials (a few thousand at most).
+ */
+export class PartialSumProgram implements WebGPUProgram {
+  readonly shaderKey: string;
+  readonly outputShape: number[];
+  readonly workgroupSize: [number, number, number] = [WG, 1, 1];
+  readonly dispatchLayout = { x: [0] };
+  readonly dispatch: [number, number, number];
+  readonly uniforms = 'n : i32,';
+
+  constructor(readonly variableNames: string[], readonly term: string, readonly n: number, key: string) {
+    const parts = Math.max(1, Math.ceil(n / CHUNK));
+    this.outputShape = [parts];
+    this.dispatch = [parts, 1, 1];
+    this.shaderKey = `nanometaPartialSum_${key}`;
+  }
+
+  getUserCode(): string {
+    return `
+      var<workgroup> partial : array<f32, ${WG}>;
+      fn main(index : i32) {
+        let part = i32(workgroupId.x);
+        var s = 0.0;
+        for (var k = 0; k < ${CHUNK / WG}; k++) {
+          let i = part * ${CHUNK} + k * ${WG} + i32(localIndex);
+          if (i < uniforms.n) { s = s + ${this.term}; }
+        }
+        partial[localIndex] = s;
+        workgroupBarrier();
+        for (var stride = ${WG / 2}u; stride > 0u; stride = stride >> 1u) {
+          if (localIndex < stride) { partial[localIndex] = partial[localIndex] + partial[localIndex + stride]; }
+          workgroupBarrier();
+        }
+        if (localIndex == 0u) { result[part] = partial[0]; }
+      }
+    `;
+  }
+}
+
+/** z's partials: Σ h·g (times the gradient scale gs when given), with the old h. */
+export function traceDotProgram(n: number, hasGradScale: boolean): PartialSumProgram {
+  return hasGradScale
+    ? new PartialSumProgram(['h', 'g', 'gs'], 'h[i] * g[i] * gs[0]', n, 'hgs')
+    : new PartialSumProgram(['h', 'g'], 'h[i] * g[i]', n, 'hg');
+}
+
+/** Σ x² partials, for the global gradient norm. */
+export function sumSquaresProgram(n: number): PartialSumProgram {
+  return new PartialSumProgram(['x'], 'x[i] * x[i]', n, 'x2');
+}

@@ -1,0 +1,48 @@
+// WebGPU kernel of `NmOptimStep` (attrs.ts): one elementwise program per output (w', m', v', h') and,
+// when traced, one partial-sum program for z; see program.ts. The optional input `gs` (a 1-element
+// gradient scale, e.g. the clipping coefficient) multiplies g on the device, so clipping needs no read-back.
+import type * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { OptimStepAttrs } from './attrs.js';
+import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, outputNames } from './attrs.js';
+import { OptimStepProgram, optimInputNames, optimUniformData, sumSquaresProgram, traceDotProgram, type OptimOutput } from './program.js';
+
+function optimStepWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const a = attrs as unknown as OptimStepAttrs;
+  const gpu = backend as WebGPUBackend;
+  const hasGradScale = inputs.gs != null;
+  const names = optimInputNames(a, hasGradScale);
+  const ins = names.map((n) => {
+    const t = inputs[n];
+    if (!t) throw new Error(`${OPTIM_STEP_KERNEL}: input ${n} is required for base ${a.base}`);
+    if (t.dtype !== 'float32') throw new Error(`${OPTIM_STEP_KERNEL}: input ${n} must be float32, got ${t.dtype}`);
+    return t;
+  });
+  const shape = inputs.w!.shape;
+  const uniforms = optimUniformData(a);
+  return outputNames(a).map((out) => {
+    if (out === 'z') {
+      const dotIns = hasGradScale ? [inputs.h!, inputs.g!, inputs.gs!] : [inputs.h!, inputs.g!];
+      const program = traceDotProgram(ins[0].shape.reduce((p, d) => p * d, 1), hasGradScale);
+      return gpu.runWebGPUProgram(program, dotIns, 'float32', [{ type: 'int32', data: [program.n] }]);
+    }
+    return gpu.runWebGPUProgram(new OptimStepProgram(a, out as OptimOutput, shape, hasGradScale), ins, 'float32', uniforms);
+  });
+}
+
+export const optimStepWebGPUKernel: tf.KernelConfig = {
+  kernelName: OPTIM_STEP_KERNEL,
+  backendName: 'webgpu',
+  kernelFunc: optimStepWebGPU as unknown as tf.KernelFunc,
+};
+
+/** `NanometaSumSquares`: partial sums of x² (one per 4096 elements); the caller adds them up. */
+export const sumSquaresWebGPUKernel: tf.KernelConfig = {
+  kernelName: SUM_SQUARES_KERNEL,
+  backendName: 'webgpu',
+  kernelFunc: (({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
+    const x = inputs.x as tf.TensorInfo;
+    const program = sumSquaresProgram(x.shape.reduce((p, d) => p * d, 1));
+    return (backend as WebGPUBackend).runWebGPUProgram(program, [x], 'float32', [{ type: 'int32', data: [program.n] }]);
+  }) as unknown as tf.KernelFunc,
+};

@@ -1,0 +1,130 @@
+// nanometa's WebGPU BatchMatMul (kernels/matmul/program.ts) against tfjs's own webgpu kernel and the cpu
+// backend, on the Mesa software adapter: every transpose combination, both tile sizes, edges that are not
+// multiples of the tile or of BK, batched and shared (one-sided) batch dimensions, and gradients.
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { planGemm } from '../../src/kernels/matmul/program.js';
+import { gemmShape, originalWebGPUMatMul, setGemmSplit, setGemmTile, setGemmVariant } from '../../src/kernels/matmul/webgpu.js';
+import { testBackends } from '../backend/available.js';
+
+const webgpu = (await testBackends()).find((b) => b.label.startsWith('webgpu'))!;
+
+function floats(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/** C = op(A)·op(B) in float64 on the host. */
+function hostMatMul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], tA: boolean, tB: boolean): Float64Array {
+  const [ba, ra, ca] = aShape.length === 3 ? aShape : [1, ...aShape];
+  const [bb, rb, cb] = bShape.length === 3 ? bShape : [1, ...bShape];
+  const M = tA ? ca : ra, K = tA ? ra : ca, N = tB ? rb : cb;
+  const batch = Math.max(ba, bb);
+  const out = new Float64Array(batch * M * N);
+  for (let z = 0; z < batch; z++) {
+    const ao = ba === 1 ? 0 : z * ra * ca, bo = bb === 1 ? 0 : z * rb * cb;
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[ao + (tA ? k * ca + i : i * ca + k)] * b[bo + (tB ? j * cb + k : k * cb + j)];
+      out[z * M * N + i * N + j] = s;
+    }
+  }
+  return out;
+}
+
+describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software adapter', () => {
+  beforeAll(async () => {
+    await webgpu.init();
+  });
+
+  it('replaced tfjs kernel and matches float64 for every transpose, both tiles, ragged edges', async () => {
+    expect(originalWebGPUMatMul()).not.toBeNull();
+    const cases: Array<[number, number, number, number]> = [[1, 5, 7, 3], [1, 130, 67, 33], [3, 17, 129, 20], [2, 64, 64, 16]];
+    for (const [tile, split, variant] of [[64, null, 'vec4'], [128, null, 'vec4'], [64, 3, 'vec4'], [128, 2, 'vec4'], [64, null, 'scalar'], [128, 2, 'scalar']] as const) {
+      setGemmTile(tile);
+      setGemmSplit(split);
+      setGemmVariant(variant);
+      for (const [batch, M, N, K] of cases) {
+        for (const tA of [false, true]) for (const tB of [false, true]) {
+          const aShape = batch === 1 ? (tA ? [K, M] : [M, K]) : (tA ? [batch, K, M] : [batch, M, K]);
+          const bShape = batch === 1 ? (tB ? [N, K] : [K, N]) : (tB ? [batch, N, K] : [batch, K, N]);
+          const av = floats(aShape.reduce((p, d) => p * d, 1), M + K + (tA ? 7 : 0));
+          const bv = floats(bShape.reduce((p, d) => p * d, 1), N + K + (tB ? 5 : 0));
+          const got = await tf.tidy(() => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), tA, tB)).data();
+          const want = hostMatMul(av, aShape, bv, bShape, tA, tB);
+          expect(got.length).toBe(want.length);
+          let worst = 0;
+          want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i] - w) / (1 + Math.abs(w)))));
+          expect(worst, `${variant} tile ${tile} split ${split} batch ${batch} M ${M} N ${N} K ${K} tA ${tA} tB ${tB}`).toBeLessThan(1e-5);
+        }
+      }
+    }
+    setGemmTile(null);
+    setGemmSplit(null);
+    setGemmVariant('vec4');
+  });
+
+  it('plans 128-tiles with a K split for small outputs over a long K (LM head dh, weight gradients)', () => {
+    expect(planGemm({ batch: 1, M: 4096, N: 288, K: 50304, strideA: 0, strideB: 0 })).toEqual({ tile: 128, splitK: 6 });
+    expect(planGemm({ batch: 1, M: 288, N: 1152, K: 16384, strideA: 0, strideB: 0 })).toEqual({ tile: 128, splitK: 20 });
+    expect(planGemm({ batch: 1, M: 16384, N: 1152, K: 288, strideA: 0, strideB: 0 })).toEqual({ tile: 128, splitK: 1 });
+    expect(planGemm({ batch: 1, M: 64, N: 64, K: 64, strideA: 0, strideB: 0 })).toEqual({ tile: 64, splitK: 1 });
+  });
+
+  it('shares a one-sided batch operand, runs as one dispatch, and leaves no tensors behind', async () => {
+    const a = tf.tensor(floats(2 * 3 * 4 * 5, 1), [2, 3, 4, 5]); // (2, 3, 4, 5)
+    const w = tf.tensor(floats(5 * 6, 2), [5, 6]); // shared (5, 6)
+    const before = tf.memory().numTensors;
+    const profile = await tf.profile(() => tf.matMul(a, w));
+    const out = profile.result as tf.Tensor;
+    expect(out.shape).toEqual([2, 3, 4, 6]);
+    expect(profile.kernels.filter((k) => k.name === 'BatchMatMul')).toHaveLength(1);
+    const want = hostMatMul(await a.data() as Float32Array, [24, 5], await w.data() as Float32Array, [5, 6], false, false);
+    const got = await out.data();
+    want.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5));
+    out.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(gemmShape({ dataId: {}, shape: [2, 1, 3, 4], dtype: 'float32' }, { dataId: {}, shape: [1, 5, 4, 2], dtype: 'float32' }, false, false)).toBeNull();
+    a.dispose(); w.dispose();
+  });
+
+  it('tf.fused.matMul adds a full-shape addend (accumulation) or a bias row in the epilogue', async () => {
+    const av = floats(9 * 6, 11), bv = floats(9 * 7, 12), cv = floats(6 * 7, 13), rv = floats(7, 14);
+    const host = hostMatMul(av, [9, 6], bv, [9, 7], true, false); // (6, 7) = Aᵀ B
+    setGemmSplit(2); // the addend goes through the split-K reduction too
+    const [fullSplit] = await Promise.all([
+      tf.tidy(() => tf.fused.matMul({ a: tf.tensor(av, [9, 6]), b: tf.tensor(bv, [9, 7]), transposeA: true, bias: tf.tensor(cv, [6, 7]) })).data(),
+    ]);
+    setGemmSplit(null);
+    const [full, row] = await Promise.all([
+      tf.tidy(() => tf.fused.matMul({ a: tf.tensor(av, [9, 6]), b: tf.tensor(bv, [9, 7]), transposeA: true, bias: tf.tensor(cv, [6, 7]) })).data(),
+      tf.tidy(() => tf.fused.matMul({ a: tf.tensor(av, [9, 6]), b: tf.tensor(bv, [9, 7]), transposeA: true, bias: tf.tensor(rv, [7]) })).data(),
+    ]);
+    host.forEach((v, i) => {
+      expect(full[i]).toBeCloseTo(v + cv[i], 5);
+      expect(fullSplit[i]).toBeCloseTo(v + cv[i], 5);
+      expect(row[i]).toBeCloseTo(v + rv[i % 7], 5);
+    });
+  });
+
+  it('gives the same gradients as the cpu backend', async () => {
+    const av = floats(6 * 9, 3), bv = floats(7 * 9, 4), dv = floats(6 * 7, 5);
+    const grads = () => tf.tidy(() => {
+      const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, false, true), tf.tensor(dv, [6, 7])));
+      return tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([tf.tensor(av, [6, 9]), tf.tensor(bv, [7, 9])]);
+    });
+    const [ga, gb] = grads();
+    const gotA = await ga.data(), gotB = await gb.data();
+    ga.dispose(); gb.dispose();
+    await tf.setBackend('cpu');
+    const [ca, cb] = grads();
+    const wantA = await ca.data(), wantB = await cb.data();
+    ca.dispose(); cb.dispose();
+    await webgpu.init();
+    wantA.forEach((v, i) => expect(gotA[i]).toBeCloseTo(v, 5));
+    wantB.forEach((v, i) => expect(gotB[i]).toBeCloseTo(v, 5));
+  });
+});
