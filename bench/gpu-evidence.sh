@@ -18,7 +18,8 @@ LOG_INTERVAL=${LOG_INTERVAL:-50}
 WORK=${WORK:-/tmp/gpu-evidence}   # run folders (not under $OUT: the call returns at most 8 files)
 OUT=${OUT:-/tmp/gpu-evidence-out}
 TRAIN=${TRAIN:-.device/train.mjs}
-# The bundle has no tokenize-worker.mjs beside it: tokenize in the main thread (synthetic data: ~2 s).
+# The bundle has no tokenize-worker.mjs beside it, so the trainer tokenizes in its own thread (it falls
+# back by itself; this just says so). Synthetic data: ~2 s.
 export NANOMETA_TOKENIZE_WORKERS=${NANOMETA_TOKENIZE_WORKERS:-1}
 
 [ -f "$TRAIN" ] || { echo "gpu-evidence: $TRAIN missing (run ../shared/gpu/prepare-carry.sh ... train.ts here first)" >&2; exit 1; }

@@ -1,6 +1,8 @@
 // Tokenization on every core: stories are cut into chunks, GPT-2-encoded by worker_threads
 // (tokenize-worker.mjs), mapped to compact ids here when needed, and handed back strictly in input order,
 // so the token stream equals tokenize.ts's single-threaded one. Bounded memory: two chunks per worker in flight.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { CompactMapper, loadTokenizer } from './tokenizer.js';
@@ -38,7 +40,7 @@ export function defaultTokenizeWorkers(): number {
  */
 export async function* encodeStories(stories: AsyncIterable<string> | Iterable<string>, info: TokenizerInfo,
   opts: EncodeStoriesOptions = {}): AsyncGenerator<StoryChunk> {
-  const workers = opts.workers ?? defaultTokenizeWorkers();
+  const workers = workerScriptAvailable() ? opts.workers ?? defaultTokenizeWorkers() : 1;
   const inlineChars = opts.inlineChars ?? 4 * 1024 * 1024;
   let inlineLeft = workers <= 1 ? Infinity : inlineChars;
   let pool: TokenizePool | null = null;
@@ -66,6 +68,16 @@ export async function* encodeStories(stories: AsyncIterable<string> | Iterable<s
     // Stopped early (break or error): chunks still in flight finish in the shared workers and are dropped.
     inFlight.length = 0;
   }
+}
+
+const WORKER_URL = new URL('./tokenize-worker.mjs', import.meta.url);
+
+/**
+ * False when the worker script is not beside this module, as in a single-file bundle (esbuild; the GPU
+ * machine's .device/*.mjs): tokenization then runs in this thread, with the same output.
+ */
+function workerScriptAvailable(): boolean {
+  return WORKER_URL.protocol !== 'file:' || existsSync(fileURLToPath(WORKER_URL));
 }
 
 let shared: TokenizePool | null = null;
@@ -172,9 +184,8 @@ class TokenizePool {
 
   constructor(count: number) {
     // Plain JS worker: no TypeScript loader needed under tsx, vitest or node (and no parent flags wanted).
-    const url = new URL('./tokenize-worker.mjs', import.meta.url);
     this.workers = Array.from({ length: count }, () => {
-      const worker = new Worker(url, { execArgv: [] });
+      const worker = new Worker(WORKER_URL, { execArgv: [] });
       worker.on('message', (msg: { seq: number; chunk?: EncodedChunk; error?: string }) => {
         const job = this.waiting.get(msg.seq);
         this.waiting.delete(msg.seq);
