@@ -29,5 +29,21 @@ describe('benchTrainStep', () => {
     expect(r.tokensPerSec).toBeCloseTo(32 / (r.medianStepMs / 1000), -1);
     expect(r.peakTensorBytes).toBeGreaterThan(r.params * 4); // at least the parameters' gradients
     expect(r.kernelsPerStep).toBeGreaterThan(10);
+    expect(r.medianIssueMs).toBeGreaterThan(0); // on cpu the kernels run while issuing: issue ≈ step
+    expect(r.medianIssueMs).toBeLessThanOrEqual(r.medianStepMs * 1.5 + 1);
+  });
+
+  it('with profile, lists kernels by name and by input shapes, and their total time', async () => {
+    const cfg = await resolveConfig({
+      config: 'tinystories-tiny',
+      set: ['model.nLayer=1', 'model.nEmbd=16', 'model.nHead=2', 'model.blockSize=8', 'train.batchSize=4', 'data.compactVocabSize=64'],
+    });
+    const r = await benchTrainStep(cfg, backend, { steps: 1, warmup: 1, profile: true });
+    const names = r.topKernels!.map((k) => k.name);
+    expect(names).toContain('BatchMatMul');
+    expect(names).toContain('NmOptimStep');
+    expect(r.topKernelShapes!.some((k) => /^BatchMatMul \[\d+,\d+\] \[\d+,\d+\]$/.test(k.name))).toBe(true);
+    const total = r.topKernels!.reduce((a, k) => a + k.ms, 0);
+    expect(r.kernelMsTotal!).toBeGreaterThanOrEqual(total - 0.01); // the top 15 are part of the total
   });
 });
