@@ -2,7 +2,7 @@
 // one fused kernel call per tensor (src/kernels/optim-step). `stepFused` is what MetaOptimize wraps: it
 // takes a step size per tensor and, optionally, the traces h, and returns the partial sums Σ h·g.
 import * as tf from '@tensorflow/tfjs-core';
-import { optimStep } from '../kernels/optim-step/index.js';
+import { optimStep, traceDotPartials, traceDotSeparate } from '../kernels/optim-step/index.js';
 import { CheckpointError, TrainingError } from '../util/errors.js';
 import type { BaseSpec } from './base-spec.js';
 import { decayOf, kernelAttrs, stateSlots } from './base-spec.js';
@@ -71,28 +71,41 @@ export class FusedOptimizer implements Optimizer {
   async stepFused(params: ParamMap, grads: GradMap, alphas: number[], trace: TraceArgs | null, gradScale?: tf.Scalar): Promise<Float64Array | null> {
     this.t += 1;
     const lengths: number[] = [];
+    // Where the step kernel would compute z in a pass of its own (WebGPU), z of three tensors at a time
+    // costs fewer dispatches; it reads the old h and g, so it is issued before any h is replaced.
+    const separateZ = trace !== null && traceDotSeparate();
     const flat = tf.tidy((): tf.Tensor | undefined => {
       const partials: tf.Tensor1D[] = [];
-      this.params.forEach((p, i) => {
+      const tensors = this.params.map((p) => {
         const w = params.get(p.name);
         const g = grads.get(p.name);
         if (!w || !g) throw new TrainingError(`optimizer step: no ${w ? 'gradient' : 'parameter'} named ${p.name}`, 'every parameter the optimizer was built with needs a gradient each step');
         if (!sameShape(g.shape, p.shape)) throw new TrainingError(`optimizer step: gradient of ${p.name} has shape [${g.shape}], expected [${p.shape}]`);
+        return { w, g };
+      });
+      if (separateZ) {
+        const z = traceDotPartials(this.params.map((p, i) => [trace!.h.get(p.name)!, tensors[i].g]), gradScale);
+        partials.push(z.partials);
+        lengths.push(...z.lengths);
+      }
+      this.params.forEach((p, i) => {
+        const { w, g } = tensors[i];
         const s = this.slots.get(p.name)!;
         const h = trace ? trace.h.get(p.name) : undefined;
         const attrs = kernelAttrs(this.spec, alphas[i], decayOf(this.spec, p.shape), this.t, trace ? { gamma: trace.gamma } : null);
         attrs.inPlace = true; // the outputs are assigned to w, m, v, h just below
+        attrs.zOut = trace !== null && !separateZ;
         const out = optimStep({ w, g, m: s.m, v: s.v, h, gs: gradScale }, attrs, this.impl);
         w.assign(out.w);
         if (s.m) s.m.assign(out.m!);
         if (s.v) s.v.assign(out.v!);
-        if (h) {
-          h.assign(out.h!);
-          partials.push(out.z!);
-          lengths.push(out.z!.shape[0]);
+        if (h) h.assign(out.h!);
+        if (out.z) {
+          partials.push(out.z);
+          lengths.push(out.z.shape[0]);
         }
       });
-      return trace && partials.length ? tf.concat(partials) : undefined; // one read-back for all partial sums
+      return trace && partials.length ? (partials.length === 1 ? partials[0] : tf.concat(partials)) : undefined; // one read-back for all partial sums
     });
     if (!trace) return null;
     return sumPartials(flat ?? null, lengths);

@@ -3,7 +3,7 @@
 // gs; and the Σ x² partials used by clipping, over sizes that span several workgroups.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optimStep, sumSquaresPartials, type OptimStepOutputs } from '../../src/kernels/optim-step/index.js';
+import { optimStep, sumSquaresPartials, traceDotPartials, type OptimStepOutputs } from '../../src/kernels/optim-step/index.js';
 import { kernelAttrs, resolveBaseSpec } from '../../src/optim/base-spec.js';
 import { testBackends } from '../backend/available.js';
 
@@ -70,6 +70,31 @@ describe.skipIf(webgpu.skip)('NmOptimStep WebGPU kernel vs reference (software a
       const want = data.reduce((a, b) => a + b * b, 0);
       expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-5 * want);
       tf.dispose([x, partials]);
+    }
+  });
+
+  it('NanometaTraceDot sums h·g·gs of 1 to 7 pairs, three per dispatch, in pair order', async () => {
+    const sizes = [5000, 7, 4096, 9000, 1, 300, 8193];
+    const data = sizes.map((n, p) => [Float32Array.from({ length: n }, (_, i) => Math.sin(i + p)), Float32Array.from({ length: n }, (_, i) => Math.cos(2 * i - p))]);
+    for (const count of [1, 2, 3, 7]) {
+      for (const scale of [undefined, 0.5]) {
+        const pairs = data.slice(0, count).map(([h, g]) => [tf.tensor1d(h), tf.tensor1d(g)] as [tf.Tensor, tf.Tensor]);
+        const gs = scale === undefined ? undefined : tf.scalar(scale);
+        const profile = await tf.profile(() => traceDotPartials(pairs, gs).partials);
+        expect(profile.kernels.filter((k) => k.name === 'NanometaTraceDot')).toHaveLength(Math.ceil(count / 3));
+        const { partials, lengths } = traceDotPartials(pairs, gs);
+        expect(lengths).toEqual(sizes.slice(0, count).map((n) => Math.ceil(n / 4096)));
+        const flat = await partials.data();
+        let k = 0;
+        lengths.forEach((n, p) => {
+          let got = 0;
+          for (let j = 0; j < n; j++) got += flat[k++];
+          const [h, g] = data[p];
+          const want = h.reduce((acc, x, i) => acc + x * g[i] * (scale ?? 1), 0);
+          expect(Math.abs(got - want), `pair ${p} of ${count}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
+        });
+        tf.dispose([partials, profile.result as tf.Tensor, ...pairs.flat(), ...(gs ? [gs] : [])]);
+      }
     }
   });
 });

@@ -7,6 +7,14 @@ import type * as tf from '@tensorflow/tfjs-core';
 export const OPTIM_STEP_KERNEL = 'NmOptimStep';
 /** Σ x² of one tensor as partial sums (1-D, summing to the total): the gradient-norm reduction of clipping. */
 export const SUM_SQUARES_KERNEL = 'NanometaSumSquares';
+/**
+ * Σ h·g (times gs) for up to TRACE_DOT_PAIRS (h, g) pairs in one call, inputs h0, g0, h1, g1, … (+ gs):
+ * MetaOptimize's z for several parameter tensors at once. Output: the pairs' partial sums one after another
+ * (cpu: one per pair; webgpu: one per 4096 elements), see traceDotLengths.
+ */
+export const TRACE_DOT_KERNEL = 'NanometaTraceDot';
+/** Pairs per NanometaTraceDot call: 3 pairs + gs + the output = 8 storage buffers, WebGPU's guaranteed limit. */
+export const TRACE_DOT_PAIRS = 3;
 
 export type OptimBase = 'adamw' | 'lion' | 'sgdm' | 'sgd' | 'rmsprop';
 
@@ -36,8 +44,13 @@ export interface OptimStepAttrs {
   epsOut: number;
   interp: number;
   oldMomentum: boolean;
-  /** true: input h is present, outputs h' and z. */
+  /** true: input h is present, outputs h' (and z when zOut). */
   traced: boolean;
+  /**
+   * Traced only: also output z. False when the caller sums h·g itself with `NanometaTraceDot` over several
+   * tensors at once (WebGPU, where z is a separate pass anyway: fewer dispatches than one per tensor).
+   */
+  zOut: boolean;
   gamma: number;
   /**
    * true: the caller assigns w', m', v', h' to the variables that held w, m, v, h right away and never reads
@@ -82,6 +95,7 @@ export function outputNames(attrs: OptimStepAttrs): (keyof OptimStepOutputs)[] {
   const names: (keyof OptimStepOutputs)[] = ['w'];
   if (usesM(attrs.base)) names.push('m');
   if (usesV(attrs.base)) names.push('v');
-  if (attrs.traced) names.push('h', 'z');
+  if (attrs.traced) names.push('h');
+  if (attrs.traced && attrs.zOut) names.push('z');
   return names;
 }

@@ -4,7 +4,7 @@
 // Same math as reference.ts (see attrs.ts); registered with tf.registerKernel for the 'cpu' backend.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { OptimStepAttrs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, usesM, usesV } from './attrs.js';
+import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, TRACE_DOT_KERNEL, usesM, usesV } from './attrs.js';
 
 interface CpuLikeBackend {
   readSync(dataId: object): unknown;
@@ -48,7 +48,8 @@ export const optimStepCpuKernel: tf.KernelConfig = {
     const outs = [be.makeTensorInfo(shape, 'float32', wOut)];
     if (usesM(a.base)) outs.push(be.makeTensorInfo(shape, 'float32', mOut));
     if (usesV(a.base)) outs.push(be.makeTensorInfo(shape, 'float32', vOut));
-    if (a.traced) outs.push(be.makeTensorInfo(shape, 'float32', hOut), be.makeTensorInfo([1], 'float32', Float32Array.of(z)));
+    if (a.traced) outs.push(be.makeTensorInfo(shape, 'float32', hOut));
+    if (a.traced && a.zOut) outs.push(be.makeTensorInfo([1], 'float32', Float32Array.of(z)));
     return outs;
   },
 };
@@ -218,5 +219,24 @@ export const sumSquaresCpuKernel: tf.KernelConfig = {
     let s = 0;
     for (let i = 0; i < x.length; i++) s += x[i] * x[i];
     return be.makeTensorInfo([1], 'float32', Float32Array.of(s));
+  },
+};
+
+/** `NanometaTraceDot` on cpu: one float64 Σ h·g·gs per (h, g) pair. */
+export const traceDotCpuKernel: tf.KernelConfig = {
+  kernelName: TRACE_DOT_KERNEL,
+  backendName: 'cpu',
+  kernelFunc: ({ inputs, backend }) => {
+    const be = backend as CpuLikeBackend;
+    const gs = inputs.gs ? (be.readSync(inputs.gs.dataId) as Float32Array)[0] : 1;
+    const sums: number[] = [];
+    for (let p = 0; inputs[`h${p}`]; p++) {
+      const h = be.readSync(inputs[`h${p}`]!.dataId) as Float32Array;
+      const g = be.readSync(inputs[`g${p}`]!.dataId) as Float32Array;
+      let s = 0;
+      for (let i = 0; i < h.length; i++) s += h[i] * (gs === 1 ? g[i] : Math.fround(g[i] * gs)); // g·gs as NmOptimStep rounds it
+      sums.push(s);
+    }
+    return be.makeTensorInfo([sums.length], 'float32', Float32Array.from(sums));
   },
 };

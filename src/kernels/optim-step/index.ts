@@ -2,9 +2,9 @@
 // webgpu.ts) or, on backends without one, the stock-op reference (reference.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, outputNames } from './attrs.js';
-import { optimStepCpuKernel, sumSquaresCpuKernel } from './cpu.js';
-import { optimStepWebGPUKernel, sumSquaresWebGPUKernel } from './webgpu.js';
+import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, TRACE_DOT_KERNEL, TRACE_DOT_PAIRS, outputNames } from './attrs.js';
+import { optimStepCpuKernel, sumSquaresCpuKernel, traceDotCpuKernel } from './cpu.js';
+import { optimStepWebGPUKernel, sumSquaresWebGPUKernel, traceDotWebGPUKernel } from './webgpu.js';
 import { optimStepReference } from './reference.js';
 
 export type { OptimBase, OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
@@ -12,7 +12,9 @@ export { OPTIM_STEP_KERNEL } from './attrs.js';
 export { optimStepReference } from './reference.js';
 
 /** The kernels of this op, for the one registerKernels() list of backend set-up (STYLE 14). */
-export const OPTIM_STEP_KERNELS: tf.KernelConfig[] = [optimStepCpuKernel, optimStepWebGPUKernel, sumSquaresCpuKernel, sumSquaresWebGPUKernel];
+export const OPTIM_STEP_KERNELS: tf.KernelConfig[] = [
+  optimStepCpuKernel, optimStepWebGPUKernel, sumSquaresCpuKernel, sumSquaresWebGPUKernel, traceDotCpuKernel, traceDotWebGPUKernel,
+];
 
 /** Registers the kernels not yet registered (idempotent; optimStep also calls it on first use). */
 export function registerOptimStepKernels(): void {
@@ -52,4 +54,53 @@ export function sumSquaresPartials(x: tf.Tensor): tf.Tensor1D {
   }
   if (!tf.getKernel(SUM_SQUARES_KERNEL, tf.getBackend())) return tf.tidy(() => tf.reshape(tf.sum(tf.square(x)), [1]) as tf.Tensor1D);
   return tf.engine().runKernel(SUM_SQUARES_KERNEL, { x }) as tf.Tensor1D;
+}
+
+/**
+ * Backends whose NmOptimStep computes z in a pass of its own (WebGPU: tfjs programs have one output): there
+ * the optimizer asks the step for no z and sums h·g for up to TRACE_DOT_PAIRS tensors per dispatch instead.
+ * On cpu, z comes free from the fused loop.
+ */
+const SEPARATE_Z_BACKENDS = new Set(['webgpu']);
+
+export function traceDotSeparate(): boolean {
+  return SEPARATE_Z_BACKENDS.has(tf.getBackend());
+}
+
+/**
+ * Σ h·g·gs for each (h, g) pair, TRACE_DOT_PAIRS per kernel call: the partial sums of all pairs in one
+ * 1-D tensor and how many belong to each pair (in order). Stock ops where no kernel is registered.
+ */
+export function traceDotPartials(pairs: Array<[tf.Tensor, tf.Tensor]>, gs?: tf.Tensor): { partials: tf.Tensor1D; lengths: number[] } {
+  if (!registered) {
+    registerOptimStepKernels();
+    registered = true;
+  }
+  const lengths: number[] = [];
+  const partials = tf.tidy(() => {
+    const outs: tf.Tensor1D[] = [];
+    for (let i = 0; i < pairs.length; i += TRACE_DOT_PAIRS) {
+      const group = pairs.slice(i, i + TRACE_DOT_PAIRS);
+      if (!tf.getKernel(TRACE_DOT_KERNEL, tf.getBackend())) {
+        for (const [h, g] of group) {
+          outs.push(tf.reshape(tf.sum(tf.mul(h, gs ? tf.mul(g, tf.reshape(gs, [])) : g)), [1]) as tf.Tensor1D);
+          lengths.push(1);
+        }
+        continue;
+      }
+      const named: tf.NamedTensorMap = {};
+      group.forEach(([h, g], p) => {
+        named[`h${p}`] = h;
+        named[`g${p}`] = g;
+      });
+      if (gs) named.gs = gs;
+      const out = tf.engine().runKernel(TRACE_DOT_KERNEL, named) as tf.Tensor1D;
+      // cpu: one partial per pair; webgpu: one per 4096 elements of each pair
+      const perPair = out.shape[0] === group.length ? group.map(() => 1) : group.map(([h]) => Math.max(1, Math.ceil(h.size / 4096)));
+      lengths.push(...perPair);
+      outs.push(out);
+    }
+    return outs.length === 1 ? outs[0] : (tf.concat(outs) as tf.Tensor1D);
+  });
+  return { partials, lengths };
 }

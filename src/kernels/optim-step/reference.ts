@@ -30,7 +30,7 @@ export function optimStepReference(inputs: OptimStepInputs, a: OptimStepAttrs): 
     if (vNew) out.v = vNew;
     if (a.traced) {
       const h = required(inputs.h, 'h');
-      out.z = tf.reshape(tf.sum(tf.mul(h, g)), [1]) as tf.Tensor1D; // Σ h·g with the old h
+      if (a.zOut) out.z = tf.reshape(tf.sum(tf.mul(h, g)), [1]) as tf.Tensor1D; // Σ h·g with the old h
       out.h = tf.sub(tf.mul(h, s(a.gamma * (1 - a.alpha * a.kappa))), delta);
     }
     return out as unknown as tf.TensorContainerObject;

@@ -4,8 +4,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { OptimStepAttrs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, outputNames } from './attrs.js';
-import { OptimStepProgram, optimInputNames, optimUniformData, sumSquaresProgram, traceDotProgram, type OptimOutput } from './program.js';
+import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, TRACE_DOT_KERNEL, outputNames } from './attrs.js';
+import { OptimStepProgram, optimInputNames, optimUniformData, sumSquaresProgram, TraceDotProgram, traceDotProgram, type OptimOutput } from './program.js';
 
 function optimStepWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const a = attrs as unknown as OptimStepAttrs;
@@ -44,5 +44,22 @@ export const sumSquaresWebGPUKernel: tf.KernelConfig = {
     const x = inputs.x as tf.TensorInfo;
     const program = sumSquaresProgram(x.shape.reduce((p, d) => p * d, 1));
     return (backend as WebGPUBackend).runWebGPUProgram(program, [x], 'float32', [{ type: 'int32', data: [program.n] }]);
+  }) as unknown as tf.KernelFunc,
+};
+
+/** `NanometaTraceDot`: up to three (h, g) pairs' Σ h·g·gs partials in one dispatch (program.ts). */
+export const traceDotWebGPUKernel: tf.KernelConfig = {
+  kernelName: TRACE_DOT_KERNEL,
+  backendName: 'webgpu',
+  kernelFunc: (({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
+    const pairs: tf.TensorInfo[] = [];
+    const sizes: number[] = [];
+    for (let p = 0; inputs[`h${p}`]; p++) {
+      pairs.push(inputs[`h${p}`]!, inputs[`g${p}`]!);
+      sizes.push(inputs[`h${p}`]!.shape.reduce((a, d) => a * d, 1));
+    }
+    const program = new TraceDotProgram(sizes, inputs.gs != null);
+    const ins = inputs.gs ? [...pairs, inputs.gs] : pairs;
+    return (backend as WebGPUBackend).runWebGPUProgram(program, ins, 'float32', program.uniformData());
   }) as unknown as tf.KernelFunc,
 };
