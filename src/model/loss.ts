@@ -77,10 +77,8 @@ function trainChunk(hc: tf.Tensor2D, W: tf.Tensor2D, yc: tf.Tensor1D, scale: num
     const dlogits = crossEntropyGrad(logits, lse, yc, scale); // (n, V)
     logits.dispose(); // up to chunkBytes: free it before the two GEMMs
     const dh = tf.matMul(dlogits, W); // (n, C)
-    // tfjs's cpu _FusedMatMul calls its own slow BatchMatMul, not kernels/matmul/cpu.ts: add separately there.
     const dW = dWIn === null ? tf.matMul(dlogits, hc, true, false)
-      : tf.getBackend() === 'cpu' ? tf.add(dWIn, tf.matMul(dlogits, hc, true, false))
-        : tf.fused.matMul({ a: dlogits, b: hc, transposeA: true, bias: dWIn }); // (V, C)
+      : tf.fused.matMul({ a: dlogits, b: hc, transposeA: true, bias: dWIn }); // (V, C): the addition inside the GEMM
     dlogits.dispose();
     return { loss: tf.sum(tf.sub(lse, tgt)) as tf.Scalar, dh: dh as tf.Tensor2D, dW: dW as tf.Tensor2D };
   });

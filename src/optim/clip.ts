@@ -3,7 +3,7 @@
 // back to the host: the norm and the scale stay on the device, and the optimizer's fused kernel applies the
 // scale as it reads g (kernels/optim-step, input `gs`), so clipping costs no sync and no extra pass.
 import * as tf from '@tensorflow/tfjs-core';
-import { sumSquaresPartials } from '../kernels/optim-step/index.js';
+import { traceDotPartials } from '../kernels/optim-step/index.js';
 import type { GradMap } from './types.js';
 
 export interface GradClip {
@@ -16,8 +16,8 @@ export interface GradClip {
 /** The caller disposes `norm` and `scale`; `grads` are neither changed nor taken over. */
 export function clipGradNorm(grads: GradMap, maxNorm: number): GradClip {
   const out = tf.tidy(() => {
-    const partials = [...grads.values()].map((g) => sumSquaresPartials(g));
-    const total = partials.length === 0 ? tf.scalar(0) : tf.sum(partials.length === 1 ? partials[0] : tf.concat(partials));
+    // Σ g² of every gradient as partial sums, three tensors per kernel call (NanometaTraceDot with h = g)
+    const total = grads.size === 0 ? tf.scalar(0) : tf.sum(traceDotPartials([...grads.values()].map((g) => [g, g])).partials);
     const norm = tf.sqrt(total) as tf.Scalar;
     return maxNorm > 0 ? { norm, scale: tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar } : { norm };
   }) as { norm: tf.Scalar; scale?: tf.Scalar };

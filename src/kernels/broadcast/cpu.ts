@@ -4,6 +4,7 @@
 // 0 stand for broadcast dimensions and an odometer walks the output; same-shape and scalar cases, which
 // tfjs already does well, go to tfjs's own kernels (the reference).
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel, runOriginal } from '../override.js';
 
 type BinaryFn = (a: number, b: number) => number;
 
@@ -68,8 +69,6 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-const fallbacks = new Map<string, tf.KernelFunc>();
-
 function makeKernel(name: string): tf.KernelFunc {
   const op = OPS[name];
   return (args) => {
@@ -77,7 +76,7 @@ function makeKernel(name: string): tf.KernelFunc {
     const aSize = a.shape.reduce((p, q) => p * q, 1), bSize = b.shape.reduce((p, q) => p * q, 1);
     const outShape = broadcastShape(a.shape, b.shape);
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || !outShape || sameShape(a.shape, b.shape) || aSize === 1 || bSize === 1)
-      return fallbacks.get(name)!(args);
+      return runOriginal(name, 'cpu', args);
     const backend = args.backend as tf.KernelBackend;
     const out = broadcastBinary(op, backend.readSync(a.dataId) as Float32Array, a.shape, backend.readSync(b.dataId) as Float32Array, b.shape, outShape);
     return { dataId: backend.write(out, outShape, 'float32'), shape: outShape, dtype: 'float32' };
@@ -86,11 +85,5 @@ function makeKernel(name: string): tf.KernelFunc {
 
 /** Puts the broadcasting fast path in front of tfjs's cpu Add, Sub, Multiply and RealDiv (once). */
 export function overrideCpuBroadcast(): void {
-  for (const name of Object.keys(OPS)) {
-    const current = tf.getKernel(name, 'cpu');
-    if (!current || fallbacks.has(name)) continue;
-    fallbacks.set(name, current.kernelFunc);
-    tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel({ kernelName: name, backendName: 'cpu', kernelFunc: makeKernel(name) });
-  }
+  for (const name of Object.keys(OPS)) replaceKernel(name, 'cpu', makeKernel(name));
 }

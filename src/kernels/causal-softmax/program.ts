@@ -2,6 +2,7 @@
 // each thread holding its ceil(T / WG) columns in registers, so a row is read once and written once.
 // Row r of the (rows, T) view is query position i = r mod T; columns j > i are never read and written as 0.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { sum, WORKGROUP_INDEX, workgroupReductions } from '../program-base.js';
 
 /** Shared shape of both programs: output (rows, T), one WG-thread workgroup per row, a `scale` uniform. */
 abstract class CausalRowProgram implements WebGPUProgram {
@@ -29,25 +30,9 @@ abstract class CausalRowProgram implements WebGPUProgram {
 
   /** Workgroup tree reductions and the row prologue: `row` (may be past the end after folding), `r`, `i`, `base`. */
   protected header(input: string): string {
-    const reduce = (name: string, op: (a: string, b: string) => string) => `
-      fn ${name}(v : f32) -> f32 {
-        partial[localIndex] = v;
-        workgroupBarrier();
-        for (var s = ${this.WG / 2}u; s > 0u; s = s >> 1u) {
-          if (localIndex < s) { partial[localIndex] = ${op('partial[localIndex]', 'partial[localIndex + s]')}; }
-          workgroupBarrier();
-        }
-        let r = partial[0];
-        workgroupBarrier();
-        return r;
-      }`;
     return `
-      var<workgroup> partial : array<f32, ${this.WG}>;
-      ${reduce('reduceMax', (a, b) => `max(${a}, ${b})`)}
-      ${reduce('reduceSum', (a, b) => `${a} + ${b}`)}
-      fn rowOf() -> i32 {
-        return i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x);
-      }
+      ${workgroupReductions('partial', 'f32', this.WG, { reduceMax: (a, b) => `max(${a}, ${b})`, reduceSum: sum })}
+      fn rowOf() -> i32 { return ${WORKGROUP_INDEX}; }
       fn rowCount() -> i32 { return uniforms.${input}Shape.x; }
       fn rowLength() -> i32 { return uniforms.${input}Shape.y; }
     `;

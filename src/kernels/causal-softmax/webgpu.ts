@@ -1,6 +1,6 @@
 // WebGPU kernels for NanometaCausalSoftmax and its gradient: one dispatch each, over a (rows, T) view of
 // the (..., T, T) input (stock scale + mask + softmax take four forward and more backward).
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { CAUSAL_SOFTMAX, CAUSAL_SOFTMAX_GRAD, type CausalSoftmaxAttrs } from './cpu.js';
 import { CausalSoftmaxGradProgram, CausalSoftmaxProgram } from './program.js';
@@ -8,7 +8,7 @@ import { CausalSoftmaxGradProgram, CausalSoftmaxProgram } from './program.js';
 /** The same buffer seen as (rows, T), as tfjs's own Reshape does: no copy, no new data id. */
 function rowsView(t: tf.TensorInfo): tf.TensorInfo {
   const T = t.shape[t.shape.length - 1];
-  const size = t.shape.reduce((a, b) => a * b, 1);
+  const size = tf.util.sizeFromShape(t.shape);
   return { dataId: t.dataId, shape: [size / T, T], dtype: t.dtype };
 }
 

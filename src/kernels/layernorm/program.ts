@@ -1,7 +1,7 @@
 // WGSL for NanometaLayerNorm(Grad). One workgroup per row (forward, dx) or per chunk of rows (dweight/dbias
 // partial sums) holds the row in registers (K = ceil(C / WG) values per thread), so mean and variance are
 // exact two-pass sums from one read; a final column sum reduces the (chunks, C) partials. llm.c layernorm.cu.
-import { FlatProgram } from '../program-base.js';
+import { FlatProgram, sum, WORKGROUP_INDEX, workgroupReductions } from '../program-base.js';
 
 /** Threads per workgroup for rows of C: 64 up to C = 512, then 256; each thread keeps K values in registers. */
 export function layerNormTiling(C: number): { WG: number; K: number } {
@@ -20,22 +20,8 @@ const COLUMN_WG = 64;
 /** WGSL shared by the row programs: the row index of this workgroup, tree sums over the workgroup, row stats. */
 function rowHelpers(WG: number, K: number, C: number): string {
   return `
-    var<workgroup> red : array<vec2<f32>, ${WG}>;
-    fn workgroupRow() -> i32 { // tfjs folds a long x dispatch into y and z
-      return i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x);
-    }
-    // Sums v over the workgroup. The leading barrier keeps this call's writes from overtaking the last call's
-    // reads of red[0] (Mesa's llvmpipe mis-orders them with only the usual trailing barrier).
-    fn wgSum2(v : vec2<f32>) -> vec2<f32> {
-      workgroupBarrier();
-      red[localIndex] = v;
-      workgroupBarrier();
-      for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-        if (localIndex < s) { red[localIndex] = red[localIndex] + red[localIndex + s]; }
-        workgroupBarrier();
-      }
-      return red[0];
-    }
+    ${workgroupReductions('red', 'vec2<f32>', WG, { wgSum2: sum })}
+    fn workgroupRow() -> i32 { return ${WORKGROUP_INDEX}; }
     fn col(k : i32) -> i32 { return i32(localIndex) + k * ${WG}; }
     // Loads row r of x into v (zeros past C), centres it and returns rstd = 1 / sqrt(var + eps).
     fn loadCentred(r : i32, v : ptr<function, array<f32, ${K}>>) -> f32 {
@@ -206,21 +192,16 @@ export class LayerNormColumnSumProgram extends FlatProgram {
 
   getUserCode(): string {
     return `
-      var<workgroup> red : array<f32, ${COLUMN_WG}>;
+      ${workgroupReductions('red', 'f32', COLUMN_WG, { wgSum: sum })}
       fn main(index : i32) {
-        let column = i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x);
+        let column = ${WORKGROUP_INDEX};
         let chunks = uniforms.partialsShape.y;
         let C = uniforms.partialsShape.z;
         let c = min(column, C - 1);
         var s = 0.0;
         for (var j = i32(localIndex); j < chunks; j = j + ${COLUMN_WG}) { s = s + partials[(uniforms.part * chunks + j) * C + c]; }
-        red[localIndex] = s;
-        workgroupBarrier();
-        for (var k = ${COLUMN_WG / 2}u; k > 0u; k = k >> 1u) {
-          if (localIndex < k) { red[localIndex] = red[localIndex] + red[localIndex + k]; }
-          workgroupBarrier();
-        }
-        if (localIndex == 0u && column < C) { result[column] = red[0]; }
+        let total = wgSum(s);
+        if (localIndex == 0u && column < C) { result[column] = total; }
       }
     `;
   }

@@ -1,6 +1,7 @@
 // WGSL for NanometaRowLogSumExp: one 256-thread workgroup per row reduces the max, then the sum of
 // exp(x - max), in workgroup memory; the (n, V) row is read twice and nothing (n, V) is written.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { sum, WORKGROUP_INDEX, workgroupReductions } from '../program-base.js';
 
 const WG = 256;
 
@@ -19,31 +20,9 @@ export class RowLogSumExpProgram implements WebGPUProgram {
 
   getUserCode(): string {
     return `
-      var<workgroup> partial : array<f32, ${WG}>;
-      fn reduceMax(v : f32) -> f32 {
-        partial[localIndex] = v;
-        workgroupBarrier();
-        for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-          if (localIndex < s) { partial[localIndex] = max(partial[localIndex], partial[localIndex + s]); }
-          workgroupBarrier();
-        }
-        let r = partial[0];
-        workgroupBarrier();
-        return r;
-      }
-      fn reduceSum(v : f32) -> f32 {
-        partial[localIndex] = v;
-        workgroupBarrier();
-        for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-          if (localIndex < s) { partial[localIndex] = partial[localIndex] + partial[localIndex + s]; }
-          workgroupBarrier();
-        }
-        let r = partial[0];
-        workgroupBarrier();
-        return r;
-      }
+      ${workgroupReductions('partial', 'f32', WG, { reduceMax: (a, b) => `max(${a}, ${b})`, reduceSum: sum })}
       fn main(index : i32) { // tfjs passes the flat thread index; a row is a whole workgroup here
-        let row = i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x);
+        let row = ${WORKGROUP_INDEX};
         let n = uniforms.xShape.x;
         let V = uniforms.xShape.y;
         let r = min(row, n - 1); // every thread of every workgroup reaches each barrier

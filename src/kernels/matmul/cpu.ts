@@ -1,10 +1,12 @@
 // A faster cpu BatchMatMul: every product is computed as C = A · Bᵀ over contiguous rows (4-way unrolled
 // dot products, column blocks kept in cache), after copying an operand into row-major (rows, K) layout
-// when its transpose flag asks for it. 2-3x tfjs-backend-cpu's kernel on this machine (bench/matmul.ts).
+// when its transpose flag asks for it. 2-3x tfjs-backend-cpu's kernel on this machine. _FusedMatMul (a product plus a bias) gets the same product.
 // The reference is tfjs's own cpu kernel, which stays the fallback for broadcasting it alone handles.
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel, originalKernel, runOriginal } from '../override.js';
 
 const KERNEL = 'BatchMatMul';
+const FUSED = '_FusedMatMul';
 const COLUMN_BLOCK = 64; // rows of Bᵀ kept hot in cache while every row of A passes over them
 
 /** c (M, N) = a (M, K) · b (N, K)ᵀ; a, b row-major at the given offsets. */
@@ -40,18 +42,14 @@ function transposeBatch(x: Float32Array, batch: number, R: number, S: number): F
   return out;
 }
 
-let fallback: tf.KernelFunc | null = null;
-
-function batchMatMulCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
-  const { inputs, backend: kb, attrs } = args;
-  const backend = kb as tf.KernelBackend;
-  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+/** The product as a new array and its shape, or null for what only tfjs's kernel handles (general broadcasting). */
+function product(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean):
+  { out: Float32Array; shape: number[] } | null {
   const rankA = a.shape.length, rankB = b.shape.length;
   const batchA = a.shape.slice(0, -2).reduce((p, q) => p * q, 1);
   const batchB = b.shape.slice(0, -2).reduce((p, q) => p * q, 1);
   const sameBatch = rankA === rankB && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || !(sameBatch || (rankB === 2 && !transposeA))) return fallback!(args);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || !(sameBatch || (rankB === 2 && !transposeA))) return null;
   const [M, K] = transposeA ? [a.shape[rankA - 1], a.shape[rankA - 2]] : [a.shape[rankA - 2], a.shape[rankA - 1]];
   const N = transposeB ? b.shape[rankB - 2] : b.shape[rankB - 1];
   let av = backend.readSync(a.dataId) as Float32Array;
@@ -62,20 +60,49 @@ function batchMatMulCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.
   const rowsA = sameBatch ? M : batchA * M; // a 2-D b is shared by every batch of a: fold the batch into rows
   const out = new Float32Array(batchA * M * N);
   for (let i = 0; i < batch; i++) matMulABt(av, i * rowsA * K, bv, (sameBatch ? i : 0) * N * K, out, i * rowsA * N, rowsA, N, K);
-  const shape = [...a.shape.slice(0, -2), M, N];
-  return { dataId: backend.write(out, shape, 'float32'), shape, dtype: 'float32' };
+  return { out, shape: [...a.shape.slice(0, -2), M, N] };
 }
 
-/** Replaces tfjs's cpu BatchMatMul with the kernel above (once; the original stays as the fallback). */
+type MatMulAttrs = { transposeA: boolean; transposeB: boolean; activation?: string | null };
+
+function batchMatMulCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as tf.KernelBackend;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as MatMulAttrs;
+  const p = product(backend, a, b, transposeA, transposeB);
+  if (!p) return runOriginal(KERNEL, 'cpu', args);
+  return { dataId: backend.write(p.out, p.shape, 'float32'), shape: p.shape, dtype: 'float32' };
+}
+
+/**
+ * tf.fused.matMul without activation: the product above plus a bias of C's shape (accumulation, as the
+ * fused cross-entropy's dW) or one row of N, added in place. tfjs's own cpu _FusedMatMul calls its slow
+ * BatchMatMul directly, so it would not benefit from the kernel above otherwise.
+ */
+function fusedMatMulCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
+  const backend = args.backend as tf.KernelBackend;
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { transposeA, transposeB, activation } = args.attrs as unknown as MatMulAttrs;
+  const plain = !preluActivationWeights && (!activation || activation === 'linear') && (!bias || bias.dtype === 'float32');
+  const p = plain ? product(backend, a!, b!, transposeA, transposeB) : null;
+  const N = p?.shape[p.shape.length - 1] ?? 0;
+  const biasSize = bias ? tf.util.sizeFromShape(bias.shape) : 0;
+  if (!p || (bias && biasSize !== p.out.length && !(biasSize === N && bias.shape[bias.shape.length - 1] === N))) return runOriginal(FUSED, 'cpu', args);
+  if (bias) {
+    const bv = backend.readSync(bias.dataId) as Float32Array;
+    if (biasSize === p.out.length) for (let i = 0; i < p.out.length; i++) p.out[i] += bv[i];
+    else for (let i = 0; i < p.out.length; i++) p.out[i] += bv[i % N];
+  }
+  return { dataId: backend.write(p.out, p.shape, 'float32'), shape: p.shape, dtype: 'float32' };
+}
+
+/** Replaces tfjs's cpu BatchMatMul and _FusedMatMul with the kernels above (once; the originals stay as fallbacks). */
 export function overrideCpuMatMul(): void {
-  const current = tf.getKernel(KERNEL, 'cpu');
-  if (!current || current.kernelFunc === batchMatMulCpu) return;
-  fallback = current.kernelFunc;
-  tf.unregisterKernel(KERNEL, 'cpu');
-  tf.registerKernel({ kernelName: KERNEL, backendName: 'cpu', kernelFunc: batchMatMulCpu });
+  replaceKernel(KERNEL, 'cpu', batchMatMulCpu);
+  replaceKernel(FUSED, 'cpu', fusedMatMulCpu);
 }
 
 /** tfjs's own cpu kernel (the reference), for tests; null before overrideCpuMatMul ran. */
 export function originalCpuMatMul(): tf.KernelFunc | null {
-  return fallback;
+  return originalKernel(KERNEL, 'cpu');
 }

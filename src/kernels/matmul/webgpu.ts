@@ -4,12 +4,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
+import { replaceKernel, originalKernel, runOriginal } from '../override.js';
 
 const KERNEL = 'BatchMatMul';
 const FUSED = '_FusedMatMul'; // tf.fused.matMul: A·B + bias (accumulation when bias has C's shape)
 
-let fallback: tf.KernelFunc | null = null;
-let fusedFallback: tf.KernelFunc | null = null;
 /** Forces one tile size, or tfjs's own kernel (benchmarks, tests); null: planGemm decides. */
 let forcedTile: GemmTile | 'tfjs' | null = null;
 /** Forces a K split (tests); null: planGemm decides. */
@@ -17,7 +16,6 @@ let forcedSplit: number | null = null;
 /** The inner-loop layout (program.ts); env NANOMETA_GEMM=scalar picks the simpler one, for comparisons. */
 let variant: GemmVariant = process.env.NANOMETA_GEMM === 'scalar' ? 'scalar' : 'vec4';
 
-const size = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
 
 /** The product's shape for the GEMM program, or null when only tfjs's kernel can do it (broadcasting). */
 export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, transB: boolean): { shape: GemmShape; outShape: number[] } | null {
@@ -27,13 +25,13 @@ export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, t
   const K = transA ? a.shape[ra - 2] : a.shape[ra - 1];
   const N = transB ? b.shape[rb - 2] : b.shape[rb - 1];
   const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
-  const batchA = size(outerA), batchB = size(outerB);
+  const batchA = tf.util.sizeFromShape(outerA), batchB = tf.util.sizeFromShape(outerB);
   let outer: number[];
   if (batchB === 1) outer = outerA;
   else if (batchA === 1) outer = outerB;
   else if (outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i])) outer = outerA;
   else return null;
-  const batch = size(outer);
+  const batch = tf.util.sizeFromShape(outer);
   if (M === 0 || N === 0 || batch === 0) return null;
   return {
     shape: { batch, M, N, K, strideA: batchA === 1 ? 0 : M * K, strideB: batchB === 1 ? 0 : K * N, splitK: 1 },
@@ -64,7 +62,7 @@ function batchMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | 
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
   const plan = gemmShape(a, b, transposeA, transposeB);
-  if (!plan || plan.shape.K === 0 || forcedTile === 'tfjs') return fallback!(args);
+  if (!plan || plan.shape.K === 0 || forcedTile === 'tfjs') return runOriginal(KERNEL, 'webgpu', args);
   const out = runGemm(backend as WebGPUBackend, a, b, plan.shape, transposeA, transposeB, 'none');
   return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' }; // same buffer, the caller's shape
 }
@@ -76,34 +74,25 @@ function fusedMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | 
   const { transposeA, transposeB, activation } = attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string };
   const plan = gemmShape(a!, b!, transposeA, transposeB);
   const { batch, M, N } = plan?.shape ?? { batch: 0, M: 0, N: 0 };
-  const biasSize = bias ? size(bias.shape) : 0;
+  const biasSize = bias ? tf.util.sizeFromShape(bias.shape) : 0;
   const addend: GemmAddend | null = !bias ? 'none' : biasSize === batch * M * N && bias.dtype === 'float32' ? 'full'
     : biasSize === N && bias.shape[bias.shape.length - 1] === N && bias.dtype === 'float32' ? 'row' : null;
   if (!plan || plan.shape.K === 0 || addend === null || preluActivationWeights || (activation && activation !== 'linear') || forcedTile === 'tfjs') {
-    return fusedFallback!(args);
+    return runOriginal(FUSED, 'webgpu', args);
   }
   const out = runGemm(backend as WebGPUBackend, a!, b!, plan.shape, transposeA, transposeB, addend, bias);
   return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' };
 }
 
-/** Replaces tfjs's webgpu BatchMatMul (once, after the webgpu backend registered it; the original stays the fallback). */
+/** Replaces tfjs's webgpu BatchMatMul and _FusedMatMul (once the webgpu backend registered them). */
 export function overrideWebGPUMatMul(): void {
-  const current = tf.getKernel(KERNEL, 'webgpu');
-  if (!current || current.kernelFunc === batchMatMulWebGPU) return;
-  fallback = current.kernelFunc;
-  tf.unregisterKernel(KERNEL, 'webgpu');
-  tf.registerKernel({ kernelName: KERNEL, backendName: 'webgpu', kernelFunc: batchMatMulWebGPU });
-  const fused = tf.getKernel(FUSED, 'webgpu');
-  if (fused && fused.kernelFunc !== fusedMatMulWebGPU) {
-    fusedFallback = fused.kernelFunc;
-    tf.unregisterKernel(FUSED, 'webgpu');
-    tf.registerKernel({ kernelName: FUSED, backendName: 'webgpu', kernelFunc: fusedMatMulWebGPU });
-  }
+  replaceKernel(KERNEL, 'webgpu', batchMatMulWebGPU);
+  replaceKernel(FUSED, 'webgpu', fusedMatMulWebGPU);
 }
 
 /** tfjs's own webgpu kernel, for tests and benchmarks; null before overrideWebGPUMatMul ran. */
 export function originalWebGPUMatMul(): tf.KernelFunc | null {
-  return fallback;
+  return originalKernel(KERNEL, 'webgpu');
 }
 
 /** Benchmarks and tests: pin the tile size or tfjs's kernel ('tfjs'); null restores the automatic choice. */

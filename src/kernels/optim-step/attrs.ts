@@ -5,11 +5,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 export const OPTIM_STEP_KERNEL = 'NmOptimStep';
-/** Σ x² of one tensor as partial sums (1-D, summing to the total): the gradient-norm reduction of clipping. */
-export const SUM_SQUARES_KERNEL = 'NanometaSumSquares';
 /**
  * Σ h·g (times gs) for up to TRACE_DOT_PAIRS (h, g) pairs in one call, inputs h0, g0, h1, g1, … (+ gs):
- * MetaOptimize's z for several parameter tensors at once. Output: the pairs' partial sums one after another
+ * MetaOptimize's z for several parameter tensors at once, and (with h = g = x) Σ x² for gradient clipping. Output: the pairs' partial sums one after another
  * (cpu: one per pair; webgpu: one per 4096 elements), see traceDotLengths.
  */
 export const TRACE_DOT_KERNEL = 'NanometaTraceDot';

@@ -4,7 +4,7 @@
 // Same math as reference.ts (see attrs.ts); registered with tf.registerKernel for the 'cpu' backend.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { OptimStepAttrs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, TRACE_DOT_KERNEL, usesM, usesV } from './attrs.js';
+import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, usesM, usesV } from './attrs.js';
 
 interface CpuLikeBackend {
   readSync(dataId: object): unknown;
@@ -208,19 +208,6 @@ function sgdTraced(a: OptimStepAttrs, { n, w, g, h, wOut, hOut }: Arrays): numbe
   }
   return z;
 }
-
-/** `NanometaSumSquares` on cpu: one float64 sum, returned as a 1-element partial. */
-export const sumSquaresCpuKernel: tf.KernelConfig = {
-  kernelName: SUM_SQUARES_KERNEL,
-  backendName: 'cpu',
-  kernelFunc: ({ inputs, backend }) => {
-    const be = backend as CpuLikeBackend;
-    const x = be.readSync(inputs.x!.dataId) as Float32Array;
-    let s = 0;
-    for (let i = 0; i < x.length; i++) s += x[i] * x[i];
-    return be.makeTensorInfo([1], 'float32', Float32Array.of(s));
-  },
-};
 
 /** `NanometaTraceDot` on cpu: one float64 Σ h·g·gs per (h, g) pair. */
 export const traceDotCpuKernel: tf.KernelConfig = {

@@ -2,9 +2,9 @@
 // webgpu.ts) or, on backends without one, the stock-op reference (reference.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, TRACE_DOT_KERNEL, TRACE_DOT_PAIRS, outputNames } from './attrs.js';
-import { optimStepCpuKernel, sumSquaresCpuKernel, traceDotCpuKernel } from './cpu.js';
-import { optimStepWebGPUKernel, sumSquaresWebGPUKernel, traceDotWebGPUKernel } from './webgpu.js';
+import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, TRACE_DOT_PAIRS, outputNames } from './attrs.js';
+import { optimStepCpuKernel, traceDotCpuKernel } from './cpu.js';
+import { optimStepWebGPUKernel, traceDotWebGPUKernel } from './webgpu.js';
 import { optimStepReference } from './reference.js';
 
 export type { OptimBase, OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
@@ -13,7 +13,7 @@ export { optimStepReference } from './reference.js';
 
 /** The kernels of this op, for the one registerKernels() list of backend set-up (STYLE 14). */
 export const OPTIM_STEP_KERNELS: tf.KernelConfig[] = [
-  optimStepCpuKernel, optimStepWebGPUKernel, sumSquaresCpuKernel, sumSquaresWebGPUKernel, traceDotCpuKernel, traceDotWebGPUKernel,
+  optimStepCpuKernel, optimStepWebGPUKernel, traceDotCpuKernel, traceDotWebGPUKernel,
 ];
 
 /** Registers the kernels not yet registered (idempotent; optimStep also calls it on first use). */
@@ -25,15 +25,19 @@ export function registerOptimStepKernels(): void {
 
 let registered = false;
 
+/** optimStep and the reductions below register the kernels on first use too (idempotent). */
+function ensureRegistered(): void {
+  if (registered) return;
+  registerOptimStepKernels();
+  registered = true;
+}
+
 /**
  * One fused step for one parameter tensor; returns new tensors (inputs untouched). `impl: 'reference'`
  * forces the stock-op version (tests, debugging).
  */
 export function optimStep(inputs: OptimStepInputs, attrs: OptimStepAttrs, impl: 'auto' | 'reference' = 'auto'): OptimStepOutputs {
-  if (!registered) {
-    registerOptimStepKernels();
-    registered = true;
-  }
+  ensureRegistered();
   if (impl === 'reference' || !tf.getKernel(OPTIM_STEP_KERNEL, tf.getBackend())) return optimStepReference(inputs, attrs);
   const named: tf.NamedTensorMap = { w: inputs.w, g: inputs.g };
   if (inputs.m) named.m = inputs.m;
@@ -46,14 +50,9 @@ export function optimStep(inputs: OptimStepInputs, attrs: OptimStepAttrs, impl: 
   return out as OptimStepOutputs;
 }
 
-/** Σ x² of one tensor as a 1-D tensor of partial sums (sum them for the total); stock ops where no kernel is registered. */
+/** Σ x² of one tensor as a 1-D tensor of partial sums (sum them for the total): NanometaTraceDot on (x, x). */
 export function sumSquaresPartials(x: tf.Tensor): tf.Tensor1D {
-  if (!registered) {
-    registerOptimStepKernels();
-    registered = true;
-  }
-  if (!tf.getKernel(SUM_SQUARES_KERNEL, tf.getBackend())) return tf.tidy(() => tf.reshape(tf.sum(tf.square(x)), [1]) as tf.Tensor1D);
-  return tf.engine().runKernel(SUM_SQUARES_KERNEL, { x }) as tf.Tensor1D;
+  return traceDotPartials([[x, x]]).partials;
 }
 
 /**
@@ -72,10 +71,7 @@ export function traceDotSeparate(): boolean {
  * 1-D tensor and how many belong to each pair (in order). Stock ops where no kernel is registered.
  */
 export function traceDotPartials(pairs: Array<[tf.Tensor, tf.Tensor]>, gs?: tf.Tensor): { partials: tf.Tensor1D; lengths: number[] } {
-  if (!registered) {
-    registerOptimStepKernels();
-    registered = true;
-  }
+  ensureRegistered();
   const lengths: number[] = [];
   const partials = tf.tidy(() => {
     const outs: tf.Tensor1D[] = [];

@@ -4,16 +4,16 @@
 // partial sums Σ h·g are a workgroup reduction. Coefficients are uniforms, so one compiled shader per
 // (base, output) serves every step and every step size.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { FlatProgram } from '../program-base.js';
-import type { OptimStepAttrs } from './attrs.js';
+import { FlatProgram, sum, workgroupReductions } from '../program-base.js';
+import { usesM, usesV, type OptimStepAttrs } from './attrs.js';
 
 export type OptimOutput = 'w' | 'm' | 'v' | 'h';
 
 /** Names of the inputs present, in binding order: w, g, then m, v, h, gs as the attrs and inputs say. */
 export function optimInputNames(a: OptimStepAttrs, hasGradScale: boolean): string[] {
   const names = ['w', 'g'];
-  if (a.base === 'adamw' || a.base === 'lion' || a.base === 'sgdm') names.push('m');
-  if (a.base === 'adamw' || a.base === 'rmsprop') names.push('v');
+  if (usesM(a.base)) names.push('m');
+  if (usesV(a.base)) names.push('v');
   if (a.traced) names.push('h');
   if (hasGradScale) names.push('gs');
   return names;
@@ -77,50 +77,10 @@ const CHUNK = 4096; // elements each 256-thread workgroup reduces
 const WG = 256;
 
 /**
- * Partial sums over a flat tensor: one per workgroup of CHUNK elements (z = Σ h·g·gs, or Σ x² for the
- * gradient norm). The caller sums the partials (a few thousand at most).
- */
-export class PartialSumProgram implements WebGPUProgram {
-  readonly shaderKey: string;
-  readonly outputShape: number[];
-  readonly workgroupSize: [number, number, number] = [WG, 1, 1];
-  readonly dispatchLayout = { x: [0] };
-  readonly dispatch: [number, number, number];
-  readonly uniforms = 'n : i32,';
-
-  constructor(readonly variableNames: string[], readonly term: string, readonly n: number, key: string) {
-    const parts = Math.max(1, Math.ceil(n / CHUNK));
-    this.outputShape = [parts];
-    this.dispatch = [parts, 1, 1];
-    this.shaderKey = `nanometaPartialSum_${key}`;
-  }
-
-  getUserCode(): string {
-    return `
-      var<workgroup> partial : array<f32, ${WG}>;
-      fn main(index : i32) {
-        let part = i32(workgroupId.x);
-        var s = 0.0;
-        for (var k = 0; k < ${CHUNK / WG}; k++) {
-          let i = part * ${CHUNK} + k * ${WG} + i32(localIndex);
-          if (i < uniforms.n) { s = s + ${this.term}; }
-        }
-        partial[localIndex] = s;
-        workgroupBarrier();
-        for (var stride = ${WG / 2}u; stride > 0u; stride = stride >> 1u) {
-          if (localIndex < stride) { partial[localIndex] = partial[localIndex] + partial[localIndex + stride]; }
-          workgroupBarrier();
-        }
-        if (localIndex == 0u) { result[part] = partial[0]; }
-      }
-    `;
-  }
-}
-
-/**
- * Σ h·g·gs of up to three (h, g) pairs in one dispatch: workgroups [0, off1) take pair 0, [off1, off2) pair
- * 1, the rest pair 2; each writes one partial of CHUNK elements, so the output is the pairs' partials in
- * order. MetaOptimize's z for three parameter tensors in one dispatch instead of three.
+ * Σ h·g·gs of up to three (h, g) pairs in one dispatch, one partial per CHUNK elements: workgroups
+ * [0, off1) take pair 0, [off1, off2) pair 1, the rest pair 2, so the output is the pairs' partials in
+ * order. MetaOptimize's z of three parameter tensors in one dispatch; with (x, x) and no gs, Σ x² for the
+ * gradient norm. The caller sums the partials (a few thousand at most).
  */
 export class TraceDotProgram implements WebGPUProgram {
   readonly shaderKey: string;
@@ -150,48 +110,27 @@ export class TraceDotProgram implements WebGPUProgram {
 
   getUserCode(): string {
     const scale = this.hasGradScale ? ' * gs[0]' : '';
-    const pair = (p: number, start: string) => `
-          let part = w - ${start};
+    const offset = (p: number) => (p === 0 ? '0' : `uniforms.off${p}`);
+    // pair p: if (w < off(p+1)) { ... } else ... ; the last pair takes the rest
+    const branches = this.sizes.map((_, p) => {
+      const body = `{
+          let part = w - ${offset(p)};
           for (var k = 0; k < ${CHUNK / WG}; k++) {
             let i = part * ${CHUNK} + k * ${WG} + i32(localIndex);
             if (i < uniforms.n${p}) { s = s + h${p}[i] * (g${p}[i]${scale}); }
-          }`;
-    const P = this.sizes.length;
-    const branches = P === 1 ? `{${pair(0, '0')}
-        }`
-      : P === 2 ? `if (w < uniforms.off1) {${pair(0, '0')}
-        } else {${pair(1, 'uniforms.off1')}
-        }`
-        : `if (w < uniforms.off1) {${pair(0, '0')}
-        } else if (w < uniforms.off2) {${pair(1, 'uniforms.off1')}
-        } else {${pair(2, 'uniforms.off2')}
+          }
         }`;
+      return p < this.sizes.length - 1 ? `if (w < ${offset(p + 1)}) ${body}` : body;
+    }).join(' else ');
     return `
-      var<workgroup> partial : array<f32, ${WG}>;
+      ${workgroupReductions('partial', 'f32', WG, { workgroupSum: sum })}
       fn main(index : i32) {
         let w = i32(workgroupId.x);
         var s = 0.0;
         ${branches}
-        partial[localIndex] = s;
-        workgroupBarrier();
-        for (var stride = ${WG / 2}u; stride > 0u; stride = stride >> 1u) {
-          if (localIndex < stride) { partial[localIndex] = partial[localIndex] + partial[localIndex + stride]; }
-          workgroupBarrier();
-        }
-        if (localIndex == 0u) { result[w] = partial[0]; }
+        let total = workgroupSum(s);
+        if (localIndex == 0u) { result[w] = total; }
       }
     `;
   }
-}
-
-/** z's partials: Σ h·g (times the gradient scale gs when given), with the old h. */
-export function traceDotProgram(n: number, hasGradScale: boolean): PartialSumProgram {
-  return hasGradScale
-    ? new PartialSumProgram(['h', 'g', 'gs'], 'h[i] * g[i] * gs[0]', n, 'hgs')
-    : new PartialSumProgram(['h', 'g'], 'h[i] * g[i]', n, 'hg');
-}
-
-/** Σ x² partials, for the global gradient norm. */
-export function sumSquaresProgram(n: number): PartialSumProgram {
-  return new PartialSumProgram(['x'], 'x[i] * x[i]', n, 'x2');
 }

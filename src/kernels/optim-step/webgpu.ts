@@ -1,11 +1,13 @@
 // WebGPU kernel of `NmOptimStep` (attrs.ts): one elementwise program per output (w', m', v', h') and,
 // when traced, one partial-sum program for z; see program.ts. The optional input `gs` (a 1-element
 // gradient scale, e.g. the clipping coefficient) multiplies g on the device, so clipping needs no read-back.
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { OptimStepAttrs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, SUM_SQUARES_KERNEL, TRACE_DOT_KERNEL, outputNames } from './attrs.js';
-import { OptimStepProgram, optimInputNames, optimUniformData, sumSquaresProgram, TraceDotProgram, traceDotProgram, type OptimOutput } from './program.js';
+import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, outputNames } from './attrs.js';
+import { OptimStepProgram, optimInputNames, optimUniformData, TraceDotProgram, type OptimOutput } from './program.js';
+
+const size = (t: tf.TensorInfo): number => tf.util.sizeFromShape(t.shape);
 
 function optimStepWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const a = attrs as unknown as OptimStepAttrs;
@@ -22,9 +24,9 @@ function optimStepWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0
   const uniforms = optimUniformData(a);
   return outputNames(a).map((out) => {
     if (out === 'z') {
+      const program = new TraceDotProgram([size(inputs.h!)], hasGradScale);
       const dotIns = hasGradScale ? [inputs.h!, inputs.g!, inputs.gs!] : [inputs.h!, inputs.g!];
-      const program = traceDotProgram(ins[0].shape.reduce((p, d) => p * d, 1), hasGradScale);
-      return gpu.runWebGPUProgram(program, dotIns, 'float32', [{ type: 'int32', data: [program.n] }]);
+      return gpu.runWebGPUProgram(program, dotIns, 'float32', program.uniformData());
     }
     return gpu.runWebGPUProgram(new OptimStepProgram(a, out as OptimOutput, shape, hasGradScale), ins, 'float32', uniforms);
   });
@@ -36,17 +38,6 @@ export const optimStepWebGPUKernel: tf.KernelConfig = {
   kernelFunc: optimStepWebGPU as unknown as tf.KernelFunc,
 };
 
-/** `NanometaSumSquares`: partial sums of x² (one per 4096 elements); the caller adds them up. */
-export const sumSquaresWebGPUKernel: tf.KernelConfig = {
-  kernelName: SUM_SQUARES_KERNEL,
-  backendName: 'webgpu',
-  kernelFunc: (({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
-    const x = inputs.x as tf.TensorInfo;
-    const program = sumSquaresProgram(x.shape.reduce((p, d) => p * d, 1));
-    return (backend as WebGPUBackend).runWebGPUProgram(program, [x], 'float32', [{ type: 'int32', data: [program.n] }]);
-  }) as unknown as tf.KernelFunc,
-};
-
 /** `NanometaTraceDot`: up to three (h, g) pairs' Σ h·g·gs partials in one dispatch (program.ts). */
 export const traceDotWebGPUKernel: tf.KernelConfig = {
   kernelName: TRACE_DOT_KERNEL,
@@ -56,7 +47,7 @@ export const traceDotWebGPUKernel: tf.KernelConfig = {
     const sizes: number[] = [];
     for (let p = 0; inputs[`h${p}`]; p++) {
       pairs.push(inputs[`h${p}`]!, inputs[`g${p}`]!);
-      sizes.push(inputs[`h${p}`]!.shape.reduce((a, d) => a * d, 1));
+      sizes.push(size(inputs[`h${p}`]!));
     }
     const program = new TraceDotProgram(sizes, inputs.gs != null);
     const ins = inputs.gs ? [...pairs, inputs.gs] : pairs;

@@ -2,6 +2,7 @@
 // the typed array. tfjs's cpu Softmax composes max/sub/exp/sum/div kernels with broadcasting, which cost
 // as much as the attention matmuls. Other axes go to tfjs's own kernel (the reference).
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel, runOriginal } from '../override.js';
 
 /** softmax over rows of length `n`, in a new array. */
 export function softmaxRows(x: Float32Array, n: number): Float32Array {
@@ -17,22 +18,16 @@ export function softmaxRows(x: Float32Array, n: number): Float32Array {
   return out;
 }
 
-let fallback: tf.KernelFunc | null = null;
-
 function softmaxCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
   const { logits } = args.inputs as { logits: tf.TensorInfo };
   const { dim } = args.attrs as unknown as { dim: number };
   const rank = logits.shape.length;
-  if (logits.dtype !== 'float32' || (dim !== -1 && dim !== rank - 1) || rank === 0) return fallback!(args);
+  if (logits.dtype !== 'float32' || (dim !== -1 && dim !== rank - 1) || rank === 0) return runOriginal('Softmax', 'cpu', args);
   const backend = args.backend as tf.KernelBackend;
   const out = softmaxRows(backend.readSync(logits.dataId) as Float32Array, logits.shape[rank - 1]);
   return { dataId: backend.write(out, logits.shape, 'float32'), shape: logits.shape, dtype: 'float32' };
 }
 
 export function overrideCpuSoftmax(): void {
-  const current = tf.getKernel('Softmax', 'cpu');
-  if (!current || fallback) return;
-  fallback = current.kernelFunc;
-  tf.unregisterKernel('Softmax', 'cpu');
-  tf.registerKernel({ kernelName: 'Softmax', backendName: 'cpu', kernelFunc: softmaxCpu });
+  replaceKernel('Softmax', 'cpu', softmaxCpu);
 }
