@@ -5,6 +5,9 @@
 # Parts: ours = bench.ts with AdamW; profile = the same with --profile (per-kernel GPU times);
 #        scalar = ours with the scalar GEMM inner loop (NANOMETA_GEMM=scalar) for comparison;
 #        submit64 = ours with tfjs submitting every 64 dispatches instead of 15 (NANOMETA_WEBGPU_SUBMIT_BATCH);
+#        programs = ours with the optimizer as one tfjs program per output (NANOMETA_OPTIM=programs), the
+#        path before the one-pass in-place step; attnmatmul = ours with attention as matmuls + causal softmax
+#        (NANOMETA_ATTENTION=matmul) instead of the fused attention kernel;
 #        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts;
 #        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt. Every line also goes to $OUT/gpu.log.
 set -uo pipefail
@@ -27,6 +30,8 @@ for part in "$@"; do
       mo) for r in 1 2 3; do ours "$B" --optim adamw; ours "$B" --optim mo-adamw-lion; done ;;
       scalar) NANOMETA_GEMM=scalar ours "$B" ;;
       submit64) NANOMETA_WEBGPU_SUBMIT_BATCH=64 ours "$B" ;;
+      programs) for r in 1 2; do NANOMETA_OPTIM=programs ours "$B" --optim mo-adamw-lion; ours "$B" --optim mo-adamw-lion; done ;;
+      attnmatmul) for r in 1 2; do NANOMETA_ATTENTION=matmul ours "$B"; ours "$B"; done ;;
     esac
   done
 done

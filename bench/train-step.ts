@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../src/backend/types.js';
 import { measurePeak, memorySnapshot } from '../src/backend/memory.js';
+import { countDispatches } from '../src/backend/webgpu-raw.js';
 import type { Config } from '../src/config/schema.js';
 import { GPT2_VOCAB_SIZE } from '../src/data/tokenizer.js';
 import { buildModel, type GPT } from '../src/model/gpt.js';
@@ -46,6 +47,8 @@ export interface BenchResult {
   /** WebGPU: bytes of GPU buffers allocated (pool included) after the run. */
   gpuBytesAllocated?: number;
   kernelsPerStep: number;
+  /** WebGPU: compute dispatches one step queues (a tfjs kernel may dispatch several programs, or none). */
+  dispatchesPerStep?: number;
   lossFirst: number;
   lossLast: number;
   /** With `profile`: the 15 kernels with the most total time in one step (then the most calls). */
@@ -111,6 +114,8 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
   }
   const peak = await measurePeak(() => step(model, opt, batches[0], cfg));
   peak.result.dispose();
+  const counted = await countDispatches(() => step(model, opt, batches[1], cfg));
+  counted.result.dispose();
   const memory = memorySnapshot();
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const medianStepMs = median(times);
@@ -122,6 +127,7 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
     optimizer: opt.name, params: model.paramCount, batch: B, tokensPerStep: B * T, steps: opts.steps,
     medianStepMs: +medianStepMs.toFixed(2), medianIssueMs: +median(issues).toFixed(2), tokensPerSec: Math.round((B * T) / (medianStepMs / 1000)),
     peakTensorBytes: peak.peakBytes, gpuBytesAllocated: memory.gpuBytesAllocated, kernelsPerStep: peak.kernelCount,
+    ...(counted.dispatches >= 0 ? { dispatchesPerStep: counted.dispatches } : {}),
     lossFirst: +losses[0].toFixed(4), lossLast: +losses[losses.length - 1].toFixed(4),
     ...(opts.profile ? {
       kernelMsTotal: +peak.kernels.reduce((a, k) => a + k.ms, 0).toFixed(2),

@@ -18,6 +18,14 @@ import { overrideWebGPUMatMul } from './matmul/webgpu.js';
 import { overrideCpuBroadcast } from './broadcast/cpu.js';
 import { overrideCpuSoftmax } from './softmax/cpu.js';
 import { OPTIM_STEP_KERNELS } from './optim-step/index.js';
+import { columnSumCpuConfig, geluLinearGradCpuConfig, linearCpuConfig } from './linear/cpu.js';
+import { columnSumWebGPUConfig, geluLinearGradWebGPUConfig, linearWebGPUConfig } from './linear/webgpu.js';
+import { registerLayerNormResidual } from './layernorm/residual.js';
+import { registerEmbedPositions } from './embedding/positions.js';
+import { causalAttentionCpuConfig, causalAttentionGradCpuConfig } from './attention/cpu.js';
+import { causalAttentionGradWebGPUConfig, causalAttentionWebGPUConfig } from './attention/webgpu.js';
+import { META_STEP_KERNELS } from './meta-step/index.js';
+import { CLIP_NORM_KERNELS } from './clip-norm/index.js';
 
 const KERNELS: tf.KernelConfig[] = [
   embeddingGradCpuConfig, embeddingGradWebGPUConfig,
@@ -26,7 +34,11 @@ const KERNELS: tf.KernelConfig[] = [
   layerNormCpuConfig, layerNormGradCpuConfig, layerNormWebGPUConfig, layerNormGradWebGPUConfig,
   geluCpuConfig, geluGradCpuConfig, geluWebGPUConfig, geluGradWebGPUConfig,
   causalSoftmaxCpuConfig, causalSoftmaxGradCpuConfig, causalSoftmaxWebGPUConfig, causalSoftmaxGradWebGPUConfig,
+  causalAttentionCpuConfig, causalAttentionGradCpuConfig, causalAttentionWebGPUConfig, causalAttentionGradWebGPUConfig,
   ...OPTIM_STEP_KERNELS,
+  linearCpuConfig, geluLinearGradCpuConfig, columnSumCpuConfig, linearWebGPUConfig, geluLinearGradWebGPUConfig, columnSumWebGPUConfig,
+  ...META_STEP_KERNELS,
+  ...CLIP_NORM_KERNELS,
 ];
 
 /** Registers every custom kernel for its backend; safe to call more than once. */
@@ -34,6 +46,8 @@ export function registerKernels(): void {
   for (const config of KERNELS) {
     if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
   }
+  registerLayerNormResidual(); // kernels and gradient of NanometaLayerNormResidual (two outputs: customGrad has one)
+  registerEmbedPositions(); // kernels and gradient of NanometaEmbedPositions (two outputs)
   overrideCpuMatMul(); // a faster cpu BatchMatMul (kernels/matmul/cpu.ts) in place of tfjs's
   overrideCpuBroadcast(); // broadcasting Add/Sub/Multiply/RealDiv without per-element allocations
   overrideCpuSoftmax(); // row-wise Softmax in one pass per row

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config/schema.js';
 import type { ParamMap } from '../optim/types.js';
 import { Rng } from '../util/rng.js';
-import { embedding } from '../kernels/embedding/index.js';
+import { embedPositions } from '../kernels/embedding/positions.js';
 import { block } from './block.js';
 import { dropout, layerNorm } from './layers.js';
 import { crossEntropyLoss, crossEntropyTrain } from './loss.js';
@@ -47,22 +47,31 @@ export class GPT {
   /** Final hidden states after ln_f; idx (B, T) int32 with T <= blockSize -> (B, T, C). */
   hidden(idx: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
     const [B, T] = idx.shape;
-    const C = this.cfg.nEmbd;
+    const { h, wte } = this.forward(idx, opts);
+    wte.dispose(); // a second handle on wte.weight's data, for the tied LM head
+    const out = tf.reshape(h, [B, T, this.cfg.nEmbd]) as tf.Tensor3D; // (B, T, C)
+    h.dispose();
+    return out;
+  }
+
+  /** ln_f's output h (B*T, C) and the token table for the tied LM head, handed on by the embedding (kernels/embedding/positions.ts). */
+  private forward(idx: tf.Tensor2D, opts: ForwardOptions): { h: tf.Tensor2D; wte: tf.Tensor2D } {
+    const [B, T] = idx.shape;
     const rate = opts.dropoutSeed === undefined ? 0 : this.cfg.dropout;
     const seedAt = (k: number) => (opts.dropoutSeed === undefined ? undefined : opts.dropoutSeed + 4 * k);
-    const tok = embedding(this.p('wte.weight') as tf.Tensor2D, idx); // (B, T, C)
-    const pos = tf.slice(this.p('wpe.weight'), [0, 0], [T, C]); // (T, C)
-    let x = dropout(tf.add(tok, pos), rate, seedAt(0)) as tf.Tensor3D; // (B, T, C)
-    for (let i = 0; i < this.cfg.nLayer; i++) x = block(x, this.params, i, this.cfg.nHead, rate, seedAt(i + 1)); // (B, T, C)
-    return layerNorm(x, this.p('ln_f.weight'), this.params.get('ln_f.bias')) as tf.Tensor3D; // (B, T, C)
+    const [wte, tokPos] = embedPositions(this.p('wte.weight') as tf.Tensor2D, this.p('wpe.weight') as tf.Tensor2D, idx); // (V, C), (B*T, C)
+    let x = dropout(tokPos, rate, seedAt(0)) as tf.Tensor2D; // (B*T, C): the residual stream
+    for (let i = 0; i < this.cfg.nLayer; i++) x = block(x, B, T, this.params, i, this.cfg.nHead, rate, seedAt(i + 1)); // (B*T, C)
+    const h = layerNorm(x, this.p('ln_f.weight'), this.params.get('ln_f.bias')) as tf.Tensor2D; // (B*T, C)
+    return { h, wte };
   }
 
   /** Mean next-token cross-entropy; x, y (B, T) int32. */
   loss(x: tf.Tensor2D, y: tf.Tensor2D, opts: LossOptions = {}): tf.Scalar {
     const [B, T] = x.shape;
-    const h = tf.reshape(this.hidden(x, opts), [B * T, this.cfg.nEmbd]) as tf.Tensor2D; // (B*T, C)
+    const { h, wte } = this.forward(x, opts);
     const ce = opts.training ? crossEntropyTrain : crossEntropyLoss;
-    return ce(h, this.p('wte.weight') as tf.Tensor2D, tf.reshape(y, [B * T]) as tf.Tensor1D, this.cfg.lossChunkBytes);
+    return ce(h, wte, tf.reshape(y, [B * T]) as tf.Tensor1D, this.cfg.lossChunkBytes);
   }
 
   /** Logits of every position (B, T, V): small inputs only (tests). */

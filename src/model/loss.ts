@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { embedding } from '../kernels/embedding/index.js';
 import { rowLogSumExp } from '../kernels/logsumexp/index.js';
-import { crossEntropyGrad, rowPick } from '../kernels/cross-entropy/index.js';
+import { crossEntropyGrad, rowNll } from '../kernels/cross-entropy/index.js';
 import { maxBindingBytes } from '../kernels/limits.js';
 
 /** Rows per chunk so that one chunk of fp32 logits (rows, V) stays within chunkBytes and the backend's binding limit. */
@@ -68,19 +68,19 @@ export function crossEntropyLoss(h: tf.Tensor2D, W: tf.Tensor2D, y: tf.Tensor1D,
   return tf.div(tf.sub(logSumExpSum(h, W, chunkBytes), targetLogits), N) as tf.Scalar;
 }
 
-/** One chunk's loss sum and gradients; dWIn (V, C) is the running dW, added inside the dW GEMM when given. */
+/** One chunk's loss sum (times scale) and gradients; dWIn (V, C) is the running dW, added inside the dW GEMM when given. */
 function trainChunk(hc: tf.Tensor2D, W: tf.Tensor2D, yc: tf.Tensor1D, scale: number, dWIn: tf.Tensor2D | null) {
   return tf.tidy(() => {
     const logits = tf.matMul(hc, W, false, true) as tf.Tensor2D; // (n, V)
     const lse = rowLogSumExp(logits); // (n)
-    const tgt = rowPick(logits, yc); // (n)
+    const nll = rowNll(logits, yc, lse, scale); // (n): (lse - target logit) * scale
     const dlogits = crossEntropyGrad(logits, lse, yc, scale); // (n, V)
     logits.dispose(); // up to chunkBytes: free it before the two GEMMs
     const dh = tf.matMul(dlogits, W); // (n, C)
     const dW = dWIn === null ? tf.matMul(dlogits, hc, true, false)
       : tf.fused.matMul({ a: dlogits, b: hc, transposeA: true, bias: dWIn }); // (V, C): the addition inside the GEMM
     dlogits.dispose();
-    return { loss: tf.sum(tf.sub(lse, tgt)) as tf.Scalar, dh: dh as tf.Tensor2D, dW: dW as tf.Tensor2D };
+    return { loss: tf.sum(nll) as tf.Scalar, dh: dh as tf.Tensor2D, dW: dW as tf.Tensor2D };
   });
 }
 
@@ -115,7 +115,7 @@ export function crossEntropyTrain(h: tf.Tensor2D, W: tf.Tensor2D, y: tf.Tensor1D
     const dh = dhParts.length === 1 ? dhParts[0] : tf.concat(dhParts, 0); // (N, C)
     save([dh, dW!]); // saved as clones: the forward's tidy frees these
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.mul(saved[0], dy as tf.Scalar), tf.mul(saved[1], dy as tf.Scalar)];
-    return { value: tf.div(total!, N) as tf.Scalar, gradFunc };
+    return { value: total!, gradFunc }; // the rows' losses were scaled by 1/N in rowNll
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(h, W) as tf.Scalar;
 }

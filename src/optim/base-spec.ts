@@ -56,7 +56,7 @@ export function kernelAttrs(spec: BaseSpec, alpha: number, kappa: number, t: num
   const ref = spec.convention === 'reference';
   const a: OptimStepAttrs = {
     base: spec.type, alpha, kappa, decay1: 0, gain1: 0, decay2: 0, gain2: 0, scale1: 1, scale2: 1,
-    epsIn: 0, epsOut: 0, interp: 0, oldMomentum: false, traced: trace !== null, zOut: trace !== null, gamma: trace?.gamma ?? 0, inPlace: false,
+    epsIn: 0, epsOut: 0, interp: 0, oldMomentum: false, traced: trace !== null, zOut: trace !== null, gamma: trace?.gamma ?? 0, alphaIndex: -1, inPlace: false,
   };
   switch (spec.type) {
     case 'adamw':

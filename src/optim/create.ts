@@ -8,7 +8,7 @@ import { FusedOptimizer, paramSpecs, type KernelImpl, type ParamSpec } from './f
 import { Lion } from './lion.js';
 import { buildBlocks } from './metaoptimize/blocks.js';
 import { resolveMetaSpec } from './metaoptimize/meta-update.js';
-import { MetaOptimize } from './metaoptimize/metaoptimize.js';
+import { MetaOptimize, type MetaStatePlace } from './metaoptimize/metaoptimize.js';
 import { RMSProp } from './rmsprop.js';
 import { SGD, SGDM } from './sgd.js';
 import type { Optimizer, ParamMap } from './types.js';
@@ -16,6 +16,8 @@ import type { Optimizer, ParamMap } from './types.js';
 export interface CreateOptions {
   /** Kernel implementation: 'auto' (the backend's fused kernel) or 'reference' (stock tf ops). */
   impl?: KernelImpl;
+  /** MetaOptimize only: where β lives (default 'auto': on the device on WebGPU, see MetaStatePlace). */
+  metaState?: MetaStatePlace;
 }
 
 export function createBaseOptimizer(cfg: OptimizerConfig, params: ParamSpec[], convention: Convention, impl: KernelImpl = 'auto'): FusedOptimizer {
@@ -43,5 +45,5 @@ export function createOptimizer(cfg: OptimizerConfig, params: ParamMap | ParamSp
   if (!(cfg.lr > 0)) throw new ConfigError(`optimizer.lr is ${cfg.lr}; with MetaOptimize it is the initial step size alpha0 and must be > 0`, 'e.g. --set optimizer.lr=1e-5');
   const blocks = buildBlocks(mo.blocks, specs.map((p) => p.name));
   const base = createBaseOptimizer(cfg, specs, mo.convention, options.impl);
-  return new MetaOptimize(base, { alpha0: cfg.lr, gamma: mo.gamma, meta: resolveMetaSpec(mo.meta, mo.convention), blocks });
+  return new MetaOptimize(base, { alpha0: cfg.lr, gamma: mo.gamma, meta: resolveMetaSpec(mo.meta, mo.convention), blocks, metaState: options.metaState });
 }

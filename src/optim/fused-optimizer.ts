@@ -2,7 +2,7 @@
 // one fused kernel call per tensor (src/kernels/optim-step). `stepFused` is what MetaOptimize wraps: it
 // takes a step size per tensor and, optionally, the traces h, and returns the partial sums Σ h·g.
 import * as tf from '@tensorflow/tfjs-core';
-import { optimStep, traceDotPartials, traceDotSeparate } from '../kernels/optim-step/index.js';
+import { canStepInPlace, inPlaceParts, newPartials, optimStep, optimStepInPlace, traceDotPartials, traceDotSeparate } from '../kernels/optim-step/index.js';
 import { CheckpointError, TrainingError } from '../util/errors.js';
 import type { BaseSpec } from './base-spec.js';
 import { decayOf, kernelAttrs, stateSlots } from './base-spec.js';
@@ -18,6 +18,21 @@ export interface ParamSpec {
 export interface TraceArgs {
   h: Map<string, tf.Variable>;
   gamma: number;
+}
+
+/**
+ * Step sizes held on the device: parameter i uses element index[i] of `tensor` (read flat), so a step size
+ * the device computed (MetaOptimize's α) needs no read-back.
+ */
+export interface DeviceAlphas {
+  tensor: tf.Tensor;
+  index: number[];
+}
+
+/** The Σ h·g partial sums of one traced step, still on the device, and how many belong to each parameter. */
+export interface TracePartials {
+  partials: tf.Tensor1D;
+  lengths: number[];
 }
 
 /** 'auto' = the backend's fused kernel; 'reference' = the stock-op version (tests). */
@@ -68,47 +83,72 @@ export class FusedOptimizer implements Optimizer {
    * With `trace`, also updates h and returns Σ h·g per parameter (old h, float64 sums of the kernel's
    * partials); without, returns null. `gradScale` multiplies every gradient (clipping), on the device.
    */
-  async stepFused(params: ParamMap, grads: GradMap, alphas: number[], trace: TraceArgs | null, gradScale?: tf.Scalar): Promise<Float64Array | null> {
+  async stepFused(params: ParamMap, grads: GradMap, alphas: number[] | DeviceAlphas, trace: TraceArgs | null, gradScale?: tf.Scalar): Promise<Float64Array | null> {
+    const partials = this.stepOnDevice(params, grads, alphas, trace, gradScale);
+    return partials && sumPartials(partials);
+  }
+
+  /**
+   * stepFused without reading anything back: with `trace`, returns the partial sums of Σ h·g on the device
+   * (the caller disposes them); without, null.
+   */
+  stepOnDevice(params: ParamMap, grads: GradMap, alphas: number[] | DeviceAlphas, trace: TraceArgs | null, gradScale?: tf.Scalar): TracePartials | null {
     this.t += 1;
-    const lengths: number[] = [];
+    const tensors = this.params.map((p) => {
+      const w = params.get(p.name);
+      const g = grads.get(p.name);
+      if (!w || !g) throw new TrainingError(`optimizer step: no ${w ? 'gradient' : 'parameter'} named ${p.name}`, 'every parameter the optimizer was built with needs a gradient each step');
+      if (!sameShape(g.shape, p.shape)) throw new TrainingError(`optimizer step: gradient of ${p.name} has shape [${g.shape}], expected [${p.shape}]`);
+      const s = this.slots.get(p.name)!;
+      return { w, g, m: s.m, v: s.v, h: trace?.h.get(p.name) };
+    });
+    const attrsOf = (i: number) => {
+      const onDevice = !Array.isArray(alphas);
+      const attrs = kernelAttrs(this.spec, onDevice ? 0 : alphas[i], decayOf(this.spec, this.params[i].shape), this.t, trace ? { gamma: trace.gamma } : null);
+      if (onDevice) attrs.alphaIndex = alphas.index[i];
+      return attrs;
+    };
+    const a = Array.isArray(alphas) ? undefined : alphas.tensor;
+    if (this.impl === 'auto' && canStepInPlace(tensors.flatMap(({ w, m, v, h }) => [w, m, v, h]))) {
+      // WebGPU: one pass per tensor writes w, m, v, h in place and its Σ h·g partials into one shared tensor
+      const lengths = trace ? this.params.map((p) => inPlaceParts(tf.util.sizeFromShape(p.shape))) : [];
+      const partials = trace ? newPartials(lengths.reduce((x, y) => x + y, 0)) : undefined;
+      let partOffset = 0;
+      tensors.forEach((t, i) => {
+        optimStepInPlace({ ...t, gs: gradScale, a }, { ...attrsOf(i), partOffset }, partials);
+        if (trace) partOffset += lengths[i];
+      });
+      return partials ? { partials, lengths } : null;
+    }
     // Where the step kernel would compute z in a pass of its own (WebGPU), z of three tensors at a time
     // costs fewer dispatches; it reads the old h and g, so it is issued before any h is replaced.
     const separateZ = trace !== null && traceDotSeparate();
+    const lengths: number[] = [];
     const flat = tf.tidy((): tf.Tensor | undefined => {
       const partials: tf.Tensor1D[] = [];
-      const tensors = this.params.map((p) => {
-        const w = params.get(p.name);
-        const g = grads.get(p.name);
-        if (!w || !g) throw new TrainingError(`optimizer step: no ${w ? 'gradient' : 'parameter'} named ${p.name}`, 'every parameter the optimizer was built with needs a gradient each step');
-        if (!sameShape(g.shape, p.shape)) throw new TrainingError(`optimizer step: gradient of ${p.name} has shape [${g.shape}], expected [${p.shape}]`);
-        return { w, g };
-      });
       if (separateZ) {
-        const z = traceDotPartials(this.params.map((p, i) => [trace!.h.get(p.name)!, tensors[i].g]), gradScale);
+        const z = traceDotPartials(tensors.map((t) => [t.h!, t.g]), gradScale);
         partials.push(z.partials);
         lengths.push(...z.lengths);
       }
-      this.params.forEach((p, i) => {
-        const { w, g } = tensors[i];
-        const s = this.slots.get(p.name)!;
-        const h = trace ? trace.h.get(p.name) : undefined;
-        const attrs = kernelAttrs(this.spec, alphas[i], decayOf(this.spec, p.shape), this.t, trace ? { gamma: trace.gamma } : null);
+      tensors.forEach(({ w, g, m, v, h }, i) => {
+        const attrs = attrsOf(i);
         attrs.inPlace = true; // the outputs are assigned to w, m, v, h just below
         attrs.zOut = trace !== null && !separateZ;
-        const out = optimStep({ w, g, m: s.m, v: s.v, h, gs: gradScale }, attrs, this.impl);
+        const out = optimStep({ w, g, m, v, h, gs: gradScale, a }, attrs, this.impl);
         w.assign(out.w);
-        if (s.m) s.m.assign(out.m!);
-        if (s.v) s.v.assign(out.v!);
+        if (m) m.assign(out.m!);
+        if (v) v.assign(out.v!);
         if (h) h.assign(out.h!);
         if (out.z) {
           partials.push(out.z);
           lengths.push(out.z.shape[0]);
         }
       });
-      return trace && partials.length ? (partials.length === 1 ? partials[0] : tf.concat(partials)) : undefined; // one read-back for all partial sums
+      return trace && partials.length ? (partials.length === 1 ? partials[0] : tf.concat(partials)) : undefined; // one tensor for all partial sums
     });
     if (!trace) return null;
-    return sumPartials(flat ?? null, lengths);
+    return { partials: (flat ?? tf.zeros([0])) as tf.Tensor1D, lengths };
   }
 
   getState(): OptimizerState {
@@ -151,9 +191,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /** One asynchronous read-back of all partials (disposed after); sums each tensor's partials in float64. */
-async function sumPartials(partials: tf.Tensor | null, lengths: number[]): Promise<Float64Array> {
+async function sumPartials({ partials, lengths }: TracePartials): Promise<Float64Array> {
   const sums = new Float64Array(lengths.length);
-  if (!partials) return sums;
   const flat = await partials.data();
   partials.dispose();
   let k = 0;

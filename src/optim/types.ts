@@ -9,8 +9,11 @@ export type GradMap = Map<string, tf.Tensor>;
 
 /** What one step did, for the metrics log and the progress line. */
 export interface StepInfo {
-  /** Step size per block actually used this step (plain optimizers: [lr]). */
-  lr: number[];
+  /**
+   * Step size per block actually used this step (plain optimizers: [lr]); null when it is still on the
+   * device (MetaOptimize on WebGPU): `sync()` reads it.
+   */
+  lr: number[] | null;
 }
 
 /** Everything needed to continue an optimizer exactly: tensors by name, plus JSON-able scalars. */
@@ -28,10 +31,15 @@ export interface Optimizer {
    * Updates every parameter in place (Variable.assign). `lr` is the scheduled learning rate; MetaOptimize
    * ignores it and uses its learned step sizes. `gradScale`, a scalar on the device (gradient clipping's
    * coefficient, optim/clip.ts), multiplies every gradient inside the fused kernel. Must leave
-   * tf.memory().numTensors unchanged. Async because MetaOptimize reads its per-block z back to the host,
+   * tf.memory().numTensors unchanged. Async because MetaOptimize on the host reads its per-block z back,
    * and WebGPU in Node only reads asynchronously.
    */
   step(params: ParamMap, grads: GradMap, lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo>;
+  /**
+   * Optimizers that keep scalar state on the device: reads it back (waiting for the device), checks it,
+   * and returns the last step's info with `lr` filled in. Needed before getState() and for logging.
+   */
+  sync?(): Promise<StepInfo>;
   /** Snapshot of the state; tensors are copies the caller disposes. */
   getState(): OptimizerState;
   /** Restores a snapshot taken by getState (shapes and names are checked). */

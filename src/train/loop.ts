@@ -90,6 +90,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
     };
   };
   const checkpoint = async () => {
+    await optimizer.sync?.(); // state the device still holds (MetaOptimize on WebGPU) comes back first
     const opt = optimizer.getState();
     await saveCheckpoint(ckptDir, model.params, opt, stateFor());
     tf.dispose([...opt.tensors.values()]);
@@ -140,10 +141,12 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       } finally {
         release();
       }
+      // Step sizes kept on the device are read (and checked) only when logging, like the loss.
+      if (info.lr === null && logNow) info = await optimizer.sync!();
       step += 1;
       tokensSeen += tokensPerStep;
       windowTokens += tokensPerStep;
-      lastLr = info.lr;
+      if (info.lr !== null) lastLr = info.lr;
       if (lossValue !== null) lastLoss = lossValue;
       const now = performance.now();
       if (now - windowStart > 1000 || logNow) {
@@ -154,7 +157,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, tokensPerSec,
         etaSec: ((cfg.train.maxSteps - step) * tokensPerStep) / Math.max(tokensPerSec, 1e-9) };
       if (logNow) {
-        metrics.append({ step, loss: lossValue!, lr: isMeta ? info.lr : info.lr[0], tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
+        metrics.append({ step, loss: lossValue!, lr: isMeta ? lastLr : lastLr[0], tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
         if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));
       }
       progress.update(status);

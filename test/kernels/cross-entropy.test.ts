@@ -1,10 +1,10 @@
-// Fused cross-entropy on every available backend (STYLE 18): NanometaRowPick and NanometaCrossEntropyGrad vs
+// Fused cross-entropy on every available backend (STYLE 18): NanometaRowPick (also as rowNll) and NanometaCrossEntropyGrad vs
 // their stock-op references and the cpu loops, and crossEntropyTrain's value and gradients vs the unchunked
 // one-hot reference (model/loss.ts), with several chunks and one, its memory and its kernel count.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropyGradLoop, rowPickLoop } from '../../src/kernels/cross-entropy/cpu.js';
-import { crossEntropyGrad, rowPick } from '../../src/kernels/cross-entropy/index.js';
+import { crossEntropyGrad, rowNll, rowPick } from '../../src/kernels/cross-entropy/index.js';
 import { crossEntropyGradReference, rowPickReference } from '../../src/kernels/cross-entropy/reference.js';
 import { rowLogSumExp } from '../../src/kernels/logsumexp/index.js';
 import { chunkRows, crossEntropyTrain, referenceCrossEntropy } from '../../src/model/loss.js';
@@ -48,6 +48,9 @@ describe.each(await testBackends())('fused cross-entropy on $label', ({ init, sk
       await expectClose(pick, rowPickReference(x, y));
       expect(Array.from(await pick.data())).toEqual(Array.from(rowPickLoop(data, ids, n, V)));
       const lse = rowLogSumExp(x);
+      const nll = rowNll(x, y, lse, 0.5); // each row's loss, scaled: (lse - target logit) / 2
+      await expectClose(nll, tf.mul(tf.sub(lse, rowPickReference(x, y)), 0.5));
+      nll.dispose();
       const grad = crossEntropyGrad(x, lse, y, 0.25);
       await expectClose(grad, crossEntropyGradReference(x, lse, y, 0.25));
       const loop = crossEntropyGradLoop(data, await lse.data() as Float32Array, ids, n, V, 0.25);

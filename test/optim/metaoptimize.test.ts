@@ -46,7 +46,7 @@ async function train(model: GPT, opt: Optimizer, from: number, steps: number, lr
   let count: number | null = null;
   for (let s = from; s < from + steps; s++) {
     const g = grads(model, s);
-    lrs.push((await opt.step(model.params, g, lr)).lr);
+    lrs.push((await opt.step(model.params, g, lr)).lr!);
     tf.dispose([...g.values()]);
     if (count === null) count = tf.memory().numTensors;
     else expect(tf.memory().numTensors).toBe(count);

@@ -1,10 +1,11 @@
 // Training loop: run folder contents, resume equals an uninterrupted run (plain and MetaOptimize),
 // extending a finished run, tensor leaks per step, and non-finite loss handling.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { runTraining } from '../../src/train/loop.js';
+import { loadCheckpoint } from '../../src/checkpoint/checkpoint.js';
 import { readMetrics } from '../../src/train/metrics.js';
 import { trainStep } from '../../src/train/step.js';
 import { buildModel } from '../../src/model/gpt.js';
@@ -74,12 +75,16 @@ describe('runTraining', () => {
       optimizer: { base: { type: 'sgd' }, lr, gradClip: 0 },
     });
     await runTraining(cfg(1e-3, 4), { outDir: out, backend, log: quiet });
-    // resume with an absurd lr: the weights blow up within a step or two
-    await expect(runTraining(cfg(1e12, 40), { outDir: out, backend, log: quiet, resume: true }))
-      .rejects.toThrow(/(is (NaN|Infinity|-Infinity) at step \d+; stopping)|(holds NaN or Infinity)/);
+    // resume with an absurd lr: the weights blow up within a few steps (how many depends on the kernels'
+    // rounding), and the run stops at the first log step that sees it
+    const err = await runTraining(cfg(1e12, 40), { outDir: out, backend, log: quiet, resume: true }).then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/(is (NaN|Infinity|-Infinity) at step \d+; stopping)|(holds NaN or Infinity)/);
     const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8'));
-    expect(state.step).toBe(4);
-    expect(existsSync(join(out, 'checkpoint', 'model.safetensors'))).toBe(true);
+    const stoppedAt = /at step (\d+)/.exec(err!.message);
+    expect(state.step).toBeGreaterThanOrEqual(4);
+    if (stoppedAt) expect(state.step).toBeLessThan(Number(stoppedAt[1]));
+    const kept = loadCheckpoint(join(out, 'checkpoint'));
+    for (const [name, t] of kept.params) expect(t.data.every(Number.isFinite), `${name} in the kept checkpoint is finite`).toBe(true);
   });
 });
 

@@ -33,11 +33,17 @@ export function crossEntropyGradLoop(x: Float32Array, lse: Float32Array, y: Int3
   return out;
 }
 
-function rowPickCpu({ inputs, backend: kernelBackend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+/** The row's target logit; with input lse, the row's loss (lse - target logit) * scale instead (rowNll). */
+function rowPickCpu({ inputs, backend: kernelBackend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const backend = kernelBackend as tf.KernelBackend;
-  const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
+  const { logits, labels, lse } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo; lse?: tf.TensorInfo };
   const [n, V] = logits.shape;
   const values = rowPickLoop(backend.readSync(logits.dataId) as Float32Array, backend.readSync(labels.dataId) as Int32Array, n, V);
+  if (lse) {
+    const scale = (attrs as unknown as Partial<CrossEntropyGradAttrs> | undefined)?.scale ?? 1;
+    const l = backend.readSync(lse.dataId) as Float32Array;
+    for (let i = 0; i < n; i++) values[i] = (l[i] - values[i]) * scale;
+  }
   return { dataId: backend.write(values, [n], 'float32'), shape: [n], dtype: 'float32' };
 }
 

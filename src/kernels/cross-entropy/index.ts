@@ -19,6 +19,14 @@ export function rowPick(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.engine().runKernel(ROW_PICK, { logits, labels }) as tf.Tensor1D; // (n)
 }
 
+/** out[i] = (lse[i] - logits[i, labels[i]]) * scale, row i's cross-entropy (times scale) in one kernel; -> (n). */
+export function rowNll(logits: tf.Tensor2D, labels: tf.Tensor1D, lse: tf.Tensor1D, scale: number): tf.Tensor1D {
+  check('rowNll', logits, labels);
+  if (!tf.getKernel(ROW_PICK, tf.getBackend())) return tf.tidy(() => tf.mul(tf.sub(lse, rowPickReference(logits, labels)), scale));
+  const attrs: CrossEntropyGradAttrs = { scale };
+  return tf.engine().runKernel(ROW_PICK, { logits, labels, lse }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D; // (n)
+}
+
 /** dlogits (n, V) = (exp(logits - lse[:, None]) - onehot(labels)) * scale; lse (n) = rowLogSumExp(logits). */
 export function crossEntropyGrad(logits: tf.Tensor2D, lse: tf.Tensor1D, labels: tf.Tensor1D, scale: number): tf.Tensor2D {
   check('crossEntropyGrad', logits, labels);

@@ -2,13 +2,16 @@
 // (element-wise over n·V, 4 columns per thread when V % 4 = 0; each logit is read once and each gradient written once).
 import { FlatProgram } from '../program-base.js';
 
-/** out (n): out[i] = logits[i, labels[i]], 0 for a label outside [0, V). */
+/** out (n): out[i] = logits[i, labels[i]], 0 for a label outside [0, V); withLse: (lse[i] - that) * scale, the row's loss. */
 export class RowPickProgram extends FlatProgram {
-  readonly shaderKey = 'nanometaRowPick';
-  readonly variableNames = ['logits', 'labels'];
+  readonly shaderKey: string;
+  readonly variableNames: string[];
+  readonly uniforms = 'scale : f32, ';
 
-  constructor(n: number) {
+  constructor(n: number, readonly withLse = false) {
     super([n], 64);
+    this.variableNames = withLse ? ['logits', 'labels', 'lse'] : ['logits', 'labels'];
+    this.shaderKey = `nanometaRowPick${withLse ? 'Nll' : ''}`;
   }
 
   getUserCode(): string {
@@ -19,7 +22,7 @@ export class RowPickProgram extends FlatProgram {
         let t = labels[index];
         var v = 0.0;
         if (t >= 0 && t < V) { v = logits[index * V + t]; }
-        result[index] = v;
+        result[index] = ${this.withLse ? '(lse[index] - v) * uniforms.scale' : 'v'};
       }
     `;
   }

@@ -5,9 +5,12 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { CROSS_ENTROPY_GRAD, ROW_PICK, type CrossEntropyGradAttrs } from './cpu.js';
 import { CrossEntropyGradProgram, RowPickProgram } from './program.js';
 
-function rowPickWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
-  return (backend as WebGPUBackend).runWebGPUProgram(new RowPickProgram(logits.shape[0]), [logits, labels], 'float32'); // (n)
+function rowPickWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { logits, labels, lse } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo; lse?: tf.TensorInfo };
+  const scale = (attrs as unknown as Partial<CrossEntropyGradAttrs> | undefined)?.scale ?? 1; // rowPick passes no attrs
+  const program = new RowPickProgram(logits.shape[0], lse !== undefined);
+  return (backend as WebGPUBackend).runWebGPUProgram(program, lse ? [logits, labels, lse] : [logits, labels], 'float32',
+    [{ type: 'float32', data: [scale] }]); // (n)
 }
 
 function crossEntropyGradWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {

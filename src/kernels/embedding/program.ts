@@ -70,16 +70,18 @@ export class EmbeddingStartsProgram extends FlatProgram {
 /** dW (V, C): dW[v, c] = sum over slots j in [starts[v], starts[v+1]) of dy[perm[j], c]; 4 columns per thread when C % 4 = 0. */
 export class EmbeddingGradProgram extends FlatProgram {
   readonly shaderKey: string;
-  readonly variableNames = ['dy', 'starts', 'perm'];
+  readonly variableNames: string[];
   readonly variableComponents: number[];
   readonly outputComponent: number;
 
-  constructor(V: number, C: number) {
+  /** withResidual: adds dres (V, C), the tied weight's other gradient (the LM head's), as it writes each row. */
+  constructor(V: number, C: number, withResidual = false) {
     const width = C % 4 === 0 ? 4 : 1;
     super([V, C], 64, (V * C) / width);
     this.outputComponent = width;
-    this.variableComponents = [width, 1, 1];
-    this.shaderKey = `nanometaEmbeddingGrad${width}`;
+    this.variableNames = withResidual ? ['dy', 'starts', 'perm', 'dres'] : ['dy', 'starts', 'perm'];
+    this.variableComponents = withResidual ? [width, 1, 1, width] : [width, 1, 1];
+    this.shaderKey = `nanometaEmbeddingGrad${width}${withResidual ? 'r' : ''}`;
   }
 
   getUserCode(): string {
@@ -94,7 +96,33 @@ export class EmbeddingGradProgram extends FlatProgram {
         for (var j = starts[v]; j < starts[v + 1]; j = j + 1) {
           acc = acc + dy[perm[j] * cols + c];
         }
-        result[index] = acc;
+        result[index] = acc${this.variableNames.length === 4 ? ' + dres[index]' : ''};
+      }
+    `;
+  }
+}
+
+/** x (N, C) = weight[indices[n]] + pos[n % T] (token plus position embedding); ids outside [0, V) give the position alone. */
+export class EmbedPositionsProgram extends FlatProgram {
+  readonly shaderKey = 'nanometaEmbedPositions';
+  readonly variableNames = ['weight', 'pos', 'indices'];
+  readonly uniforms = 'T : i32, ';
+
+  constructor(N: number, C: number) {
+    super([N, C], 64);
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let C = uniforms.outShape.y;
+        let n = index / C;
+        let c = index - n * C;
+        let id = indices[n];
+        var tok = 0.0;
+        if (id >= 0 && id < uniforms.weightShape.x) { tok = weight[id * C + c]; }
+        result[index] = tok + pos[(n % uniforms.T) * C + c];
       }
     `;
   }

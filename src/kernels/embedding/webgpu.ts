@@ -1,22 +1,41 @@
-// WebGPU kernel for NanometaEmbeddingGrad: sort positions by id, find each id's run, then sum each run.
-// Three dispatches, no float atomics, bit-for-bit the cpu loop's summation order.
+// WebGPU kernel for NanometaEmbeddingGrad: sort positions by id, find each id's run, then sum each run (plus the
+// tied weight's other gradient when given). Three dispatches, no float atomics, bit-for-bit the cpu loop's order.
+// And NanometaEmbedPositions' forward (kernels/embedding/positions.ts).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { EMBEDDING_GRAD, type EmbeddingGradAttrs } from './cpu.js';
-import { EmbeddingGradProgram, EmbeddingSortProgram, EmbeddingStartsProgram } from './program.js';
+import { EMBEDDING_GRAD, type EmbedPositionsAttrs, type EmbeddingGradAttrs } from './cpu.js';
+import { EmbedPositionsProgram, EmbeddingGradProgram, EmbeddingSortProgram, EmbeddingStartsProgram } from './program.js';
 
 function embeddingGradWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const { dy, indices } = inputs as { dy: tf.TensorInfo; indices: tf.TensorInfo };
+  const { dy, indices, dres } = inputs as { dy: tf.TensorInfo; indices: tf.TensorInfo; dres?: tf.TensorInfo };
   const { numRows } = attrs as unknown as EmbeddingGradAttrs;
   const gpu = backend as WebGPUBackend;
   const [N, C] = dy.shape;
+  if (N === 0 && dres) return runIdentity(gpu, dres);
   if (N === 0) return gpu.makeTensorInfo([numRows, C], 'float32', new Float32Array(numRows * C));
   const perm = gpu.runWebGPUProgram(new EmbeddingSortProgram(N), [indices], 'int32'); // (N)
   const starts = gpu.runWebGPUProgram(new EmbeddingStartsProgram(numRows), [indices, perm], 'int32'); // (V + 1)
-  const out = gpu.runWebGPUProgram(new EmbeddingGradProgram(numRows, C), [dy, starts, perm], 'float32'); // (V, C)
+  const gradInputs = dres ? [dy, starts, perm, dres] : [dy, starts, perm];
+  const out = gpu.runWebGPUProgram(new EmbeddingGradProgram(numRows, C, dres !== undefined), gradInputs, 'float32'); // (V, C)
   gpu.disposeData(perm.dataId);
   gpu.disposeData(starts.dataId);
   return out;
+}
+
+/** A second handle on t's data (tfjs's Identity kernel does the same). */
+function runIdentity(gpu: WebGPUBackend, t: tf.TensorInfo): tf.TensorInfo {
+  gpu.incRef(t.dataId);
+  return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+}
+
+/** [weight itself, x (N, C) = weight[indices] + pos[n % T]]: one dispatch (a gather and an add in tfjs's ops). */
+export function embedPositionsWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const { weight, pos, indices } = inputs as { weight: tf.TensorInfo; pos: tf.TensorInfo; indices: tf.TensorInfo };
+  const { T } = attrs as unknown as EmbedPositionsAttrs;
+  const gpu = backend as WebGPUBackend;
+  const x = gpu.runWebGPUProgram(new EmbedPositionsProgram(indices.shape[0], weight.shape[1]), [weight, pos, indices], 'float32',
+    [{ type: 'int32', data: [T] }]); // (N, C)
+  return [runIdentity(gpu, weight), x];
 }
 
 export const embeddingGradWebGPUConfig: tf.KernelConfig = {

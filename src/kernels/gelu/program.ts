@@ -2,8 +2,11 @@
 // the size allows. tanh and sech^2 go through e = exp(-2|u|), as tfjs's own TANH does, so large |u| stays finite.
 import { FlatProgram } from '../program-base.js';
 
-/** Shared WGSL: t = tanh(u) and s = sech^2(u) = 1 - t^2 = 4e / (1 + e)^2 without cancellation near |t| = 1. */
-function helpers(type: string): string {
+/**
+ * Shared WGSL (also the GEMM's gelu prologue and epilogue, kernels/matmul): t = tanh(u) and s = sech^2(u) =
+ * 1 - t^2 = 4e / (1 + e)^2 without cancellation near |t| = 1.
+ */
+export function geluHelpers(type: string): string {
   return `
     const GELU_K = 0.7978845608028654; // sqrt(2 / pi)
     const GELU_A = 0.044715;
@@ -42,7 +45,7 @@ export class GeluProgram extends GeluBase {
   }
 
   getUserCode(): string {
-    return `${helpers(this.type)}
+    return `${geluHelpers(this.type)}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
         let v = x[index];
@@ -63,7 +66,7 @@ export class GeluGradProgram extends GeluBase {
   }
 
   getUserCode(): string {
-    return `${helpers(this.type)}
+    return `${geluHelpers(this.type)}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
         let v = x[index];

@@ -64,7 +64,7 @@ export function layerNormGradLoop(x: Float32Array, weight: Float32Array, dy: Flo
 
 type Inputs = Parameters<tf.KernelFunc>[0];
 
-function layerNormCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.TensorInfo {
+export function layerNormCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.TensorInfo {
   const backend = kernelBackend as tf.KernelBackend;
   const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
   const { eps } = attrs as unknown as LayerNormAttrs;
@@ -76,11 +76,15 @@ function layerNormCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.Ten
 
 function layerNormGradCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.TensorInfo[] {
   const backend = kernelBackend as tf.KernelBackend;
-  const { x, weight, dy } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo };
+  const { x, weight, dy, dres } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo; dres?: tf.TensorInfo };
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
   const read = (t: tf.TensorInfo) => backend.readSync(t.dataId) as Float32Array;
   const { dx, dweight, dbias } = layerNormGradLoop(read(x), read(weight), read(dy), N, C, eps);
+  if (dres) { // the residual stream's gradient, added here instead of by autodiff (kernels/layernorm/residual.ts)
+    const r = read(dres);
+    for (let i = 0; i < dx.length; i++) dx[i] += r[i];
+  }
   const out = (values: Float32Array, shape: number[]): tf.TensorInfo => ({ dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32' });
   return withBias ? [out(dx, [N, C]), out(dweight, [C]), out(dbias, [C])] : [out(dx, [N, C]), out(dweight, [C])];
 }

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LAYER_NORM, LAYER_NORM_GRAD, type LayerNormAttrs } from './cpu.js';
 import { layerNormReference } from './reference.js';
+import { LAYER_NORM_RESIDUAL } from './residual.js';
 
 /** Rows longer than this would need too many registers per thread in the WGSL programs. */
 const MAX_C = 8192;
@@ -40,9 +41,29 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor, eps
   const key = `${eps}:${bias !== undefined}`;
   let op = ops.get(key);
   if (!op) ops.set(key, (op = makeOp(eps, bias !== undefined)));
+  if (x.rank === 2) return bias ? op(x as tf.Tensor2D, weight as tf.Tensor1D, bias as tf.Tensor1D) : op(x as tf.Tensor2D, weight as tf.Tensor1D);
   return tf.tidy(() => {
     const x2 = tf.reshape(x, [x.size / C, C]) as tf.Tensor2D; // (N, C)
     const y = bias ? op(x2, weight as tf.Tensor1D, bias as tf.Tensor1D) : op(x2, weight as tf.Tensor1D); // (N, C)
     return tf.reshape(y, x.shape);
   });
+}
+
+/**
+ * [x, layerNorm(x)] for the residual stream x (N, C): the same values as using x twice, but x's two gradients
+ * are summed inside the LayerNorm backward kernel (kernels/layernorm/residual.ts), not by an extra Add.
+ */
+export function layerNormResidual(x: tf.Tensor2D, weight: tf.Tensor1D, bias?: tf.Tensor1D, eps = 1e-5): [tf.Tensor2D, tf.Tensor2D] {
+  const C = x.shape[1];
+  const backend = tf.getBackend();
+  if (x.rank !== 2 || x.size === 0 || C > MAX_C || !tf.getKernel(LAYER_NORM_RESIDUAL, backend) || !tf.getKernel(LAYER_NORM_GRAD, backend)) {
+    return [x, layerNorm(x, weight, bias, eps) as tf.Tensor2D];
+  }
+  if (weight.rank !== 1 || weight.shape[0] !== C || (bias && (bias.rank !== 1 || bias.shape[0] !== C))) {
+    throw new TypeError(`layerNormResidual: weight and bias must be (${C}) for x [${x.shape}], got [${weight.shape}] and [${bias?.shape ?? ''}]`);
+  }
+  if ([x, weight, bias].some((t) => t && t.dtype !== 'float32')) throw new TypeError('layerNormResidual: tensors must be float32');
+  const attrs: LayerNormAttrs = { eps, withBias: bias !== undefined };
+  const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
+  return tf.engine().runKernel(LAYER_NORM_RESIDUAL, inputs, attrs as unknown as tf.NamedAttrMap) as [tf.Tensor2D, tf.Tensor2D];
 }

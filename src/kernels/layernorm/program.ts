@@ -89,18 +89,23 @@ export class LayerNormProgram extends RowProgram {
   }
 }
 
-/** dx (N, C) from x (N, C), weight (C), dy (N, C): one workgroup per row, mean and rstd recomputed. */
+/**
+ * dx (N, C) from x (N, C), weight (C), dy (N, C), plus dres (N, C) when given (the residual stream's own
+ * gradient, kernels/layernorm/residual.ts): one workgroup per row, mean and rstd recomputed.
+ */
 export class LayerNormGradXProgram extends RowProgram {
   readonly shaderKey: string;
-  readonly variableNames = ['x', 'weight', 'dy'];
+  readonly variableNames: string[];
 
-  constructor(N: number, C: number) {
+  constructor(N: number, C: number, withResidual = false) {
     super([N, C], C, N);
-    this.shaderKey = `nanometaLayerNormGradX_${C}`;
+    this.variableNames = withResidual ? ['x', 'weight', 'dy', 'dres'] : ['x', 'weight', 'dy'];
+    this.shaderKey = `nanometaLayerNormGradX_${C}_${withResidual ? 'r' : ''}`;
   }
 
   getUserCode(): string {
     const { C, K } = this;
+    const addRes = this.variableNames.length === 4 ? ` + dres[row * ${C} + c]` : '';
     return `${rowHelpers(this.WG, K, C)}
       fn main(index : i32) {
         let row = workgroupRow();
@@ -122,7 +127,7 @@ export class LayerNormGradXProgram extends RowProgram {
         if (row >= N) { return; }
         for (var k = 0; k < ${K}; k = k + 1) {
           let c = col(k);
-          if (c < ${C}) { result[row * ${C} + c] = rstd * (g[k] - m.x - v[k] * m.y); }
+          if (c < ${C}) { result[row * ${C} + c] = rstd * (g[k] - m.x - v[k] * m.y)${addRes}; }
         }
       }
     `;

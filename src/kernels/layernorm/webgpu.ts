@@ -7,7 +7,7 @@ import { LayerNormColumnSumProgram, LayerNormGradPartialsProgram, LayerNormGradX
 
 type Inputs = Parameters<tf.KernelFunc>[0];
 
-function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo {
+export function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo {
   const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
   const { eps } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
@@ -17,11 +17,12 @@ function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo {
 }
 
 function layerNormGradWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo[] {
-  const { x, weight, dy } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo };
+  const { x, weight, dy, dres } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo; dres?: tf.TensorInfo };
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const gpu = backend as WebGPUBackend;
   const [N, C] = x.shape;
-  const dx = gpu.runWebGPUProgram(new LayerNormGradXProgram(N, C), [x, weight, dy], 'float32', [{ type: 'float32', data: [eps] }]); // (N, C)
+  const dxInputs = dres ? [x, weight, dy, dres] : [x, weight, dy];
+  const dx = gpu.runWebGPUProgram(new LayerNormGradXProgram(N, C, dres !== undefined), dxInputs, 'float32', [{ type: 'float32', data: [eps] }]); // (N, C)
   // Enough workgroups to fill a GPU (N = 32768 rows -> 4096 chunks of 8), few enough for a short column sum.
   const rowsPerChunk = Math.ceil(N / MAX_CHUNKS);
   const chunks = Math.ceil(N / rowsPerChunk);

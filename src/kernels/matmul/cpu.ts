@@ -43,7 +43,7 @@ function transposeBatch(x: Float32Array, batch: number, R: number, S: number): F
 }
 
 /** The product as a new array and its shape, or null for what only tfjs's kernel handles (general broadcasting). */
-function product(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean):
+export function product(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean):
   { out: Float32Array; shape: number[] } | null {
   const rankA = a.shape.length, rankB = b.shape.length;
   const batchA = a.shape.slice(0, -2).reduce((p, q) => p * q, 1);

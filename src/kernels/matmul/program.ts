@@ -4,6 +4,7 @@
 // a time. Thread (tx, ty) owns rows ty + 16i and columns tx + 16j, so workgroup-memory reads are
 // conflict-free and the final stores are coalesced. Transposes only change how tiles are loaded.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { geluHelpers } from '../gelu/program.js';
 
 /** Output tile edge: 128 (8×8 per thread) for big products, 64 (4×4) when 128-tiles would leave SMs idle. */
 export type GemmTile = 64 | 128;
@@ -34,8 +35,34 @@ export interface GemmShape {
  */
 export type GemmVariant = 'vec4' | 'scalar';
 
-/** What the epilogue adds to A·B: nothing, a tensor of C's own shape (accumulation), or a bias row (N). */
-export type GemmAddend = 'none' | 'full' | 'row';
+/**
+ * What the epilogue adds to A·B: nothing, a tensor of C's own shape (accumulation, a residual), a bias row (N),
+ * or both (C0 of C's shape and C1 a row: a linear layer's bias and the residual stream, kernels/linear);
+ * 'geluGrad' multiplies instead, by gelu'(C0) (see GemmGelu).
+ */
+export type GemmAddend = 'none' | 'full' | 'row' | 'both' | 'geluGrad';
+
+/**
+ * Which operand goes through GELU as it is loaded (kernels/linear's geluLinear: the MLP's projection reads
+ * gelu(u) without a GELU dispatch or an (N, 4C) activation): none, A or B. The epilogue 'geluGrad' is the
+ * matching backward: C = (A·B) ⊙ gelu'(C0), C0 of C's shape.
+ */
+export type GemmGelu = 'none' | 'A' | 'B';
+
+/** The addend bindings: C0 (full or row; u for geluGrad), C1 (row, with 'both'). */
+function addendNames(addend: GemmAddend): string[] {
+  return addend === 'none' ? [] : addend === 'both' ? ['C0', 'C1'] : ['C0'];
+}
+
+/** WGSL: geluF(v) and geluPrime(v) for the prologue and epilogue (the same math as kernels/gelu). */
+const GELU_FNS = `${geluHelpers('f32')}
+    fn geluF(v : f32) -> f32 { return 0.5 * v * (1.0 + tanhStable(geluInner(v))); }
+    fn geluPrime(v : f32) -> f32 {
+      let u = geluInner(v);
+      return 0.5 * (1.0 + tanhStable(u)) + 0.5 * v * sech2(u) * GELU_K * (1.0 + 3.0 * GELU_A * v * v);
+    }
+`;
+const usesGelu = (addend: GemmAddend, gelu: GemmGelu) => addend === 'geluGrad' || gelu !== 'none';
 
 export class GemmProgram implements WebGPUProgram {
   readonly variableNames: string[];
@@ -47,12 +74,12 @@ export class GemmProgram implements WebGPUProgram {
   readonly uniforms = 'M : i32, N : i32, K : i32, strideA : i32, strideB : i32, kPer : i32,';
 
   constructor(readonly shape: GemmShape, readonly transA: boolean, readonly transB: boolean, readonly tile: GemmTile,
-    readonly addend: GemmAddend = 'none', readonly variant: GemmVariant = 'vec4') {
+    readonly addend: GemmAddend = 'none', readonly variant: GemmVariant = 'vec4', readonly gelu: GemmGelu = 'none') {
     if (shape.splitK > 1 && (shape.batch !== 1 || addend !== 'none')) throw new Error('GemmProgram: split-K needs batch 1 and no addend');
-    this.variableNames = addend === 'none' ? ['A', 'B'] : ['A', 'B', 'C0'];
+    this.variableNames = ['A', 'B', ...addendNames(addend)];
     const z = shape.splitK > 1 ? shape.splitK : shape.batch;
     this.outputShape = [z, shape.M, shape.N];
-    this.shaderKey = `nanometaGemm_${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}_${tile}_${addend}_${shape.splitK > 1 ? 'split' : ''}_${variant}`;
+    this.shaderKey = `nanometaGemm_${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}_${tile}_${addend}_${shape.splitK > 1 ? 'split' : ''}_${variant}_${gelu}`;
     this.dispatch = [Math.ceil(shape.N / tile), Math.ceil(shape.M / tile), z];
   }
 
@@ -96,7 +123,7 @@ export class GemmProgram implements WebGPUProgram {
               let gm = row0 + m;
               let gk = k0 + k;
               var v = 0.0;
-              if (gm < uniforms.M && gk < kEnd) { v = A[${aIndex}]; }
+              if (gm < uniforms.M && gk < kEnd) { v = ${this.gelu === 'A' ? `geluF(A[${aIndex}])` : `A[${aIndex}]`}; }
               ${storeA}
             }
             {
@@ -104,7 +131,7 @@ export class GemmProgram implements WebGPUProgram {
               let gn = col0 + n;
               let gk = k0 + k;
               var v = 0.0;
-              if (gn < uniforms.N && gk < kEnd) { v = B[${bIndex}]; }
+              if (gn < uniforms.N && gk < kEnd) { v = ${this.gelu === 'B' ? `geluF(B[${bIndex}])` : `B[${bIndex}]`}; }
               ${storeB}
             }
           }`;
@@ -112,7 +139,9 @@ export class GemmProgram implements WebGPUProgram {
   }
 
   private epilogue(value: string): string {
-    return this.addend === 'full' ? `${value} + C0[o]` : this.addend === 'row' ? `${value} + C0[gn]` : value;
+    if (this.addend === 'geluGrad') return `${value} * geluPrime(C0[o])`;
+    const add = { none: '', full: ' + C0[o]', row: ' + C0[gn]', both: ' + C0[o] + C1[gn]' }[this.addend];
+    return `${value}${add}`;
   }
 
   getUserCode(): string {
@@ -124,7 +153,7 @@ export class GemmProgram implements WebGPUProgram {
     const G = T / 64; // 4×4 blocks per thread per side, 64 apart
     const P4 = T / 4 + 1; // vec4s per staged k-row, padded so k-major writes spread over banks
     const { prologue, stage } = this.parts('As[k * ' + P4 + ' + m / 4][m % 4] = v;', 'Bs[k * ' + P4 + ' + n / 4][n % 4] = v;');
-    return `
+    return `${usesGelu(this.addend, this.gelu) ? GELU_FNS : ''}
       var<workgroup> As : array<vec4<f32>, ${BK * P4}>;
       var<workgroup> Bs : array<vec4<f32>, ${BK * P4}>;
 
@@ -182,7 +211,7 @@ export class GemmProgram implements WebGPUProgram {
     const R = T / THREADS; // outputs per thread per side
     const P = T + 1; // padded row of a staged tile: k-major writes land in different banks
     const { prologue, stage } = this.parts(`As[k * ${P} + m] = v;`, `Bs[k * ${P} + n] = v;`);
-    return `
+    return `${usesGelu(this.addend, this.gelu) ? GELU_FNS : ''}
       var<workgroup> As : array<f32, ${BK * P}>;
       var<workgroup> Bs : array<f32, ${BK * P}>;
 
@@ -234,15 +263,16 @@ export class SplitKReduceProgram implements WebGPUProgram {
   readonly size = true;
 
   constructor(readonly splits: number, M: number, N: number, readonly addend: GemmAddend) {
-    this.variableNames = addend === 'none' ? ['P'] : ['P', 'C0'];
+    this.variableNames = ['P', ...addendNames(addend)];
     this.outputShape = [M, N];
     this.shaderKey = `nanometaSplitKReduce_${splits}_${addend}`;
     this.dispatch = [Math.ceil((M * N) / 256), 1, 1];
   }
 
   getUserCode(): string {
-    const add = this.addend === 'full' ? ' + C0[index]' : this.addend === 'row' ? ' + C0[index % uniforms.outShape.y]' : '';
-    return `
+    const row = 'index % uniforms.outShape.y';
+    const add = { none: '', full: ' + C0[index]', row: ` + C0[${row}]`, both: ` + C0[index] + C1[${row}]`, geluGrad: ' * geluPrime(C0[index])' }[this.addend];
+    return `${this.addend === 'geluGrad' ? GELU_FNS : ''}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
         var s = 0.0;

@@ -3,7 +3,7 @@
 // or one-sided (a shared matrix); anything else (int32, general broadcasting) goes to tfjs's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
+import { GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
 import { replaceKernel, originalKernel, runOriginal } from '../override.js';
 
 const KERNEL = 'BatchMatMul';
@@ -39,20 +39,23 @@ export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, t
   };
 }
 
-/** C = op(A)·op(B) (+ addend): planGemm's tile and K split; a split runs a second, reducing dispatch. */
-function runGemm(backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorInfo, shape: GemmShape, transA: boolean, transB: boolean,
-  addend: GemmAddend, bias?: tf.TensorInfo): tf.TensorInfo {
+/**
+ * C = op(A)·op(B) (+ addends, bound as C0 and C1 in GemmProgram's order): planGemm's tile and K split; a split
+ * runs a second, reducing dispatch. Also the WebGPU kernel of NanometaLinear (kernels/linear).
+ */
+export function runGemm(backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorInfo, shape: GemmShape, transA: boolean, transB: boolean,
+  addend: GemmAddend, addends: tf.TensorInfo[] = [], gelu: GemmGelu = 'none'): tf.TensorInfo {
   const plan = planGemm(shape);
   const tile = (forcedTile === 'tfjs' ? null : forcedTile) ?? plan.tile;
   const splitK = shape.batch === 1 ? forcedSplit ?? (forcedTile ? 1 : plan.splitK) : 1;
   if (splitK <= 1) {
-    const program = new GemmProgram(shape, transA, transB, tile, addend, variant);
-    return backend.runWebGPUProgram(program, bias ? [a, b, bias] : [a, b], 'float32', program.uniformData()); // (batch, M, N)
+    const program = new GemmProgram(shape, transA, transB, tile, addend, variant, gelu);
+    return backend.runWebGPUProgram(program, [a, b, ...addends], 'float32', program.uniformData()); // (batch, M, N)
   }
-  const program = new GemmProgram({ ...shape, splitK }, transA, transB, tile, 'none', variant);
+  const program = new GemmProgram({ ...shape, splitK }, transA, transB, tile, 'none', variant, gelu);
   const partials = backend.runWebGPUProgram(program, [a, b], 'float32', program.uniformData()); // (splitK, M, N)
   const reduce = new SplitKReduceProgram(splitK, shape.M, shape.N, addend);
-  const out = backend.runWebGPUProgram(reduce, bias ? [partials, bias] : [partials], 'float32'); // (M, N)
+  const out = backend.runWebGPUProgram(reduce, [partials, ...addends], 'float32'); // (M, N)
   backend.disposeData(partials.dataId);
   return out;
 }
@@ -80,7 +83,7 @@ function fusedMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | 
   if (!plan || plan.shape.K === 0 || addend === null || preluActivationWeights || (activation && activation !== 'linear') || forcedTile === 'tfjs') {
     return runOriginal(FUSED, 'webgpu', args);
   }
-  const out = runGemm(backend as WebGPUBackend, a!, b!, plan.shape, transposeA, transposeB, addend, bias);
+  const out = runGemm(backend as WebGPUBackend, a!, b!, plan.shape, transposeA, transposeB, addend, bias ? [bias] : []);
   return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' };
 }
 

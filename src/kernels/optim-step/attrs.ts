@@ -51,6 +51,11 @@ export interface OptimStepAttrs {
   zOut: boolean;
   gamma: number;
   /**
+   * -1: the step size is `alpha`. k ≥ 0: it is element k of input `a` (a float32 tensor on the device),
+   * so a step size computed on the device (MetaOptimize's α = exp(β)) is used without a read-back.
+   */
+  alphaIndex: number;
+  /**
    * true: the caller assigns w', m', v', h' to the variables that held w, m, v, h right away and never reads
    * those old values again, so a backend may write an output into its input's storage when no other tensor
    * shares it (cpu: refCount 1). Saves allocating (and zero-filling and collecting) four arrays per tensor.
@@ -62,7 +67,7 @@ export interface OptimStepAttrs {
 /**
  * Inputs by name; m only for adamw/lion/sgdm, v only for adamw/rmsprop, h only when traced. gs, optional,
  * is a 1-element gradient scale applied to g before everything else (the clipping coefficient, kept on the
- * device so clipping needs no read-back); z then sums h·(gs·g).
+ * device so clipping needs no read-back); z then sums h·(gs·g). a, optional, holds the step size (alphaIndex).
  */
 export interface OptimStepInputs {
   w: tf.Tensor;
@@ -71,6 +76,8 @@ export interface OptimStepInputs {
   v?: tf.Tensor;
   h?: tf.Tensor;
   gs?: tf.Tensor;
+  /** The step sizes on the device when attrs.alphaIndex ≥ 0 (any shape; read flat at alphaIndex). */
+  a?: tf.Tensor;
 }
 
 /**

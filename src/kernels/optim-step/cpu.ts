@@ -19,13 +19,15 @@ export const optimStepCpuKernel: tf.KernelConfig = {
   backendName: 'cpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const be = backend as CpuLikeBackend;
-    const a = attrs as unknown as OptimStepAttrs;
+    const given = attrs as unknown as OptimStepAttrs;
     const read = (name: string): Float32Array => {
       const info = inputs[name];
-      if (!info) throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} is required for base ${a.base}`);
+      if (!info) throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} is required for base ${given.base}`);
       if (info.dtype !== 'float32') throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} must be float32, got ${info.dtype}`);
       return be.readSync(info.dataId) as Float32Array;
     };
+    // a step size held in a tensor (alphaIndex ≥ 0) replaces the attr
+    const a = given.alphaIndex >= 0 ? { ...given, alpha: read('a')[given.alphaIndex] } : given;
     const w = read('w');
     const gRaw = read('g');
     // gs (1 element): the gradient scale; a scaled copy of g keeps the specialised loops below unchanged.
@@ -64,7 +66,7 @@ interface Arrays {
  * The fused loop; returns Σ h·g (0 when untraced). One specialised loop per base and per traced/untraced
  * (no per-element branches on the base); the weight and trace tail is written out in each loop.
  */
-function loop(a: OptimStepAttrs, n: number,
+export function loop(a: OptimStepAttrs, n: number,
   w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: Float32Array,
   wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, hOut: Float32Array): number {
   const x: Arrays = { n, w, g, m, v, h, wOut, mOut, vOut, hOut };

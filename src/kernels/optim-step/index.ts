@@ -6,14 +6,16 @@ import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, TRACE_DOT_PAIRS, outputNames } fro
 import { optimStepCpuKernel, traceDotCpuKernel } from './cpu.js';
 import { optimStepWebGPUKernel, traceDotWebGPUKernel } from './webgpu.js';
 import { optimStepReference } from './reference.js';
+import { canStepInPlace, inPlaceParts, OPTIM_STEP_IN_PLACE_KERNEL, optimStepInPlaceWebGPUKernel, type InPlaceAttrs } from './in-place.js';
 
 export type { OptimBase, OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
 export { OPTIM_STEP_KERNEL } from './attrs.js';
 export { optimStepReference } from './reference.js';
+export { canStepInPlace, inPlaceParts, newPartials, setInPlaceStep, type InPlaceAttrs } from './in-place.js';
 
 /** The kernels of this op, for the one registerKernels() list of backend set-up (STYLE 14). */
 export const OPTIM_STEP_KERNELS: tf.KernelConfig[] = [
-  optimStepCpuKernel, optimStepWebGPUKernel, traceDotCpuKernel, traceDotWebGPUKernel,
+  optimStepCpuKernel, optimStepWebGPUKernel, traceDotCpuKernel, traceDotWebGPUKernel, optimStepInPlaceWebGPUKernel,
 ];
 
 /** Registers the kernels not yet registered (idempotent; optimStep also calls it on first use). */
@@ -44,10 +46,24 @@ export function optimStep(inputs: OptimStepInputs, attrs: OptimStepAttrs, impl: 
   if (inputs.v) named.v = inputs.v;
   if (inputs.h) named.h = inputs.h;
   if (inputs.gs) named.gs = inputs.gs;
+  if (inputs.a) named.a = inputs.a;
   const results = tf.engine().runKernel<tf.Tensor[]>(OPTIM_STEP_KERNEL, named, attrs as unknown as tf.NamedAttrMap);
   const out: Partial<Record<keyof OptimStepOutputs, tf.Tensor>> = {};
   outputNames(attrs).forEach((name, i) => (out[name] = results[i]));
   return out as OptimStepOutputs;
+}
+
+/**
+ * One fused step for one parameter tensor in a single pass that overwrites w, m, v, h (WebGPU; check
+ * canStepInPlace first). Traced: also writes the tensor's inPlaceParts(size) partial sums of Σ h·g into
+ * `partials` from attrs.partOffset on. Returns nothing: the inputs are the outputs.
+ */
+export function optimStepInPlace(inputs: OptimStepInputs, attrs: InPlaceAttrs, partials?: tf.Tensor): void {
+  ensureRegistered();
+  const named: tf.NamedTensorMap = { w: inputs.w, g: inputs.g };
+  for (const k of ['m', 'v', 'h', 'gs', 'a'] as const) if (inputs[k]) named[k] = inputs[k]!;
+  if (partials) named.partials = partials;
+  tf.engine().runKernel(OPTIM_STEP_IN_PLACE_KERNEL, named, attrs as unknown as tf.NamedAttrMap);
 }
 
 /** Σ x² of one tensor as a 1-D tensor of partial sums (sum them for the total): NanometaTraceDot on (x, x). */

@@ -9,64 +9,83 @@ import { usesM, usesV, type OptimStepAttrs } from './attrs.js';
 
 export type OptimOutput = 'w' | 'm' | 'v' | 'h';
 
-/** Names of the inputs present, in binding order: w, g, then m, v, h, gs as the attrs and inputs say. */
+/** Names of the inputs present, in binding order: w, g, then m, v, h, gs, a as the attrs and inputs say. */
 export function optimInputNames(a: OptimStepAttrs, hasGradScale: boolean): string[] {
   const names = ['w', 'g'];
   if (usesM(a.base)) names.push('m');
   if (usesV(a.base)) names.push('v');
   if (a.traced) names.push('h');
   if (hasGradScale) names.push('gs');
+  if (a.alphaIndex >= 0) names.push('a');
   return names;
 }
 
-const UNIFORMS = ['alpha', 'kappa', 'decay1', 'gain1', 'decay2', 'gain2', 'scale1', 'scale2', 'epsIn', 'epsOut', 'interp', 'carry'] as const;
+/** The f32 uniforms of every optimizer-step program, in order (then the i32 alphaIndex). */
+export const OPTIM_UNIFORMS = ['alpha', 'kappa', 'decay1', 'gain1', 'decay2', 'gain2', 'scale1', 'scale2', 'epsIn', 'epsOut', 'interp', 'carry', 'gamma'] as const;
 
-/** The attrs as the programs' f32 uniforms (carry = γ(1 − ακ), the trace's decay). */
-export function optimUniformData(a: OptimStepAttrs): Array<{ type: 'float32'; data: number[] }> {
-  const values: Record<(typeof UNIFORMS)[number], number> = { ...a, carry: a.gamma * (1 - a.alpha * a.kappa) };
-  return UNIFORMS.map((k) => ({ type: 'float32' as const, data: [values[k]] }));
+/**
+ * The attrs as the programs' uniforms: f32 coefficients (carry = γ(1 − ακ), the trace's decay, for a step
+ * size given as a number), then the i32 alphaIndex.
+ */
+export function optimUniformData(a: OptimStepAttrs): Array<{ type: 'float32' | 'int32'; data: number[] }> {
+  const values: Record<(typeof OPTIM_UNIFORMS)[number], number> = { ...a, carry: a.gamma * (1 - a.alpha * a.kappa) };
+  const floats = OPTIM_UNIFORMS.map((k) => ({ type: 'float32' as const, data: [values[k]] }));
+  return [...floats, { type: 'int32' as const, data: [a.alphaIndex] }];
+}
+
+/**
+ * WGSL lines computing `mNew`, `vNew` and `delta` = α(u + κw) of one element from `wi`, `gi`, `mi`, `vi`
+ * and `alpha` (the math in attrs.ts), with the coefficients read from `uniforms`. Shared with the
+ * MetaOptimize meta step (kernels/meta-step), whose update of β is this same step with g = z and κ = 0.
+ */
+export function stepMathWgsl(base: OptimStepAttrs['base'], oldMomentum: boolean): string {
+  const direction: Record<OptimStepAttrs['base'], string> = {
+    adamw: 'uniforms.scale1 * mNew / (sqrt(uniforms.scale2 * vNew + uniforms.epsIn) + uniforms.epsOut)',
+    rmsprop: 'gi / (sqrt(uniforms.scale2 * vNew + uniforms.epsIn) + uniforms.epsOut)',
+    lion: 'sign(uniforms.interp * mi + (1.0 - uniforms.interp) * gi)',
+    sgdm: oldMomentum ? 'mi' : 'mNew',
+    sgd: 'gi',
+  };
+  return `
+        let mNew = uniforms.decay1 * mi + uniforms.gain1 * gi;
+        let vNew = uniforms.decay2 * vi + uniforms.gain2 * gi * gi;
+        let delta = alpha * (${direction[base]} + uniforms.kappa * wi);`;
 }
 
 /** One output of the step, elementwise over the parameter tensor. */
 export class OptimStepProgram extends FlatProgram {
   readonly shaderKey: string;
   readonly variableNames: string[];
-  readonly uniforms = UNIFORMS.map((k) => `${k} : f32,`).join(' ');
+  readonly uniforms = OPTIM_UNIFORMS.map((k) => `${k} : f32,`).join(' ') + ' alphaIndex : i32,';
 
   constructor(readonly attrs: OptimStepAttrs, readonly output: OptimOutput, shape: number[], hasGradScale: boolean) {
     super(shape, 256);
     this.variableNames = optimInputNames(attrs, hasGradScale);
-    this.shaderKey = `nanometaOptim_${attrs.base}_${output}_${attrs.oldMomentum ? 'old' : 'new'}_${hasGradScale ? 'gs' : ''}`;
+    this.shaderKey = `nanometaOptim_${attrs.base}_${output}_${attrs.oldMomentum ? 'old' : 'new'}_${hasGradScale ? 'gs' : ''}_${attrs.alphaIndex >= 0 ? 'a' : ''}`;
   }
 
   getUserCode(): string {
     const a = this.attrs;
     const has = (name: string) => this.variableNames.includes(name);
-    const direction: Record<OptimStepAttrs['base'], string> = {
-      adamw: 'uniforms.scale1 * mNew / (sqrt(uniforms.scale2 * vNew + uniforms.epsIn) + uniforms.epsOut)',
-      rmsprop: 'gi / (sqrt(uniforms.scale2 * vNew + uniforms.epsIn) + uniforms.epsOut)',
-      lion: 'sign(uniforms.interp * mi + (1.0 - uniforms.interp) * gi)',
-      sgdm: a.oldMomentum ? 'mi' : 'mNew',
-      sgd: 'gi',
-    };
     const value: Record<OptimOutput, string> = {
       w: 'wi - delta',
       m: 'mNew',
       v: 'vNew',
-      h: 'uniforms.carry * hi - delta',
+      h: 'carry * hi - delta',
     };
+    // With input a, the step size is a[alphaIndex] and the trace's decay γ(1 − ακ) is computed here.
     // Every bound input must be statically used: WebGPU's automatic pipeline layout drops unused bindings,
     // and tfjs binds all of them, which would invalidate the whole command buffer.
     return `
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
+        let alpha = ${has('a') ? 'a[uniforms.alphaIndex]' : 'uniforms.alpha'};
+        let carry = ${has('a') ? 'uniforms.gamma * (1.0 - alpha * uniforms.kappa)' : 'uniforms.carry'};
         let wi = w[index];
         let gi = g[index]${has('gs') ? ' * gs[0]' : ''};
         let mi = ${has('m') ? 'm[index]' : '0.0'};
         let hi = ${has('h') ? 'h[index]' : '0.0'};
-        let mNew = uniforms.decay1 * mi + uniforms.gain1 * gi;
-        let vNew = ${has('v') ? 'uniforms.decay2 * v[index] + uniforms.gain2 * gi * gi' : '0.0'};
-        let delta = uniforms.alpha * (${direction[a.base]} + uniforms.kappa * wi);
+        let vi = ${has('v') ? 'v[index]' : '0.0'};${stepMathWgsl(a.base, a.oldMomentum)}
         result[index] = ${value[this.output]} + 0.0 * (mi + vNew + hi);
       }
     `;

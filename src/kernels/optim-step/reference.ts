@@ -24,14 +24,16 @@ export function optimStepReference(inputs: OptimStepInputs, a: OptimStepAttrs): 
       case 'sgdm': u = a.oldMomentum ? m! : mNew!; break;
       case 'sgd': u = g; break;
     }
-    const delta = tf.mul(tf.add(u, tf.mul(w, s(a.kappa))), s(a.alpha)); // δ = α(u + κw)
+    const alpha = a.alphaIndex >= 0 ? tf.reshape(tf.slice(tf.reshape(required(inputs.a, 'a'), [-1]), [a.alphaIndex], [1]), []) : s(a.alpha);
+    const delta = tf.mul(tf.add(u, tf.mul(w, s(a.kappa))), alpha); // δ = α(u + κw)
     out.w = tf.sub(w, delta);
     if (mNew) out.m = mNew;
     if (vNew) out.v = vNew;
     if (a.traced) {
       const h = required(inputs.h, 'h');
       if (a.zOut) out.z = tf.reshape(tf.sum(tf.mul(h, g)), [1]) as tf.Tensor1D; // Σ h·g with the old h
-      out.h = tf.sub(tf.mul(h, s(a.gamma * (1 - a.alpha * a.kappa))), delta);
+      const carry = a.alphaIndex >= 0 ? tf.mul(s(a.gamma), tf.sub(s(1), tf.mul(alpha, s(a.kappa)))) : s(a.gamma * (1 - a.alpha * a.kappa));
+      out.h = tf.sub(tf.mul(h, carry), delta);
     }
     return out as unknown as tf.TensorContainerObject;
   }) as unknown as OptimStepOutputs;

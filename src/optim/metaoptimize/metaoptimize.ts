@@ -3,10 +3,20 @@
 // Wraps any base optimizer; the fused kernel does base update, weight update, trace and z in one pass.
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, TrainingError } from '../../util/errors.js';
+import { COL, hasMetaStepKernel, metaStep, STATE_COLS, type MetaStepAttrs } from '../../kernels/meta-step/index.js';
+import { kernelAttrs, type BaseSpec } from '../base-spec.js';
 import { stateTensor, zerosVariable, type FusedOptimizer } from '../fused-optimizer.js';
 import type { GradMap, Optimizer, OptimizerState, ParamMap, StepInfo } from '../types.js';
 import type { BlockLayout } from './blocks.js';
 import { metaUpdate, type MetaSpec, type MetaState } from './meta-update.js';
+
+/**
+ * Where β and the meta moments live. 'host': float64 in JS, z read back every step (the reference; exact
+ * against the authors' trajectories). 'device': a float32 (blocks, STATE_COLS) tensor updated by the
+ * NanometaMetaStep kernel, so a step never waits for the device; values are read by sync(). 'auto':
+ * device on WebGPU (where a read-back stalls the GPU queue), host elsewhere.
+ */
+export type MetaStatePlace = 'auto' | 'host' | 'device';
 
 export interface MetaOptimizeOptions {
   /** Initial step size α0 (β = ln α0 for every block). */
@@ -15,6 +25,7 @@ export interface MetaOptimizeOptions {
   gamma: number;
   meta: MetaSpec;
   blocks: BlockLayout;
+  metaState?: MetaStatePlace;
 }
 
 export class MetaOptimize implements Optimizer {
@@ -25,6 +36,12 @@ export class MetaOptimize implements Optimizer {
   /** α_b = exp(β_b), kept beside β so that an unchanged β (meta `fixed`) uses α0 bit for bit. */
   private alpha: number[];
   private lastZ: number[];
+  private lastUsed: number[];
+  /** Device place only: the per-block state (blocks, STATE_COLS), and each partial sum's block (cached). */
+  private state: tf.Variable | null = null;
+  private seg: { key: string; tensor: tf.Tensor1D } | null = null;
+  /** Device place only: false from a step until sync() has read the state back. */
+  private synced = true;
 
   constructor(readonly base: FusedOptimizer, readonly options: MetaOptimizeOptions) {
     const nb = options.blocks.names.length;
@@ -33,7 +50,19 @@ export class MetaOptimize implements Optimizer {
     this.meta = { beta: new Array(nb).fill(Math.log(options.alpha0)), mBar: new Array(nb).fill(0), vBar: new Array(nb).fill(0) };
     this.alpha = new Array(nb).fill(options.alpha0);
     this.lastZ = new Array(nb).fill(0);
+    this.lastUsed = [...this.alpha];
     for (const p of base.params) this.h.set(p.name, zerosVariable(p.shape));
+    const place = options.metaState ?? 'auto';
+    if (place === 'device' && !hasMetaStepKernel()) throw new TrainingError(`MetaOptimize: no meta-step kernel on backend ${tf.getBackend()}`, "use metaState 'host'");
+    if (place === 'device' || (place === 'auto' && tf.getBackend() === 'webgpu' && hasMetaStepKernel())) {
+      this.state = zerosVariable([nb, STATE_COLS]);
+      this.writeDeviceState();
+    }
+  }
+
+  /** Where β lives (see MetaStatePlace). */
+  get metaState(): 'host' | 'device' {
+    return this.state ? 'device' : 'host';
   }
 
   /** Parameter-sized buffers: the base's state plus one trace h per parameter tensor. */
@@ -41,18 +70,19 @@ export class MetaOptimize implements Optimizer {
     return this.base.bufferCount + this.h.size;
   }
 
-  /** β per block after the last step (float64). */
+  /** β per block after the last step (float64; device place: as of the last sync()). */
   get betas(): number[] {
     return [...this.meta.beta];
   }
 
-  /** z per block of the last step. */
+  /** z per block of the last step (device place: as of the last sync()). */
   get lastMetaGradient(): number[] {
     return [...this.lastZ];
   }
 
   /** `lr` (the schedule's value) is ignored: the learned step sizes are used. */
   async step(params: ParamMap, grads: GradMap, _lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo> {
+    if (this.state) return this.stepOnDevice(params, grads, this.state, gradScale ?? undefined);
     const { blocks, gamma, meta } = this.options;
     const used = [...this.alpha];
     const partial = (await this.base.stepFused(params, grads, blocks.blockOf.map((b) => used[b]), { h: this.h, gamma }, gradScale ?? undefined))!;
@@ -73,10 +103,90 @@ export class MetaOptimize implements Optimizer {
       }
       if (beta !== before[b]) this.alpha[b] = Math.exp(beta);
     });
+    this.lastUsed = used;
     return { lr: used };
   }
 
+  /**
+   * The device place: the base step takes α from the state tensor, and NanometaMetaStep turns the step's
+   * Σ h·g partials into z and the new β, m̄, v̄, α, all queued behind the step; nothing is read back.
+   */
+  private stepOnDevice(params: ParamMap, grads: GradMap, state: tf.Variable, gradScale?: tf.Scalar): StepInfo {
+    const { blocks, gamma } = this.options;
+    const alphas = { tensor: state, index: blocks.blockOf.map((b) => b * STATE_COLS + COL.alpha) };
+    const z = this.base.stepOnDevice(params, grads, alphas, { h: this.h, gamma }, gradScale)!;
+    const next = metaStep({ state, partials: z.partials, seg: this.segFor(z.lengths) }, this.metaAttrs(this.base.stepCount));
+    state.assign(next);
+    tf.dispose([next, z.partials]);
+    this.synced = false;
+    return { lr: null };
+  }
+
+  /** The block of every partial sum, as an int32 tensor, kept while the layout stays the same. */
+  private segFor(lengths: number[]): tf.Tensor1D {
+    const key = lengths.join(',');
+    if (this.seg?.key !== key) {
+      this.seg?.tensor.dispose();
+      const blockOf = this.options.blocks.blockOf;
+      const ids = lengths.flatMap((n, i) => new Array<number>(n).fill(blockOf[i]));
+      this.seg = { key, tensor: tf.tensor1d(ids, 'int32') };
+    }
+    return this.seg.tensor;
+  }
+
+  /** The meta optimizer as NmOptimStep coefficients: β's update is a base step with g = z, κ = 0, α = η. */
+  private metaAttrs(t: number): MetaStepAttrs {
+    const m = this.options.meta;
+    const type = ({ lion: 'lion', adam: 'adamw', rmsprop: 'rmsprop', sgd: 'sgd', fixed: 'sgd' } as const)[m.type];
+    const spec: BaseSpec = { type, beta1: m.beta1, beta2: m.beta2, momentum: 0, eps: m.eps, weightDecay: 0, convention: m.convention };
+    return { ...kernelAttrs(spec, m.lr, 0, t, null), moves: m.type !== 'fixed', t };
+  }
+
+  /**
+   * Device place: reads the state back (waits for the device), checks it like the host place does, and
+   * returns the step sizes the last step used. Host place: nothing to read.
+   */
+  async sync(): Promise<StepInfo> {
+    if (this.state && !this.synced) {
+      const s = await this.state.data();
+      const col = (c: number) => this.blockNames.map((_, b) => s[b * STATE_COLS + c]);
+      [this.meta.beta, this.meta.mBar, this.meta.vBar] = [col(COL.beta), col(COL.m), col(COL.v)];
+      [this.alpha, this.lastUsed, this.lastZ] = [col(COL.alpha), col(COL.used), col(COL.z)];
+      this.synced = true;
+      const badZ = col(COL.badZ), badBeta = col(COL.badBeta);
+      const first = (xs: number[]) => xs.reduce((best, x, b) => (x > 0 && (best < 0 || x < xs[best]) ? b : best), -1);
+      const [bz, bb] = [first(badZ), first(badBeta)];
+      if (bz >= 0) {
+        throw new TrainingError(`MetaOptimize: meta-gradient z of block '${this.blockNames[bz]}' was not finite (NaN or infinite) at step ${badZ[bz]}`,
+          'the gradients or traces overflowed; lower optimizer.lr (alpha0) or optimizer.metaOptimize.meta.lr, or enable optimizer.gradClip');
+      }
+      if (bb >= 0) {
+        throw new TrainingError(`MetaOptimize: log step size beta of block '${this.blockNames[bb]}' became non-finite at step ${badBeta[bb]}`,
+          'lower optimizer.metaOptimize.meta.lr');
+      }
+    }
+    return { lr: [...this.lastUsed] };
+  }
+
+  /** Writes the host copies (β, m̄, v̄, α, z) into the device state; the bad-step columns start at 0. */
+  private writeDeviceState(): void {
+    const nb = this.blockNames.length;
+    const rows = new Float32Array(nb * STATE_COLS);
+    for (let b = 0; b < nb; b++) {
+      const row = b * STATE_COLS;
+      rows[row + COL.beta] = this.meta.beta[b];
+      rows[row + COL.m] = this.meta.mBar[b];
+      rows[row + COL.v] = this.meta.vBar[b];
+      rows[row + COL.alpha] = this.alpha[b];
+      rows[row + COL.used] = this.lastUsed[b];
+      rows[row + COL.z] = this.lastZ[b];
+    }
+    tf.tidy(() => this.state!.assign(tf.tensor2d(rows, [nb, STATE_COLS])));
+    this.synced = true;
+  }
+
   getState(): OptimizerState {
+    if (!this.synced) throw new TrainingError('MetaOptimize.getState: the step sizes are on the device; call `await optimizer.sync()` first');
     const state = this.base.getState();
     for (const [name, h] of this.h) state.tensors.set(`${name}/h`, tf.clone(h));
     state.scalars = {
@@ -112,9 +222,15 @@ export class MetaOptimize implements Optimizer {
     Object.assign(this.meta, { beta, mBar, vBar });
     this.alpha = alpha;
     this.lastZ = z;
+    this.lastUsed = [...alpha];
+    if (this.state) this.writeDeviceState();
   }
 
   dispose(): void {
+    this.state?.dispose();
+    this.seg?.tensor.dispose();
+    this.state = null;
+    this.seg = null;
     this.base.dispose();
     for (const h of this.h.values()) h.dispose();
     this.h.clear();

@@ -73,10 +73,11 @@ export async function runTraceCase(tc: TraceCase, options: CreateOptions = {}): 
   try {
     for (let step = 1; step <= tc.steps; step++) {
       const grads = quadraticGrads(params, A, b);
-      const info = await opt.step(params, grads, parsed.data.lr);
+      const stepped = await opt.step(params, grads, parsed.data.lr);
+      const info = stepped.lr ? stepped : await opt.sync!();
       for (const g of grads.values()) g.dispose();
       records.push({ step, w: flat(params), h: opt instanceof MetaOptimize ? flatState(opt, '/h') : [], beta: opt instanceof MetaOptimize ? opt.betas : [],
-        alpha: info.lr, z: opt instanceof MetaOptimize ? opt.lastMetaGradient : [] });
+        alpha: info.lr!, z: opt instanceof MetaOptimize ? opt.lastMetaGradient : [] });
     }
   } finally {
     opt.dispose();

@@ -1,0 +1,22 @@
+// cpu kernel of `NanometaClipNorm` (float64 sum of the partials), the reference for the WebGPU program.
+import type * as tf from '@tensorflow/tfjs-core';
+import { CLIP_NORM_KERNEL, type ClipNormAttrs } from './attrs.js';
+
+interface CpuLikeBackend {
+  readSync(dataId: object): unknown;
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
+}
+
+export const clipNormCpuKernel: tf.KernelConfig = {
+  kernelName: CLIP_NORM_KERNEL,
+  backendName: 'cpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const be = backend as CpuLikeBackend;
+    const { maxNorm } = attrs as unknown as ClipNormAttrs;
+    const partials = be.readSync(inputs.partials!.dataId) as Float32Array;
+    let total = 0;
+    for (const p of partials) total += p;
+    const norm = Math.sqrt(total);
+    return be.makeTensorInfo([], 'float32', Float32Array.of(maxNorm > 0 ? Math.min(1, maxNorm / (norm + 1e-6)) : norm));
+  },
+};

@@ -1,0 +1,38 @@
+// Gradient clipping's kernels (optim/clip.ts): Σ g² partial sums of every gradient and the norm or clipping
+// scale from them, all on the device. WebGPU: seven gradients per raw pass into one shared partials tensor
+// (program.ts); elsewhere: NanometaTraceDot's partials (kernels/optim-step). The norm kernel runs on cpu and
+// WebGPU; stock ops on other backends.
+import * as tf from '@tensorflow/tfjs-core';
+import { traceDotPartials } from '../optim-step/index.js';
+import { newPartials } from '../optim-step/in-place.js';
+import { CLIP_NORM_KERNEL, SUM_SQUARES_INTO_KERNEL } from './attrs.js';
+import { clipNormCpuKernel } from './cpu.js';
+import { sumSquaresParts, SUM_SQUARES_TENSORS } from './program.js';
+import { clipNormWebGPUKernel, sumSquaresIntoWebGPUKernel } from './webgpu.js';
+
+export const CLIP_NORM_KERNELS: tf.KernelConfig[] = [clipNormCpuKernel, clipNormWebGPUKernel, sumSquaresIntoWebGPUKernel];
+
+/** Σ x² of all `xs` as one 1-D tensor of partial sums (the caller disposes it). */
+export function sumSquaresPartials(xs: tf.Tensor[]): tf.Tensor1D {
+  if (!tf.getKernel(SUM_SQUARES_INTO_KERNEL, tf.getBackend())) return traceDotPartials(xs.map((x) => [x, x])).partials;
+  const parts = xs.map((x) => sumSquaresParts(x.size));
+  const partials = newPartials(parts.reduce((a, b) => a + b, 0));
+  let partOffset = 0;
+  for (let i = 0; i < xs.length; i += SUM_SQUARES_TENSORS) {
+    const group = xs.slice(i, i + SUM_SQUARES_TENSORS);
+    const named: tf.NamedTensorMap = { partials };
+    group.forEach((x, p) => (named[`x${p}`] = x));
+    tf.engine().runKernel(SUM_SQUARES_INTO_KERNEL, named, { partOffset });
+    partOffset += parts.slice(i, i + SUM_SQUARES_TENSORS).reduce((a, b) => a + b, 0);
+  }
+  return partials;
+}
+
+/** √(Σ partials) with maxNorm 0; else the clipping scale min(1, maxNorm / (norm + 1e-6)). A scalar. */
+export function clipNormFromPartials(partials: tf.Tensor1D, maxNorm: number): tf.Scalar {
+  if (tf.getKernel(CLIP_NORM_KERNEL, tf.getBackend())) return tf.engine().runKernel(CLIP_NORM_KERNEL, { partials }, { maxNorm }) as tf.Scalar;
+  return tf.tidy(() => {
+    const norm = tf.sqrt(tf.sum(partials)) as tf.Scalar;
+    return maxNorm > 0 ? (tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar) : norm;
+  });
+}
