@@ -7,7 +7,8 @@
 #        submit64 = ours with tfjs submitting every 64 dispatches instead of 15 (NANOMETA_WEBGPU_SUBMIT_BATCH);
 #        programs = ours with the optimizer as one tfjs program per output (NANOMETA_OPTIM=programs), the
 #        path before the one-pass in-place step; attnmatmul = ours with attention as matmuls + causal softmax
-#        (NANOMETA_ATTENTION=matmul) instead of the fused attention kernel;
+#        (NANOMETA_ATTENTION=matmul) instead of the fused attention kernel; linearstock = ours with linear
+#        layers as stock ops (NANOMETA_LINEAR=stock: no bias/residual epilogue, no GELU fusion);
 #        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts;
 #        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt. Every line also goes to $OUT/gpu.log.
 set -uo pipefail
@@ -32,6 +33,7 @@ for part in "$@"; do
       submit64) NANOMETA_WEBGPU_SUBMIT_BATCH=64 ours "$B" ;;
       programs) for r in 1 2; do NANOMETA_OPTIM=programs ours "$B" --optim mo-adamw-lion; ours "$B" --optim mo-adamw-lion; done ;;
       attnmatmul) for r in 1 2; do NANOMETA_ATTENTION=matmul ours "$B"; ours "$B"; done ;;
+      linearstock) for r in 1 2; do NANOMETA_LINEAR=stock ours "$B"; ours "$B"; done ;;
     esac
   done
 done

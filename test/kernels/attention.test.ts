@@ -12,22 +12,7 @@ import { buildModel } from '../../src/model/gpt.js';
 import { validateConfig } from '../../src/config/resolve.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { testBackends } from '../backend/available.js';
-
-function floats(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
-
-/** Asserts |a - b| <= tol (1 + |b|) element-wise. */
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
-  expect(got.length).toBe(want.length);
-  for (let k = 0; k < want.length; k++) {
-    if (!(Math.abs(got[k] - want[k]) <= tol * (1 + Math.abs(want[k])))) expect([k, got[k]]).toEqual([k, want[k]]);
-  }
-}
+import { expectClose, floats } from './util.js';
 
 /** Loss sum(attention(qkv) * w): every output entry gets its own upstream gradient. */
 function weightedLoss(f: typeof causalAttention, w: tf.Tensor, nHead: number) {

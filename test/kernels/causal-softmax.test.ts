@@ -7,16 +7,10 @@ import { causalSoftmaxGradLoop, causalSoftmaxLoop } from '../../src/kernels/caus
 import { causalSoftmax } from '../../src/kernels/causal-softmax/index.js';
 import { causalSoftmaxReference } from '../../src/kernels/causal-softmax/reference.js';
 import { testBackends } from '../backend/available.js';
+import { floats } from './util.js';
 
-function floats(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
+/** Asserts max_k |got[k] - want[k]| < tol (absolute, unlike ./util.ts's expectClose). */
+function expectMaxAbsDiffBelow(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
   expect(got.length).toBe(want.length);
   let worst = 0;
   for (let k = 0; k < want.length; k++) worst = Math.max(worst, Math.abs(got[k] - want[k]));
@@ -42,8 +36,8 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
       const data = floats(shape.reduce((a, b) => a * b, 1), T, 6);
       const x = tf.tensor(data, shape);
       const got = await causalSoftmax(x, scale).data();
-      expectClose(got, await causalSoftmaxReference(x, scale).data(), 1e-5);
-      expectClose(got, causalSoftmaxLoop(data, T, scale), 1e-6);
+      expectMaxAbsDiffBelow(got, await causalSoftmaxReference(x, scale).data(), 1e-5);
+      expectMaxAbsDiffBelow(got, causalSoftmaxLoop(data, T, scale), 1e-6);
       for (let k = 0; k < got.length; k++) {
         const [i, j] = [Math.floor(k / T) % T, k % T];
         if (j > i) expect(got[k]).toBe(0);
@@ -62,7 +56,7 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
       const w = tf.tensor(floats(n, 11 + n, 1), shape);
       const got = await tf.grad(weightedLoss(causalSoftmax, w, scale))(x).data();
       const want = await tf.grad(weightedLoss(causalSoftmaxReference, w, scale))(x).data();
-      expectClose(got, want, 1e-5);
+      expectMaxAbsDiffBelow(got, want, 1e-5);
       expect(got.some((v) => Math.abs(v) > 1e-3)).toBe(true); // not vacuously zero
       tf.dispose([x, w]);
     }
@@ -76,8 +70,8 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
     const x = tf.tensor(data, shape);
     const w = tf.tensor(g, shape);
     const y = causalSoftmaxLoop(data, T, 0.25);
-    expectClose(await causalSoftmax(x, 0.25).data(), y, 1e-6);
-    expectClose(await tf.grad(weightedLoss(causalSoftmax, w, 0.25))(x).data(), causalSoftmaxGradLoop(g, y, T, 0.25), 1e-6);
+    expectMaxAbsDiffBelow(await causalSoftmax(x, 0.25).data(), y, 1e-6);
+    expectMaxAbsDiffBelow(await tf.grad(weightedLoss(causalSoftmax, w, 0.25))(x).data(), causalSoftmaxGradLoop(g, y, T, 0.25), 1e-6);
     tf.dispose([x, w]);
   });
 
@@ -90,8 +84,8 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
     const x = tf.tensor(data, shape);
     const w = tf.tensor(g, shape);
     const y = causalSoftmaxLoop(data, T, scale);
-    expectClose(await causalSoftmax(x, scale).data(), y, 1e-6);
-    expectClose(await tf.grad(weightedLoss(causalSoftmax, w, scale))(x).data(), causalSoftmaxGradLoop(g, y, T, scale), 1e-6);
+    expectMaxAbsDiffBelow(await causalSoftmax(x, scale).data(), y, 1e-6);
+    expectMaxAbsDiffBelow(await tf.grad(weightedLoss(causalSoftmax, w, scale))(x).data(), causalSoftmaxGradLoop(g, y, T, scale), 1e-6);
     tf.dispose([x, w]);
   });
 

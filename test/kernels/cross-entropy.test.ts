@@ -11,14 +11,7 @@ import { chunkRows, crossEntropyTrain, referenceCrossEntropy } from '../../src/m
 import { buildModel } from '../../src/model/gpt.js';
 import { validateConfig } from '../../src/config/resolve.js';
 import { testBackends } from '../backend/available.js';
-
-function floats(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
+import { floats } from './util.js';
 
 function labels(n: number, V: number, seed: number): Int32Array {
   return Int32Array.from(floats(n, seed, 1), (v) => Math.min(V - 1, Math.floor(((v + 1) / 2) * V)));

@@ -6,23 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { embedPositions } from '../../src/kernels/embedding/positions.js';
 import { embeddingReference } from '../../src/kernels/embedding/reference.js';
 import { testBackends } from '../backend/available.js';
-
-/** Deterministic pseudo-random floats in [-scale, scale). */
-function floats(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
-
-/** Asserts |a - b| <= tol (1 + |b|) element-wise. */
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5): void {
-  expect(a.length).toBe(b.length);
-  for (let i = 0; i < b.length; i++) {
-    if (!(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])))) expect([i, a[i]]).toEqual([i, b[i]]);
-  }
-}
+import { expectClose, floats } from './util.js';
 
 const reference = (wte: tf.Tensor2D, wpe: tf.Tensor2D, idx: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] => {
   const [B, T] = idx.shape;
@@ -57,7 +41,7 @@ describe.each(await testBackends())('embedPositions on $label', ({ init, skip })
       const [w, x] = embedPositions(wte, wpe, idx);
       expect(w.dataId).toBe(wte.dataId);
       expect(x.shape).toEqual([B * T, C]);
-      expectClose(await x.data(), await reference(wte, wpe, idx)[1].data());
+      expectClose(await x.data(), await reference(wte, wpe, idx)[1].data(), 1e-5);
     }
   });
 

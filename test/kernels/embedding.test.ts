@@ -6,15 +6,7 @@ import { embeddingGradLoop } from '../../src/kernels/embedding/cpu.js';
 import { embedding, embeddingGrad } from '../../src/kernels/embedding/index.js';
 import { embeddingGradReference, embeddingReference } from '../../src/kernels/embedding/reference.js';
 import { testBackends } from '../backend/available.js';
-
-/** Deterministic pseudo-random floats in [-1, 1). */
-function floats(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
+import { floats } from './util.js';
 
 /** Ids skewed towards small values, like token frequencies, so runs of equal ids are long. */
 function skewedIds(n: number, V: number): Int32Array {

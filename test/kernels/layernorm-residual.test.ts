@@ -6,23 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { layerNormResidual } from '../../src/kernels/layernorm/index.js';
 import { layerNormReference } from '../../src/kernels/layernorm/reference.js';
 import { testBackends } from '../backend/available.js';
-
-/** Deterministic pseudo-random floats in [-scale, scale). */
-function floats(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
-
-/** Asserts |a - b| <= tol (1 + |b|) element-wise. */
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-4): void {
-  expect(a.length).toBe(b.length);
-  for (let i = 0; i < b.length; i++) {
-    if (!(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])))) expect([i, a[i]]).toEqual([i, b[i]]);
-  }
-}
+import { expectClose, floats } from './util.js';
 
 // C = 7 (scalar tail), 300 (64-thread rows, not a multiple), 600 (256-thread rows).
 const SHAPES: Array<[number, number]> = [[5, 7], [3, 300], [4, 600]];

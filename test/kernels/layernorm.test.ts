@@ -7,23 +7,7 @@ import { layerNormGradLoop, layerNormLoop } from '../../src/kernels/layernorm/cp
 import { layerNorm } from '../../src/kernels/layernorm/index.js';
 import { layerNormReference } from '../../src/kernels/layernorm/reference.js';
 import { testBackends } from '../backend/available.js';
-
-/** Deterministic pseudo-random floats in [offset - scale, offset + scale). */
-function floats(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return offset + (s / 2 ** 31 - 1) * scale;
-  });
-}
-
-/** Asserts |a - b| <= tol (1 + |b|) element-wise, i.e. ~tol relative for large values, absolute near 0. */
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-4): void {
-  expect(a.length).toBe(b.length);
-  for (let i = 0; i < b.length; i++) {
-    if (!(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])))) expect([i, a[i]]).toEqual([i, b[i]]);
-  }
-}
+import { expectClose, floats } from './util.js';
 
 // C = 7, 64, 300 (not a multiple of the 64-thread workgroup), 600 (256-thread workgroups);
 // 4201 rows: more than the 4096 chunks of the WebGPU dweight/dbias partial sums (2 rows each, the last one

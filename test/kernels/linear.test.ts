@@ -8,23 +8,7 @@ import { columnSum, geluLinear, linear } from '../../src/kernels/linear/index.js
 import { geluReference } from '../../src/kernels/gelu/reference.js';
 import { columnSumReference, linearReference } from '../../src/kernels/linear/reference.js';
 import { testBackends } from '../backend/available.js';
-
-/** Deterministic pseudo-random floats in [-scale, scale). */
-function floats(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
-
-/** Asserts |a - b| <= tol (1 + |b|) element-wise. */
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-4): void {
-  expect(a.length).toBe(b.length);
-  for (let i = 0; i < b.length; i++) {
-    if (!(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])))) expect([i, a[i]]).toEqual([i, b[i]]);
-  }
-}
+import { expectClose, floats } from './util.js';
 
 interface Case { N: number; K: number; out: number; bias: boolean; residual: boolean }
 

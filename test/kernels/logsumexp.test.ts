@@ -6,14 +6,7 @@ import { rowLogSumExpLoop } from '../../src/kernels/logsumexp/cpu.js';
 import { rowLogSumExp } from '../../src/kernels/logsumexp/index.js';
 import { rowLogSumExpReference } from '../../src/kernels/logsumexp/reference.js';
 import { testBackends } from '../backend/available.js';
-
-function floats(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 31 - 1) * scale;
-  });
-}
+import { floats } from './util.js';
 
 describe.each(await testBackends())('rowLogSumExp on $label', ({ init, skip }) => {
   beforeAll(async () => {

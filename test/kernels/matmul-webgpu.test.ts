@@ -6,16 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { planGemm } from '../../src/kernels/matmul/program.js';
 import { gemmShape, originalWebGPUMatMul, setGemmSplit, setGemmTile, setGemmVariant } from '../../src/kernels/matmul/webgpu.js';
 import { testBackends } from '../backend/available.js';
+import { floats } from './util.js';
 
 const webgpu = (await testBackends()).find((b) => b.label.startsWith('webgpu'))!;
-
-function floats(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
 
 /** C = op(A)·op(B) in float64 on the host. */
 function hostMatMul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], tA: boolean, tB: boolean): Float64Array {

@@ -1,11 +1,7 @@
 // cpu kernel of `NanometaClipNorm` (float64 sum of the partials), the reference for the WebGPU program.
 import type * as tf from '@tensorflow/tfjs-core';
+import type { CpuLikeBackend } from '../cpu-backend.js';
 import { CLIP_NORM_KERNEL, type ClipNormAttrs } from './attrs.js';
-
-interface CpuLikeBackend {
-  readSync(dataId: object): unknown;
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
-}
 
 export const clipNormCpuKernel: tf.KernelConfig = {
   kernelName: CLIP_NORM_KERNEL,

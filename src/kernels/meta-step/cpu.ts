@@ -1,13 +1,9 @@
 // cpu kernel of `NanometaMetaStep` (attrs.ts): float64 arithmetic on the float32 state, β's update through
 // NmOptimStep's own cpu loop (optim-step/cpu.ts), so the two can never disagree on the math.
 import type * as tf from '@tensorflow/tfjs-core';
+import type { CpuLikeBackend } from '../cpu-backend.js';
 import { loop } from '../optim-step/cpu.js';
 import { COL, META_STEP_KERNEL, STATE_COLS, type MetaStepAttrs } from './attrs.js';
-
-interface CpuLikeBackend {
-  readSync(dataId: object): unknown;
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
-}
 
 const EMPTY = new Float32Array(0);
 

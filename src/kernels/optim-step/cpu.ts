@@ -3,14 +3,9 @@
 // One specialised loop per base optimizer and traced/untraced, so the hot loops carry no branches.
 // Same math as reference.ts (see attrs.ts); registered with tf.registerKernel for the 'cpu' backend.
 import type * as tf from '@tensorflow/tfjs-core';
+import type { CpuLikeBackend } from '../cpu-backend.js';
 import type { OptimStepAttrs } from './attrs.js';
 import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, usesM, usesV } from './attrs.js';
-
-interface CpuLikeBackend {
-  readSync(dataId: object): unknown;
-  refCount(dataId: object): number;
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
-}
 
 const EMPTY = new Float32Array(0);
 
