@@ -1,8 +1,10 @@
-// WebGPU kernels for NanometaLayerNorm (one dispatch; the stock ops take ~10) and NanometaLayerNormGrad:
-// dx in one dispatch, dweight/dbias as (chunks, C) partial sums in one and a column sum each (3-4 in all).
+// WebGPU kernels for NanometaLayerNorm (one dispatch; the stock ops take ~10) and NanometaLayerNormGrad: by default
+// two raw passes (raw.ts); NANOMETA_LAYERNORM=programs: dx in one program, dweight/dbias as (chunks, C) partial sums
+// in one and a column sum each (3-4 dispatches).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { LAYER_NORM, LAYER_NORM_GRAD, type LayerNormAttrs } from './cpu.js';
+import { layerNormGradPath, layerNormGradRaw } from './raw.js';
 import { LayerNormColumnSumProgram, LayerNormGradPartialsProgram, LayerNormGradXProgram, LayerNormProgram, MAX_CHUNKS } from './program.js';
 
 type Inputs = Parameters<tf.KernelFunc>[0];
@@ -19,6 +21,7 @@ export function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorIn
 function layerNormGradWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo[] {
   const { x, weight, dy, dres } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo; dres?: tf.TensorInfo };
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
+  if (layerNormGradPath() === 'raw') return layerNormGradRaw(backend, x, weight, dy, dres, eps, withBias === true);
   const gpu = backend as WebGPUBackend;
   const [N, C] = x.shape;
   const dxInputs = dres ? [x, weight, dy, dres] : [x, weight, dy];
