@@ -6,7 +6,7 @@
 #        scalar = ours with the scalar GEMM inner loop (NANOMETA_GEMM=scalar) for comparison;
 #        submit64 = ours with tfjs submitting every 64 dispatches instead of 15 (NANOMETA_WEBGPU_SUBMIT_BATCH);
 #        programs = ours with the optimizer as one tfjs program per output (NANOMETA_OPTIM=programs), the
-#        path before the one-pass in-place step; attnmatmul = ours with attention as matmuls + causal softmax
+#        path before the one-pass in-place step (A/B parts run old, new PAIRS times); attnmatmul = ours with attention as matmuls + causal softmax
 #        (NANOMETA_ATTENTION=matmul) instead of the fused attention kernel; linearstock = ours with linear
 #        layers as stock ops (NANOMETA_LINEAR=stock: no bias/residual epilogue, no GELU fusion);
 #        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts;
@@ -14,7 +14,7 @@
 set -uo pipefail
 source .device/device-env.sh
 OUT=${OUT:-/tmp/nanometa-out}; mkdir -p "$OUT"
-BATCHES=${BATCHES:-"16 64 128"}; STEPS=${STEPS:-10}
+BATCHES=${BATCHES:-"16 64 128"}; STEPS=${STEPS:-10}; PAIRS=${PAIRS:-1} # PAIRS: old/new pairs of the A/B parts
 SHAPES=(--config tinystories-15m --set model.bias=false --backend webgpu)
 log() { tee -a "$OUT/gpu.log"; }
 ours() { node .device/bench.mjs "${SHAPES[@]}" --set train.batchSize="$1" --steps "$STEPS" "${@:2}" 2>&1 | grep -v '^Warning' | log; }
@@ -31,9 +31,9 @@ for part in "$@"; do
       mo) for r in 1 2 3; do ours "$B" --optim adamw; ours "$B" --optim mo-adamw-lion; done ;;
       scalar) NANOMETA_GEMM=scalar ours "$B" ;;
       submit64) NANOMETA_WEBGPU_SUBMIT_BATCH=64 ours "$B" ;;
-      programs) for r in 1 2; do NANOMETA_OPTIM=programs ours "$B" --optim mo-adamw-lion; ours "$B" --optim mo-adamw-lion; done ;;
-      attnmatmul) for r in 1 2; do NANOMETA_ATTENTION=matmul ours "$B"; ours "$B"; done ;;
-      linearstock) for r in 1 2; do NANOMETA_LINEAR=stock ours "$B"; ours "$B"; done ;;
+      programs) for r in $(seq "$PAIRS"); do NANOMETA_OPTIM=programs ours "$B" --optim mo-adamw-lion; ours "$B" --optim mo-adamw-lion; done ;;
+      attnmatmul) for r in $(seq "$PAIRS"); do NANOMETA_ATTENTION=matmul ours "$B"; ours "$B"; done ;;
+      linearstock) for r in $(seq "$PAIRS"); do NANOMETA_LINEAR=stock ours "$B"; ours "$B"; done ;;
     esac
   done
 done

@@ -1,9 +1,11 @@
 // layerNormResidual ([x, LN(x)], kernels/layernorm/residual.ts) vs using x twice with the stock-op reference, on
 // every available backend (STYLE 18): values, gradients when both outputs get one (x's two gradients summed in the
-// dx kernel, no Add), with and without bias, that the pass-through shares x's data, tensor hygiene.
+// dx kernel, no Add), with and without bias, on both WebGPU backward paths, that the pass-through shares x's data,
+// tensor hygiene.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layerNormResidual } from '../../src/kernels/layernorm/index.js';
+import { setLayerNormGradPath, type LayerNormGradPath } from '../../src/kernels/layernorm/raw.js';
 import { layerNormReference } from '../../src/kernels/layernorm/reference.js';
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
@@ -21,9 +23,34 @@ function lossOf(f: (x: tf.Tensor2D, w: tf.Tensor1D, b?: tf.Tensor1D) => [tf.Tens
 
 const reference = (x: tf.Tensor2D, w: tf.Tensor1D, b?: tf.Tensor1D): [tf.Tensor2D, tf.Tensor2D] => [x, layerNormReference(x, w, b) as tf.Tensor2D];
 
-describe.each(await testBackends())('layerNormResidual on $label', ({ init, skip }) => {
+describe.each(await testBackends())('layerNormResidual on $label', ({ label, init, skip }) => {
   beforeAll(async () => {
     if (!skip) await init();
+  });
+  afterAll(() => setLayerNormGradPath(null));
+
+  // 1031 rows: 2 per chunk of the raw WebGPU backward, the last chunk short; C 48 and 288 (the 15m model's).
+  it.skipIf(skip)('has the reference gradients at C 48 and 288 over 1031 rows, on every backward path', async () => {
+    const paths: Array<LayerNormGradPath | null> = label.startsWith('webgpu') ? ['raw', 'programs'] : [null];
+    for (const [i, [N, C]] of ([[1031, 48], [1031, 288]] as Array<[number, number]>).entries()) {
+      const x = tf.tensor2d(floats(N * C, 60 + i, 2, 0.5), [N, C]);
+      const w = tf.tensor1d(floats(C, 70 + i, 1, 1));
+      const b = tf.tensor1d(floats(C, 80 + i, 0.5));
+      const u1 = tf.tensor2d(floats(N * C, 90 + i, 1), [N, C]);
+      const u2 = tf.tensor2d(floats(N * C, 95 + i, 3), [N, C]);
+      const want = tf.grads(lossOf(reference, u1, u2))([x, w, b]);
+      const wantData = await Promise.all(want.map((g) => g.data()));
+      for (const path of paths) {
+        setLayerNormGradPath(path);
+        for (const withBias of [true, false]) {
+          const got = tf.grads(lossOf(layerNormResidual, u1, u2))(withBias ? [x, w, b] : [x, w]);
+          for (let j = 0; j < got.length; j++) expectClose(await got[j].data(), wantData[j], 2e-4);
+          tf.dispose(got);
+        }
+      }
+      setLayerNormGradPath(null);
+      tf.dispose([x, w, b, u1, u2, ...want]);
+    }
   });
 
   it.skipIf(skip)('returns x itself (same data) and the LayerNorm of x', async () => {
