@@ -8,7 +8,9 @@
 #        programs = ours with the optimizer as one tfjs program per output (NANOMETA_OPTIM=programs), the
 #        path before the one-pass in-place step (A/B parts run old, new PAIRS times); attnmatmul = ours with attention as matmuls + causal softmax
 #        (NANOMETA_ATTENTION=matmul) instead of the fused attention kernel; linearstock = ours with linear
-#        layers as stock ops (NANOMETA_LINEAR=stock: no bias/residual epilogue, no GELU fusion);
+#        layers as stock ops (NANOMETA_LINEAR=stock: no bias/residual epilogue, no GELU fusion); lnprograms =
+#        ours with the LayerNorm backward as tfjs programs (NANOMETA_LAYERNORM=programs, 3-4 dispatches) instead
+#        of two raw passes;
 #        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts;
 #        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt. Every line also goes to $OUT/gpu.log.
 set -uo pipefail
@@ -34,6 +36,7 @@ for part in "$@"; do
       programs) for r in $(seq "$PAIRS"); do NANOMETA_OPTIM=programs ours "$B" --optim mo-adamw-lion; ours "$B" --optim mo-adamw-lion; done ;;
       attnmatmul) for r in $(seq "$PAIRS"); do NANOMETA_ATTENTION=matmul ours "$B"; ours "$B"; done ;;
       linearstock) for r in $(seq "$PAIRS"); do NANOMETA_LINEAR=stock ours "$B"; ours "$B"; done ;;
+      lnprograms) for r in $(seq "$PAIRS"); do NANOMETA_LAYERNORM=programs ours "$B"; ours "$B"; done ;;
     esac
   done
 done
