@@ -103,7 +103,7 @@ export function assignParams(params: ParamMap, saved: Map<string, NamedArray>, s
   }
 }
 
-/** Optimizer arrays as tensors (the caller hands them to optimizer.setState, which takes ownership). */
+/** Optimizer arrays as tensors for optimizer.setState (which assigns them to its variables); the caller disposes them after. */
 export function optimizerStateFrom(loaded: LoadedCheckpoint): OptimizerState {
   const tensors = new Map<string, tf.Tensor>();
   for (const [name, a] of loaded.optimizerTensors) tensors.set(name, tf.tensor(a.data, a.shape, a.data instanceof Int32Array ? 'int32' : 'float32'));

@@ -61,7 +61,9 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
     const ck = loadCheckpoint(ckptDir);
     checkResumable(ck.state, cfg, data.tokenizer, ckptDir);
     assignParams(model.params, ck.params, ckptDir);
-    optimizer.setState(optimizerStateFrom(ck));
+    const saved = optimizerStateFrom(ck);
+    optimizer.setState(saved); // the optimizer's variables take the values; the loaded tensors are ours to free
+    tf.dispose([...saved.tensors.values()]);
     ({ step, tokensSeen, bestValLoss } = ck.state);
     elapsedBefore = ck.state.elapsedSec;
     sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, ck.state.dataRng);

@@ -55,7 +55,9 @@ describe('runTraining', () => {
       const cfg = (maxSteps: number) => tinyConfig(cache, { train: { maxSteps }, optimizer });
       await runTraining(cfg(6), { outDir: full, backend, log: quiet });
       await runTraining(cfg(3), { outDir: split, backend, log: quiet });
+      const tensorsBefore = tf.memory().numTensors;
       await runTraining(cfg(6), { outDir: split, backend, log: quiet, resume: true });
+      expect(tf.memory().numTensors, 'a resumed run frees everything it loaded').toBe(tensorsBefore);
       const a = losses(full), b = losses(split);
       expect(b.map((r) => r[0])).toEqual([1, 2, 3, 4, 5, 6]);
       a.forEach(([step, loss, lr], i) => {
