@@ -3,7 +3,8 @@
 # `../shared/gpu/prepare-carry.sh bench.ts && ../shared/peer-bench/build.sh` here and carry [".device"]:
 #   bash bench/gpu.sh ours torch peer mo      (parts in any order; BATCHES="16 64 128" STEPS=10 by default)
 # Parts: ours = bench.ts with AdamW; profile = the same with --profile (per-kernel GPU times);
-#        scalar = ours with the scalar GEMM inner loop (NANOMETA_GEMM=scalar) for comparison;
+#        scalar = ours with the scalar GEMM inner loop (NANOMETA_GEMM=scalar) for comparison; prefetch = the
+#        GEMM with register double-buffering (NANOMETA_GEMM=prefetch) against the default, PAIRS times;
 #        submit64 = ours with tfjs submitting every 64 dispatches instead of 15 (NANOMETA_WEBGPU_SUBMIT_BATCH);
 #        programs = ours with the optimizer as one tfjs program per output (NANOMETA_OPTIM=programs), the
 #        path before the one-pass in-place step (A/B parts run old, new PAIRS times); attnmatmul = ours with attention as matmuls + causal softmax
@@ -11,7 +12,8 @@
 #        layers as stock ops (NANOMETA_LINEAR=stock: no bias/residual epilogue, no GELU fusion); lnprograms =
 #        ours with the LayerNorm backward as tfjs programs (NANOMETA_LAYERNORM=programs, 3-4 dispatches) instead
 #        of two raw passes;
-#        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts;
+#        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts (options in
+#        MATMUL_ARGS, e.g. "--variants vec4,prefetch --tiles 128,auto");
 #        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt. Every line also goes to $OUT/gpu.log.
 set -uo pipefail
 source .device/device-env.sh
@@ -27,11 +29,12 @@ for part in "$@"; do
     case $part in
       ours) ours "$B" ;;
       profile) ours "$B" --profile ;;
-      matmul) node .device/matmul.mjs --tokens $((B * 256)) --chunk 4096 2>&1 | grep -v "^Warning" | log ;;
+      matmul) node .device/matmul.mjs --tokens $((B * 256)) --chunk 4096 ${MATMUL_ARGS:-} 2>&1 | grep -v "^Warning" | log ;;
       torch) PYTHONUNBUFFERED=1 timeout 120 python3 .device/torch_gpt_bench.py --batch="$B" --mode=fp32 2>&1 | log ;;
       peer) timeout 180 node .device/peer-bench.mjs --batch="$B" --steps=8 2>&1 | grep -E 'RESULT' | log ;;
       mo) for r in 1 2 3; do ours "$B" --optim adamw; ours "$B" --optim mo-adamw-lion; done ;;
       scalar) NANOMETA_GEMM=scalar ours "$B" ;;
+      prefetch) for r in $(seq "$PAIRS"); do NANOMETA_GEMM=prefetch ours "$B"; ours "$B"; done ;;
       submit64) NANOMETA_WEBGPU_SUBMIT_BATCH=64 ours "$B" ;;
       programs) for r in $(seq "$PAIRS"); do NANOMETA_OPTIM=programs ours "$B" --optim mo-adamw-lion; ours "$B" --optim mo-adamw-lion; done ;;
       attnmatmul) for r in $(seq "$PAIRS"); do NANOMETA_ATTENTION=matmul ours "$B"; ours "$B"; done ;;

@@ -1,18 +1,27 @@
-// GEMM benchmark on WebGPU: tfjs's own BatchMatMul vs nanometa's tiled SGEMM (64- and 128-tiles) at the
-// tinystories-15m training shapes (tokens = batch × 256), each result checked against tfjs's first.
-//   npx tsx bench/matmul.ts [--tokens 16384] [--reps 10] [--software]
-// Prints one JSON line per shape: TFLOP/s per variant (wall time of `reps` products, one read-back at the end;
-// outputs are recycled so that buffer allocation stays out of the timing).
+// GEMM benchmark on WebGPU: tfjs's own BatchMatMul vs nanometa's tiled SGEMM (64-, 128-tiles and the automatic
+// plan, which adds split-K) per inner-loop variant at the tinystories-15m training shapes (tokens = batch × 256),
+// each result checked against tfjs's first.
+//   npx tsx bench/matmul.ts [--tokens 16384] [--reps 10] [--variants vec4,prefetch] [--tiles tfjs,64,128,auto] [--software]
+// Prints one JSON line per shape: ms and TFLOP/s per tile (and variant, other than vec4: `ms_auto_prefetch`), the wall
+// time of `reps` products with one read-back at the end (outputs are recycled: allocation stays out of the timing).
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
 import { initBackend } from '../src/backend/select.js';
-import { setGemmTile } from '../src/kernels/matmul/webgpu.js';
+import { GEMM_VARIANTS, type GemmVariant } from '../src/kernels/matmul/program.js';
+import { gemmVariant, setGemmTile, setGemmVariant } from '../src/kernels/matmul/webgpu.js';
 
 const o = new Command('bench/matmul.ts').option('--tokens <n>', 'rows of the activations', '16384').option('--reps <n>', 'products per timing', '10')
-  .option('--chunk <n>', 'rows of one LM-head chunk', '2668').option('--software', 'Mesa software adapter').parse().opts();
+  .option('--chunk <n>', 'rows of one LM-head chunk', '2668').option('--software', 'Mesa software adapter')
+  .option('--variants <list>', `GEMM inner loops to time, comma-separated (${GEMM_VARIANTS.join(', ')}); default NANOMETA_GEMM's`, gemmVariant())
+  .option('--tiles <list>', 'tfjs (its own kernel), 64, 128 (forced, no split-K), auto (planGemm: tile and split-K)', 'tfjs,64,128,auto')
+  .option('--only <text>', 'shapes whose label contains this (e.g. head)').parse().opts();
 const N = Number(o.tokens), reps = Number(o.reps), n = Number(o.chunk);
+const variants = String(o.variants).split(',') as GemmVariant[];
+const tiles = String(o.tiles).split(',').map((t) => (t === '64' || t === '128' ? Number(t) : t)) as Array<64 | 128 | 'tfjs' | 'auto'>;
+for (const v of variants) if (!GEMM_VARIANTS.includes(v)) throw new Error(`--variants: unknown ${v} (one of ${GEMM_VARIANTS.join(', ')})`);
+for (const t of tiles) if (![64, 128, 'tfjs', 'auto'].includes(t)) throw new Error(`--tiles: unknown ${t} (tfjs, 64, 128, auto)`);
 const info = await initBackend('webgpu', { software: o.software });
-console.log(JSON.stringify({ device: info.device }));
+console.log(JSON.stringify({ device: info.device, variants }));
 
 // [label, a shape, b shape, transA, transB]
 const shapes: Array<[string, number[], number[], boolean, boolean]> = [
@@ -28,7 +37,7 @@ const shapes: Array<[string, number[], number[], boolean, boolean]> = [
   ['attn p·v', [N / 256 * 6, 256, 256], [N / 256 * 6, 256, 48], false, false],
 ];
 
-for (const [label, as, bs, tA, tB] of shapes) {
+for (const [label, as, bs, tA, tB] of shapes.filter(([label]) => !o.only || label.includes(o.only))) {
   const a = tf.randomNormal(as, 0, 1, 'float32', 1);
   const b = tf.randomNormal(bs, 0, 1, 'float32', 2);
   const M = tA ? as[as.length - 1] : as[as.length - 2];
@@ -38,8 +47,13 @@ for (const [label, as, bs, tA, tB] of shapes) {
   const flops = 2 * batch * M * Ncols * K;
   const row: Record<string, unknown> = { shape: label, M, N: Ncols, K, batch };
   let ref: Float32Array | null = null;
-  for (const variant of ['tfjs', 64, 128] as const) {
-    setGemmTile(variant);
+  // tfjs's kernel once, then each of our tiles per inner-loop variant; `column` names the results.
+  type Run = { tile: (typeof tiles)[number]; variant: GemmVariant; column: string };
+  const runs = tiles.flatMap((tile): Run[] => tile === 'tfjs' ? [{ tile, variant: 'vec4', column: 'tfjs' }]
+    : variants.map((variant) => ({ tile, variant, column: variant === 'vec4' ? `${tile}` : `${tile}_${variant}` })));
+  for (const { tile, variant, column } of runs) {
+    setGemmTile(tile === 'auto' ? null : tile);
+    setGemmVariant(variant);
     const once = () => tf.matMul(a, b, tA, tB);
     const warm = once();
     const got = (await warm.data()) as Float32Array;
@@ -48,7 +62,7 @@ for (const [label, as, bs, tA, tB] of shapes) {
     else {
       let num = 0, den = 0;
       for (let i = 0; i < ref.length; i += 7) { num += (got[i] - ref[i]) ** 2; den += ref[i] ** 2; }
-      row[`err${variant}`] = +Math.sqrt(num / den).toExponential(2);
+      row[`err${column}`] = +Math.sqrt(num / den).toExponential(2);
     }
     // Each product's output is disposed before the next one, so after the first rep tfjs's buffer pool hands
     // the same buffer back: the timing is the kernel's, not a fresh GPU allocation's (which costs more).
@@ -62,10 +76,11 @@ for (const [label, as, bs, tA, tB] of shapes) {
     };
     await timed(2);
     const ms = await timed(reps);
-    row[`ms_${variant}`] = +ms.toFixed(3);
-    row[`tflops_${variant}`] = +(flops / ms / 1e9).toFixed(2);
+    row[`ms_${column}`] = +ms.toFixed(3);
+    row[`tflops_${column}`] = +(flops / ms / 1e9).toFixed(2);
   }
   setGemmTile(null);
+  setGemmVariant(variants[0]);
   console.log(JSON.stringify(row));
   tf.dispose([a, b]);
 }

@@ -1,10 +1,12 @@
-// nanometa's WebGPU BatchMatMul (kernels/matmul/program.ts) against tfjs's own webgpu kernel and the cpu
-// backend, on the Mesa software adapter: every transpose combination, both tile sizes, edges that are not
-// multiples of the tile or of BK, batched and shared (one-sided) batch dimensions, and gradients.
+// nanometa's WebGPU BatchMatMul (kernels/matmul/program.ts) against float64 host products and the cpu backend,
+// on the Mesa software adapter: every variant (vec4, scalar, prefetch), transpose combination and tile size,
+// edges that are not multiples of the tile or of BK, split-K, batched and shared batch dimensions, the
+// epilogues and GELU on load (kernels/linear's), and gradients.
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { planGemm } from '../../src/kernels/matmul/program.js';
-import { gemmShape, originalWebGPUMatMul, setGemmSplit, setGemmTile, setGemmVariant } from '../../src/kernels/matmul/webgpu.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { GEMM_VARIANTS, GemmProgram, planGemm, type GemmAddend, type GemmGelu } from '../../src/kernels/matmul/program.js';
+import { gemmShape, gemmVariant, originalWebGPUMatMul, runGemm, setGemmSplit, setGemmTile, setGemmVariant } from '../../src/kernels/matmul/webgpu.js';
 import { testBackends } from '../backend/available.js';
 import { floats } from './util.js';
 
@@ -29,14 +31,23 @@ function hostMatMul(a: Float32Array, aShape: number[], b: Float32Array, bShape: 
 }
 
 describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software adapter', () => {
+  const startVariant = gemmVariant(); // NANOMETA_GEMM's, or vec4
   beforeAll(async () => {
     await webgpu.init();
+  });
+  afterEach(() => { // the automatic plan again, even after a failure
+    setGemmTile(null);
+    setGemmSplit(null);
+    setGemmVariant(startVariant);
   });
 
   it('replaced tfjs kernel and matches float64 for every transpose, both tiles, ragged edges', async () => {
     expect(originalWebGPUMatMul()).not.toBeNull();
-    const cases: Array<[number, number, number, number]> = [[1, 5, 7, 3], [1, 130, 67, 33], [3, 17, 129, 20], [2, 64, 64, 16]];
-    for (const [tile, split, variant] of [[64, null, 'vec4'], [128, null, 'vec4'], [64, 3, 'vec4'], [128, 2, 'vec4'], [64, null, 'scalar'], [128, 2, 'scalar']] as const) {
+    // [batch, M, N, K]; K = 150 gives every split several BK-tiles (prefetch's double buffer turns over) and a ragged last one.
+    const cases: Array<[number, number, number, number]> = [[1, 5, 7, 3], [1, 130, 67, 33], [3, 17, 129, 20], [2, 64, 64, 16], [1, 40, 36, 150]];
+    const configs = [[64, null, 'vec4'], [128, null, 'vec4'], [64, 3, 'vec4'], [128, 2, 'vec4'], [64, null, 'scalar'], [128, 2, 'scalar'],
+      [64, null, 'prefetch'], [128, null, 'prefetch'], [64, 3, 'prefetch'], [128, 2, 'prefetch']] as const;
+    for (const [tile, split, variant] of configs) {
       setGemmTile(tile);
       setGemmSplit(split);
       setGemmVariant(variant);
@@ -55,9 +66,52 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
         }
       }
     }
-    setGemmTile(null);
-    setGemmSplit(null);
-    setGemmVariant('vec4');
+  });
+
+  it('runs the epilogues (full, row, both, geluGrad) and GELU on load in every variant, both tiles, split-K', async () => {
+    const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    const geluPrime = (v: number) => {
+      const t = Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3));
+      return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Math.sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * v * v);
+    };
+    const M = 70, N = 67, K = 50; // ragged against both tiles and BK
+    // [addend, gelu, transA, transB, split]: linear's forward (x·Wᵀ + bias + residual, gelu(u)·Wᵀ), its backward
+    // (du = dy·W ⊙ gelu'(u), dW = dyᵀ·gelu(u)), an accumulation through the split-K reduction.
+    const cases: Array<[GemmAddend, GemmGelu, boolean, boolean, number | null]> = [
+      ['both', 'A', false, true, null], ['row', 'none', false, true, 2], ['geluGrad', 'none', false, false, null],
+      ['none', 'B', true, false, 3], ['full', 'A', true, true, 2],
+    ];
+    const backend = tf.backend() as WebGPUBackend;
+    for (const variant of GEMM_VARIANTS) for (const tile of [64, 128] as const) {
+      setGemmVariant(variant);
+      expect(gemmVariant()).toBe(variant);
+      setGemmTile(tile);
+      for (const [addend, geluOn, tA, tB, split] of cases) {
+        setGemmSplit(split);
+        const av = floats(M * K, 21 + K), bv = floats(K * N, 22 + N), c0 = floats(M * N, 23), c1 = floats(N, 24);
+        const host = hostMatMul(geluOn === 'A' ? av.map(gelu) : av, tA ? [K, M] : [M, K], geluOn === 'B' ? bv.map(gelu) : bv, tB ? [N, K] : [K, N], tA, tB);
+        const want = host.map((v, i) => addend === 'full' ? v + c0[i] : addend === 'row' ? v + c1[i % N] : addend === 'both' ? v + c0[i] + c1[i % N]
+          : addend === 'geluGrad' ? v * geluPrime(c0[i]) : v);
+        const a = tf.tensor(av, tA ? [K, M] : [M, K]), b = tf.tensor(bv, tB ? [N, K] : [K, N]);
+        const addends = { none: [], full: [tf.tensor(c0, [M, N])], row: [tf.tensor(c1, [N])], both: [tf.tensor(c0, [M, N]), tf.tensor(c1, [N])],
+          geluGrad: [tf.tensor(c0, [M, N])] }[addend];
+        const out = tf.engine().makeTensorFromTensorInfo(runGemm(backend, a, b, gemmShape(a, b, tA, tB)!.shape, tA, tB, addend, addends, geluOn));
+        const got = await out.data();
+        tf.dispose([a, b, out, ...addends]);
+        let worst = 0;
+        want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i] - w) / (1 + Math.abs(w)))));
+        expect(worst, `${variant} tile ${tile} ${addend} gelu ${geluOn} tA ${tA} tB ${tB} split ${split}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('prefetch generates its own shader (double-buffered registers), vec4 and scalar do not', () => {
+    const shape = { batch: 1, M: 300, N: 200, K: 100, strideA: 0, strideB: 0, splitK: 1 };
+    const [vec4, scalar, prefetch] = GEMM_VARIANTS.map((v) => new GemmProgram(shape, false, true, 128, 'none', v));
+    expect(new Set([vec4.shaderKey, scalar.shaderKey, prefetch.shaderKey]).size).toBe(3);
+    expect(prefetch.getUserCode()).toContain('var ra : array<f32, 8>');
+    expect(vec4.getUserCode()).not.toContain('var ra');
+    expect(scalar.getUserCode()).not.toContain('var ra');
   });
 
   it('plans 128-tiles with a K split for small outputs over a long K (LM head dh, weight gradients)', () => {

@@ -2,7 +2,8 @@
 // (as in llm.c's / CUTLASS's SIMT kernels). A workgroup of 16×16 threads owns a TILE×TILE block of C; each
 // thread accumulates (TILE/16)² outputs in registers over K, staged through workgroup memory BK columns at
 // a time. Thread (tx, ty) owns rows ty + 16i and columns tx + 16j, so workgroup-memory reads are
-// conflict-free and the final stores are coalesced. Transposes only change how tiles are loaded.
+// conflict-free and the final stores are coalesced. Transposes only change how tiles are loaded. 'prefetch'
+// adds register double-buffering (Boehm's "How to optimize a CUDA matmul kernel", CUTLASS's SIMT mainloop).
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { geluHelpers } from '../gelu/program.js';
 
@@ -31,9 +32,14 @@ export interface GemmShape {
 /**
  * Inner-loop layout. 'vec4': thread (tx, ty) owns 4-row × 4-column blocks at 64-element strides and reads
  * them from workgroup memory as vec4s (4× fewer shared-memory loads per FMA); 'scalar': rows ty + 16i and
- * columns tx + 16j, one float per load. NANOMETA_GEMM=scalar selects the latter (benchmarks).
+ * columns tx + 16j, one float per load; 'prefetch': vec4 with register double-buffering: each thread loads
+ * its share of tile t+1 from global memory into registers before the FMAs on tile t, and stores them into
+ * workgroup memory after the barrier, so global-memory latency overlaps the arithmetic.
+ * NANOMETA_GEMM=scalar|prefetch selects the others (benchmarks; default vec4).
  */
-export type GemmVariant = 'vec4' | 'scalar';
+export type GemmVariant = 'vec4' | 'scalar' | 'prefetch';
+
+export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch'];
 
 /**
  * What the epilogue adds to A·B: nothing, a tensor of C's own shape (accumulation, a residual), a bias row (N),
@@ -93,49 +99,100 @@ export class GemmProgram implements WebGPUProgram {
     return [M, N, K, strideA, strideB, this.kPer].map((v) => ({ type: 'int32' as const, data: [v] }));
   }
 
-  /** The WGSL both variants share: bindings' index expressions, the split/batch prologue and the staging loads. */
-  private parts(storeA: string, storeB: string): { prologue: string; stage: string } {
+  /** One operand's staging: element e's tile-local (m|n, k) and global (gm|gn, gk) coordinates, bounds guard, index. */
+  private operand(which: 'A' | 'B'): { local: string; coords: string; guard: string; index: string; gelu: boolean } {
     const T = this.tile;
-    const loads = (T * BK) / (THREADS * THREADS);
-    const aIndex = this.transA ? 'aOff + gk * uniforms.M + gm' : 'aOff + gm * uniforms.K + gk';
-    const bIndex = this.transB ? 'bOff + gn * uniforms.K + gk' : 'bOff + gk * uniforms.N + gn';
-    const aCoords = this.transA ? `let k = e / ${T}; let m = e % ${T};` : `let m = e / ${BK}; let k = e % ${BK};`;
-    const bCoords = this.transB ? `let n = e / ${BK}; let k = e % ${BK};` : `let k = e / ${T}; let n = e % ${T};`;
+    if (which === 'A') {
+      const local = this.transA ? `let k = e / ${T}; let m = e % ${T};` : `let m = e / ${BK}; let k = e % ${BK};`;
+      return {
+        local,
+        coords: `${local} let gm = row0 + m; let gk = k0 + k;`,
+        guard: 'gm < uniforms.M && gk < kEnd',
+        index: this.transA ? 'aOff + gk * uniforms.M + gm' : 'aOff + gm * uniforms.K + gk',
+        gelu: this.gelu === 'A',
+      };
+    }
+    const local = this.transB ? `let n = e / ${BK}; let k = e % ${BK};` : `let k = e / ${T}; let n = e % ${T};`;
+    return {
+      local,
+      coords: `${local} let gn = col0 + n; let gk = k0 + k;`,
+      guard: 'gn < uniforms.N && gk < kEnd',
+      index: this.transB ? 'bOff + gn * uniforms.K + gk' : 'bOff + gk * uniforms.N + gn',
+      gelu: this.gelu === 'B',
+    };
+  }
+
+  /** Staging loads per thread per operand and tile. */
+  private get loads(): number {
+    return (this.tile * BK) / (THREADS * THREADS);
+  }
+
+  /**
+   * The WGSL every variant shares: the split/batch prologue; `stage`, which loads tile k0 straight into
+   * workgroup memory (vec4, scalar); and prefetch's two halves: `fetch` (tile k0 from global memory into the
+   * registers ra, rb; zeros outside M, N or [kStart, kEnd), so fetching past the last tile reads nothing) and
+   * `put` (the registers into workgroup memory, through GELU when the operand takes it).
+   */
+  private parts(storeA: string, storeB: string): { prologue: string; stage: string; fetch: string; put: string } {
     const split = this.shape.splitK > 1;
     const prologue = `
         let z = i32(workgroupId.z);
         let batch = ${split ? '0' : 'z'};
         let kStart = ${split ? 'z * uniforms.kPer' : '0'};
         let kEnd = ${split ? 'min(uniforms.K, kStart + uniforms.kPer)' : 'uniforms.K'};
-        let row0 = i32(workgroupId.y) * ${T};
-        let col0 = i32(workgroupId.x) * ${T};
+        let row0 = i32(workgroupId.y) * ${this.tile};
+        let col0 = i32(workgroupId.x) * ${this.tile};
         let tx = i32(localId.x);
         let ty = i32(localId.y);
         let tid = ty * ${THREADS} + tx;
         let aOff = batch * uniforms.strideA;
         let bOff = batch * uniforms.strideB;
         let tiles = ${split ? `uniforms.kPer / ${BK}` : `(uniforms.K + ${BK - 1}) / ${BK}`}; // uniform trip count: barriers inside`;
-    const stage = `
-          for (var l = 0; l < ${loads}; l++) {
-            let e = tid + l * ${THREADS * THREADS};
+    const a = this.operand('A'), b = this.operand('B');
+    const read = (o: typeof a, name: string) => (o.gelu ? `geluF(${name}[${o.index}])` : `${name}[${o.index}]`);
+    const perLoad = (body: string) => `
+          for (var l = 0; l < ${this.loads}; l++) {
+            let e = tid + l * ${THREADS * THREADS};${body}
+          }`;
+    const stage = perLoad(`
             {
-              ${aCoords}
-              let gm = row0 + m;
-              let gk = k0 + k;
+              ${a.coords}
               var v = 0.0;
-              if (gm < uniforms.M && gk < kEnd) { v = ${this.gelu === 'A' ? `geluF(A[${aIndex}])` : `A[${aIndex}]`}; }
+              if (${a.guard}) { v = ${read(a, 'A')}; }
               ${storeA}
             }
             {
-              ${bCoords}
-              let gn = col0 + n;
-              let gk = k0 + k;
+              ${b.coords}
               var v = 0.0;
-              if (gn < uniforms.N && gk < kEnd) { v = ${this.gelu === 'B' ? `geluF(B[${bIndex}])` : `B[${bIndex}]`}; }
+              if (${b.guard}) { v = ${read(b, 'B')}; }
               ${storeB}
+            }`);
+    const fetch = perLoad(`
+            {
+              ${a.coords}
+              var v = 0.0;
+              if (${a.guard}) { v = A[${a.index}]; }
+              ra[l] = v;
             }
-          }`;
-    return { prologue, stage };
+            {
+              ${b.coords}
+              var v = 0.0;
+              if (${b.guard}) { v = B[${b.index}]; }
+              rb[l] = v;
+            }`);
+    // geluF(0) = 0, so the zero padding stays zero through GELU.
+    const put = perLoad(`
+            {
+              ${a.local}
+              let v = ${a.gelu ? 'geluF(ra[l])' : 'ra[l]'};
+              ${storeA}
+            }
+            {
+              ${b.local}
+              let v = ${b.gelu ? 'geluF(rb[l])' : 'rb[l]'};
+              ${storeB}
+            }`);
+    return { prologue, stage, fetch, put };
   }
 
   private epilogue(value: string): string {
@@ -145,14 +202,32 @@ export class GemmProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
-    return this.variant === 'vec4' ? this.vec4Code() : this.scalarCode();
+    return this.variant === 'scalar' ? this.scalarCode() : this.vec4Code(this.variant === 'prefetch');
   }
 
-  private vec4Code(): string {
+  /**
+   * The vec4 inner loop. With `prefetch`, the main loop is: registers → workgroup memory, barrier, fetch of
+   * tile t+1 into registers (not waited for until the next iteration's put), FMAs on tile t, barrier.
+   */
+  private vec4Code(prefetch: boolean): string {
     const T = this.tile;
     const G = T / 64; // 4×4 blocks per thread per side, 64 apart
     const P4 = T / 4 + 1; // vec4s per staged k-row, padded so k-major writes spread over banks
-    const { prologue, stage } = this.parts('As[k * ' + P4 + ' + m / 4][m % 4] = v;', 'Bs[k * ' + P4 + ' + n / 4][n % 4] = v;');
+    const { prologue, stage, fetch, put } = this.parts('As[k * ' + P4 + ' + m / 4][m % 4] = v;', 'Bs[k * ' + P4 + ' + n / 4][n % 4] = v;');
+    const loop = prefetch ? `
+        var ra : array<f32, ${this.loads}>; // this thread's share of the next A tile
+        var rb : array<f32, ${this.loads}>;
+        var k0 = kStart;
+        ${fetch}
+        for (var t = 0; t < tiles; t++) {
+          ${put}
+          workgroupBarrier();
+          k0 = kStart + (t + 1) * ${BK}; // past kEnd on the last tile: every load guarded out
+          ${fetch}` : `
+        for (var t = 0; t < tiles; t++) {
+          let k0 = kStart + t * ${BK};
+          ${stage}
+          workgroupBarrier();`;
     return `${usesGelu(this.addend, this.gelu) ? GELU_FNS : ''}
       var<workgroup> As : array<vec4<f32>, ${BK * P4}>;
       var<workgroup> Bs : array<vec4<f32>, ${BK * P4}>;
@@ -160,11 +235,7 @@ export class GemmProgram implements WebGPUProgram {
       fn main() {
         ${prologue}
         var acc : array<vec4<f32>, ${4 * G * G}>; // row ig*64 + ty*4 + i, columns jg*64 + tx*4 + (0..3)
-        for (var i = 0; i < ${4 * G * G}; i++) { acc[i] = vec4<f32>(0.0); }
-        for (var t = 0; t < tiles; t++) {
-          let k0 = kStart + t * ${BK};
-          ${stage}
-          workgroupBarrier();
+        for (var i = 0; i < ${4 * G * G}; i++) { acc[i] = vec4<f32>(0.0); }${loop}
           for (var kk = 0; kk < ${BK}; kk++) {
             var av : array<vec4<f32>, ${G}>;
             var bv : array<vec4<f32>, ${G}>;

@@ -3,7 +3,7 @@
 // or one-sided (a shared matrix); anything else (int32, general broadcasting) goes to tfjs's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
+import { GEMM_VARIANTS, GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
 import { replaceKernel, originalKernel, runOriginal } from '../override.js';
 
 const KERNEL = 'BatchMatMul';
@@ -13,8 +13,11 @@ const FUSED = '_FusedMatMul'; // tf.fused.matMul: A·B + bias (accumulation when
 let forcedTile: GemmTile | 'tfjs' | null = null;
 /** Forces a K split (tests); null: planGemm decides. */
 let forcedSplit: number | null = null;
-/** The inner-loop layout (program.ts); env NANOMETA_GEMM=scalar picks the simpler one, for comparisons. */
-let variant: GemmVariant = process.env.NANOMETA_GEMM === 'scalar' ? 'scalar' : 'vec4';
+/**
+ * The inner-loop layout (program.ts): env NANOMETA_GEMM=scalar picks the simpler one, =prefetch the one with
+ * register double-buffering, for comparisons; anything else (or unset) the default vec4.
+ */
+let variant: GemmVariant = GEMM_VARIANTS.find((v) => v === process.env.NANOMETA_GEMM) ?? 'vec4';
 
 
 /** The product's shape for the GEMM program, or null when only tfjs's kernel can do it (broadcasting). */
@@ -106,6 +109,11 @@ export function setGemmTile(tile: GemmTile | 'tfjs' | null): void {
 /** Tests and benchmarks: the inner-loop layout. */
 export function setGemmVariant(v: GemmVariant): void {
   variant = v;
+}
+
+/** The inner-loop layout products run with now (NANOMETA_GEMM, or the last setGemmVariant). */
+export function gemmVariant(): GemmVariant {
+  return variant;
 }
 
 /** Tests: force a K split for batch-1 products (null: planGemm decides). */
