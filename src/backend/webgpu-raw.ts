@@ -11,7 +11,7 @@ interface BackendInternals {
   device: GPUDevice;
   tensorMap: { get(dataId: object): { resource?: unknown; values?: unknown; refCount: number } | undefined };
   uploadToGPU(dataId: object): void;
-  makeUniforms(data: UniformField[]): { offset: number; size: number; buffer: GPUBuffer };
+  makeUniforms(data: ReturnType<typeof uniformData>): { offset: number; size: number; buffer: GPUBuffer };
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   submitQueue(): void;
@@ -26,38 +26,72 @@ interface BackendInternals {
   querySetCount: number;
 }
 
-export interface UniformField {
-  type: 'float32' | 'int32' | 'uint32';
-  data: number[];
+/** A uniform of a shader: its WGSL name and type and this dispatch's value. */
+export interface ShaderUniform {
+  name: string;
+  type: 'f32' | 'i32';
+  value: number;
 }
 
-/** A pass to run: WGSL with `@group(0)` bindings 0 = the uniforms, 1.. = `tensors` in order. */
+/** WGSL struct fields of `uniforms`, in order (`name : type,` each); also a tfjs program's `uniforms` string. */
+export const uniformFields = (uniforms: ShaderUniform[]): string => uniforms.map((u) => `${u.name} : ${u.type},`).join(' ');
+
+/** The values in tfjs's uniform-data format, same order as uniformFields (tfjs packs them into one buffer). */
+export const uniformData = (uniforms: ShaderUniform[]): Array<{ type: 'float32' | 'int32'; data: number[] }> =>
+  uniforms.map((u) => ({ type: u.type === 'f32' ? 'float32' : 'int32', data: [u.value] }));
+
+/** A tensor bound to a raw pass under a WGSL name; `write` binds it read_write (written in place). */
+export interface RawBinding {
+  name: string;
+  tensor: tf.TensorInfo;
+  write?: boolean;
+}
+
+/**
+ * A pass to run. runRawPass writes the declarations itself: `uniforms` (binding 0), one `array<f32>` per
+ * binding (1..), `localIndex` (for program-base's workgroupReductions), and `fn main`, in which `li` is the
+ * thread's local index and `wgi` the flat workgroup index (dispatches past the per-dimension limit are folded
+ * into y and unfolded there). `main` is the body of main; `helpers` go before it at module scope.
+ */
 export interface RawPass {
-  /** Cache key of the compiled pipeline (same key = same WGSL). */
+  /** Cache key of the compiled pipeline: the same key must mean the same bindings, uniforms and code. */
   key: string;
-  /** The WGSL source; called only when `key` is not compiled yet. */
-  code: () => string;
   /** Name shown by tf.profile. */
   name: string;
-  tensors: tf.TensorInfo[];
-  /** Indices into `tensors` of those the pass writes (bound read_write). */
-  written: number[];
-  uniforms: UniformField[];
-  /** Workgroups along x (folded into y past the per-dimension limit; the shader unfolds, see foldedIndex). */
+  bindings: RawBinding[];
+  uniforms: ShaderUniform[];
+  workgroupSize: number;
   workgroups: number;
+  helpers?: () => string;
+  main: () => string;
 }
 
-/** WGSL expression: the flat workgroup index of a dispatch folded by runRawPass. */
-export const FOLDED_WORKGROUP_INDEX = 'i32(wid.y * nwg.x + wid.x)';
-
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+function shaderOf(pass: RawPass): string {
+  const bindings = pass.bindings.map((b, i) =>
+    `@group(0) @binding(${i + 1}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.name} : array<f32>;`);
+  return `
+struct Uniforms { ${uniformFields(pass.uniforms)} };
+@group(0) @binding(0) var<uniform> uniforms : Uniforms;
+${bindings.join('\n')}
+var<private> localIndex : u32;
+${pass.helpers?.() ?? ''}
+@compute @workgroup_size(${pass.workgroupSize})
+fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>, @builtin(local_invocation_index) li : u32) {
+  localIndex = li;
+  let wgi = i32(wid.y * nwg.x + wid.x);
+  ${pass.main()}
+}
+`;
+}
 
 function pipelineFor(device: GPUDevice, pass: RawPass): GPUComputePipeline {
   let cache = pipelines.get(device);
   if (!cache) pipelines.set(device, (cache = new Map()));
   let pipeline = cache.get(pass.key);
   if (!pipeline) {
-    const module = device.createShaderModule({ code: pass.code() });
+    const module = device.createShaderModule({ code: shaderOf(pass) });
     pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
     cache.set(pass.key, pipeline);
   }
@@ -74,23 +108,24 @@ export function isExclusive(t: tf.TensorInfo): boolean {
 export function runRawPass(pass: RawPass): void {
   const backend = tf.backend() as unknown as BackendInternals;
   const device = backend.device;
-  const buffers = pass.tensors.map((t) => {
+  const tensors = pass.bindings.map((b) => b.tensor);
+  const buffers = tensors.map((t) => {
     backend.uploadToGPU(t.dataId);
     const resource = backend.tensorMap.get(t.dataId)?.resource;
     if (!(resource instanceof GPUBuffer)) throw new Error(`runRawPass(${pass.name}): a tensor is not in a GPU buffer`);
     return resource;
   });
   const pipeline = pipelineFor(device, pass);
-  const uniforms = backend.makeUniforms(pass.uniforms);
+  const uniforms = backend.makeUniforms(uniformData(pass.uniforms));
   const bindGroup = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: [{ binding: 0, resource: uniforms }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
   });
   // tensors disposed before this command buffer is submitted keep their buffers until it is (as in tfjs)
-  for (const t of pass.tensors) backend.commandQueueOwnedIds.add(t.dataId);
+  for (const t of tensors) backend.commandQueueOwnedIds.add(t.dataId);
   // tfjs keeps a CPU copy of a tensor once it has been read (data()); for a tensor written in place that
   // copy is now stale, and the GPU buffer is the only truth
-  for (const i of pass.written) backend.tensorMap.get(pass.tensors[i].dataId)!.values = null;
+  for (const b of pass.bindings) if (b.write) backend.tensorMap.get(b.tensor.dataId)!.values = null;
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
   const dispatch: [number, number] = pass.workgroups <= limit ? [pass.workgroups, 1] : [limit, Math.ceil(pass.workgroups / limit)];
   backend.ensureCommandEncoderReady();

@@ -2,6 +2,7 @@
 // tfjs writes the bindings (`result`, one array per input), the shape uniforms and `_start`; a program writes `main`.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { uninitializedTensor } from '../backend/webgpu-raw.js';
 
 /** A program over a flat index 0..size-1 of its output: user code defines `fn main(index : i32)`. */
 export abstract class FlatProgram implements WebGPUProgram {
@@ -56,3 +57,15 @@ export function workgroupReductions(buffer: string, type: string, size: number,
 
 /** Addition, for workgroupReductions. */
 export const sum = (a: string, b: string): string => `${a} + ${b}`;
+
+/**
+ * Elements one 256-thread workgroup sums into one partial sum (16 per thread): the Σ h·g of MetaOptimize and
+ * the Σ g² of clipping come as one partial per PARTIAL_CHUNK elements of each tensor.
+ */
+export const PARTIAL_CHUNK = 4096;
+
+/** Partial sums of a tensor of `size` elements. */
+export const partialCount = (size: number): number => Math.max(1, Math.ceil(size / PARTIAL_CHUNK));
+
+/** A 1-D tensor for `total` partial sums that raw passes write (each at its offset) before anything reads them. */
+export const newPartials = (total: number): tf.Tensor1D => uninitializedTensor([total]) as tf.Tensor1D;

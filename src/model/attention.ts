@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { causalAttention } from '../kernels/attention/index.js';
 import { causalSoftmax } from '../kernels/causal-softmax/index.js';
-import { ConfigError } from '../util/errors.js';
+import { envSwitch } from '../util/env-switch.js';
 import { linear, dropout } from './layers.js';
 
 export interface AttentionWeights {
@@ -15,25 +15,16 @@ export interface AttentionWeights {
 
 export type AttentionPath = 'fused' | 'matmul';
 
-/** Set by tests and benchmarks; null: env NANOMETA_ATTENTION, else the backend's default. */
-let forcedPath: AttentionPath | null = null;
+const PATH = envSwitch<AttentionPath>('NANOMETA_ATTENTION', 'an attention path', ['fused', 'matmul'], 'fused');
 
 /** Forces one attention path (tests, benchmarks); null restores the env/default choice. */
-export function setAttentionPath(path: AttentionPath | null): void {
-  forcedPath = path;
-}
+export const setAttentionPath = (path: AttentionPath | null): void => PATH.force(path);
 
 /**
  * The path in use: setAttentionPath, else env NANOMETA_ATTENTION=fused|matmul, else 'fused' on WebGPU (4 dispatches
  * per layer and step instead of ~20, no (B, H, T, T) matrix) and on cpu (faster there too: bench/cpu-step.ts).
  */
-export function attentionPath(): AttentionPath {
-  if (forcedPath) return forcedPath;
-  const env = process.env.NANOMETA_ATTENTION;
-  if (env === 'fused' || env === 'matmul') return env;
-  if (env) throw new ConfigError(`NANOMETA_ATTENTION=${env} is not an attention path`, 'set NANOMETA_ATTENTION=fused or NANOMETA_ATTENTION=matmul, or unset it');
-  return 'fused';
-}
+export const attentionPath = (): AttentionPath => PATH.get();
 
 /** softmax(q k^T / sqrt(hs) + mask) v from qkv (B*T, 3C) by batched products, with dropout on the attention matrix. */
 function matmulAttention(qkv: tf.Tensor2D, B: number, T: number, nHead: number, dropoutRate: number, seed?: number): tf.Tensor2D {

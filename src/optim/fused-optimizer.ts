@@ -2,7 +2,7 @@
 // one fused kernel call per tensor (src/kernels/optim-step). `stepFused` is what MetaOptimize wraps: it
 // takes a step size per tensor and, optionally, the traces h, and returns the partial sums Σ h·g.
 import * as tf from '@tensorflow/tfjs-core';
-import { canStepInPlace, inPlaceParts, newPartials, optimStep, optimStepInPlace, traceDotPartials, traceDotSeparate } from '../kernels/optim-step/index.js';
+import { canStepInPlace, newPartials, partialCount, optimStep, optimStepInPlace, traceDotPartials, traceDotSeparate } from '../kernels/optim-step/index.js';
 import { CheckpointError, TrainingError } from '../util/errors.js';
 import type { BaseSpec } from './base-spec.js';
 import { decayOf, kernelAttrs, stateSlots } from './base-spec.js';
@@ -111,7 +111,7 @@ export class FusedOptimizer implements Optimizer {
     const a = Array.isArray(alphas) ? undefined : alphas.tensor;
     if (this.impl === 'auto' && canStepInPlace(tensors.flatMap(({ w, m, v, h }) => [w, m, v, h]))) {
       // WebGPU: one pass per tensor writes w, m, v, h in place and its Σ h·g partials into one shared tensor
-      const lengths = trace ? this.params.map((p) => inPlaceParts(tf.util.sizeFromShape(p.shape))) : [];
+      const lengths = trace ? this.params.map((p) => partialCount(tf.util.sizeFromShape(p.shape))) : [];
       const partials = trace ? newPartials(lengths.reduce((x, y) => x + y, 0)) : undefined;
       let partOffset = 0;
       tensors.forEach((t, i) => {

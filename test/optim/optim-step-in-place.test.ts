@@ -4,7 +4,7 @@
 // really steps in place (same storage), and falls back to the programs when a tensor is shared.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canStepInPlace, inPlaceParts, newPartials, optimStep, optimStepInPlace, setInPlaceStep } from '../../src/kernels/optim-step/index.js';
+import { canStepInPlace, newPartials, partialCount, optimStep, optimStepInPlace, setInPlaceStep } from '../../src/kernels/optim-step/index.js';
 import { kernelAttrs, resolveBaseSpec } from '../../src/optim/base-spec.js';
 import { createOptimizer } from '../../src/optim/create.js';
 import { OptimizerSchema } from '../../src/config/schema.js';
@@ -33,7 +33,7 @@ describe.skipIf(webgpu.skip)('NanometaOptimStepInPlace (software adapter)', () =
     const spec = resolveBaseSpec({ type: base, weightDecay: 0.1 }, convention);
     const gs = tf.scalar(0.37);
     const a = tf.tensor1d([9, 0.03]);
-    const partials = traced ? newPartials(inPlaceParts(37 * 129) + inPlaceParts(300)) : undefined;
+    const partials = traced ? newPartials(partialCount(37 * 129) + partialCount(300)) : undefined;
     const refs: tf.Tensor[] = [];
     const zs: number[] = [];
     let partOffset = 0;
@@ -47,7 +47,7 @@ describe.skipIf(webgpu.skip)('NanometaOptimStepInPlace (software adapter)', () =
       if (ref.z) zs.push((await ref.z.data())[0]);
       expect(canStepInPlace([w, m, v, h])).toBe(true);
       optimStepInPlace({ w, g, m: ref.m ? m : undefined, v: ref.v ? v : undefined, h: traced ? h : undefined, gs, a }, { ...attrs, partOffset }, partials);
-      partOffset += inPlaceParts(w.size);
+      partOffset += partialCount(w.size);
       await expectClose(w, ref.w, `${base} w`);
       if (ref.m) await expectClose(m, ref.m, `${base} m`);
       if (ref.v) await expectClose(v, ref.v, `${base} v`);

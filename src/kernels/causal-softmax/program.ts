@@ -28,7 +28,7 @@ abstract class CausalRowProgram implements WebGPUProgram {
 
   abstract getUserCode(): string;
 
-  /** Workgroup tree reductions and the row prologue: `row` (may be past the end after folding), `r`, `i`, `base`. */
+  /** Workgroup tree reductions and the row helpers rowOf, rowCount, rowLength (used by ROW_PROLOGUE). */
   protected header(input: string): string {
     return `
       ${workgroupReductions('partial', 'f32', this.WG, { reduceMax: (a, b) => `max(${a}, ${b})`, reduceSum: sum })}
@@ -38,6 +38,13 @@ abstract class CausalRowProgram implements WebGPUProgram {
     `;
   }
 }
+
+/** The first lines of both mains: `row` (may be past the end after folding), the clamped row `r`, its query `i`, `base`. */
+const ROW_PROLOGUE = `let row = rowOf();
+        let T = rowLength();
+        let r = min(row, rowCount() - 1); // every thread of every workgroup reaches each barrier
+        let i = r % T;
+        let base = r * T;`;
 
 /** y (rows, T) = softmax_j(scale * x[r, j]) over j <= i, 0 for j > i. */
 export class CausalSoftmaxProgram extends CausalRowProgram {
@@ -51,11 +58,7 @@ export class CausalSoftmaxProgram extends CausalRowProgram {
     const { WG, E } = this;
     return `${this.header('x')}
       fn main(index : i32) {
-        let row = rowOf();
-        let T = rowLength();
-        let r = min(row, rowCount() - 1); // every thread of every workgroup reaches each barrier
-        let i = r % T;
-        let base = r * T;
+        ${ROW_PROLOGUE}
         var v : array<f32, ${E}>;
         var m = -uniforms.INFINITY;
         for (var e = 0; e < ${E}; e = e + 1) {
@@ -92,11 +95,7 @@ export class CausalSoftmaxGradProgram extends CausalRowProgram {
     const { WG, E } = this;
     return `${this.header('y')}
       fn main(index : i32) {
-        let row = rowOf();
-        let T = rowLength();
-        let r = min(row, rowCount() - 1); // every thread of every workgroup reaches each barrier
-        let i = r % T;
-        let base = r * T;
+        ${ROW_PROLOGUE}
         var yv : array<f32, ${E}>;
         var gv : array<f32, ${E}>;
         var d = 0.0;

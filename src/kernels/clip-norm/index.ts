@@ -4,10 +4,10 @@
 // WebGPU; stock ops on other backends.
 import * as tf from '@tensorflow/tfjs-core';
 import { traceDotPartials } from '../optim-step/index.js';
-import { newPartials } from '../optim-step/in-place.js';
+import { newPartials, partialCount } from '../program-base.js';
 import { CLIP_NORM_KERNEL, SUM_SQUARES_INTO_KERNEL } from './attrs.js';
 import { clipNormCpuKernel } from './cpu.js';
-import { sumSquaresParts, SUM_SQUARES_TENSORS } from './program.js';
+import { SUM_SQUARES_TENSORS } from './program.js';
 import { clipNormWebGPUKernel, sumSquaresIntoWebGPUKernel } from './webgpu.js';
 
 export const CLIP_NORM_KERNELS: tf.KernelConfig[] = [clipNormCpuKernel, clipNormWebGPUKernel, sumSquaresIntoWebGPUKernel];
@@ -15,7 +15,7 @@ export const CLIP_NORM_KERNELS: tf.KernelConfig[] = [clipNormCpuKernel, clipNorm
 /** Σ x² of all `xs` as one 1-D tensor of partial sums (the caller disposes it). */
 export function sumSquaresPartials(xs: tf.Tensor[]): tf.Tensor1D {
   if (!tf.getKernel(SUM_SQUARES_INTO_KERNEL, tf.getBackend())) return traceDotPartials(xs.map((x) => [x, x])).partials;
-  const parts = xs.map((x) => sumSquaresParts(x.size));
+  const parts = xs.map((x) => partialCount(x.size));
   const partials = newPartials(parts.reduce((a, b) => a + b, 0));
   let partOffset = 0;
   for (let i = 0; i < xs.length; i += SUM_SQUARES_TENSORS) {

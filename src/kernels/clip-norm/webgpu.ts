@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { runRawPass } from '../../backend/webgpu-raw.js';
 import { CLIP_NORM_KERNEL, SUM_SQUARES_INTO_KERNEL, type ClipNormAttrs, type SumSquaresIntoAttrs } from './attrs.js';
-import { ClipNormProgram, sumSquaresWgsl, sumSquaresUniforms, SUM_SQUARES_TENSORS } from './program.js';
+import { ClipNormProgram, sumSquaresHelpers, sumSquaresMain, sumSquaresUniforms, SUM_SQUARES_TENSORS, SUM_SQUARES_WG } from './program.js';
 
 export const sumSquaresIntoWebGPUKernel: tf.KernelConfig = {
   kernelName: SUM_SQUARES_INTO_KERNEL,
@@ -17,8 +17,10 @@ export const sumSquaresIntoWebGPUKernel: tf.KernelConfig = {
     if (xs.length < 1 || xs.length > SUM_SQUARES_TENSORS) throw new Error(`${SUM_SQUARES_INTO_KERNEL}: 1 to ${SUM_SQUARES_TENSORS} tensors, got ${xs.length}`);
     const uniforms = sumSquaresUniforms(xs.map((x) => tf.util.sizeFromShape(x.shape)), partOffset);
     runRawPass({
-      key: `nanometaSumSquares_${xs.length}`, code: () => sumSquaresWgsl(xs.length), name: SUM_SQUARES_INTO_KERNEL,
-      tensors: [...xs, inputs.partials!], written: [xs.length], uniforms, workgroups: uniforms.at(-1)!.data[0],
+      key: `nanometaSumSquares_${xs.length}`, name: SUM_SQUARES_INTO_KERNEL,
+      bindings: [...xs.map((tensor, p) => ({ name: `x${p}`, tensor })), { name: 'partials', tensor: inputs.partials!, write: true }],
+      uniforms, workgroupSize: SUM_SQUARES_WG, workgroups: uniforms.at(-1)!.value,
+      helpers: sumSquaresHelpers, main: () => sumSquaresMain(xs.length),
     });
     return [];
   }) as unknown as tf.KernelFunc,

@@ -2,29 +2,20 @@
 // fresh output each): raw passes (backend/webgpu-raw.ts) that write several outputs. Pass 1, per chunk of rows:
 // dx of its rows (+ dres) and the chunk's column sums of dy·x̂ and dy; pass 2: those partials into dweight, dbias.
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../../util/errors.js';
-import { FOLDED_WORKGROUP_INDEX, runRawPass } from '../../backend/webgpu-raw.js';
+import { envSwitch } from '../../util/env-switch.js';
+import { runRawPass } from '../../backend/webgpu-raw.js';
 import { sum, workgroupReductions } from '../program-base.js';
 import { layerNormTiling } from './program.js';
 
 export type LayerNormGradPath = 'raw' | 'programs';
 
-/** Set by tests and benchmarks; null: env NANOMETA_LAYERNORM, else 'raw'. */
-let forcedPath: LayerNormGradPath | null = null;
+const PATH = envSwitch<LayerNormGradPath>('NANOMETA_LAYERNORM', 'a LayerNorm backward path', ['raw', 'programs'], 'raw');
 
 /** Forces one WebGPU backward path (tests, benchmarks); null restores the env/default choice. */
-export function setLayerNormGradPath(path: LayerNormGradPath | null): void {
-  forcedPath = path;
-}
+export const setLayerNormGradPath = (path: LayerNormGradPath | null): void => PATH.force(path);
 
 /** The WebGPU backward in use: setLayerNormGradPath, else env NANOMETA_LAYERNORM=raw|programs, else 'raw' (2 dispatches). */
-export function layerNormGradPath(): LayerNormGradPath {
-  if (forcedPath) return forcedPath;
-  const env = process.env.NANOMETA_LAYERNORM;
-  if (env === 'raw' || env === 'programs') return env;
-  if (env) throw new ConfigError(`NANOMETA_LAYERNORM=${env} is not a LayerNorm backward path`, 'set NANOMETA_LAYERNORM=raw or NANOMETA_LAYERNORM=programs, or unset it');
-  return 'raw';
-}
+export const layerNormGradPath = (): LayerNormGradPath => PATH.get();
 
 /**
  * At most this many chunks of whole rows (pass 1's workgroups, pass 2's partial rows): N = 4096 rows (B16, T256)
@@ -51,25 +42,20 @@ export function rawChunking(N: number, maxChunks = maxRawChunks()): { rowsPerChu
  * per thread): mean (one reduction), then Σ (x-mean)², Σ dyw, Σ dyw·(x-mean) (one vec4 reduction), dx, and the
  * running column sums of dy·x̂ (and dy) in registers, written once as row `chunk` of partials (chunks, P·C).
  */
-export function gradRowsWgsl(C: number, withResidual: boolean, withBias: boolean): string {
-  const { WG, K } = layerNormTiling(C);
-  const P = withBias ? 2 : 1;
-  const names = ['x', 'weight', 'dy', ...(withResidual ? ['dres'] : [])];
-  const bindings = [...names.map((n, i) => `@group(0) @binding(${i + 1}) var<storage, read> ${n} : array<f32>;`),
-    `@group(0) @binding(${names.length + 1}) var<storage, read_write> dx : array<f32>;`,
-    `@group(0) @binding(${names.length + 2}) var<storage, read_write> partials : array<f32>;`];
+export function gradRowsHelpers(C: number): string {
+  const { WG } = layerNormTiling(C);
   return `
-struct Uniforms { eps : f32, N : i32, rowsPerChunk : i32, chunks : i32, };
-@group(0) @binding(0) var<uniform> uniforms : Uniforms;
-${bindings.join('\n')}
-var<private> localIndex : u32;
 ${workgroupReductions('red1', 'f32', WG, { wgSum1: sum })}
 ${workgroupReductions('red4', 'vec4<f32>', WG, { wgSum4: sum })}
-fn col(k : i32) -> i32 { return i32(localIndex) + k * ${WG}; }
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>, @builtin(local_invocation_index) li : u32) {
-  localIndex = li;
-  let chunk = ${FOLDED_WORKGROUP_INDEX};
+fn col(k : i32) -> i32 { return i32(localIndex) + k * ${WG}; }`;
+}
+
+/** Pass 1's main body (bindings x, weight, dy, dres?, dx, partials). */
+export function gradRowsMain(C: number, withResidual: boolean, withBias: boolean): string {
+  const { K } = layerNormTiling(C);
+  const P = withBias ? 2 : 1;
+  return `
+  let chunk = wgi;
   let N = uniforms.N;
   var v : array<f32, ${K}>;
   var accW : array<f32, ${K}>;${withBias ? `\n  var accB : array<f32, ${K}>;` : ''}
@@ -120,28 +106,20 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) nwg : v
         partials[chunk * ${P * C} + c] = accW[k];${withBias ? `\n        partials[chunk * ${P * C} + ${C} + c] = accB[k];` : ''}
       }
     }
-  }
-}
-`;
+  }`;
 }
 
 /**
  * Pass 2: column q of partials (chunks, P·C) summed over its rows into dweight[q] (q < C) or dbias[q - C]; a
  * workgroup takes TILE consecutive columns, its LANES lanes stride over the rows, then a tree over the lanes.
  */
-export function gradColumnsWgsl(C: number, withBias: boolean): string {
+export const gradColumnsHelpers = (): string => `var<workgroup> red : array<f32, ${TILE * LANES}>;`;
+
+/** Pass 2's main body (bindings partials, dweight, dbias?). */
+export function gradColumnsMain(C: number, withBias: boolean): string {
   const P = withBias ? 2 : 1;
-  const WG = TILE * LANES;
   return `
-struct Uniforms { chunks : i32, };
-@group(0) @binding(0) var<uniform> uniforms : Uniforms;
-@group(0) @binding(1) var<storage, read> partials : array<f32>;
-@group(0) @binding(2) var<storage, read_write> dweight : array<f32>;${withBias ? `
-@group(0) @binding(3) var<storage, read_write> dbias : array<f32>;` : ''}
-var<workgroup> red : array<f32, ${WG}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>, @builtin(local_invocation_index) li : u32) {
-  let q = ${FOLDED_WORKGROUP_INDEX} * ${TILE} + i32(li % ${TILE}u);
+  let q = wgi * ${TILE} + i32(li % ${TILE}u);
   let lane = i32(li / ${TILE}u);
   var s = 0.0;
   if (q < ${P * C}) {
@@ -155,9 +133,7 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) nwg : v
   }
   if (li < ${TILE}u && q < ${P * C}) {
     ${withBias ? `if (q < ${C}) { dweight[q] = red[li]; } else { dbias[q - ${C}] = red[li]; }` : 'dweight[q] = red[li];'}
-  }
-}
-`;
+  }`;
 }
 
 /** The backend calls this kernel's outputs need: fresh tensor data, and releasing a temporary. */
@@ -178,17 +154,23 @@ export function layerNormGradRaw(backend: unknown, x: tf.TensorInfo, weight: tf.
   const ins = dres ? [x, weight, dy, dres] : [x, weight, dy];
   const r = dres ? 'r' : '';
   const b = withBias ? 'b' : '';
+  const names = ['x', 'weight', 'dy', 'dres'];
   runRawPass({
-    key: `nanometaLayerNormGradRows_${C}_${r}${b}`, code: () => gradRowsWgsl(C, dres !== undefined, withBias), name: 'NanometaLayerNormGradRows',
-    tensors: [...ins, dx, partials], written: [ins.length, ins.length + 1], workgroups: chunks,
-    uniforms: [{ type: 'float32', data: [eps] }, { type: 'int32', data: [N] }, { type: 'int32', data: [rowsPerChunk] }, { type: 'int32', data: [chunks] }],
+    key: `nanometaLayerNormGradRows_${C}_${r}${b}`, name: 'NanometaLayerNormGradRows',
+    bindings: [...ins.map((tensor, i) => ({ name: names[i], tensor })), { name: 'dx', tensor: dx, write: true }, { name: 'partials', tensor: partials, write: true }],
+    uniforms: [{ name: 'eps', type: 'f32', value: eps }, { name: 'N', type: 'i32', value: N }, { name: 'rowsPerChunk', type: 'i32', value: rowsPerChunk },
+      { name: 'chunks', type: 'i32', value: chunks }],
+    workgroupSize: layerNormTiling(C).WG, workgroups: chunks,
+    helpers: () => gradRowsHelpers(C), main: () => gradRowsMain(C, dres !== undefined, withBias),
   });
   const dweight = gpu.makeTensorInfo([C], 'float32');
   const dbias = withBias ? gpu.makeTensorInfo([C], 'float32') : undefined;
   runRawPass({
-    key: `nanometaLayerNormGradColumns_${C}_${b}`, code: () => gradColumnsWgsl(C, withBias), name: 'NanometaLayerNormGradColumns',
-    tensors: dbias ? [partials, dweight, dbias] : [partials, dweight], written: dbias ? [1, 2] : [1],
-    uniforms: [{ type: 'int32', data: [chunks] }], workgroups: Math.ceil((P * C) / TILE),
+    key: `nanometaLayerNormGradColumns_${C}_${b}`, name: 'NanometaLayerNormGradColumns',
+    bindings: [{ name: 'partials', tensor: partials }, { name: 'dweight', tensor: dweight, write: true },
+      ...(dbias ? [{ name: 'dbias', tensor: dbias, write: true }] : [])],
+    uniforms: [{ name: 'chunks', type: 'i32', value: chunks }], workgroupSize: TILE * LANES, workgroups: Math.ceil((P * C) / TILE),
+    helpers: gradColumnsHelpers, main: () => gradColumnsMain(C, withBias),
   });
   gpu.disposeData(partials.dataId); // its buffer stays until the queued passes are submitted (commandQueueOwnedIds)
   return dbias ? [dx, dweight, dbias] : [dx, dweight];

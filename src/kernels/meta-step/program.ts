@@ -2,7 +2,8 @@
 // (a strided pass over all of them, keeping those whose seg is the block), then its first thread updates
 // the block's row of the state with NmOptimStep's per-element math (optim-step/program.ts, stepMathWgsl).
 import { usesM, usesV } from '../optim-step/attrs.js';
-import { OPTIM_UNIFORMS, optimUniformData, stepMathWgsl } from '../optim-step/program.js';
+import { uniformData, uniformFields, type ShaderUniform } from '../../backend/webgpu-raw.js';
+import { optimUniforms, stepMathWgsl } from '../optim-step/program.js';
 import { FlatProgram, sum, workgroupReductions, WORKGROUP_INDEX } from '../program-base.js';
 import { COL, STATE_COLS, type MetaStepAttrs } from './attrs.js';
 
@@ -11,15 +12,18 @@ const WG = 256;
 export class MetaStepProgram extends FlatProgram {
   readonly shaderKey: string;
   readonly variableNames = ['state', 'partials', 'seg'];
-  readonly uniforms = OPTIM_UNIFORMS.map((k) => `${k} : f32,`).join(' ') + ' alphaIndex : i32, parts : i32, t : f32,';
+  readonly uniforms: string;
+  private readonly uniformList: ShaderUniform[];
 
-  constructor(readonly attrs: MetaStepAttrs, blocks: number, readonly parts: number) {
+  constructor(readonly attrs: MetaStepAttrs, blocks: number, parts: number) {
     super([blocks, STATE_COLS], WG, blocks * WG);
     this.shaderKey = `nanometaMetaStep_${attrs.moves ? attrs.base : 'fixed'}_${attrs.oldMomentum ? 'old' : 'new'}`;
+    this.uniformList = [...optimUniforms(attrs), { name: 'parts', type: 'i32', value: parts }, { name: 't', type: 'f32', value: attrs.t }];
+    this.uniforms = uniformFields(this.uniformList);
   }
 
-  uniformData(): Array<{ type: 'float32' | 'int32'; data: number[] }> {
-    return [...optimUniformData(this.attrs), { type: 'int32', data: [this.parts] }, { type: 'float32', data: [this.attrs.t] }];
+  uniformData(): ReturnType<typeof uniformData> {
+    return uniformData(this.uniformList);
   }
 
   getUserCode(): string {
@@ -28,7 +32,7 @@ export class MetaStepProgram extends FlatProgram {
     const bad = (x: string) => `((bitcast<u32>(${x}) & 0x7f800000u) == 0x7f800000u)`;
     // a moment the meta optimizer does not use (Lion's v̄, RMSProp's m̄) is passed through unchanged
     const step = this.attrs.moves ? stepMathWgsl(this.attrs.base, this.attrs.oldMomentum) : `
-        let delta = 0.0 * (alpha + wi + gi);`;
+        let delta = 0.0;`;
     return `
       ${workgroupReductions('partial', 'f32', WG, { workgroupSum: sum })}
       fn main(index : i32) {

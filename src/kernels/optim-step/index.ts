@@ -6,12 +6,14 @@ import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, TRACE_DOT_PAIRS, outputNames } fro
 import { optimStepCpuKernel, traceDotCpuKernel } from './cpu.js';
 import { optimStepWebGPUKernel, traceDotWebGPUKernel } from './webgpu.js';
 import { optimStepReference } from './reference.js';
-import { canStepInPlace, inPlaceParts, OPTIM_STEP_IN_PLACE_KERNEL, optimStepInPlaceWebGPUKernel, type InPlaceAttrs } from './in-place.js';
+import { OPTIM_STEP_IN_PLACE_KERNEL, optimStepInPlaceWebGPUKernel, type InPlaceAttrs } from './in-place.js';
+import { partialCount } from '../program-base.js';
 
 export type { OptimBase, OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
 export { OPTIM_STEP_KERNEL } from './attrs.js';
 export { optimStepReference } from './reference.js';
-export { canStepInPlace, inPlaceParts, newPartials, setInPlaceStep, type InPlaceAttrs } from './in-place.js';
+export { canStepInPlace, setInPlaceStep, type InPlaceAttrs } from './in-place.js';
+export { newPartials, partialCount } from '../program-base.js';
 
 /** The kernels of this op, for the one registerKernels() list of backend set-up (STYLE 14). */
 export const OPTIM_STEP_KERNELS: tf.KernelConfig[] = [
@@ -55,7 +57,7 @@ export function optimStep(inputs: OptimStepInputs, attrs: OptimStepAttrs, impl: 
 
 /**
  * One fused step for one parameter tensor in a single pass that overwrites w, m, v, h (WebGPU; check
- * canStepInPlace first). Traced: also writes the tensor's inPlaceParts(size) partial sums of Σ h·g into
+ * canStepInPlace first). Traced: also writes the tensor's partialCount(size) partial sums of Σ h·g into
  * `partials` from attrs.partOffset on. Returns nothing: the inputs are the outputs.
  */
 export function optimStepInPlace(inputs: OptimStepInputs, attrs: InPlaceAttrs, partials?: tf.Tensor): void {
@@ -108,7 +110,7 @@ export function traceDotPartials(pairs: Array<[tf.Tensor, tf.Tensor]>, gs?: tf.T
       if (gs) named.gs = gs;
       const out = tf.engine().runKernel(TRACE_DOT_KERNEL, named) as tf.Tensor1D;
       // cpu: one partial per pair; webgpu: one per 4096 elements of each pair
-      const perPair = out.shape[0] === group.length ? group.map(() => 1) : group.map(([h]) => Math.max(1, Math.ceil(h.size / 4096)));
+      const perPair = out.shape[0] === group.length ? group.map(() => 1) : group.map(([h]) => partialCount(h.size));
       lengths.push(...perPair);
       outs.push(out);
     }

@@ -4,7 +4,8 @@
 // partial sums Σ h·g are a workgroup reduction. Coefficients are uniforms, so one compiled shader per
 // (base, output) serves every step and every step size.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { FlatProgram, sum, workgroupReductions } from '../program-base.js';
+import { uniformFields, type ShaderUniform } from '../../backend/webgpu-raw.js';
+import { FlatProgram, PARTIAL_CHUNK, partialCount, sum, workgroupReductions } from '../program-base.js';
 import { usesM, usesV, type OptimStepAttrs } from './attrs.js';
 
 export type OptimOutput = 'w' | 'm' | 'v' | 'h';
@@ -20,17 +21,24 @@ export function optimInputNames(a: OptimStepAttrs, hasGradScale: boolean): strin
   return names;
 }
 
-/** The f32 uniforms of every optimizer-step program, in order (then the i32 alphaIndex). */
-export const OPTIM_UNIFORMS = ['alpha', 'kappa', 'decay1', 'gain1', 'decay2', 'gain2', 'scale1', 'scale2', 'epsIn', 'epsOut', 'interp', 'carry', 'gamma'] as const;
-
 /**
  * The attrs as the programs' uniforms: f32 coefficients (carry = γ(1 − ακ), the trace's decay, for a step
- * size given as a number), then the i32 alphaIndex.
+ * size given as a number), then the i32 alphaIndex. Shared by the programs here, the in-place pass and the
+ * meta step.
  */
-export function optimUniformData(a: OptimStepAttrs): Array<{ type: 'float32' | 'int32'; data: number[] }> {
-  const values: Record<(typeof OPTIM_UNIFORMS)[number], number> = { ...a, carry: a.gamma * (1 - a.alpha * a.kappa) };
-  const floats = OPTIM_UNIFORMS.map((k) => ({ type: 'float32' as const, data: [values[k]] }));
-  return [...floats, { type: 'int32' as const, data: [a.alphaIndex] }];
+export function optimUniforms(a: OptimStepAttrs): ShaderUniform[] {
+  const values = { ...a, carry: a.gamma * (1 - a.alpha * a.kappa) };
+  const names = ['alpha', 'kappa', 'decay1', 'gain1', 'decay2', 'gain2', 'scale1', 'scale2', 'epsIn', 'epsOut', 'interp', 'carry', 'gamma'] as const;
+  return [...names.map((name) => ({ name, type: 'f32' as const, value: values[name] })), { name: 'alphaIndex', type: 'i32', value: a.alphaIndex }];
+}
+
+/** WGSL lines defining `alpha` and `carry` (γ(1 − ακ)): from input `a` at alphaIndex when bound, else the uniforms. */
+export function stepSizeWgsl(hasA: boolean): string {
+  return hasA
+    ? `let alpha = a[uniforms.alphaIndex];
+        let carry = uniforms.gamma * (1.0 - alpha * uniforms.kappa);`
+    : `let alpha = uniforms.alpha;
+        let carry = uniforms.carry;`;
 }
 
 /**
@@ -52,16 +60,30 @@ export function stepMathWgsl(base: OptimStepAttrs['base'], oldMomentum: boolean)
         let delta = alpha * (${direction[base]} + uniforms.kappa * wi);`;
 }
 
+/**
+ * WGSL lines loading element `index` of the bound inputs (`wi`, `gi` scaled by gs, `mi`, `vi`, `hi`; 0 for an
+ * unbound one) and then stepMathWgsl: the per-element body of the programs here and of the in-place pass.
+ */
+export function elementStepWgsl(a: OptimStepAttrs, has: (name: string) => boolean): string {
+  return `
+        let wi = w[index];
+        let gi = g[index]${has('gs') ? ' * gs[0]' : ''};
+        let mi = ${has('m') ? 'm[index]' : '0.0'};
+        let vi = ${has('v') ? 'v[index]' : '0.0'};
+        let hi = ${has('h') ? 'h[index]' : '0.0'};${stepMathWgsl(a.base, a.oldMomentum)}`;
+}
+
 /** One output of the step, elementwise over the parameter tensor. */
 export class OptimStepProgram extends FlatProgram {
   readonly shaderKey: string;
   readonly variableNames: string[];
-  readonly uniforms = OPTIM_UNIFORMS.map((k) => `${k} : f32,`).join(' ') + ' alphaIndex : i32,';
+  readonly uniforms: string;
 
   constructor(readonly attrs: OptimStepAttrs, readonly output: OptimOutput, shape: number[], hasGradScale: boolean) {
     super(shape, 256);
     this.variableNames = optimInputNames(attrs, hasGradScale);
     this.shaderKey = `nanometaOptim_${attrs.base}_${output}_${attrs.oldMomentum ? 'old' : 'new'}_${hasGradScale ? 'gs' : ''}_${attrs.alphaIndex >= 0 ? 'a' : ''}`;
+    this.uniforms = uniformFields(optimUniforms(attrs));
   }
 
   getUserCode(): string {
@@ -73,30 +95,22 @@ export class OptimStepProgram extends FlatProgram {
       v: 'vNew',
       h: 'carry * hi - delta',
     };
-    // With input a, the step size is a[alphaIndex] and the trace's decay γ(1 − ακ) is computed here.
     // Every bound input must be statically used: WebGPU's automatic pipeline layout drops unused bindings,
     // and tfjs binds all of them, which would invalidate the whole command buffer.
     return `
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
-        let alpha = ${has('a') ? 'a[uniforms.alphaIndex]' : 'uniforms.alpha'};
-        let carry = ${has('a') ? 'uniforms.gamma * (1.0 - alpha * uniforms.kappa)' : 'uniforms.carry'};
-        let wi = w[index];
-        let gi = g[index]${has('gs') ? ' * gs[0]' : ''};
-        let mi = ${has('m') ? 'm[index]' : '0.0'};
-        let hi = ${has('h') ? 'h[index]' : '0.0'};
-        let vi = ${has('v') ? 'v[index]' : '0.0'};${stepMathWgsl(a.base, a.oldMomentum)}
+        ${stepSizeWgsl(has('a'))}${elementStepWgsl(a, has)}
         result[index] = ${value[this.output]} + 0.0 * (mi + vNew + hi);
       }
     `;
   }
 }
 
-const CHUNK = 4096; // elements each 256-thread workgroup reduces
 const WG = 256;
 
 /**
- * Σ h·g·gs of up to three (h, g) pairs in one dispatch, one partial per CHUNK elements: workgroups
+ * Σ h·g·gs of up to three (h, g) pairs in one dispatch, one partial per PARTIAL_CHUNK elements: workgroups
  * [0, off1) take pair 0, [off1, off2) pair 1, the rest pair 2, so the output is the pairs' partials in
  * order. MetaOptimize's z of three parameter tensors in one dispatch; with (x, x) and no gs, Σ x² for the
  * gradient norm. The caller sums the partials (a few thousand at most).
@@ -113,7 +127,7 @@ export class TraceDotProgram implements WebGPUProgram {
   readonly parts: number[];
 
   constructor(readonly sizes: number[], readonly hasGradScale: boolean) {
-    this.parts = sizes.map((n) => Math.max(1, Math.ceil(n / CHUNK)));
+    this.parts = sizes.map(partialCount);
     const total = this.parts.reduce((a, b) => a + b, 0);
     this.variableNames = sizes.flatMap((_, p) => [`h${p}`, `g${p}`]).concat(hasGradScale ? ['gs'] : []);
     this.outputShape = [total];
@@ -134,8 +148,8 @@ export class TraceDotProgram implements WebGPUProgram {
     const branches = this.sizes.map((_, p) => {
       const body = `{
           let part = w - ${offset(p)};
-          for (var k = 0; k < ${CHUNK / WG}; k++) {
-            let i = part * ${CHUNK} + k * ${WG} + i32(localIndex);
+          for (var k = 0; k < ${PARTIAL_CHUNK / WG}; k++) {
+            let i = part * ${PARTIAL_CHUNK} + k * ${WG} + i32(localIndex);
             if (i < uniforms.n${p}) { s = s + h${p}[i] * (g${p}[i]${scale}); }
           }
         }`;

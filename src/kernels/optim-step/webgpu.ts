@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { OptimStepAttrs } from './attrs.js';
 import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, outputNames } from './attrs.js';
-import { OptimStepProgram, optimInputNames, optimUniformData, TraceDotProgram, type OptimOutput } from './program.js';
+import { uniformData } from '../../backend/webgpu-raw.js';
+import { OptimStepProgram, optimInputNames, optimUniforms, TraceDotProgram, type OptimOutput } from './program.js';
 
 const size = (t: tf.TensorInfo): number => tf.util.sizeFromShape(t.shape);
 
@@ -21,7 +22,7 @@ function optimStepWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0
     return t;
   });
   const shape = inputs.w!.shape;
-  const uniforms = optimUniformData(a);
+  const uniforms = uniformData(optimUniforms(a));
   return outputNames(a).map((out) => {
     if (out === 'z') {
       const program = new TraceDotProgram([size(inputs.h!)], hasGradScale);
