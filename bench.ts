@@ -15,6 +15,7 @@ const program = new Command('bench.ts')
   .option('--software', 'webgpu: use the Mesa software adapter (also NANOMETA_WEBGPU_SOFTWARE=1)')
   .option('--steps <n>', 'timed steps (the median is reported)', '10')
   .option('--warmup <n>', 'untimed steps first (shader compilation, buffer pools)', '3')
+  .option('--tune-gemm', 'webgpu: time the matrix-product kernels after the first warm-up step and keep the fastest (cached in ~/.cache/nanometa)')
   .option('--profile', 'add the top kernels of one profiled step (webgpu: GPU times via timestamp-query)')
   .addHelpText('after', `
 Examples:
@@ -23,9 +24,9 @@ Examples:
 
 await runMain(async () => {
   program.parse();
-  const o = program.opts<{ config: string; optim?: string; set: string[]; backend: BackendChoice; software?: boolean; steps: string; warmup: string; profile?: boolean }>();
+  const o = program.opts<{ config: string; optim?: string; set: string[]; backend: BackendChoice; software?: boolean; steps: string; warmup: string; profile?: boolean; tuneGemm?: boolean }>();
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   const backend = await initBackend(o.backend, { software: o.software || undefined, profile: o.profile });
-  const result = await benchTrainStep(cfg, backend, { steps: Number(o.steps), warmup: Number(o.warmup), profile: o.profile });
+  const result = await benchTrainStep(cfg, backend, { steps: Number(o.steps), warmup: Number(o.warmup), profile: o.profile, tuneGemm: o.tuneGemm });
   console.log(JSON.stringify({ config: o.config, ...result }));
 });

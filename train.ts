@@ -15,6 +15,7 @@ const program = new Command('train.ts')
   .option('-o, --out <dir>', 'run folder (config.json, metrics.jsonl, checkpoint/); default runs/<config>')
   .option('--resume', 'continue from the run folder\'s checkpoint (raise train.maxSteps to extend a finished run)')
   .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
+  .option('--tune-gemm', 'webgpu: after the first step, time the matrix-product kernels on this GPU and keep the fastest (cached in ~/.cache/nanometa)')
   .option('--help-config', 'list every config key with its type, default and meaning, then exit')
   .addHelpText('after', `
 Examples:
@@ -25,7 +26,7 @@ Examples:
 
 await runMain(async () => {
   program.parse();
-  const o = program.opts<{ config: string; optim?: string; set: string[]; out?: string; resume?: boolean; backend: BackendChoice; helpConfig?: boolean }>();
+  const o = program.opts<{ config: string; optim?: string; set: string[]; out?: string; resume?: boolean; backend: BackendChoice; tuneGemm?: boolean; helpConfig?: boolean }>();
   if (o.helpConfig) return void console.log(describeConfigKeys());
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   for (const section of ['model', 'data', 'optimizer', 'train'] as const) console.log(`${section}: ${JSON.stringify(cfg[section])}`);
@@ -37,7 +38,7 @@ await runMain(async () => {
     if (stopSignal.stop) process.exit(130);
     stopSignal.stop = true;
   });
-  const result = await runTraining(cfg, { outDir, resume: o.resume, backend, stopSignal });
+  const result = await runTraining(cfg, { outDir, resume: o.resume, backend, tuneGemm: o.tuneGemm, stopSignal });
   console.log(`done: step ${result.step}, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}; sample with:\n` +
     `  npx tsx sample.ts --checkpoint ${result.checkpointDir}`);
 });

@@ -12,12 +12,17 @@
 #        layers as stock ops (NANOMETA_LINEAR=stock: no bias/residual epilogue, no GELU fusion); lnprograms =
 #        ours with the LayerNorm backward as tfjs programs (NANOMETA_LAYERNORM=programs, 3-4 dispatches) instead
 #        of two raw passes;
+#        square = ours with the first GEMM planner (NANOMETA_GEMM_PLAN=square: 128x128/64x64 tiles, its split-K)
+#        against the default (tiles that fit 288-wide products, wave-filling splits), PAIRS times;
+#        tuned = ours with --tune-gemm (times every product's candidate kernels after the first warm-up step;
+#        choices cached in $OUT/cache/gemm-tune.json, so a second run of a batch is tuned from the cache);
 #        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts (options in
-#        MATMUL_ARGS, e.g. "--variants vec4,prefetch --tiles 128,auto");
+#        MATMUL_ARGS, e.g. "--variants vec4,prefetch --tiles 128x128,128x96,auto,square");
 #        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt. Every line also goes to $OUT/gpu.log.
 set -uo pipefail
 source .device/device-env.sh
 OUT=${OUT:-/tmp/nanometa-out}; mkdir -p "$OUT"
+export NANOMETA_CACHE_DIR=${NANOMETA_CACHE_DIR:-$OUT/cache} # tuned GEMM choices come back with the results
 BATCHES=${BATCHES:-"16 64 128"}; STEPS=${STEPS:-10}; PAIRS=${PAIRS:-1} # PAIRS: old/new pairs of the A/B parts
 SHAPES=(--config tinystories-15m --set model.bias=false --backend webgpu)
 log() { tee -a "$OUT/gpu.log"; }
@@ -35,6 +40,8 @@ for part in "$@"; do
       mo) for r in 1 2 3; do ours "$B" --optim adamw; ours "$B" --optim mo-adamw-lion; done ;;
       scalar) NANOMETA_GEMM=scalar ours "$B" ;;
       prefetch) for r in $(seq "$PAIRS"); do NANOMETA_GEMM=prefetch ours "$B"; ours "$B"; done ;;
+      square) for r in $(seq "$PAIRS"); do NANOMETA_GEMM_PLAN=square ours "$B"; ours "$B"; done ;;
+      tuned) ours "$B" --tune-gemm ;;
       submit64) NANOMETA_WEBGPU_SUBMIT_BATCH=64 ours "$B" ;;
       programs) for r in $(seq "$PAIRS"); do NANOMETA_OPTIM=programs ours "$B" --optim mo-adamw-lion; ours "$B" --optim mo-adamw-lion; done ;;
       attnmatmul) for r in $(seq "$PAIRS"); do NANOMETA_ATTENTION=matmul ours "$B"; ours "$B"; done ;;

@@ -1,25 +1,28 @@
-// GEMM benchmark on WebGPU: tfjs's own BatchMatMul vs nanometa's tiled SGEMM (64-, 128-tiles and the automatic
-// plan, which adds split-K) per inner-loop variant at the tinystories-15m training shapes (tokens = batch × 256),
-// each result checked against tfjs's first.
-//   npx tsx bench/matmul.ts [--tokens 16384] [--reps 10] [--variants vec4,prefetch] [--tiles tfjs,64,128,auto] [--software]
+// GEMM benchmark on WebGPU: tfjs's own BatchMatMul vs nanometa's tiled SGEMM (each tile forced, without a
+// split; `auto`: planGemm's tile and split; `square`: the first planner's) per inner-loop variant at the
+// tinystories-15m training shapes (tokens = batch × 256), each result checked against tfjs's first.
+//   npx tsx bench/matmul.ts [--tokens 16384] [--reps 10] [--variants vec4,prefetch] [--tiles tfjs,128x128,128x96,auto,square] [--software]
 // Prints one JSON line per shape: ms and TFLOP/s per tile (and variant, other than vec4: `ms_auto_prefetch`), the wall
 // time of `reps` products with one read-back at the end (outputs are recycled: allocation stays out of the timing).
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
 import { initBackend } from '../src/backend/select.js';
-import { GEMM_VARIANTS, type GemmVariant } from '../src/kernels/matmul/program.js';
+import { GEMM_TILES, GEMM_VARIANTS, planGemm, type GemmTile, type GemmVariant } from '../src/kernels/matmul/program.js';
 import { gemmVariant, setGemmTile, setGemmVariant } from '../src/kernels/matmul/webgpu.js';
 
 const o = new Command('bench/matmul.ts').option('--tokens <n>', 'rows of the activations', '16384').option('--reps <n>', 'products per timing', '10')
   .option('--chunk <n>', 'rows of one LM-head chunk', '2668').option('--software', 'Mesa software adapter')
   .option('--variants <list>', `GEMM inner loops to time, comma-separated (${GEMM_VARIANTS.join(', ')}); default NANOMETA_GEMM's`, gemmVariant())
-  .option('--tiles <list>', 'tfjs (its own kernel), 64, 128 (forced, no split-K), auto (planGemm: tile and split-K)', 'tfjs,64,128,auto')
+  .option('--tiles <list>', `tfjs (its own kernel), ${GEMM_TILES.join(', ')} (forced, no split-K), auto (planGemm: tile and split-K), square (the first planner)`,
+    'tfjs,128x128,128x96,96x96,auto,square')
   .option('--only <text>', 'shapes whose label contains this (e.g. head)').parse().opts();
 const N = Number(o.tokens), reps = Number(o.reps), n = Number(o.chunk);
 const variants = String(o.variants).split(',') as GemmVariant[];
-const tiles = String(o.tiles).split(',').map((t) => (t === '64' || t === '128' ? Number(t) : t)) as Array<64 | 128 | 'tfjs' | 'auto'>;
+type TileArg = GemmTile | 'tfjs' | 'auto' | 'square';
+const tiles = String(o.tiles).split(',').map((t) => (t === '64' ? '64x64' : t === '128' ? '128x128' : t)) as TileArg[];
 for (const v of variants) if (!GEMM_VARIANTS.includes(v)) throw new Error(`--variants: unknown ${v} (one of ${GEMM_VARIANTS.join(', ')})`);
-for (const t of tiles) if (![64, 128, 'tfjs', 'auto'].includes(t)) throw new Error(`--tiles: unknown ${t} (tfjs, 64, 128, auto)`);
+const TILE_ARGS: readonly string[] = ['tfjs', ...GEMM_TILES, 'auto', 'square'];
+for (const t of tiles) if (!TILE_ARGS.includes(t)) throw new Error(`--tiles: unknown ${t} (${TILE_ARGS.join(', ')})`);
 const info = await initBackend('webgpu', { software: o.software });
 console.log(JSON.stringify({ device: info.device, variants }));
 
@@ -45,14 +48,16 @@ for (const [label, as, bs, tA, tB] of shapes.filter(([label]) => !o.only || labe
   const Ncols = tB ? bs[bs.length - 2] : bs[bs.length - 1];
   const batch = as.length === 3 ? as[0] : 1;
   const flops = 2 * batch * M * Ncols * K;
-  const row: Record<string, unknown> = { shape: label, M, N: Ncols, K, batch };
+  const row: Record<string, unknown> = { shape: label, M, N: Ncols, K, batch, plan: planGemm({ batch, M, N: Ncols, K, strideA: 0, strideB: 0 }) };
   let ref: Float32Array | null = null;
   // tfjs's kernel once, then each of our tiles per inner-loop variant; `column` names the results.
   type Run = { tile: (typeof tiles)[number]; variant: GemmVariant; column: string };
   const runs = tiles.flatMap((tile): Run[] => tile === 'tfjs' ? [{ tile, variant: 'vec4', column: 'tfjs' }]
     : variants.map((variant) => ({ tile, variant, column: variant === 'vec4' ? `${tile}` : `${tile}_${variant}` })));
   for (const { tile, variant, column } of runs) {
-    setGemmTile(tile === 'auto' ? null : tile);
+    setGemmTile(tile === 'auto' || tile === 'square' ? null : tile);
+    if (tile === 'square') process.env.NANOMETA_GEMM_PLAN = 'square';
+    else delete process.env.NANOMETA_GEMM_PLAN;
     setGemmVariant(variant);
     const once = () => tf.matMul(a, b, tA, tB);
     const warm = once();
@@ -81,6 +86,7 @@ for (const [label, as, bs, tA, tB] of shapes.filter(([label]) => !o.only || labe
   }
   setGemmTile(null);
   setGemmVariant(variants[0]);
+  delete process.env.NANOMETA_GEMM_PLAN;
   console.log(JSON.stringify(row));
   tf.dispose([a, b]);
 }

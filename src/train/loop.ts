@@ -22,12 +22,20 @@ import { estimateLoss } from './eval.js';
 import { MetricsLog } from './metrics.js';
 import { Progress } from './progress.js';
 import { trainStep } from './step.js';
+import { loadTunedGemms, startGemmRecording, type TuneOptions } from '../kernels/matmul/tune.js';
+import { tuneWebGPUGemms } from '../kernels/matmul/webgpu.js';
 
 export interface TrainOptions {
   outDir: string;
   resume?: boolean;
   backend: BackendInfo;
   log?: (line: string) => void;
+  /**
+   * WebGPU: after the first step, time the GEMM kernels' plans for every matrix product the step made and keep
+   * the fastest (kernels/matmul/tune.ts; cached per device). Ignored on other backends. An object sets the
+   * tuner's cache file, plans per product or timer (tests).
+   */
+  tuneGemm?: boolean | Pick<TuneOptions, 'cacheFile' | 'topPlans' | 'measure'>;
   /** Set by the entry script on SIGINT: the loop saves a checkpoint and returns after the current step. */
   stopSignal?: { stop: boolean };
 }
@@ -107,6 +115,12 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   };
 
   const startStep = step; // evals and checkpoints at the resumed step were already done before the stop
+  const tuneSettings = typeof opts.tuneGemm === 'object' ? opts.tuneGemm : {};
+  let tunePending = !!opts.tuneGemm && opts.backend.name === 'webgpu';
+  if (tunePending) {
+    loadTunedGemms(opts.backend.device, tuneSettings.cacheFile); // a resumed run: the kernels it ran before the stop
+    startGemmRecording();
+  }
   try {
     while (step < cfg.train.maxSteps) {
       const lr = getLr(step, cfg.optimizer, cfg.train.maxSteps);
@@ -148,6 +162,14 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       step += 1;
       tokensSeen += tokensPerStep;
       windowTokens += tokensPerStep;
+      if (tunePending) {
+        tunePending = false;
+        const r = await tuneWebGPUGemms({ ...tuneSettings, device: opts.backend.device });
+        log(`gemm tuning: ${r.products} matrix products, ${r.tuned} timed, ${r.cached} from the cache, ` +
+          `${r.changed} changed from the planner's choice (${(r.ms / 1000).toFixed(1)} s)`);
+        windowStart = performance.now(); // the tuning is not training time
+        windowTokens = 0;
+      }
       if (info.lr !== null) lastLr = info.lr;
       if (lossValue !== null) lastLoss = lossValue;
       const now = performance.now();

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { GEMM_VARIANTS, GemmProgram, planGemm, type GemmAddend, type GemmGelu } from '../../src/kernels/matmul/program.js';
+import { estimateGemmUs, GEMM_TILES, GEMM_VARIANTS, GemmProgram, gemmWorkgroupBytes, planGemm, tileGeometry, type GemmAddend, type GemmGelu, type GemmTile, type GemmVariant } from '../../src/kernels/matmul/program.js';
 import { gemmShape, gemmVariant, originalWebGPUMatMul, runGemm, setGemmSplit, setGemmTile, setGemmVariant } from '../../src/kernels/matmul/webgpu.js';
 import { testBackends } from '../backend/available.js';
 import { floats } from './util.js';
@@ -41,12 +41,15 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
     setGemmVariant(startVariant);
   });
 
-  it('replaced tfjs kernel and matches float64 for every transpose, both tiles, ragged edges', async () => {
+  it('replaced tfjs kernel and matches float64 for every transpose, every tile, ragged edges', async () => {
     expect(originalWebGPUMatMul()).not.toBeNull();
     // [batch, M, N, K]; K = 150 gives every split several BK-tiles (prefetch's double buffer turns over) and a ragged last one.
     const cases: Array<[number, number, number, number]> = [[1, 5, 7, 3], [1, 130, 67, 33], [3, 17, 129, 20], [2, 64, 64, 16], [1, 40, 36, 150]];
-    const configs = [[64, null, 'vec4'], [128, null, 'vec4'], [64, 3, 'vec4'], [128, 2, 'vec4'], [64, null, 'scalar'], [128, 2, 'scalar'],
-      [64, null, 'prefetch'], [128, null, 'prefetch'], [64, 3, 'prefetch'], [128, 2, 'prefetch']] as const;
+    // Every tile (the 192- and 144-thread ones have a ragged last staging round), splits, every inner loop.
+    const configs = [['64x64', null, 'vec4'], ['128x128', null, 'vec4'], ['64x64', 3, 'vec4'], ['128x128', 2, 'vec4'], ['64x64', null, 'scalar'],
+      ['128x128', 2, 'scalar'], ['64x64', null, 'prefetch'], ['128x128', null, 'prefetch'], ['64x64', 3, 'prefetch'], ['128x128', 2, 'prefetch'],
+      ['128x96', null, 'vec4'], ['96x128', 2, 'vec4'], ['96x96', null, 'vec4'], ['128x96', 3, 'prefetch'], ['96x128', null, 'scalar'],
+      ['96x96', 2, 'prefetch'], ['128x96', null, 'deep'], ['64x64', 3, 'deep'], ['96x96', 2, 'deep'], ['128x128', null, 'deep']] as const;
     for (const [tile, split, variant] of configs) {
       setGemmTile(tile);
       setGemmSplit(split);
@@ -68,7 +71,7 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
     }
   });
 
-  it('runs the epilogues (full, row, both, geluGrad) and GELU on load in every variant, both tiles, split-K', async () => {
+  it('runs the epilogues (full, row, both, geluGrad) and GELU on load in every variant, the tiles, split-K', async () => {
     const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
     const geluPrime = (v: number) => {
       const t = Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3));
@@ -82,7 +85,9 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
       ['none', 'B', true, false, 3], ['full', 'A', true, true, 2],
     ];
     const backend = tf.backend() as WebGPUBackend;
-    for (const variant of GEMM_VARIANTS) for (const tile of [64, 128] as const) {
+    const runs: Array<[GemmVariant, GemmTile]> = [...GEMM_VARIANTS.flatMap((v) => (['64x64', '128x128'] as const).map((t): [GemmVariant, GemmTile] => [v, t])),
+      ['vec4', '128x96'], ['prefetch', '96x128'], ['scalar', '96x96']];
+    for (const [variant, tile] of runs) {
       setGemmVariant(variant);
       expect(gemmVariant()).toBe(variant);
       setGemmTile(tile);
@@ -105,20 +110,56 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
     }
   });
 
-  it('prefetch generates its own shader (double-buffered registers), vec4 and scalar do not', () => {
+  it('prefetch generates its own shader (double-buffered registers), vec4 and scalar do not; 192-thread tiles guard the last load', () => {
     const shape = { batch: 1, M: 300, N: 200, K: 100, strideA: 0, strideB: 0, splitK: 1 };
-    const [vec4, scalar, prefetch] = GEMM_VARIANTS.map((v) => new GemmProgram(shape, false, true, 128, 'none', v));
+    const [vec4, scalar, prefetch] = GEMM_VARIANTS.map((v) => new GemmProgram(shape, false, true, '128x128', 'none', v));
     expect(new Set([vec4.shaderKey, scalar.shaderKey, prefetch.shaderKey]).size).toBe(3);
     expect(prefetch.getUserCode()).toContain('var ra : array<f32, 8>');
     expect(vec4.getUserCode()).not.toContain('var ra');
     expect(scalar.getUserCode()).not.toContain('var ra');
+    expect(vec4.getUserCode()).not.toContain('if (e <'); // 256 threads divide 128 × 16
+    const narrow = new GemmProgram(shape, false, true, '128x96', 'none', 'prefetch');
+    expect(narrow.workgroupSize).toEqual([12, 16, 1]);
+    expect(narrow.dispatch).toEqual([Math.ceil(200 / 96), Math.ceil(300 / 128), 1]);
+    expect(narrow.getUserCode()).toContain('var ra : array<f32, 11>'); // 128 × 16 over 192 threads: 10⅔
+    expect(narrow.getUserCode()).toContain('var rb : array<f32, 8>');
+    expect(narrow.getUserCode()).toContain('if (e < 2048)');
+    // 'deep' stages 32 of K: twice the workgroup memory; 128x128 'deep' is over 32 KiB and runs as vec4 there.
+    expect(gemmWorkgroupBytes('128x128', 'vec4')).toBe(16 * (132 + 132) * 4);
+    expect(gemmWorkgroupBytes('128x128', 'deep')).toBe(32 * (132 + 132) * 4);
+    expect(gemmWorkgroupBytes('128x96', 'deep')).toBeLessThanOrEqual(32768);
+    expect(new GemmProgram(shape, false, true, '96x96', 'none', 'deep').getUserCode()).toContain('for (var kk = 0; kk < 32; kk++)');
+    for (const tile of GEMM_TILES) {
+      const g = tileGeometry(tile);
+      expect(g.tx * g.ty).toBeLessThanOrEqual(256);
+      expect(4 * g.g * g.tx).toBe(g.n);
+      expect(4 * g.g * g.ty).toBe(g.m);
+    }
   });
 
-  it('plans 128-tiles with a K split for small outputs over a long K (LM head dh, weight gradients)', () => {
-    expect(planGemm({ batch: 1, M: 4096, N: 288, K: 50304, strideA: 0, strideB: 0 })).toEqual({ tile: 128, splitK: 6 });
-    expect(planGemm({ batch: 1, M: 288, N: 1152, K: 16384, strideA: 0, strideB: 0 })).toEqual({ tile: 128, splitK: 20 });
-    expect(planGemm({ batch: 1, M: 16384, N: 1152, K: 288, strideA: 0, strideB: 0 })).toEqual({ tile: 128, splitK: 1 });
-    expect(planGemm({ batch: 1, M: 64, N: 64, K: 64, strideA: 0, strideB: 0 })).toEqual({ tile: 64, splitK: 1 });
+  it('plans tiles that fit the 288-wide products and K splits that fill the GPU (LM head dh, weight gradients)', () => {
+    const plan = (M: number, N: number, K: number, batch = 1) => planGemm({ batch, M, N, K, strideA: 0, strideB: 0 });
+    expect(plan(4096, 288, 50304)).toEqual({ tile: '96x96', splitK: 3 }); // LM head dh, one chunk
+    expect(plan(50304, 288, 4096)).toEqual({ tile: '96x96', splitK: 1 }); // LM head dW
+    expect(plan(4096, 50304, 288)).toEqual({ tile: '128x128', splitK: 1 }); // logits: 128-tiles fit
+    expect(plan(16384, 288, 1152)).toEqual({ tile: '128x96', splitK: 2 }); // MLP projection
+    expect(plan(16384, 1152, 288)).toEqual({ tile: '128x96', splitK: 1 });
+    expect(plan(1152, 288, 16384)).toEqual({ tile: '96x96', splitK: 32 }); // a weight gradient
+    expect(plan(64, 64, 64)).toEqual({ tile: '64x64', splitK: 1 });
+    expect(plan(256, 48, 256, 384).splitK).toBe(1); // batched: never split
+    // Every 288-wide product of tinystories-15m is planned without padded columns; the estimate prefers that.
+    for (const [M, K] of [[16384, 288], [16384, 1152], [4096, 50304], [50304, 4096]]) expect(288 % tileGeometry(plan(M, 288, K).tile).n).toBe(0);
+    const dh = { batch: 1, M: 4096, N: 288, K: 50304, strideA: 0, strideB: 0 };
+    expect(estimateGemmUs(dh, { tile: '128x128', splitK: 6 })).toBeGreaterThan(1.5 * estimateGemmUs(dh, plan(4096, 288, 50304)));
+    // The first planner stays available for comparisons.
+    process.env.NANOMETA_GEMM_PLAN = 'square';
+    try {
+      expect(plan(4096, 288, 50304)).toEqual({ tile: '128x128', splitK: 6 });
+      expect(plan(288, 1152, 16384)).toEqual({ tile: '128x128', splitK: 20 });
+      expect(plan(64, 64, 64)).toEqual({ tile: '64x64', splitK: 1 });
+    } finally {
+      delete process.env.NANOMETA_GEMM_PLAN;
+    }
   });
 
   it('shares a one-sided batch operand, runs as one dispatch, and leaves no tensors behind', async () => {

@@ -7,11 +7,37 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { geluHelpers } from '../gelu/program.js';
 
-/** Output tile edge: 128 (8×8 per thread) for big products, 64 (4×4) when 128-tiles would leave SMs idle. */
-export type GemmTile = 64 | 128;
+/**
+ * The block of C one workgroup computes, rows × columns. Each thread owns G×G blocks of 4×4 outputs (G = 2:
+ * 8×8 per thread; G = 1 for 64x64: 4×4), so the workgroup is (n / 4G) × (m / 4G) threads. 128x128 (256 threads)
+ * for big products; 128x96 / 96x128 (192 threads) when a side is 288 = 3 × 96, the model width of
+ * tinystories-15m, which 128-tiles cover with a quarter of the last tile's work thrown away; 96x96 for both;
+ * 64x64 for small products.
+ */
+export const GEMM_TILES = ['64x64', '128x128', '128x96', '96x128', '96x96'] as const;
+export type GemmTile = (typeof GEMM_TILES)[number];
 
-const BK = 16; // K depth of one staged tile
-const THREADS = 16; // per side: 256 threads
+/** K depth of one staged tile. */
+const stagedDepth = (variant: GemmVariant) => (variant === 'deep' ? 32 : BK);
+
+/**
+ * Workgroup memory a tile and inner loop declare (As and Bs with padded rows), to check against the device's
+ * maxComputeWorkgroupStorageSize: 128x128 'deep' needs 33.8 KB, more than the usual 32 KiB.
+ */
+export function gemmWorkgroupBytes(tile: GemmTile, variant: GemmVariant): number {
+  const { m, n } = tileGeometry(tile);
+  const pad = variant === 'scalar' ? 1 : 4; // one float, or one vec4, per staged k-row
+  return stagedDepth(variant) * (m + pad + n + pad) * 4;
+}
+
+/** A tile's rows and columns of C, 4×4 blocks per thread per side, and threads along columns (x) and rows (y). */
+export function tileGeometry(tile: GemmTile): { m: number; n: number; g: number; tx: number; ty: number } {
+  const [m, n] = tile.split('x').map(Number);
+  const g = tile === '64x64' ? 1 : 2;
+  return { m, n, g, tx: n / (4 * g), ty: m / (4 * g) };
+}
+
+const BK = 16; // K depth of one staged tile ('deep': 32)
 
 export interface GemmShape {
   batch: number;
@@ -35,11 +61,12 @@ export interface GemmShape {
  * columns tx + 16j, one float per load; 'prefetch': vec4 with register double-buffering: each thread loads
  * its share of tile t+1 from global memory into registers before the FMAs on tile t, and stores them into
  * workgroup memory after the barrier, so global-memory latency overlaps the arithmetic.
- * NANOMETA_GEMM=scalar|prefetch selects the others (benchmarks; default vec4).
+ * 'deep': vec4 staging 32 of K per tile instead of 16 (half the barriers and loop overhead per FMA, twice the
+ * workgroup memory). NANOMETA_GEMM=scalar|prefetch|deep selects the others (benchmarks; default vec4).
  */
-export type GemmVariant = 'vec4' | 'scalar' | 'prefetch';
+export type GemmVariant = 'vec4' | 'scalar' | 'prefetch' | 'deep';
 
-export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch'];
+export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch', 'deep'];
 
 /**
  * What the epilogue adds to A·B: nothing, a tensor of C's own shape (accumulation, a residual), a bias row (N),
@@ -74,7 +101,7 @@ export class GemmProgram implements WebGPUProgram {
   readonly variableNames: string[];
   readonly outputShape: number[];
   readonly shaderKey: string;
-  readonly workgroupSize: [number, number, number] = [THREADS, THREADS, 1];
+  readonly workgroupSize: [number, number, number];
   readonly dispatchLayout = { x: [2], y: [1], z: [0] }; // not flat: main() takes no index
   readonly dispatch: [number, number, number];
   readonly uniforms = 'M : i32, N : i32, K : i32, strideA : i32, strideB : i32, kPer : i32,';
@@ -86,12 +113,25 @@ export class GemmProgram implements WebGPUProgram {
     const z = shape.splitK > 1 ? shape.splitK : shape.batch;
     this.outputShape = [z, shape.M, shape.N];
     this.shaderKey = `nanometaGemm_${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}_${tile}_${addend}_${shape.splitK > 1 ? 'split' : ''}_${variant}_${gelu}`;
-    this.dispatch = [Math.ceil(shape.N / tile), Math.ceil(shape.M / tile), z];
+    this.geo = tileGeometry(tile);
+    this.workgroupSize = [this.geo.tx, this.geo.ty, 1];
+    this.dispatch = [Math.ceil(shape.N / this.geo.n), Math.ceil(shape.M / this.geo.m), z];
   }
 
-  /** K per split, a multiple of BK. */
+  private readonly geo: ReturnType<typeof tileGeometry>;
+
+  private get threads(): number {
+    return this.geo.tx * this.geo.ty;
+  }
+
+  /** K depth of one staged tile: 32 for 'deep', else 16. */
+  get bk(): number {
+    return stagedDepth(this.variant);
+  }
+
+  /** K per split, a multiple of the staged depth. */
   get kPer(): number {
-    return Math.ceil(this.shape.K / this.shape.splitK / BK) * BK;
+    return Math.ceil(this.shape.K / this.shape.splitK / this.bk) * this.bk;
   }
 
   uniformData(): Array<{ type: 'int32'; data: number[] }> {
@@ -100,31 +140,33 @@ export class GemmProgram implements WebGPUProgram {
   }
 
   /** One operand's staging: element e's tile-local (m|n, k) and global (gm|gn, gk) coordinates, bounds guard, index. */
-  private operand(which: 'A' | 'B'): { local: string; coords: string; guard: string; index: string; gelu: boolean } {
-    const T = this.tile;
+  private operand(which: 'A' | 'B'): { local: string; coords: string; guard: string; index: string; gelu: boolean; size: number } {
+    const { m: TM, n: TN } = this.geo;
     if (which === 'A') {
-      const local = this.transA ? `let k = e / ${T}; let m = e % ${T};` : `let m = e / ${BK}; let k = e % ${BK};`;
+      const local = this.transA ? `let k = e / ${TM}; let m = e % ${TM};` : `let m = e / ${this.bk}; let k = e % ${this.bk};`;
       return {
         local,
         coords: `${local} let gm = row0 + m; let gk = k0 + k;`,
         guard: 'gm < uniforms.M && gk < kEnd',
         index: this.transA ? 'aOff + gk * uniforms.M + gm' : 'aOff + gm * uniforms.K + gk',
         gelu: this.gelu === 'A',
+        size: TM * this.bk,
       };
     }
-    const local = this.transB ? `let n = e / ${BK}; let k = e % ${BK};` : `let k = e / ${T}; let n = e % ${T};`;
+    const local = this.transB ? `let n = e / ${this.bk}; let k = e % ${this.bk};` : `let k = e / ${TN}; let n = e % ${TN};`;
     return {
       local,
       coords: `${local} let gn = col0 + n; let gk = k0 + k;`,
       guard: 'gn < uniforms.N && gk < kEnd',
       index: this.transB ? 'bOff + gn * uniforms.K + gk' : 'bOff + gk * uniforms.N + gn',
       gelu: this.gelu === 'B',
+      size: TN * this.bk,
     };
   }
 
-  /** Staging loads per thread per operand and tile. */
-  private get loads(): number {
-    return (this.tile * BK) / (THREADS * THREADS);
+  /** Staging loads per thread for one operand's tile (the last round guarded when threads do not divide it). */
+  private loadsOf(size: number): number {
+    return Math.ceil(size / this.threads);
   }
 
   /**
@@ -133,66 +175,63 @@ export class GemmProgram implements WebGPUProgram {
    * registers ra, rb; zeros outside M, N or [kStart, kEnd), so fetching past the last tile reads nothing) and
    * `put` (the registers into workgroup memory, through GELU when the operand takes it).
    */
-  private parts(storeA: string, storeB: string): { prologue: string; stage: string; fetch: string; put: string } {
+  private parts(storeA: string, storeB: string): { prologue: string; stage: string; fetch: string; put: string; loadsA: number; loadsB: number } {
     const split = this.shape.splitK > 1;
     const prologue = `
         let z = i32(workgroupId.z);
         let batch = ${split ? '0' : 'z'};
         let kStart = ${split ? 'z * uniforms.kPer' : '0'};
         let kEnd = ${split ? 'min(uniforms.K, kStart + uniforms.kPer)' : 'uniforms.K'};
-        let row0 = i32(workgroupId.y) * ${this.tile};
-        let col0 = i32(workgroupId.x) * ${this.tile};
+        let row0 = i32(workgroupId.y) * ${this.geo.m};
+        let col0 = i32(workgroupId.x) * ${this.geo.n};
         let tx = i32(localId.x);
         let ty = i32(localId.y);
-        let tid = ty * ${THREADS} + tx;
+        let tid = ty * ${this.geo.tx} + tx;
         let aOff = batch * uniforms.strideA;
         let bOff = batch * uniforms.strideB;
-        let tiles = ${split ? `uniforms.kPer / ${BK}` : `(uniforms.K + ${BK - 1}) / ${BK}`}; // uniform trip count: barriers inside`;
+        let tiles = ${split ? `uniforms.kPer / ${this.bk}` : `(uniforms.K + ${this.bk - 1}) / ${this.bk}`}; // uniform trip count: barriers inside`;
     const a = this.operand('A'), b = this.operand('B');
     const read = (o: typeof a, name: string) => (o.gelu ? `geluF(${name}[${o.index}])` : `${name}[${o.index}]`);
-    const perLoad = (body: string) => `
-          for (var l = 0; l < ${this.loads}; l++) {
-            let e = tid + l * ${THREADS * THREADS};${body}
+    // Element e = tid + l·threads of the operand's tile, for l < loads; `e < size` only when threads do not divide it.
+    const perLoad = (o: typeof a, body: string) => {
+      const loads = this.loadsOf(o.size);
+      const ragged = loads * this.threads !== o.size;
+      return `
+          for (var l = 0; l < ${loads}; l++) {
+            let e = tid + l * ${this.threads};${ragged ? `
+            if (e < ${o.size}) {` : ''}
+            {${body}
+            }${ragged ? `
+            }` : ''}
           }`;
-    const stage = perLoad(`
-            {
+    };
+    const stage = perLoad(a, `
               ${a.coords}
               var v = 0.0;
               if (${a.guard}) { v = ${read(a, 'A')}; }
-              ${storeA}
-            }
-            {
+              ${storeA}`) + perLoad(b, `
               ${b.coords}
               var v = 0.0;
               if (${b.guard}) { v = ${read(b, 'B')}; }
-              ${storeB}
-            }`);
-    const fetch = perLoad(`
-            {
+              ${storeB}`);
+    const fetch = perLoad(a, `
               ${a.coords}
               var v = 0.0;
               if (${a.guard}) { v = A[${a.index}]; }
-              ra[l] = v;
-            }
-            {
+              ra[l] = v;`) + perLoad(b, `
               ${b.coords}
               var v = 0.0;
               if (${b.guard}) { v = B[${b.index}]; }
-              rb[l] = v;
-            }`);
+              rb[l] = v;`);
     // geluF(0) = 0, so the zero padding stays zero through GELU.
-    const put = perLoad(`
-            {
+    const put = perLoad(a, `
               ${a.local}
               let v = ${a.gelu ? 'geluF(ra[l])' : 'ra[l]'};
-              ${storeA}
-            }
-            {
+              ${storeA}`) + perLoad(b, `
               ${b.local}
               let v = ${b.gelu ? 'geluF(rb[l])' : 'rb[l]'};
-              ${storeB}
-            }`);
-    return { prologue, stage, fetch, put };
+              ${storeB}`);
+    return { prologue, stage, fetch, put, loadsA: this.loadsOf(a.size), loadsB: this.loadsOf(b.size) };
   }
 
   private epilogue(value: string): string {
@@ -202,46 +241,47 @@ export class GemmProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
-    return this.variant === 'scalar' ? this.scalarCode() : this.vec4Code(this.variant === 'prefetch');
+    return this.variant === 'scalar' ? this.scalarCode() : this.vec4Code(this.variant === 'prefetch'); // 'deep': vec4, bk 32
   }
 
   /**
-   * The vec4 inner loop. With `prefetch`, the main loop is: registers → workgroup memory, barrier, fetch of
-   * tile t+1 into registers (not waited for until the next iteration's put), FMAs on tile t, barrier.
+   * The vec4 inner loop: thread (tx, ty) owns G×G blocks of 4 rows × 4 columns, rows ig·4TY + 4ty + i and
+   * columns jg·4TX + 4tx + c, read from workgroup memory as vec4s. With `prefetch`, the main loop is: registers →
+   * workgroup memory, barrier, fetch of tile t+1 into registers (not waited for until the next iteration's put),
+   * FMAs on tile t, barrier.
    */
   private vec4Code(prefetch: boolean): string {
-    const T = this.tile;
-    const G = T / 64; // 4×4 blocks per thread per side, 64 apart
-    const P4 = T / 4 + 1; // vec4s per staged k-row, padded so k-major writes spread over banks
-    const { prologue, stage, fetch, put } = this.parts('As[k * ' + P4 + ' + m / 4][m % 4] = v;', 'Bs[k * ' + P4 + ' + n / 4][n % 4] = v;');
+    const { m: TM, n: TN, g: G, tx: TX, ty: TY } = this.geo;
+    const PA = TM / 4 + 1, PB = TN / 4 + 1; // vec4s per staged k-row, padded so k-major writes spread over banks
+    const { prologue, stage, fetch, put, loadsA, loadsB } = this.parts(`As[k * ${PA} + m / 4][m % 4] = v;`, `Bs[k * ${PB} + n / 4][n % 4] = v;`);
     const loop = prefetch ? `
-        var ra : array<f32, ${this.loads}>; // this thread's share of the next A tile
-        var rb : array<f32, ${this.loads}>;
+        var ra : array<f32, ${loadsA}>; // this thread's share of the next A tile
+        var rb : array<f32, ${loadsB}>;
         var k0 = kStart;
         ${fetch}
         for (var t = 0; t < tiles; t++) {
           ${put}
           workgroupBarrier();
-          k0 = kStart + (t + 1) * ${BK}; // past kEnd on the last tile: every load guarded out
+          k0 = kStart + (t + 1) * ${this.bk}; // past kEnd on the last tile: every load guarded out
           ${fetch}` : `
         for (var t = 0; t < tiles; t++) {
-          let k0 = kStart + t * ${BK};
+          let k0 = kStart + t * ${this.bk};
           ${stage}
           workgroupBarrier();`;
     return `${usesGelu(this.addend, this.gelu) ? GELU_FNS : ''}
-      var<workgroup> As : array<vec4<f32>, ${BK * P4}>;
-      var<workgroup> Bs : array<vec4<f32>, ${BK * P4}>;
+      var<workgroup> As : array<vec4<f32>, ${this.bk * PA}>;
+      var<workgroup> Bs : array<vec4<f32>, ${this.bk * PB}>;
 
       fn main() {
         ${prologue}
-        var acc : array<vec4<f32>, ${4 * G * G}>; // row ig*64 + ty*4 + i, columns jg*64 + tx*4 + (0..3)
+        var acc : array<vec4<f32>, ${4 * G * G}>; // row ig*${4 * TY} + ty*4 + i, columns jg*${4 * TX} + tx*4 + (0..3)
         for (var i = 0; i < ${4 * G * G}; i++) { acc[i] = vec4<f32>(0.0); }${loop}
-          for (var kk = 0; kk < ${BK}; kk++) {
+          for (var kk = 0; kk < ${this.bk}; kk++) {
             var av : array<vec4<f32>, ${G}>;
             var bv : array<vec4<f32>, ${G}>;
             for (var g = 0; g < ${G}; g++) {
-              av[g] = As[kk * ${P4} + g * 16 + ty];
-              bv[g] = Bs[kk * ${P4} + g * 16 + tx];
+              av[g] = As[kk * ${PA} + g * ${TY} + ty];
+              bv[g] = Bs[kk * ${PB} + g * ${TX} + tx];
             }
             for (var ig = 0; ig < ${G}; ig++) {
               for (var i = 0; i < 4; i++) {
@@ -258,12 +298,12 @@ export class GemmProgram implements WebGPUProgram {
         let cOff = z * uniforms.M * uniforms.N; // batch entry, or this split's partial C
         for (var ig = 0; ig < ${G}; ig++) {
           for (var i = 0; i < 4; i++) {
-            let gm = row0 + ig * 64 + ty * 4 + i;
+            let gm = row0 + ig * ${4 * TY} + ty * 4 + i;
             if (gm < uniforms.M) {
               for (var jg = 0; jg < ${G}; jg++) {
                 let v4 = acc[(ig * 4 + i) * ${G} + jg];
                 for (var c = 0; c < 4; c++) {
-                  let gn = col0 + jg * 64 + tx * 4 + c;
+                  let gn = col0 + jg * ${4 * TX} + tx * 4 + c;
                   if (gn < uniforms.N) {
                     let o = cOff + gm * uniforms.N + gn;
                     result[o] = ${this.epilogue('v4[c]')};
@@ -277,40 +317,41 @@ export class GemmProgram implements WebGPUProgram {
     `;
   }
 
+  /** One float per workgroup-memory read: thread (tx, ty) owns rows ty + TY·i and columns tx + TX·j. */
   private scalarCode(): string {
-    const T = this.tile;
-    const R = T / THREADS; // outputs per thread per side
-    const P = T + 1; // padded row of a staged tile: k-major writes land in different banks
-    const { prologue, stage } = this.parts(`As[k * ${P} + m] = v;`, `Bs[k * ${P} + n] = v;`);
+    const { m: TM, n: TN, tx: TX, ty: TY } = this.geo;
+    const RM = TM / TY, RN = TN / TX; // outputs per thread per side
+    const PA = TM + 1, PB = TN + 1; // padded row of a staged tile: k-major writes land in different banks
+    const { prologue, stage } = this.parts(`As[k * ${PA} + m] = v;`, `Bs[k * ${PB} + n] = v;`);
     return `${usesGelu(this.addend, this.gelu) ? GELU_FNS : ''}
-      var<workgroup> As : array<f32, ${BK * P}>;
-      var<workgroup> Bs : array<f32, ${BK * P}>;
+      var<workgroup> As : array<f32, ${this.bk * PA}>;
+      var<workgroup> Bs : array<f32, ${this.bk * PB}>;
 
       fn main() {
         ${prologue}
-        var acc : array<array<f32, ${R}>, ${R}>;
-        for (var i = 0; i < ${R}; i++) { for (var j = 0; j < ${R}; j++) { acc[i][j] = 0.0; } }
-        var a : array<f32, ${R}>;
-        var b : array<f32, ${R}>;
+        var acc : array<array<f32, ${RN}>, ${RM}>;
+        for (var i = 0; i < ${RM}; i++) { for (var j = 0; j < ${RN}; j++) { acc[i][j] = 0.0; } }
+        var a : array<f32, ${RM}>;
+        var b : array<f32, ${RN}>;
         for (var t = 0; t < tiles; t++) {
-          let k0 = kStart + t * ${BK};
+          let k0 = kStart + t * ${this.bk};
           ${stage}
           workgroupBarrier();
-          for (var kk = 0; kk < ${BK}; kk++) {
-            for (var i = 0; i < ${R}; i++) { a[i] = As[kk * ${P} + ty + i * ${THREADS}]; }
-            for (var j = 0; j < ${R}; j++) { b[j] = Bs[kk * ${P} + tx + j * ${THREADS}]; }
-            for (var i = 0; i < ${R}; i++) {
-              for (var j = 0; j < ${R}; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+          for (var kk = 0; kk < ${this.bk}; kk++) {
+            for (var i = 0; i < ${RM}; i++) { a[i] = As[kk * ${PA} + ty + i * ${TY}]; }
+            for (var j = 0; j < ${RN}; j++) { b[j] = Bs[kk * ${PB} + tx + j * ${TX}]; }
+            for (var i = 0; i < ${RM}; i++) {
+              for (var j = 0; j < ${RN}; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
             }
           }
           workgroupBarrier();
         }
         let cOff = z * uniforms.M * uniforms.N; // batch entry, or this split's partial C
-        for (var i = 0; i < ${R}; i++) {
-          let gm = row0 + ty + i * ${THREADS};
+        for (var i = 0; i < ${RM}; i++) {
+          let gm = row0 + ty + i * ${TY};
           if (gm < uniforms.M) {
-            for (var j = 0; j < ${R}; j++) {
-              let gn = col0 + tx + j * ${THREADS};
+            for (var j = 0; j < ${RN}; j++) {
+              let gn = col0 + tx + j * ${TX};
               if (gn < uniforms.N) {
                 let o = cOff + gm * uniforms.N + gn;
                 result[o] = ${this.epilogue('acc[i][j]')};
@@ -354,24 +395,80 @@ export class SplitKReduceProgram implements WebGPUProgram {
   }
 }
 
-/** Workgroups that keep an H100/H200 (132 SMs) busy: about four per SM. */
-const TARGET_WORKGROUPS = 528;
+/** A product's tile and K split (1: none). */
+export interface GemmPlan {
+  tile: GemmTile;
+  splitK: number;
+}
+
+// The planner's model of the GPU: an H100/H200 (132 SMs), as measured there (docs/results/gpu-speed). On other
+// GPUs its plans are sensible, not tuned; kernels/matmul/tune.ts measures instead.
+const SMS = 132;
+/** Threads of these kernels an SM holds at once: ~128 registers a thread for 8×8 outputs; ~40 for 64x64's 4×4. */
+const SM_THREADS = 512, SM_THREADS_64 = 1024;
+/** Threads an SM needs to keep its FP32 pipes busy (each has 64 independent FMAs per staged k). */
+const SATURATING_THREADS = 384;
+/** fp32 FMAs per µs the whole GPU sustains in these kernels (~30 TFLOP/s), and floats per µs of DRAM traffic (~4 TB/s). */
+const FMA_PER_US = 15e6, FLOATS_PER_US = 1e6;
+/** One more dispatch (split-K's reduction), µs. */
+const DISPATCH_US = 3;
+/** 64x64 does half of 128x128's FMAs per workgroup-memory read. */
+const EFFICIENCY_64 = 0.6;
+const SPLITS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];
+/** Shortest K a split may take. */
+const MIN_K_PER_SPLIT = 256;
 
 /**
- * Tile and split for one product: 128-tiles (more arithmetic per workgroup-memory read) when C is at least
- * 128 on both sides; a K split when the tiles alone would leave the GPU idle and K is long; otherwise
- * 64-tiles for small products.
+ * Estimated µs of one product under a plan. Workgroups spread evenly over the SMs; the busiest SM runs its
+ * share in rounds of as many as fit, each round as long as its FMAs (padding included: a 128-wide tile over
+ * 288 columns computes 384) at the SM's rate, which drops when too few threads are resident (the last,
+ * partial round). A split adds its partials' traffic and the reduction's dispatch. The value ranks plans.
  */
-export function planGemm(shape: Omit<GemmShape, 'splitK'>): { tile: GemmTile; splitK: number } {
+export function estimateGemmUs(shape: Omit<GemmShape, 'splitK'>, plan: GemmPlan): number {
+  const g = tileGeometry(plan.tile);
+  const threads = g.tx * g.ty;
+  const perSm = Math.max(1, Math.floor((plan.tile === '64x64' ? SM_THREADS_64 : SM_THREADS) / threads)); // workgroups at once
+  const kPer = Math.ceil(shape.K / plan.splitK / BK) * BK;
+  const fmas = (g.m * g.n * kPer) / (plan.tile === '64x64' ? EFFICIENCY_64 : 1); // one workgroup's
+  const workgroups = shape.batch * Math.ceil(shape.M / g.m) * Math.ceil(shape.N / g.n) * plan.splitK;
+  const share = Math.ceil(workgroups / SMS); // the busiest SM's
+  const round = (n: number) => (n * fmas) / Math.min(1, (n * threads) / SATURATING_THREADS); // SM-rate units
+  const smUnits = Math.floor(share / perSm) * round(perSm) + (share % perSm ? round(share % perSm) : 0);
+  const compute = (smUnits * SMS) / FMA_PER_US;
+  return compute + (plan.splitK > 1 ? (2 * plan.splitK * shape.M * shape.N) / FLOATS_PER_US + DISPATCH_US : 0);
+}
+
+/** Every plan the GEMM can run for a product: each tile, and K splits for batch-1 products with a long K. */
+export function gemmPlans(shape: Omit<GemmShape, 'splitK'>): GemmPlan[] {
+  const splits = SPLITS.filter((s) => s === 1 || (shape.batch === 1 && shape.K / s >= MIN_K_PER_SPLIT));
+  return GEMM_TILES.flatMap((tile) => splits.map((splitK) => ({ tile, splitK })));
+}
+
+/**
+ * Tile and split for one product: the plan with the least estimateGemmUs (ties: the earlier in GEMM_TILES,
+ * then the smaller split). For the tinystories-15m shapes that is 128x96 wherever a side is 288 and a split
+ * that fills whole waves for weight gradients and the LM head's dh. NANOMETA_GEMM_PLAN=square restores the
+ * first planner (128x128 or 64x64, a split up to ~4 workgroups per SM) for comparisons on the GPU.
+ */
+export function planGemm(shape: Omit<GemmShape, 'splitK'>): GemmPlan {
+  if (process.env.NANOMETA_GEMM_PLAN === 'square') return planSquare(shape);
+  let best: GemmPlan = { tile: '128x128', splitK: 1 }, bestUs = Infinity;
+  for (const plan of gemmPlans(shape)) {
+    const us = estimateGemmUs(shape, plan);
+    if (us < bestUs) { best = plan; bestUs = us; }
+  }
+  return best;
+}
+
+/** The first planner (call 3 of docs/results/gpu-speed): 128-tiles when C is big enough, else 64; split to ~4 workgroups per SM. */
+function planSquare(shape: Omit<GemmShape, 'splitK'>): GemmPlan {
+  const target = 4 * SMS;
   const tiles = (t: number) => shape.batch * Math.ceil(shape.M / t) * Math.ceil(shape.N / t);
   if (shape.M >= 128 && shape.N >= 128) {
     const wg = tiles(128);
-    if (wg >= TARGET_WORKGROUPS / 2 || shape.batch > 1) return { tile: 128, splitK: 1 };
-    const splitK = Math.max(1, Math.min(Math.round(TARGET_WORKGROUPS / wg), Math.floor(shape.K / 512), 32));
-    if (splitK > 1) return { tile: 128, splitK };
+    if (wg >= target / 2 || shape.batch > 1) return { tile: '128x128', splitK: 1 };
+    const splitK = Math.max(1, Math.min(Math.round(target / wg), Math.floor(shape.K / 512), 32));
+    if (splitK > 1) return { tile: '128x128', splitK };
   }
-  // A side under 128 would leave most of a 128-tile empty (attention's p·v has N = 48).
-  return { tile: Math.min(shape.M, shape.N) >= 128 && tiles(128) >= TARGET_WORKGROUPS / 2 ? 128 : 64, splitK: 1 };
+  return { tile: Math.min(shape.M, shape.N) >= 128 && tiles(128) >= target / 2 ? '128x128' : '64x64', splitK: 1 };
 }
-
-

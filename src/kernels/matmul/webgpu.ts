@@ -3,8 +3,9 @@
 // or one-sided (a shared matrix); anything else (int32, general broadcasting) goes to tfjs's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { GEMM_VARIANTS, GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
+import { GEMM_VARIANTS, GemmProgram, gemmWorkgroupBytes, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
 import { replaceKernel, originalKernel, runOriginal } from '../override.js';
+import { recordGemm, tunedGemm, tuneGemms, type GemmCall, type GemmChoice, type TuneOptions, type TuneReport } from './tune.js';
 
 const KERNEL = 'BatchMatMul';
 const FUSED = '_FusedMatMul'; // tf.fused.matMul: A·B + bias (accumulation when bias has C's shape)
@@ -42,25 +43,56 @@ export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, t
   };
 }
 
+/** The tile, split and inner loop of one product: forced ones (tests, benchmarks), else tuned, else planGemm's. */
+function choose(call: GemmCall): GemmChoice {
+  const plan = planGemm(call.shape);
+  let pick: GemmChoice;
+  if (forcedTile !== null || forcedSplit !== null) {
+    const tile = forcedTile === null || forcedTile === 'tfjs' ? plan.tile : forcedTile;
+    pick = { tile, splitK: forcedSplit ?? (forcedTile !== null ? 1 : plan.splitK), variant };
+  } else pick = tunedGemm(call) ?? { ...plan, variant };
+  return call.shape.batch === 1 ? pick : { ...pick, splitK: 1 };
+}
+
 /**
- * C = op(A)·op(B) (+ addends, bound as C0 and C1 in GemmProgram's order): planGemm's tile and K split; a split
- * runs a second, reducing dispatch. Also the WebGPU kernel of NanometaLinear (kernels/linear).
+ * C = op(A)·op(B) (+ addends, bound as C0 and C1 in GemmProgram's order) with the tile, K split and inner loop
+ * `choose` picks (or `choice`, the tuner's candidate); a split runs a second, reducing dispatch. Also the
+ * WebGPU kernel of NanometaLinear (kernels/linear).
  */
 export function runGemm(backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorInfo, shape: GemmShape, transA: boolean, transB: boolean,
-  addend: GemmAddend, addends: tf.TensorInfo[] = [], gelu: GemmGelu = 'none'): tf.TensorInfo {
-  const plan = planGemm(shape);
-  const tile = (forcedTile === 'tfjs' ? null : forcedTile) ?? plan.tile;
-  const splitK = shape.batch === 1 ? forcedSplit ?? (forcedTile ? 1 : plan.splitK) : 1;
+  addend: GemmAddend, addends: tf.TensorInfo[] = [], gelu: GemmGelu = 'none', choice?: GemmChoice): tf.TensorInfo {
+  const call: GemmCall = { shape: { ...shape, splitK: 1 }, transA, transB, addend, gelu };
+  if (!choice) recordGemm(call);
+  const { tile, splitK, variant: wanted } = choice ?? choose(call);
+  const loop = wanted === 'vec4' || fits(backend, tile, wanted) ? wanted : 'vec4'; // 'deep' 128x128 needs more than 32 KiB
   if (splitK <= 1) {
-    const program = new GemmProgram(shape, transA, transB, tile, addend, variant, gelu);
+    const program = new GemmProgram(shape, transA, transB, tile, addend, loop, gelu);
     return backend.runWebGPUProgram(program, [a, b, ...addends], 'float32', program.uniformData()); // (batch, M, N)
   }
-  const program = new GemmProgram({ ...shape, splitK }, transA, transB, tile, 'none', variant, gelu);
+  const program = new GemmProgram({ ...shape, splitK }, transA, transB, tile, 'none', loop, gelu);
   const partials = backend.runWebGPUProgram(program, [a, b], 'float32', program.uniformData()); // (splitK, M, N)
   const reduce = new SplitKReduceProgram(splitK, shape.M, shape.N, addend);
   const out = backend.runWebGPUProgram(reduce, [partials, ...addends], 'float32'); // (M, N)
   backend.disposeData(partials.dataId);
   return out;
+}
+
+/** Whether the tile and inner loop's workgroup memory fits the device. */
+function fits(backend: WebGPUBackend, tile: GemmTile, loop: GemmVariant): boolean {
+  return gemmWorkgroupBytes(tile, loop) <= backend.device.limits.maxComputeWorkgroupStorageSize;
+}
+
+/**
+ * Tunes the products recorded since startGemmRecording (kernels/matmul/tune.ts) on the active WebGPU backend;
+ * `device` keys the cache (BackendInfo.device).
+ */
+export function tuneWebGPUGemms(opts: Omit<TuneOptions, 'run'>): Promise<TuneReport> {
+  const backend = tf.backend() as WebGPUBackend;
+  return tuneGemms({
+    ...opts,
+    admissible: (choice) => fits(backend, choice.tile, choice.variant),
+    run: (inputs, call, choice) => runGemm(backend, inputs[0], inputs[1], call.shape, call.transA, call.transB, call.addend, inputs.slice(2), call.gelu, choice),
+  });
 }
 
 function batchMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {

@@ -1,0 +1,218 @@
+// GEMM autotuning, as cudnn.benchmark does for convolutions: planGemm's model (program.ts) is shaped on an
+// H100/H200; tuning times the plans and inner loops of every product a run makes, on the GPU it runs on, and
+// keeps the fastest. A run records its products' shapes during one step (startGemmRecording), then
+// tuneGemms times each product's candidates on random inputs of its shape and runGemm uses the winners.
+// Choices are cached per device in a JSON file, so the next run on the same GPU starts tuned.
+//
+// Tuning changes which kernel sums a product, so float results differ in the last bits from an untuned run;
+// a resumed run takes the same kernels from the cache file before its first step (loadTunedGemms).
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { estimateGemmUs, GEMM_TILES, gemmPlans, planGemm, type GemmAddend, type GemmGelu, type GemmPlan, type GemmShape, type GemmVariant } from './program.js';
+
+/** What a product runs with: a plan (tile, K split) and an inner loop. */
+export interface GemmChoice extends GemmPlan {
+  variant: GemmVariant;
+}
+
+/** One product as runGemm receives it (shape without a split). */
+export interface GemmCall {
+  shape: GemmShape;
+  transA: boolean;
+  transB: boolean;
+  addend: GemmAddend;
+  gelu: GemmGelu;
+}
+
+/** Bump when the GEMM's code changes what a cached choice means. */
+const CACHE_VERSION = 1;
+/** Plans and inner loops timed per product. */
+const TOP_PLANS = 7;
+const TUNED_VARIANTS: readonly GemmVariant[] = ['vec4', 'prefetch', 'deep'];
+/** A candidate replaces planGemm's own choice only when at least this much faster (timing noise). */
+const MARGIN = 0.03;
+
+const recorded = new Map<string, GemmCall>();
+const chosen = new Map<string, GemmChoice>();
+let recording = false;
+
+/** The product's identity for recording and for the cache: transposes, shape, shared operands, epilogue, GELU. */
+export function gemmKey(c: GemmCall): string {
+  const s = c.shape;
+  return `${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${s.batch}x${s.M}x${s.N}x${s.K} ${s.strideA ? 'a' : 'A'}${s.strideB ? 'b' : 'B'} ${c.addend} ${c.gelu}`;
+}
+
+/** From now on, runGemm notes every distinct product (until tuneGemms or stopGemmRecording). */
+export function startGemmRecording(): void {
+  recording = true;
+}
+
+export function stopGemmRecording(): void {
+  recording = false;
+}
+
+/**
+ * Takes the cached choices of `device` now, before the first step runs: a run resumed from a checkpoint then
+ * runs the same kernels from its first step as the uninterrupted run did. Returns how many it took.
+ */
+export function loadTunedGemms(device: string, cacheFile: string | null = defaultTuneCacheFile()): number {
+  const known = cacheFile ? readCache(cacheFile).devices[device] ?? {} : {};
+  for (const [key, choice] of Object.entries(known)) chosen.set(key, choice);
+  return Object.keys(known).length;
+}
+
+/** runGemm: note this product while recording. */
+export function recordGemm(call: GemmCall): void {
+  if (recording) recorded.set(gemmKey(call), call);
+}
+
+/** runGemm: the tuned choice for this product, if tuning chose one. */
+export function tunedGemm(call: GemmCall): GemmChoice | undefined {
+  return chosen.size ? chosen.get(gemmKey(call)) : undefined;
+}
+
+/** Tests: forget every recording and choice. */
+export function resetGemmTuning(): void {
+  recorded.clear();
+  chosen.clear();
+  recording = false;
+}
+
+/**
+ * The candidates of one product: planGemm's plan first, then each tile at its best K split, the best plan
+ * without a split and the best with one (by estimateGemmUs; at most `topPlans` plans), each per inner loop.
+ */
+export function tuneCandidates(call: GemmCall, topPlans = TOP_PLANS): GemmChoice[] {
+  const shape = call.shape;
+  const ranked = gemmPlans(shape).map((p) => ({ p, us: estimateGemmUs(shape, p) })).sort((a, b) => a.us - b.us).map(({ p }) => p);
+  const picks = [planGemm(shape), ...GEMM_TILES.map((t) => ranked.find((p) => p.tile === t)), ranked.find((p) => p.splitK === 1),
+    ranked.find((p) => p.splitK > 1)];
+  const plans: GemmPlan[] = [];
+  for (const p of picks) if (p && !plans.some((q) => q.tile === p.tile && q.splitK === p.splitK)) plans.push(p);
+  return plans.slice(0, topPlans).flatMap((p) => TUNED_VARIANTS.map((variant) => ({ ...p, variant })));
+}
+
+/** Times one candidate: ms per product (runs `product` and returns its output; the measure disposes it). */
+export type GemmMeasure = (product: () => tf.TensorInfo, call: GemmCall, choice: GemmChoice) => Promise<number>;
+
+/** Wall time per product over `reps` products queued back to back with one read-back, after one untimed product (compilation). */
+export function wallClockMeasure(reps = 5): GemmMeasure {
+  const backend = () => tf.backend();
+  return async (product) => {
+    const once = async (n: number) => {
+      const t0 = performance.now();
+      for (let r = 0; r < n - 1; r++) { const out = product(); backend().disposeData(out.dataId); }
+      const last = product();
+      await backend().read(last.dataId);
+      backend().disposeData(last.dataId);
+      return (performance.now() - t0) / n;
+    };
+    await once(1);
+    return once(reps);
+  };
+}
+
+export interface TuneOptions {
+  /** The product runner: runGemm with a forced choice (injected so this module does not import webgpu.ts). */
+  run: (inputs: tf.TensorInfo[], call: GemmCall, choice: GemmChoice) => tf.TensorInfo;
+  /** Candidates the device can run (workgroup memory); default all. */
+  admissible?: (choice: GemmChoice) => boolean;
+  /** Device description: the cache's key (BackendInfo.device). */
+  device: string;
+  /** Cache file; null: no cache. Default $NANOMETA_CACHE_DIR or ~/.cache/nanometa, file gemm-tune.json. */
+  cacheFile?: string | null;
+  /** Timing (default wallClockMeasure()); tests inject their own. */
+  measure?: GemmMeasure;
+  topPlans?: number;
+  log?: (line: string) => void;
+}
+
+export interface TuneReport {
+  /** Products recorded; tuned now; taken from the cache. */
+  products: number;
+  tuned: number;
+  cached: number;
+  /** Products whose choice differs from planGemm's (vec4 inner loop). */
+  changed: number;
+  /** Wall time of the tuning, ms. */
+  ms: number;
+}
+
+export function defaultTuneCacheFile(): string {
+  const dir = process.env.NANOMETA_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'nanometa');
+  return join(dir, 'gemm-tune.json');
+}
+
+type CacheFile = { version: number; devices: Record<string, Record<string, GemmChoice>> };
+
+function readCache(file: string): CacheFile {
+  if (!existsSync(file)) return { version: CACHE_VERSION, devices: {} };
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
+    if (parsed.version === CACHE_VERSION && parsed.devices && typeof parsed.devices === 'object') return parsed;
+  } catch { /* unreadable: tuned again and rewritten */ }
+  return { version: CACHE_VERSION, devices: {} };
+}
+
+/** Random inputs of a product's operands and addends (A, B, then C0, C1 as GemmProgram binds them). */
+function inputsFor(call: GemmCall): tf.Tensor[] {
+  const { batch, M, N, K, strideA, strideB } = call.shape;
+  const a = tf.randomUniform([(strideA ? batch : 1) * M * K], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([(strideB ? batch : 1) * K * N], -1, 1, 'float32', 2);
+  const full = () => tf.randomUniform([batch * M * N], -1, 1, 'float32', 3);
+  const row = () => tf.randomUniform([N], -1, 1, 'float32', 4);
+  const addends = call.addend === 'none' ? [] : call.addend === 'row' ? [row()] : call.addend === 'both' ? [full(), row()] : [full()];
+  return [a, b, ...addends];
+}
+
+/**
+ * Times the candidates of every recorded product not yet chosen (cache first) and keeps the fastest;
+ * recording stops. Nothing recorded (the cpu backend, or no step ran): returns at once.
+ */
+export async function tuneGemms(opts: TuneOptions): Promise<TuneReport> {
+  const t0 = performance.now();
+  recording = false;
+  const log = opts.log ?? (() => {});
+  const measure = opts.measure ?? wallClockMeasure();
+  const cacheFile = opts.cacheFile === undefined ? defaultTuneCacheFile() : opts.cacheFile;
+  const cache = cacheFile ? readCache(cacheFile) : null;
+  const known = cache?.devices[opts.device] ?? {};
+  const report: TuneReport = { products: recorded.size, tuned: 0, cached: 0, changed: 0, ms: 0 };
+  for (const [key, call] of recorded) {
+    let pick = known[key];
+    if (pick) report.cached++;
+    else {
+      const inputs = inputsFor(call);
+      const times: Array<{ choice: GemmChoice; ms: number }> = [];
+      for (const choice of tuneCandidates(call, opts.topPlans).filter((c) => opts.admissible?.(c) ?? true)) {
+        times.push({ choice, ms: await measure(() => opts.run(inputs, call, choice), call, choice) });
+      }
+      tf.dispose(inputs);
+      const first = times[0];
+      const best = times.reduce((x, y) => (y.ms < x.ms ? y : x));
+      pick = best.ms < first.ms * (1 - MARGIN) ? best.choice : first.choice;
+      known[key] = pick;
+      report.tuned++;
+      log(`gemm tune ${key}: ${describe(pick)} ${(times.find((t) => t.choice === pick)!.ms).toFixed(3)} ms (plan ${describe(first.choice)} ${first.ms.toFixed(3)} ms)`);
+    }
+    const plan = planGemm(call.shape);
+    if (pick.tile !== plan.tile || pick.splitK !== plan.splitK || pick.variant !== 'vec4') report.changed++;
+    chosen.set(key, pick);
+  }
+  recorded.clear();
+  if (cache && cacheFile && report.tuned > 0) {
+    cache.devices[opts.device] = known;
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileAtomic(cacheFile, `${JSON.stringify(cache, null, 1)}\n`);
+  }
+  report.ms = Math.round(performance.now() - t0);
+  return report;
+}
+
+function describe(c: GemmChoice): string {
+  return `${c.tile}${c.splitK > 1 ? ` split ${c.splitK}` : ''} ${c.variant}`;
+}
