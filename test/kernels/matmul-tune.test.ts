@@ -43,14 +43,15 @@ describe.skipIf(webgpu.skip)('GEMM autotuning on the software adapter', () => {
   /** A candidate that runs a different number of dispatches than the plan (observable), with the given inner loop. */
   const other = (variant: GemmChoice['variant']) => tuneCandidates(call).find((c) => dispatchesOf(c) !== dispatchesOf(plan) && c.variant === variant)!;
 
-  it('lists the planner\'s plan first, then other plans, each with the three tuned inner loops, no duplicates', () => {
+  it('lists the planner\'s plan first, then other plans, each with the four tuned inner loops, no duplicates', () => {
     const candidates = tuneCandidates(call, 4);
     expect(plan).toEqual({ ...planGemm(call.shape), variant: 'vec4' });
     expect(candidates[0]).toEqual({ ...plan, variant: 'vec4' });
     expect(candidates[1]).toEqual({ ...plan, variant: 'prefetch' });
     expect(candidates[2]).toEqual({ ...plan, variant: 'deep' });
-    expect(candidates).toHaveLength(12);
-    expect(new Set(candidates.map((c) => `${c.tile} ${c.splitK} ${c.variant}`)).size).toBe(12);
+    expect(candidates[3]).toEqual({ ...plan, variant: 'wide' });
+    expect(candidates).toHaveLength(16);
+    expect(new Set(candidates.map((c) => `${c.tile} ${c.splitK} ${c.variant}`)).size).toBe(16);
     expect(new Set(tuneCandidates(call).map((c) => c.tile)).size).toBe(5); // every tile at its best split
     expect(candidates.some((c) => c.splitK > 1)).toBe(true);
   });
@@ -74,6 +75,7 @@ describe.skipIf(webgpu.skip)('GEMM autotuning on the software adapter', () => {
     expect(report).toMatchObject({ products: 1, tuned: 1, cached: 0, changed: 1 });
     expect(seen.some((c) => same(c, winner))).toBe(true);
     expect(seen.some((c) => c.variant === 'deep')).toBe(true);
+    expect(seen.some((c) => c.variant === 'wide')).toBe(true); // x and Wᵀ are contiguous along K = 1200: vec4 reads
     expect(seen.some((c) => c.variant === 'deep' && c.tile === '128x128')).toBe(false); // over this device's 32 KiB: not timed
 
     const tuned = await countDispatches(async () => tf.matMul(a, b, false, true));

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { estimateGemmUs, GEMM_TILES, GEMM_VARIANTS, GemmProgram, gemmWorkgroupBytes, planGemm, tileGeometry, type GemmAddend, type GemmGelu, type GemmTile, type GemmVariant } from '../../src/kernels/matmul/program.js';
+import { estimateGemmUs, GEMM_TILES, GEMM_VARIANTS, GemmProgram, gemmWorkgroupBytes, wideEligible, planGemm, tileGeometry, type GemmAddend, type GemmGelu, type GemmTile, type GemmVariant } from '../../src/kernels/matmul/program.js';
 import { gemmShape, gemmVariant, originalWebGPUMatMul, runGemm, setGemmSplit, setGemmTile, setGemmVariant } from '../../src/kernels/matmul/webgpu.js';
 import { testBackends } from '../backend/available.js';
 import { floats } from './util.js';
@@ -44,12 +44,15 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
   it('replaced tfjs kernel and matches float64 for every transpose, every tile, ragged edges', async () => {
     expect(originalWebGPUMatMul()).not.toBeNull();
     // [batch, M, N, K]; K = 150 gives every split several BK-tiles (prefetch's double buffer turns over) and a ragged last one.
-    const cases: Array<[number, number, number, number]> = [[1, 5, 7, 3], [1, 130, 67, 33], [3, 17, 129, 20], [2, 64, 64, 16], [1, 40, 36, 150]];
+    // The last two are multiples of 4 ('wide' reads them as vec4s; it falls back to vec4 for the others), ragged against the tiles and BK.
+    const cases: Array<[number, number, number, number]> = [[1, 5, 7, 3], [1, 130, 67, 33], [3, 17, 129, 20], [2, 64, 64, 16], [1, 40, 36, 150],
+      [1, 132, 100, 72], [3, 20, 36, 40]];
     // Every tile (the 192- and 144-thread ones have a ragged last staging round), splits, every inner loop.
     const configs = [['64x64', null, 'vec4'], ['128x128', null, 'vec4'], ['64x64', 3, 'vec4'], ['128x128', 2, 'vec4'], ['64x64', null, 'scalar'],
       ['128x128', 2, 'scalar'], ['64x64', null, 'prefetch'], ['128x128', null, 'prefetch'], ['64x64', 3, 'prefetch'], ['128x128', 2, 'prefetch'],
       ['128x96', null, 'vec4'], ['96x128', 2, 'vec4'], ['96x96', null, 'vec4'], ['128x96', 3, 'prefetch'], ['96x128', null, 'scalar'],
-      ['96x96', 2, 'prefetch'], ['128x96', null, 'deep'], ['64x64', 3, 'deep'], ['96x96', 2, 'deep'], ['128x128', null, 'deep']] as const;
+      ['96x96', 2, 'prefetch'], ['128x96', null, 'deep'], ['64x64', 3, 'deep'], ['96x96', 2, 'deep'], ['128x128', null, 'deep'],
+      ['128x128', null, 'wide'], ['128x96', 3, 'wide'], ['96x96', null, 'wide'], ['64x64', 2, 'wide']] as const;
     for (const [tile, split, variant] of configs) {
       setGemmTile(tile);
       setGemmSplit(split);
@@ -77,7 +80,8 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
       const t = Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3));
       return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Math.sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * v * v);
     };
-    const M = 70, N = 67, K = 50; // ragged against both tiles and BK
+    // Ragged against the tiles and BK; for 'wide' also multiples of 4 (else it would run as vec4).
+    const dims = (variant: GemmVariant) => (variant === 'wide' ? [68, 100, 52] : [70, 67, 50]);
     // [addend, gelu, transA, transB, split]: linear's forward (x·Wᵀ + bias + residual, gelu(u)·Wᵀ), its backward
     // (du = dy·W ⊙ gelu'(u), dW = dyᵀ·gelu(u)), an accumulation through the split-K reduction.
     const cases: Array<[GemmAddend, GemmGelu, boolean, boolean, number | null]> = [
@@ -86,11 +90,12 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
     ];
     const backend = tf.backend() as WebGPUBackend;
     const runs: Array<[GemmVariant, GemmTile]> = [...GEMM_VARIANTS.flatMap((v) => (['64x64', '128x128'] as const).map((t): [GemmVariant, GemmTile] => [v, t])),
-      ['vec4', '128x96'], ['prefetch', '96x128'], ['scalar', '96x96']];
+      ['vec4', '128x96'], ['prefetch', '96x128'], ['scalar', '96x96'], ['deep', '96x96'], ['wide', '128x96']];
     for (const [variant, tile] of runs) {
       setGemmVariant(variant);
       expect(gemmVariant()).toBe(variant);
       setGemmTile(tile);
+      const [M, N, K] = dims(variant);
       for (const [addend, geluOn, tA, tB, split] of cases) {
         setGemmSplit(split);
         const av = floats(M * K, 21 + K), bv = floats(K * N, 22 + N), c0 = floats(M * N, 23), c1 = floats(N, 24);
@@ -129,6 +134,15 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
     expect(gemmWorkgroupBytes('128x128', 'deep')).toBe(32 * (132 + 132) * 4);
     expect(gemmWorkgroupBytes('128x96', 'deep')).toBeLessThanOrEqual(32768);
     expect(new GemmProgram(shape, false, true, '96x96', 'none', 'deep').getUserCode()).toContain('for (var kk = 0; kk < 32; kk++)');
+    // 'wide': A and B bound as vec4 arrays, loaded along their contiguous dimension; refused when that is not a multiple of 4.
+    const aligned = { batch: 1, M: 300, N: 200, K: 100, strideA: 0, strideB: 0, splitK: 1 };
+    const wide = new GemmProgram(aligned, true, false, '128x96', 'row', 'wide', 'A');
+    expect(wide.variableComponents).toEqual([4, 4, 1]);
+    expect(wide.getUserCode()).toContain('geluV(A[(aOff + gk * uniforms.M + gm) / 4])');
+    expect(wide.getUserCode()).toContain('Bs[k * 25 + nq] = v;');
+    expect(() => new GemmProgram({ ...aligned, K: 102 }, false, false, '128x128', 'none', 'wide')).toThrow(/multiples of 4/);
+    expect(wideEligible({ M: 6, N: 8, K: 4 }, true, false)).toBe(false);
+    expect(wideEligible({ M: 6, N: 8, K: 4 }, false, true)).toBe(true);
     for (const tile of GEMM_TILES) {
       const g = tileGeometry(tile);
       expect(g.tx * g.ty).toBeLessThanOrEqual(256);

@@ -62,11 +62,18 @@ export interface GemmShape {
  * its share of tile t+1 from global memory into registers before the FMAs on tile t, and stores them into
  * workgroup memory after the barrier, so global-memory latency overlaps the arithmetic.
  * 'deep': vec4 staging 32 of K per tile instead of 16 (half the barriers and loop overhead per FMA, twice the
- * workgroup memory). NANOMETA_GEMM=scalar|prefetch|deep selects the others (benchmarks; default vec4).
+ * workgroup memory). 'wide': vec4 with A and B read from global memory as vec4s (a quarter of the loads and
+ * their index arithmetic; the dimension each operand is contiguous along must be a multiple of 4, see
+ * wideEligible). NANOMETA_GEMM=scalar|prefetch|deep|wide selects the others (benchmarks; default vec4).
  */
-export type GemmVariant = 'vec4' | 'scalar' | 'prefetch' | 'deep';
+export type GemmVariant = 'vec4' | 'scalar' | 'prefetch' | 'deep' | 'wide';
 
-export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch', 'deep'];
+export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch', 'deep', 'wide'];
+
+/** Whether A and B can be read as vec4s: along each operand's contiguous dimension a multiple of 4 (batch strides follow). */
+export function wideEligible(shape: Pick<GemmShape, 'M' | 'N' | 'K'>, transA: boolean, transB: boolean): boolean {
+  return (transA ? shape.M : shape.K) % 4 === 0 && (transB ? shape.K : shape.N) % 4 === 0;
+}
 
 /**
  * What the epilogue adds to A·B: nothing, a tensor of C's own shape (accumulation, a residual), a bias row (N),
@@ -90,6 +97,7 @@ function addendNames(addend: GemmAddend): string[] {
 /** WGSL: geluF(v) and geluPrime(v) for the prologue and epilogue (the same math as kernels/gelu). */
 const GELU_FNS = `${geluHelpers('f32')}
     fn geluF(v : f32) -> f32 { return 0.5 * v * (1.0 + tanhStable(geluInner(v))); }
+    fn geluV(v : vec4<f32>) -> vec4<f32> { return vec4<f32>(geluF(v.x), geluF(v.y), geluF(v.z), geluF(v.w)); }
     fn geluPrime(v : f32) -> f32 {
       let u = geluInner(v);
       return 0.5 * (1.0 + tanhStable(u)) + 0.5 * v * sech2(u) * GELU_K * (1.0 + 3.0 * GELU_A * v * v);
@@ -105,11 +113,17 @@ export class GemmProgram implements WebGPUProgram {
   readonly dispatchLayout = { x: [2], y: [1], z: [0] }; // not flat: main() takes no index
   readonly dispatch: [number, number, number];
   readonly uniforms = 'M : i32, N : i32, K : i32, strideA : i32, strideB : i32, kPer : i32,';
+  /** 'wide': A and B bound as array<vec4<f32>>, the addends as floats. */
+  readonly variableComponents?: number[];
 
   constructor(readonly shape: GemmShape, readonly transA: boolean, readonly transB: boolean, readonly tile: GemmTile,
     readonly addend: GemmAddend = 'none', readonly variant: GemmVariant = 'vec4', readonly gelu: GemmGelu = 'none') {
     if (shape.splitK > 1 && (shape.batch !== 1 || addend !== 'none')) throw new Error('GemmProgram: split-K needs batch 1 and no addend');
     this.variableNames = ['A', 'B', ...addendNames(addend)];
+    if (variant === 'wide') {
+      if (!wideEligible(shape, transA, transB)) throw new Error(`GemmProgram: 'wide' needs the operands' contiguous dimensions to be multiples of 4`);
+      this.variableComponents = [4, 4, ...addendNames(addend).map(() => 1)];
+    }
     const z = shape.splitK > 1 ? shape.splitK : shape.batch;
     this.outputShape = [z, shape.M, shape.N];
     this.shaderKey = `nanometaGemm_${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}_${tile}_${addend}_${shape.splitK > 1 ? 'split' : ''}_${variant}_${gelu}`;
@@ -253,7 +267,8 @@ export class GemmProgram implements WebGPUProgram {
   private vec4Code(prefetch: boolean): string {
     const { m: TM, n: TN, g: G, tx: TX, ty: TY } = this.geo;
     const PA = TM / 4 + 1, PB = TN / 4 + 1; // vec4s per staged k-row, padded so k-major writes spread over banks
-    const { prologue, stage, fetch, put, loadsA, loadsB } = this.parts(`As[k * ${PA} + m / 4][m % 4] = v;`, `Bs[k * ${PB} + n / 4][n % 4] = v;`);
+    const { prologue, stage: scalarStage, fetch, put, loadsA, loadsB } = this.parts(`As[k * ${PA} + m / 4][m % 4] = v;`, `Bs[k * ${PB} + n / 4][n % 4] = v;`);
+    const stage = this.variant === 'wide' ? this.wideStage(PA, PB) : scalarStage;
     const loop = prefetch ? `
         var ra : array<f32, ${loadsA}>; // this thread's share of the next A tile
         var rb : array<f32, ${loadsB}>;
@@ -315,6 +330,48 @@ export class GemmProgram implements WebGPUProgram {
         }
       }
     `;
+  }
+
+  /**
+   * 'wide' staging: each load is a vec4 of the operand's contiguous dimension. Along M (Aᵀ) or N (B) it is
+   * stored as one vec4 of the staged row; along K it is spread over four k-rows. With the dimensions multiples
+   * of 4 (wideEligible) and kStart, kEnd multiples of 16, a vec4 is wholly inside or wholly outside the bounds.
+   */
+  private wideStage(PA: number, PB: number): string {
+    const { m: TM, n: TN } = this.geo;
+    const Q = this.bk / 4; // vec4s per staged row along K
+    const load = (o: 'A' | 'B', index: string) => (this.gelu === o ? `geluV(${o}[${index}])` : `${o}[${index}]`);
+    const rounds = (size: number, body: string) => {
+      const loads = Math.ceil(size / this.threads);
+      const ragged = loads * this.threads !== size;
+      return `
+          for (var l = 0; l < ${loads}; l++) {
+            let e = tid + l * ${this.threads};${ragged ? `
+            if (e < ${size}) {` : ''}
+            {${body}
+            }${ragged ? `
+            }` : ''}
+          }`;
+    };
+    const a = this.transA ? rounds((TM / 4) * this.bk, `
+              let k = e / ${TM / 4}; let mq = e % ${TM / 4}; let gm = row0 + 4 * mq; let gk = k0 + k;
+              var v = vec4<f32>(0.0);
+              if (gm < uniforms.M && gk < kEnd) { v = ${load('A', '(aOff + gk * uniforms.M + gm) / 4')}; }
+              As[k * ${PA} + mq] = v;`) : rounds(TM * Q, `
+              let m = e / ${Q}; let k = 4 * (e % ${Q}); let gm = row0 + m; let gk = k0 + k;
+              var v = vec4<f32>(0.0);
+              if (gm < uniforms.M && gk < kEnd) { v = ${load('A', '(aOff + gm * uniforms.K + gk) / 4')}; }
+              for (var j = 0; j < 4; j++) { As[(k + j) * ${PA} + m / 4][m % 4] = v[j]; }`);
+    const b = this.transB ? rounds(TN * Q, `
+              let n = e / ${Q}; let k = 4 * (e % ${Q}); let gn = col0 + n; let gk = k0 + k;
+              var v = vec4<f32>(0.0);
+              if (gn < uniforms.N && gk < kEnd) { v = ${load('B', '(bOff + gn * uniforms.K + gk) / 4')}; }
+              for (var j = 0; j < 4; j++) { Bs[(k + j) * ${PB} + n / 4][n % 4] = v[j]; }`) : rounds((TN / 4) * this.bk, `
+              let k = e / ${TN / 4}; let nq = e % ${TN / 4}; let gn = col0 + 4 * nq; let gk = k0 + k;
+              var v = vec4<f32>(0.0);
+              if (gn < uniforms.N && gk < kEnd) { v = ${load('B', '(bOff + gk * uniforms.N + gn) / 4')}; }
+              Bs[k * ${PB} + nq] = v;`);
+    return a + b;
   }
 
   /** One float per workgroup-memory read: thread (tx, ty) owns rows ty + TY·i and columns tx + TX·j. */
@@ -410,8 +467,8 @@ const SM_THREADS = 512, SM_THREADS_64 = 1024;
 const SATURATING_THREADS = 384;
 /** fp32 FMAs per µs the whole GPU sustains in these kernels (~30 TFLOP/s), and floats per µs of DRAM traffic (~4 TB/s). */
 const FMA_PER_US = 15e6, FLOATS_PER_US = 1e6;
-/** One more dispatch (split-K's reduction), µs. */
-const DISPATCH_US = 3;
+/** One more dispatch (split-K's reduction), µs: the GPU's gap between dispatches and tfjs's host cost of one. */
+const DISPATCH_US = 10;
 /** 64x64 does half of 128x128's FMAs per workgroup-memory read. */
 const EFFICIENCY_64 = 0.6;
 const SPLITS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { estimateGemmUs, GEMM_TILES, gemmPlans, planGemm, type GemmAddend, type GemmGelu, type GemmPlan, type GemmShape, type GemmVariant } from './program.js';
+import { estimateGemmUs, GEMM_TILES, gemmPlans, planGemm, wideEligible, type GemmAddend, type GemmGelu, type GemmPlan, type GemmShape, type GemmVariant } from './program.js';
 
 /** What a product runs with: a plan (tile, K split) and an inner loop. */
 export interface GemmChoice extends GemmPlan {
@@ -32,7 +32,7 @@ export interface GemmCall {
 const CACHE_VERSION = 1;
 /** Plans and inner loops timed per product. */
 const TOP_PLANS = 7;
-const TUNED_VARIANTS: readonly GemmVariant[] = ['vec4', 'prefetch', 'deep'];
+const TUNED_VARIANTS: readonly GemmVariant[] = ['vec4', 'prefetch', 'deep', 'wide'];
 /** A candidate replaces planGemm's own choice only when at least this much faster (timing noise). */
 const MARGIN = 0.03;
 
@@ -188,7 +188,8 @@ export async function tuneGemms(opts: TuneOptions): Promise<TuneReport> {
     else {
       const inputs = inputsFor(call);
       const times: Array<{ choice: GemmChoice; ms: number }> = [];
-      for (const choice of tuneCandidates(call, opts.topPlans).filter((c) => opts.admissible?.(c) ?? true)) {
+      const runnable = (c: GemmChoice) => (c.variant !== 'wide' || wideEligible(call.shape, call.transA, call.transB)) && (opts.admissible?.(c) ?? true);
+      for (const choice of tuneCandidates(call, opts.topPlans).filter(runnable)) {
         times.push({ choice, ms: await measure(() => opts.run(inputs, call, choice), call, choice) });
       }
       tf.dispose(inputs);

@@ -3,7 +3,7 @@
 // or one-sided (a shared matrix); anything else (int32, general broadcasting) goes to tfjs's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { GEMM_VARIANTS, GemmProgram, gemmWorkgroupBytes, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
+import { GEMM_VARIANTS, GemmProgram, gemmWorkgroupBytes, wideEligible, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
 import { replaceKernel, originalKernel, runOriginal } from '../override.js';
 import { recordGemm, tunedGemm, tuneGemms, type GemmCall, type GemmChoice, type TuneOptions, type TuneReport } from './tune.js';
 
@@ -64,7 +64,8 @@ export function runGemm(backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorIn
   const call: GemmCall = { shape: { ...shape, splitK: 1 }, transA, transB, addend, gelu };
   if (!choice) recordGemm(call);
   const { tile, splitK, variant: wanted } = choice ?? choose(call);
-  const loop = wanted === 'vec4' || fits(backend, tile, wanted) ? wanted : 'vec4'; // 'deep' 128x128 needs more than 32 KiB
+  // 'deep' 128x128 needs more than 32 KiB of workgroup memory; 'wide' needs vec4-aligned operands.
+  const loop = wanted === 'vec4' || (fits(backend, tile, wanted) && (wanted !== 'wide' || wideEligible(shape, transA, transB))) ? wanted : 'vec4';
   if (splitK <= 1) {
     const program = new GemmProgram(shape, transA, transB, tile, addend, loop, gelu);
     return backend.runWebGPUProgram(program, [a, b, ...addends], 'float32', program.uniformData()); // (batch, M, N)
