@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../src/backend/types.js';
 import { measurePeak, memorySnapshot } from '../src/backend/memory.js';
 import { countDispatches } from '../src/backend/webgpu-raw.js';
-import { loadTunedGemms, startGemmRecording, type TuneReport } from '../src/kernels/matmul/tune.js';
+import { loadTunedGemms, resetGemmTuning, startGemmRecording, type TuneReport } from '../src/kernels/matmul/tune.js';
 import { tuneWebGPUGemms } from '../src/kernels/matmul/webgpu.js';
 import type { Config } from '../src/config/schema.js';
 import { GPT2_VOCAB_SIZE } from '../src/data/tokenizer.js';
@@ -63,6 +63,8 @@ export interface BenchResult {
   kernelMsTotal?: number;
   /** With `tuneGemm` on WebGPU: what the tuning did. */
   gemmTune?: TuneReport;
+  /** The NANOMETA_* environment switches set for this run (old paths, GEMM variants), so each line says what ran. */
+  switches: Record<string, string>;
 }
 
 function topKernels(kernels: Array<{ name: string; ms: number }>, n = 15): KernelStat[] {
@@ -110,6 +112,7 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
   const tune = !!opts.tuneGemm && backend.name === 'webgpu';
   const warmup = tune ? Math.max(2, opts.warmup) : opts.warmup; // the tuned kernels compile in the second
   let gemmTune: TuneReport | undefined;
+  resetGemmTuning();
   if (tune) {
     loadTunedGemms(backend.device);
     startGemmRecording();
@@ -144,6 +147,7 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
     ...(counted.dispatches >= 0 ? { dispatchesPerStep: counted.dispatches } : {}),
     lossFirst: +losses[0].toFixed(4), lossLast: +losses[losses.length - 1].toFixed(4),
     ...(gemmTune ? { gemmTune } : {}),
+    switches: Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('NANOMETA_') && v !== undefined)) as Record<string, string>,
     ...(opts.profile ? {
       kernelMsTotal: +peak.kernels.reduce((a, k) => a + k.ms, 0).toFixed(2),
       topKernels: topKernels(peak.kernels),

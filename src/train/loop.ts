@@ -22,7 +22,7 @@ import { estimateLoss } from './eval.js';
 import { MetricsLog } from './metrics.js';
 import { Progress } from './progress.js';
 import { trainStep } from './step.js';
-import { loadTunedGemms, startGemmRecording, type TuneOptions } from '../kernels/matmul/tune.js';
+import { adoptTunedGemms, exportTunedGemms, loadTunedGemms, resetGemmTuning, startGemmRecording, type TuneOptions } from '../kernels/matmul/tune.js';
 import { tuneWebGPUGemms } from '../kernels/matmul/webgpu.js';
 
 export interface TrainOptions {
@@ -60,6 +60,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
     `optimizer ${optimizer.name}; ${tokensPerStep} tokens per step`);
 
   let step = 0, tokensSeen = 0, elapsedBefore = 0, bestValLoss: number | null = null;
+  resetGemmTuning(); // kernel choices are per run: a checkpoint's, or this run's tuning
   let sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, cfg.train.seed);
   const resuming = opts.resume && hasCheckpoint(ckptDir);
   if (opts.resume && !resuming) log(`resume: no checkpoint in ${ckptDir} yet, starting fresh`);
@@ -76,6 +77,9 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
     elapsedBefore = ck.state.elapsedSec;
     sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, ck.state.dataRng);
     log(`resumed from ${ckptDir} at step ${step} (${formatCount(tokensSeen)} tokens)`);
+    const gemm = ck.state.gemmChoices;
+    if (gemm && gemm.device === opts.backend.device) log(`gemm: ${adoptTunedGemms(gemm.choices)} tuned kernel choices of this run restored from the checkpoint`);
+    else if (gemm) log(`note: the checkpoint's tuned GEMM choices are for ${gemm.device}; this run plans its own (--tune-gemm to tune)`);
   }
   writeFileAtomic(join(opts.outDir, 'config.json'), JSON.stringify({
     ...cfg, run: { paramCount: model.paramCount, vocabSize, tokensPerStep, blockNames: optimizer.blockNames,
@@ -87,7 +91,8 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   const progress = new Progress(optimizer.blockNames);
   const isMeta = cfg.optimizer.metaOptimize !== null;
   const t0 = performance.now();
-  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
+  let pausedMs = 0; // GEMM tuning: not training time
+  const elapsed = () => elapsedBefore + (performance.now() - t0 - pausedMs) / 1000;
   let lastLoss: number | null = null, lastLr: number[] = [getLr(step, cfg.optimizer, cfg.train.maxSteps)];
   let windowStart = performance.now(), windowTokens = 0, tokensPerSec = 0;
   const stateFor = (): CheckpointState => {
@@ -97,6 +102,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       format: 1, toolkitVersion: TOOLKIT_VERSION, step, tokensSeen, elapsedSec: elapsed(), bestValLoss,
       dataRng: sampler.getState(), vocabSize, paramCount: model.paramCount, config: cfg, tokenizer: data.tokenizer,
       optimizer: { name: optimizer.name, blockNames: optimizer.blockNames, scalars: opt.scalars },
+      ...(Object.keys(exportTunedGemms()).length ? { gemmChoices: { device: opts.backend.device, choices: exportTunedGemms() } } : {}),
     };
   };
   const checkpoint = async () => {
@@ -169,6 +175,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
           `${r.changed} changed from the planner's choice (${(r.ms / 1000).toFixed(1)} s)`);
         windowStart = performance.now(); // the tuning is not training time
         windowTokens = 0;
+        pausedMs += r.ms;
       }
       if (info.lr !== null) lastLr = info.lr;
       if (lossValue !== null) lastLoss = lossValue;

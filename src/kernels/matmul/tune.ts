@@ -5,14 +5,14 @@
 // Choices are cached per device in a JSON file, so the next run on the same GPU starts tuned.
 //
 // Tuning changes which kernel sums a product, so float results differ in the last bits from an untuned run;
-// a resumed run takes the same kernels from the cache file before its first step (loadTunedGemms).
-import { existsSync, readFileSync } from 'node:fs';
+// a run's choices go into its checkpoint, and a resumed run takes them back before its first step
+// (adoptTunedGemms), so it runs the kernels the uninterrupted run would have run.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { estimateGemmUs, GEMM_TILES, gemmPlans, planGemm, wideEligible, type GemmAddend, type GemmGelu, type GemmPlan, type GemmShape, type GemmVariant } from './program.js';
+import { estimateGemmUs, GEMM_TILES, GEMM_VARIANTS, gemmPlans, planGemm, wideEligible, type GemmAddend, type GemmGelu, type GemmPlan, type GemmShape, type GemmVariant } from './program.js';
 
 /** What a product runs with: a plan (tile, K split) and an inner loop. */
 export interface GemmChoice extends GemmPlan {
@@ -61,8 +61,9 @@ export function stopGemmRecording(): void {
  */
 export function loadTunedGemms(device: string, cacheFile: string | null = defaultTuneCacheFile()): number {
   const known = cacheFile ? readCache(cacheFile).devices[device] ?? {} : {};
-  for (const [key, choice] of Object.entries(known)) chosen.set(key, choice);
-  return Object.keys(known).length;
+  let taken = 0;
+  for (const [key, choice] of Object.entries(known)) if (!chosen.has(key)) { chosen.set(key, choice); taken++; }
+  return taken;
 }
 
 /** runGemm: note this product while recording. */
@@ -132,7 +133,7 @@ export interface TuneOptions {
 }
 
 export interface TuneReport {
-  /** Products recorded; tuned now; taken from the cache. */
+  /** Products recorded; tuned now; chosen already (a checkpoint's choices, the cache file). */
   products: number;
   tuned: number;
   cached: number;
@@ -149,13 +150,52 @@ export function defaultTuneCacheFile(): string {
 
 type CacheFile = { version: number; devices: Record<string, Record<string, GemmChoice>> };
 
+/** A choice read from a file (cache, checkpoint) that this code can run; anything else is dropped. */
+function validChoice(x: unknown): x is GemmChoice {
+  const c = x as Partial<GemmChoice> | null;
+  return !!c && (GEMM_TILES as readonly string[]).includes(c.tile as string) && (GEMM_VARIANTS as readonly string[]).includes(c.variant as string)
+    && Number.isInteger(c.splitK) && c.splitK! >= 1 && c.splitK! <= 64;
+}
+
+/** The valid entries of a record of choices. */
+function validChoices(record: unknown): Record<string, GemmChoice> {
+  const out: Record<string, GemmChoice> = {};
+  if (record && typeof record === 'object') {
+    for (const [key, c] of Object.entries(record)) if (validChoice(c)) out[key] = { tile: c.tile, splitK: c.splitK, variant: c.variant };
+  }
+  return out;
+}
+
 function readCache(file: string): CacheFile {
-  if (!existsSync(file)) return { version: CACHE_VERSION, devices: {} };
+  const empty = { version: CACHE_VERSION, devices: {} };
+  if (!existsSync(file)) return empty;
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-    if (parsed.version === CACHE_VERSION && parsed.devices && typeof parsed.devices === 'object') return parsed;
-  } catch { /* unreadable: tuned again and rewritten */ }
-  return { version: CACHE_VERSION, devices: {} };
+    if (parsed.version !== CACHE_VERSION || !parsed.devices || typeof parsed.devices !== 'object') return empty;
+    return { version: CACHE_VERSION, devices: Object.fromEntries(Object.entries(parsed.devices).map(([d, r]) => [d, validChoices(r)])) };
+  } catch {
+    return empty; // unreadable: tuned again and rewritten
+  }
+}
+
+/** Adds `fresh` choices to the device's entry of the cache file as it is now (another run may have written it since). */
+function writeCache(file: string, device: string, fresh: Record<string, GemmChoice>): void {
+  const cache = readCache(file);
+  cache.devices[device] = { ...cache.devices[device], ...fresh };
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomic(file, `${JSON.stringify(cache, null, 1)}\n`);
+}
+
+/** This run's choices (for its checkpoint). */
+export function exportTunedGemms(): Record<string, GemmChoice> {
+  return Object.fromEntries(chosen);
+}
+
+/** Takes the choices a checkpoint recorded (valid entries only; they override any other). Returns how many. */
+export function adoptTunedGemms(record: unknown): number {
+  const valid = validChoices(record);
+  for (const [key, c] of Object.entries(valid)) chosen.set(key, c);
+  return Object.keys(valid).length;
 }
 
 /** Random inputs of a product's operands and addends (A, B, then C0, C1 as GemmProgram binds them). */
@@ -169,46 +209,92 @@ function inputsFor(call: GemmCall): tf.Tensor[] {
   return [a, b, ...addends];
 }
 
+/** A product's output as a tensor (disposing it frees the buffer). */
+const asTensor = (info: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
+
+/** Reads one number computed on the device, freeing what computed it. */
+async function readScalar(fn: () => tf.Tensor): Promise<number> {
+  const t = tf.tidy(fn);
+  try {
+    return (await t.data())[0];
+  } finally {
+    t.dispose();
+  }
+}
+
 /**
- * Times the candidates of every recorded product not yet chosen (cache first) and keeps the fastest;
- * recording stops. Nothing recorded (the cpu backend, or no step ran): returns at once.
+ * Times one product's runnable candidates on random inputs and returns the fastest, or the plan (the first)
+ * when none is ≥ MARGIN faster. A candidate whose output differs from the plan's (a shader the device
+ * rejected runs nothing) or that throws is skipped and logged.
+ */
+async function tuneOne(key: string, call: GemmCall, opts: TuneOptions, log: (line: string) => void): Promise<GemmChoice> {
+  const measure = opts.measure ?? wallClockMeasure();
+  const runnable = (c: GemmChoice) => (c.variant !== 'wide' || wideEligible(call.shape, call.transA, call.transB)) && (opts.admissible?.(c) ?? true);
+  const candidates = tuneCandidates(call, opts.topPlans).filter(runnable);
+  const plan = { ...planGemm(call.shape), variant: 'vec4' as const };
+  const inputs = inputsFor(call);
+  const times: Array<{ choice: GemmChoice; ms: number }> = [];
+  let ref: tf.Tensor | null = null;
+  try {
+    try {
+      ref = asTensor(opts.run(inputs, call, plan));
+    } catch (e) {
+      log(`gemm tune ${key}: the plan ${describe(plan)} failed (${(e as Error).message}); not tuned`);
+      return plan;
+    }
+    const tol = 1e-3 * (1 + (await readScalar(() => tf.max(tf.abs(ref!)))));
+    for (const choice of candidates) {
+      try {
+        const out = asTensor(opts.run(inputs, call, choice));
+        const err = await readScalar(() => tf.max(tf.abs(tf.sub(out, ref!)))).finally(() => out.dispose());
+        if (!(err <= tol)) { log(`gemm tune ${key}: ${describe(choice)} disagrees with the plan (max |diff| ${err}); skipped`); continue; }
+        times.push({ choice, ms: await measure(() => opts.run(inputs, call, choice), call, choice) });
+      } catch (e) {
+        log(`gemm tune ${key}: ${describe(choice)} failed (${(e as Error).message}); skipped`);
+      }
+    }
+  } finally {
+    ref?.dispose();
+    tf.dispose(inputs);
+  }
+  const first = times.find((t) => same(t.choice, plan)) ?? times[0];
+  if (!first) return plan;
+  const best = times.reduce((x, y) => (y.ms < x.ms ? y : x));
+  const pick = best.ms < first.ms * (1 - MARGIN) ? best : first;
+  log(`gemm tune ${key}: ${describe(pick.choice)} ${pick.ms.toFixed(3)} ms (plan ${describe(first.choice)} ${first.ms.toFixed(3)} ms)`);
+  return pick.choice;
+}
+
+const same = (a: GemmChoice, b: GemmChoice) => a.tile === b.tile && a.splitK === b.splitK && a.variant === b.variant;
+
+/**
+ * Chooses a kernel for every product recorded since startGemmRecording: kept if this run already has a choice
+ * (a checkpoint's), else the cache file's, else timed (tuneOne). Recording stops; new choices are merged into
+ * the cache file. Nothing recorded (the cpu backend, or no step ran): returns at once.
  */
 export async function tuneGemms(opts: TuneOptions): Promise<TuneReport> {
   const t0 = performance.now();
   recording = false;
   const log = opts.log ?? (() => {});
-  const measure = opts.measure ?? wallClockMeasure();
   const cacheFile = opts.cacheFile === undefined ? defaultTuneCacheFile() : opts.cacheFile;
-  const cache = cacheFile ? readCache(cacheFile) : null;
-  const known = cache?.devices[opts.device] ?? {};
+  const known = cacheFile ? readCache(cacheFile).devices[opts.device] ?? {} : {};
+  const fresh: Record<string, GemmChoice> = {};
   const report: TuneReport = { products: recorded.size, tuned: 0, cached: 0, changed: 0, ms: 0 };
-  for (const [key, call] of recorded) {
-    let pick = known[key];
-    if (pick) report.cached++;
-    else {
-      const inputs = inputsFor(call);
-      const times: Array<{ choice: GemmChoice; ms: number }> = [];
-      const runnable = (c: GemmChoice) => (c.variant !== 'wide' || wideEligible(call.shape, call.transA, call.transB)) && (opts.admissible?.(c) ?? true);
-      for (const choice of tuneCandidates(call, opts.topPlans).filter(runnable)) {
-        times.push({ choice, ms: await measure(() => opts.run(inputs, call, choice), call, choice) });
+  try {
+    for (const [key, call] of recorded) {
+      let pick = chosen.get(key) ?? known[key];
+      if (pick) report.cached++;
+      else {
+        pick = fresh[key] = await tuneOne(key, call, opts, log);
+        report.tuned++;
       }
-      tf.dispose(inputs);
-      const first = times[0];
-      const best = times.reduce((x, y) => (y.ms < x.ms ? y : x));
-      pick = best.ms < first.ms * (1 - MARGIN) ? best.choice : first.choice;
-      known[key] = pick;
-      report.tuned++;
-      log(`gemm tune ${key}: ${describe(pick)} ${(times.find((t) => t.choice === pick)!.ms).toFixed(3)} ms (plan ${describe(first.choice)} ${first.ms.toFixed(3)} ms)`);
+      const plan = planGemm(call.shape);
+      if (pick.tile !== plan.tile || pick.splitK !== plan.splitK || pick.variant !== 'vec4') report.changed++;
+      chosen.set(key, pick);
     }
-    const plan = planGemm(call.shape);
-    if (pick.tile !== plan.tile || pick.splitK !== plan.splitK || pick.variant !== 'vec4') report.changed++;
-    chosen.set(key, pick);
-  }
-  recorded.clear();
-  if (cache && cacheFile && report.tuned > 0) {
-    cache.devices[opts.device] = known;
-    mkdirSync(dirname(cacheFile), { recursive: true });
-    writeFileAtomic(cacheFile, `${JSON.stringify(cache, null, 1)}\n`);
+  } finally {
+    recorded.clear();
+    if (cacheFile && Object.keys(fresh).length) writeCache(cacheFile, opts.device, fresh);
   }
   report.ms = Math.round(performance.now() - t0);
   return report;

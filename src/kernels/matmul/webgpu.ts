@@ -43,6 +43,13 @@ export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, t
   };
 }
 
+let lastRun: GemmChoice | null = null;
+
+/** Tests: the tile, split and inner loop the last product ran with (after runGemm's fallbacks). */
+export function lastGemmRun(): GemmChoice | null {
+  return lastRun;
+}
+
 /** The tile, split and inner loop of one product: forced ones (tests, benchmarks), else tuned, else planGemm's. */
 function choose(call: GemmCall): GemmChoice {
   const plan = planGemm(call.shape);
@@ -66,6 +73,7 @@ export function runGemm(backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorIn
   const { tile, splitK, variant: wanted } = choice ?? choose(call);
   // 'deep' 128x128 needs more than 32 KiB of workgroup memory; 'wide' needs vec4-aligned operands.
   const loop = wanted === 'vec4' || (fits(backend, tile, wanted) && (wanted !== 'wide' || wideEligible(shape, transA, transB))) ? wanted : 'vec4';
+  lastRun = { tile, splitK, variant: loop };
   if (splitK <= 1) {
     const program = new GemmProgram(shape, transA, transB, tile, addend, loop, gelu);
     return backend.runWebGPUProgram(program, [a, b, ...addends], 'float32', program.uniformData()); // (batch, M, N)
