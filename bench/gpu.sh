@@ -18,7 +18,9 @@
 #        choices cached in $OUT/cache/gemm-tune.json, so a second run of a batch is tuned from the cache);
 #        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts (options in
 #        MATMUL_ARGS, e.g. "--variants vec4,prefetch --tiles 128x128,128x96,auto,square");
-#        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt. Every line also goes to $OUT/gpu.log.
+#        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt; summary (once, after the others) = bench/gpu-summary.ts
+#        over $OUT/gpu.log into $OUT/summary.md (needs .device/gpu-summary.mjs: add bench/gpu-summary.ts to
+#        prepare-carry.sh's entries). Every line also goes to $OUT/gpu.log.
 set -uo pipefail
 source .device/device-env.sh
 OUT=${OUT:-/tmp/nanometa-out}; mkdir -p "$OUT"
@@ -29,6 +31,7 @@ log() { tee -a "$OUT/gpu.log"; }
 ours() { node .device/bench.mjs "${SHAPES[@]}" --set train.batchSize="$1" --steps "$STEPS" "${@:2}" 2>&1 | grep -v '^Warning' | log; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | log
 for part in "$@"; do
+  [ "$part" = summary ] && continue
   for B in $BATCHES; do
     echo "== $part batch $B" | log
     case $part in
@@ -49,4 +52,7 @@ for part in "$@"; do
       lnprograms) for r in $(seq "$PAIRS"); do NANOMETA_LAYERNORM=programs ours "$B"; ours "$B"; done ;;
     esac
   done
+done
+for part in "$@"; do
+  [ "$part" = summary ] && node .device/gpu-summary.mjs "$OUT/gpu.log" | tee "$OUT/summary.md"
 done
