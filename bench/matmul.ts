@@ -3,11 +3,12 @@
 // tinystories-15m training shapes (tokens = batch × 256), each result checked against tfjs's first.
 //   npx tsx bench/matmul.ts [--tokens 16384] [--reps 10] [--variants vec4,prefetch] [--tiles tfjs,128x128,128x96,auto,square] [--software]
 // Prints one JSON line per shape: ms and TFLOP/s per tile (and variant, other than vec4: `ms_auto_prefetch`), the wall
-// time of `reps` products with one read-back at the end (outputs are recycled: allocation stays out of the timing).
+// time of `reps` products with one read-back at the end (outputs are recycled: allocation stays out of the timing),
+// and `est_…`: planGemm's estimate (estimateGemmUs, ms) for the same plan, to check the planner's model.
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
 import { initBackend } from '../src/backend/select.js';
-import { GEMM_TILES, GEMM_VARIANTS, planGemm, type GemmTile, type GemmVariant } from '../src/kernels/matmul/program.js';
+import { estimateGemmUs, GEMM_TILES, GEMM_VARIANTS, planGemm, type GemmTile, type GemmVariant } from '../src/kernels/matmul/program.js';
 import { gemmVariant, setGemmTile, setGemmVariant } from '../src/kernels/matmul/webgpu.js';
 
 const o = new Command('bench/matmul.ts').option('--tokens <n>', 'rows of the activations', '16384').option('--reps <n>', 'products per timing', '10')
@@ -83,6 +84,14 @@ for (const [label, as, bs, tA, tB] of shapes.filter(([label]) => !o.only || labe
     const ms = await timed(reps);
     row[`ms_${column}`] = +ms.toFixed(3);
     row[`tflops_${column}`] = +(flops / ms / 1e9).toFixed(2);
+    // The planner's estimate for what ran (the first planner's plan for `square`), to check its model.
+    if (tile !== 'tfjs') {
+      if (tile === 'square') process.env.NANOMETA_GEMM_PLAN = 'square';
+      const shape = { batch, M, N: Ncols, K, strideA: 0, strideB: 0 };
+      const plan = tile === 'auto' || tile === 'square' ? planGemm(shape) : { tile, splitK: 1 };
+      delete process.env.NANOMETA_GEMM_PLAN;
+      row[`est_${column}`] = +(estimateGemmUs(shape, plan) / 1000).toFixed(3);
+    }
   }
   setGemmTile(null);
   setGemmVariant(variants[0]);
