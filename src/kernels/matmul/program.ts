@@ -1,9 +1,11 @@
 // WGSL for nanometa's WebGPU BatchMatMul (C = op(A)·op(B), fp32): the classic shared-memory tiled SGEMM
-// (as in llm.c's / CUTLASS's SIMT kernels). A workgroup of 16×16 threads owns a TILE×TILE block of C; each
-// thread accumulates (TILE/16)² outputs in registers over K, staged through workgroup memory BK columns at
-// a time. Thread (tx, ty) owns rows ty + 16i and columns tx + 16j, so workgroup-memory reads are
-// conflict-free and the final stores are coalesced. Transposes only change how tiles are loaded. 'prefetch'
-// adds register double-buffering (Boehm's "How to optimize a CUDA matmul kernel", CUTLASS's SIMT mainloop).
+// (as in llm.c's / CUTLASS's SIMT kernels). A workgroup owns an m×n block of C (GemmTile: 128x128, 128x96,
+// 96x128, 96x96, 64x64); each thread accumulates 8×8 outputs (4×4 for 64x64) in registers over K, staged
+// through workgroup memory 16 (or 32) of K at a time, in blocks spaced so that workgroup-memory reads are
+// conflict-free and the final stores coalesced. Transposes only change how tiles are loaded. The inner-loop
+// variants ('prefetch': register double-buffering, as in Boehm's "How to optimize a CUDA matmul kernel" and
+// CUTLASS's SIMT mainloop; 'deep'; 'wide') and planGemm's tile and K split are compared on the GPU by
+// bench/matmul.ts and chosen per product by tune.ts.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { geluHelpers } from '../gelu/program.js';
 
@@ -183,6 +185,20 @@ export class GemmProgram implements WebGPUProgram {
     return Math.ceil(size / this.threads);
   }
 
+  /** WGSL: `body` for elements e = tid + l·threads of a staged tile of `size`, l < loads; `e < size` only when threads do not divide it. */
+  private loadRounds(size: number, body: string): string {
+    const loads = this.loadsOf(size);
+    const ragged = loads * this.threads !== size;
+    return `
+          for (var l = 0; l < ${loads}; l++) {
+            let e = tid + l * ${this.threads};${ragged ? `
+            if (e < ${size}) {` : ''}
+            {${body}
+            }${ragged ? `
+            }` : ''}
+          }`;
+  }
+
   /**
    * The WGSL every variant shares: the split/batch prologue; `stage`, which loads tile k0 straight into
    * workgroup memory (vec4, scalar); and prefetch's two halves: `fetch` (tile k0 from global memory into the
@@ -206,19 +222,7 @@ export class GemmProgram implements WebGPUProgram {
         let tiles = ${split ? `uniforms.kPer / ${this.bk}` : `(uniforms.K + ${this.bk - 1}) / ${this.bk}`}; // uniform trip count: barriers inside`;
     const a = this.operand('A'), b = this.operand('B');
     const read = (o: typeof a, name: string) => (o.gelu ? `geluF(${name}[${o.index}])` : `${name}[${o.index}]`);
-    // Element e = tid + l·threads of the operand's tile, for l < loads; `e < size` only when threads do not divide it.
-    const perLoad = (o: typeof a, body: string) => {
-      const loads = this.loadsOf(o.size);
-      const ragged = loads * this.threads !== o.size;
-      return `
-          for (var l = 0; l < ${loads}; l++) {
-            let e = tid + l * ${this.threads};${ragged ? `
-            if (e < ${o.size}) {` : ''}
-            {${body}
-            }${ragged ? `
-            }` : ''}
-          }`;
-    };
+    const perLoad = (o: typeof a, body: string) => this.loadRounds(o.size, body);
     const stage = perLoad(a, `
               ${a.coords}
               var v = 0.0;
@@ -341,32 +345,20 @@ export class GemmProgram implements WebGPUProgram {
     const { m: TM, n: TN } = this.geo;
     const Q = this.bk / 4; // vec4s per staged row along K
     const load = (o: 'A' | 'B', index: string) => (this.gelu === o ? `geluV(${o}[${index}])` : `${o}[${index}]`);
-    const rounds = (size: number, body: string) => {
-      const loads = Math.ceil(size / this.threads);
-      const ragged = loads * this.threads !== size;
-      return `
-          for (var l = 0; l < ${loads}; l++) {
-            let e = tid + l * ${this.threads};${ragged ? `
-            if (e < ${size}) {` : ''}
-            {${body}
-            }${ragged ? `
-            }` : ''}
-          }`;
-    };
-    const a = this.transA ? rounds((TM / 4) * this.bk, `
+    const a = this.transA ? this.loadRounds((TM / 4) * this.bk, `
               let k = e / ${TM / 4}; let mq = e % ${TM / 4}; let gm = row0 + 4 * mq; let gk = k0 + k;
               var v = vec4<f32>(0.0);
               if (gm < uniforms.M && gk < kEnd) { v = ${load('A', '(aOff + gk * uniforms.M + gm) / 4')}; }
-              As[k * ${PA} + mq] = v;`) : rounds(TM * Q, `
+              As[k * ${PA} + mq] = v;`) : this.loadRounds(TM * Q, `
               let m = e / ${Q}; let k = 4 * (e % ${Q}); let gm = row0 + m; let gk = k0 + k;
               var v = vec4<f32>(0.0);
               if (gm < uniforms.M && gk < kEnd) { v = ${load('A', '(aOff + gm * uniforms.K + gk) / 4')}; }
               for (var j = 0; j < 4; j++) { As[(k + j) * ${PA} + m / 4][m % 4] = v[j]; }`);
-    const b = this.transB ? rounds(TN * Q, `
+    const b = this.transB ? this.loadRounds(TN * Q, `
               let n = e / ${Q}; let k = 4 * (e % ${Q}); let gn = col0 + n; let gk = k0 + k;
               var v = vec4<f32>(0.0);
               if (gn < uniforms.N && gk < kEnd) { v = ${load('B', '(bOff + gn * uniforms.K + gk) / 4')}; }
-              for (var j = 0; j < 4; j++) { Bs[(k + j) * ${PB} + n / 4][n % 4] = v[j]; }`) : rounds((TN / 4) * this.bk, `
+              for (var j = 0; j < 4; j++) { Bs[(k + j) * ${PB} + n / 4][n % 4] = v[j]; }`) : this.loadRounds((TN / 4) * this.bk, `
               let k = e / ${TN / 4}; let nq = e % ${TN / 4}; let gn = col0 + 4 * nq; let gk = k0 + k;
               var v = vec4<f32>(0.0);
               if (gn < uniforms.N && gk < kEnd) { v = ${load('B', '(bOff + gk * uniforms.N + gn) / 4')}; }
