@@ -30,8 +30,9 @@ export interface GemmCall {
 
 /** Bump when the GEMM's code changes what a cached choice means. */
 const CACHE_VERSION = 1;
-/** Plans and inner loops timed per product. */
+/** Plans timed per product, and how many of them (the first) with every inner loop. */
 const TOP_PLANS = 7;
+const VARIANT_PLANS = 3;
 const TUNED_VARIANTS: readonly GemmVariant[] = ['vec4', 'prefetch', 'deep', 'wide'];
 /** A candidate replaces planGemm's own choice only when at least this much faster (timing noise). */
 const MARGIN = 0.03;
@@ -85,7 +86,9 @@ export function resetGemmTuning(): void {
 
 /**
  * The candidates of one product: planGemm's plan first, then each tile at its best K split, the best plan
- * without a split and the best with one (by estimateGemmUs; at most `topPlans` plans), each per inner loop.
+ * without a split and the best with one (by estimateGemmUs; at most `topPlans` plans). The first VARIANT_PLANS
+ * plans are tried with every tuned inner loop, the rest with vec4 only (16 candidates at most by default: about
+ * a second of GPU time per product).
  */
 export function tuneCandidates(call: GemmCall, topPlans = TOP_PLANS): GemmChoice[] {
   const shape = call.shape;
@@ -94,7 +97,7 @@ export function tuneCandidates(call: GemmCall, topPlans = TOP_PLANS): GemmChoice
     ranked.find((p) => p.splitK > 1)];
   const plans: GemmPlan[] = [];
   for (const p of picks) if (p && !plans.some((q) => q.tile === p.tile && q.splitK === p.splitK)) plans.push(p);
-  return plans.slice(0, topPlans).flatMap((p) => TUNED_VARIANTS.map((variant) => ({ ...p, variant })));
+  return plans.slice(0, topPlans).flatMap((p, i) => (i < VARIANT_PLANS ? TUNED_VARIANTS : (['vec4'] as const)).map((variant) => ({ ...p, variant })));
 }
 
 /** Times one candidate: ms per product (runs `product` and returns its output; the measure disposes it). */
