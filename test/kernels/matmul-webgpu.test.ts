@@ -53,7 +53,8 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
       ['128x128', 2, 'scalar'], ['64x64', null, 'prefetch'], ['128x128', null, 'prefetch'], ['64x64', 3, 'prefetch'], ['128x128', 2, 'prefetch'],
       ['128x96', null, 'vec4'], ['96x128', 2, 'vec4'], ['96x96', null, 'vec4'], ['128x96', 3, 'prefetch'], ['96x128', null, 'scalar'],
       ['96x96', 2, 'prefetch'], ['128x96', null, 'deep'], ['64x64', 3, 'deep'], ['96x96', 2, 'deep'], ['128x128', null, 'deep'],
-      ['128x128', null, 'wide'], ['128x96', 3, 'wide'], ['96x96', null, 'wide'], ['64x64', 2, 'wide']] as const;
+      ['128x128', null, 'wide'], ['128x96', 3, 'wide'], ['96x96', null, 'wide'], ['64x64', 2, 'wide'],
+      ['128x96', null, 'double'], ['96x96', 3, 'double'], ['64x64', null, 'double'], ['128x128', null, 'double']] as const;
     for (const [tile, split, variant] of configs) {
       setGemmTile(tile);
       setGemmSplit(split);
@@ -94,7 +95,7 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
     ];
     const backend = tf.backend() as WebGPUBackend;
     const runs: Array<[GemmVariant, GemmTile]> = [...GEMM_VARIANTS.flatMap((v) => (['64x64', '128x128'] as const).map((t): [GemmVariant, GemmTile] => [v, t])),
-      ['vec4', '128x96'], ['prefetch', '96x128'], ['scalar', '96x96'], ['deep', '96x96'], ['wide', '128x96']];
+      ['vec4', '128x96'], ['prefetch', '96x128'], ['scalar', '96x96'], ['deep', '96x96'], ['wide', '128x96'], ['double', '96x128']];
     for (const [variant, tile] of runs) {
       setGemmVariant(variant);
       expect(gemmVariant()).toBe(variant);
@@ -137,6 +138,12 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
     expect(gemmWorkgroupBytes('128x128', 'vec4')).toBe(16 * (132 + 132) * 4);
     expect(gemmWorkgroupBytes('128x128', 'deep')).toBe(32 * (132 + 132) * 4);
     expect(gemmWorkgroupBytes('128x96', 'deep')).toBeLessThanOrEqual(32768);
+    expect(gemmWorkgroupBytes('128x96', 'double')).toBe(2 * gemmWorkgroupBytes('128x96', 'vec4'));
+    // Barriers inside the K loop: one per tile for 'double' (its first tile is staged before the loop), two for prefetch.
+    const barriersInLoop = (v: GemmVariant) => new GemmProgram(shape, false, true, '96x96', 'none', v).getUserCode()
+      .split('for (var t = 0; t < tiles')[1].match(/workgroupBarrier\(\)/g)!.length;
+    expect(barriersInLoop('double')).toBe(1);
+    expect(barriersInLoop('prefetch')).toBe(2);
     expect(new GemmProgram(shape, false, true, '96x96', 'none', 'deep').getUserCode()).toContain('for (var kk = 0; kk < 32; kk++)');
     // 'wide': A and B bound as vec4 arrays, loaded along their contiguous dimension; refused when that is not a multiple of 4.
     const aligned = { batch: 1, M: 300, N: 200, K: 100, strideA: 0, strideB: 0, splitK: 1 };

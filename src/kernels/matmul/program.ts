@@ -29,7 +29,7 @@ const stagedDepth = (variant: GemmVariant) => (variant === 'deep' ? 32 : BK);
 export function gemmWorkgroupBytes(tile: GemmTile, variant: GemmVariant): number {
   const { m, n } = tileGeometry(tile);
   const pad = variant === 'scalar' ? 1 : 4; // one float, or one vec4, per staged k-row
-  return stagedDepth(variant) * (m + pad + n + pad) * 4;
+  return stagedDepth(variant) * (m + pad + n + pad) * 4 * (variant === 'double' ? 2 : 1);
 }
 
 /** A tile's rows and columns of C, 4×4 blocks per thread per side, and threads along columns (x) and rows (y). */
@@ -66,11 +66,13 @@ export interface GemmShape {
  * 'deep': vec4 staging 32 of K per tile instead of 16 (half the barriers and loop overhead per FMA, twice the
  * workgroup memory). 'wide': vec4 with A and B read from global memory as vec4s (a quarter of the loads and
  * their index arithmetic; the dimension each operand is contiguous along must be a multiple of 4, see
- * wideEligible). NANOMETA_GEMM=scalar|prefetch|deep|wide selects the others (benchmarks; default vec4).
+ * wideEligible). 'double': prefetch with two workgroup-memory buffers, the next tile stored into the other
+ * one after the FMAs, so one barrier per tile instead of two (CUTLASS's SIMT mainloop; twice the workgroup
+ * memory: not 128x128). NANOMETA_GEMM=scalar|prefetch|deep|wide|double selects the others (default vec4).
  */
-export type GemmVariant = 'vec4' | 'scalar' | 'prefetch' | 'deep' | 'wide';
+export type GemmVariant = 'vec4' | 'scalar' | 'prefetch' | 'deep' | 'wide' | 'double';
 
-export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch', 'deep', 'wide'];
+export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch', 'deep', 'wide', 'double'];
 
 /** Whether A and B can be read as vec4s: along each operand's contiguous dimension a multiple of 4 (batch strides follow). */
 export function wideEligible(shape: Pick<GemmShape, 'M' | 'N' | 'K'>, transA: boolean, transB: boolean): boolean {
@@ -259,7 +261,7 @@ export class GemmProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
-    return this.variant === 'scalar' ? this.scalarCode() : this.vec4Code(this.variant === 'prefetch'); // 'deep': vec4, bk 32
+    return this.variant === 'scalar' ? this.scalarCode() : this.vec4Code(this.variant === 'prefetch'); // 'deep', 'wide', 'double': vec4 and more
   }
 
   /**
@@ -271,11 +273,27 @@ export class GemmProgram implements WebGPUProgram {
   private vec4Code(prefetch: boolean): string {
     const { m: TM, n: TN, g: G, tx: TX, ty: TY } = this.geo;
     const PA = TM / 4 + 1, PB = TN / 4 + 1; // vec4s per staged k-row, padded so k-major writes spread over banks
-    const { prologue, stage: scalarStage, fetch, put, loadsA, loadsB } = this.parts(`As[k * ${PA} + m / 4][m % 4] = v;`, `Bs[k * ${PB} + n / 4][n % 4] = v;`);
+    const dbl = this.variant === 'double';
+    // 'double' writes and reads one of two buffers: offsets putA/putB and readA/readB (vec4s) into As/Bs.
+    const [wA, wB, rA, rB] = dbl ? ['putA + ', 'putB + ', 'readA + ', 'readB + '] : ['', '', '', ''];
+    const { prologue, stage: scalarStage, fetch, put, loadsA, loadsB } = this.parts(`As[${wA}k * ${PA} + m / 4][m % 4] = v;`, `Bs[${wB}k * ${PB} + n / 4][n % 4] = v;`);
     const stage = this.variant === 'wide' ? this.wideStage(PA, PB) : scalarStage;
-    const loop = prefetch ? `
+    const registers = `
         var ra : array<f32, ${loadsA}>; // this thread's share of the next A tile
-        var rb : array<f32, ${loadsB}>;
+        var rb : array<f32, ${loadsB}>;`;
+    const [sizeA, sizeB] = [this.bk * PA, this.bk * PB];
+    const loop = dbl ? `${registers}
+        var k0 = kStart;
+        var putA = 0;
+        var putB = 0;
+        ${fetch}
+        ${put}
+        workgroupBarrier();
+        for (var t = 0; t < tiles; t++) {
+          let readA = (t % 2) * ${sizeA};
+          let readB = (t % 2) * ${sizeB};
+          k0 = kStart + (t + 1) * ${this.bk}; // past kEnd on the last tile: every load guarded out
+          ${fetch}` : prefetch ? `${registers}
         var k0 = kStart;
         ${fetch}
         for (var t = 0; t < tiles; t++) {
@@ -287,9 +305,14 @@ export class GemmProgram implements WebGPUProgram {
           let k0 = kStart + t * ${this.bk};
           ${stage}
           workgroupBarrier();`;
+    // 'double': the next tile goes into the other buffer after the FMAs; one barrier per tile.
+    const tail = dbl ? `
+          putA = ((t + 1) % 2) * ${sizeA};
+          putB = ((t + 1) % 2) * ${sizeB};
+          ${put}` : '';
     return `${usesGelu(this.addend, this.gelu) ? GELU_FNS : ''}
-      var<workgroup> As : array<vec4<f32>, ${this.bk * PA}>;
-      var<workgroup> Bs : array<vec4<f32>, ${this.bk * PB}>;
+      var<workgroup> As : array<vec4<f32>, ${sizeA * (dbl ? 2 : 1)}>;
+      var<workgroup> Bs : array<vec4<f32>, ${sizeB * (dbl ? 2 : 1)}>;
 
       fn main() {
         ${prologue}
@@ -299,8 +322,8 @@ export class GemmProgram implements WebGPUProgram {
             var av : array<vec4<f32>, ${G}>;
             var bv : array<vec4<f32>, ${G}>;
             for (var g = 0; g < ${G}; g++) {
-              av[g] = As[kk * ${PA} + g * ${TY} + ty];
-              bv[g] = Bs[kk * ${PB} + g * ${TX} + tx];
+              av[g] = As[${rA}kk * ${PA} + g * ${TY} + ty];
+              bv[g] = Bs[${rB}kk * ${PB} + g * ${TX} + tx];
             }
             for (var ig = 0; ig < ${G}; ig++) {
               for (var i = 0; i < 4; i++) {
@@ -311,7 +334,7 @@ export class GemmProgram implements WebGPUProgram {
                 }
               }
             }
-          }
+          }${tail}
           workgroupBarrier();
         }
         let cOff = z * uniforms.M * uniforms.N; // batch entry, or this split's partial C
