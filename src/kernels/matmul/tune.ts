@@ -2,7 +2,9 @@
 // H100/H200; tuning times the plans and inner loops of every product a run makes, on the GPU it runs on, and
 // keeps the fastest. A run records its products' shapes during one step (startGemmRecording), then
 // tuneGemms times each product's candidates on random inputs of its shape and runGemm uses the winners.
-// Choices are cached per device in a JSON file, so the next run on the same GPU starts tuned.
+// Choices are cached per device in a JSON file, so the next run on the same GPU starts tuned. (This is why
+// the GEMM's variants live in src/ rather than only a benchmark's winner, as STYLE.md has it: the winner
+// differs per GPU and per product shape.)
 //
 // Tuning changes which kernel sums a product, so float results differ in the last bits from an untuned run;
 // a run's choices go into its checkpoint, and a resumed run takes them back before its first step
