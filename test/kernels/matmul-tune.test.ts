@@ -47,7 +47,7 @@ describe.skipIf(webgpu.skip)('GEMM autotuning on the software adapter', () => {
     return differ.find((c) => c.variant === variant) ?? differ[0];
   };
 
-  it('lists the planner\'s plan first, then other plans, the first three with the five tuned inner loops, no duplicates', () => {
+  it('lists the planner\'s plan first, then other plans, the first three with the six tuned inner loops, no duplicates', () => {
     const candidates = tuneCandidates(call, 4);
     expect(plan).toEqual({ ...planGemm(call.shape), variant: 'vec4' });
     expect(candidates[0]).toEqual({ ...plan, variant: 'vec4' });
@@ -55,12 +55,13 @@ describe.skipIf(webgpu.skip)('GEMM autotuning on the software adapter', () => {
     expect(candidates[2]).toEqual({ ...plan, variant: 'deep' });
     expect(candidates[3]).toEqual({ ...plan, variant: 'wide' });
     expect(candidates[4]).toEqual({ ...plan, variant: 'double' });
-    expect(candidates).toHaveLength(3 * 5 + 1); // the fourth plan: vec4 only
-    expect(candidates[15].variant).toBe('vec4');
-    expect(new Set(candidates.map((c) => `${c.tile} ${c.splitK} ${c.variant}`)).size).toBe(16);
+    expect(candidates[5]).toEqual({ ...plan, variant: 'unrolled' });
+    expect(candidates).toHaveLength(3 * 6 + 1); // the fourth plan: vec4 only
+    expect(candidates[18].variant).toBe('vec4');
+    expect(new Set(candidates.map((c) => `${c.tile} ${c.splitK} ${c.variant}`)).size).toBe(19);
     const plans = new Set(tuneCandidates(call).map((c) => `${c.tile} ${c.splitK}`)).size; // up to seven by default
     expect(plans).toBeGreaterThan(4);
-    expect(tuneCandidates(call)).toHaveLength(3 * 5 + plans - 3);
+    expect(tuneCandidates(call)).toHaveLength(3 * 6 + plans - 3);
     expect(new Set(tuneCandidates(call).map((c) => c.tile)).size).toBe(5); // every tile at its best split
     expect(candidates.some((c) => c.splitK > 1)).toBe(true);
   });
@@ -181,7 +182,7 @@ describe.skipIf(webgpu.skip)('GEMM autotuning on the software adapter', () => {
     const a = x(), b = w();
     const backend = tf.backend() as WebGPUBackend;
     const candidates = tuneCandidates(call);
-    const [broken, wrong] = [candidates[5], candidates[6]];
+    const [broken, wrong] = [candidates[6], candidates[7]];
     // `wrong` sums over 4 fewer k: a shader that computed something else; `broken` throws.
     const run: TuneOptions['run'] = (inputs, c, choice) => {
       if (same(choice, broken)) throw new Error('pipeline failed');

@@ -54,7 +54,8 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
       ['128x96', null, 'vec4'], ['96x128', 2, 'vec4'], ['96x96', null, 'vec4'], ['128x96', 3, 'prefetch'], ['96x128', null, 'scalar'],
       ['96x96', 2, 'prefetch'], ['128x96', null, 'deep'], ['64x64', 3, 'deep'], ['96x96', 2, 'deep'], ['128x128', null, 'deep'],
       ['128x128', null, 'wide'], ['128x96', 3, 'wide'], ['96x96', null, 'wide'], ['64x64', 2, 'wide'],
-      ['128x96', null, 'double'], ['96x96', 3, 'double'], ['64x64', null, 'double'], ['128x128', null, 'double']] as const;
+      ['128x96', null, 'double'], ['96x96', 3, 'double'], ['64x64', null, 'double'], ['128x128', null, 'double'],
+      ['128x96', null, 'unrolled'], ['64x64', 3, 'unrolled'], ['96x128', 2, 'unrolled']] as const;
     for (const [tile, split, variant] of configs) {
       setGemmTile(tile);
       setGemmSplit(split);
@@ -95,7 +96,7 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
     ];
     const backend = tf.backend() as WebGPUBackend;
     const runs: Array<[GemmVariant, GemmTile]> = [...GEMM_VARIANTS.flatMap((v) => (['64x64', '128x128'] as const).map((t): [GemmVariant, GemmTile] => [v, t])),
-      ['vec4', '128x96'], ['prefetch', '96x128'], ['scalar', '96x96'], ['deep', '96x96'], ['wide', '128x96'], ['double', '96x128']];
+      ['vec4', '128x96'], ['prefetch', '96x128'], ['scalar', '96x96'], ['deep', '96x96'], ['wide', '128x96'], ['double', '96x128'], ['unrolled', '128x96']];
     for (const [variant, tile] of runs) {
       setGemmVariant(variant);
       expect(gemmVariant()).toBe(variant);

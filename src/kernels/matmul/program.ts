@@ -68,11 +68,12 @@ export interface GemmShape {
  * their index arithmetic; the dimension each operand is contiguous along must be a multiple of 4, see
  * wideEligible). 'double': prefetch with two workgroup-memory buffers, the next tile stored into the other
  * one after the FMAs, so one barrier per tile instead of two (CUTLASS's SIMT mainloop; twice the workgroup
- * memory: not 128x128). NANOMETA_GEMM=scalar|prefetch|deep|wide|double selects the others (default vec4).
+ * memory: not 128x128). 'unrolled': vec4 with the FMA loop and epilogue written out (unrolledBody).
+ * NANOMETA_GEMM=scalar|prefetch|deep|wide|double|unrolled selects the others (default vec4).
  */
-export type GemmVariant = 'vec4' | 'scalar' | 'prefetch' | 'deep' | 'wide' | 'double';
+export type GemmVariant = 'vec4' | 'scalar' | 'prefetch' | 'deep' | 'wide' | 'double' | 'unrolled';
 
-export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch', 'deep', 'wide', 'double'];
+export const GEMM_VARIANTS: readonly GemmVariant[] = ['vec4', 'scalar', 'prefetch', 'deep', 'wide', 'double', 'unrolled'];
 
 /** Whether A and B can be read as vec4s: along each operand's contiguous dimension a multiple of 4 (batch strides follow). */
 export function wideEligible(shape: Pick<GemmShape, 'M' | 'N' | 'K'>, transA: boolean, transB: boolean): boolean {
@@ -316,7 +317,7 @@ export class GemmProgram implements WebGPUProgram {
 
       fn main() {
         ${prologue}
-        var acc : array<vec4<f32>, ${4 * G * G}>; // row ig*${4 * TY} + ty*4 + i, columns jg*${4 * TX} + tx*4 + (0..3)
+        ${this.variant === 'unrolled' ? this.unrolledBody(loop, PA, PB) : `var acc : array<vec4<f32>, ${4 * G * G}>; // row ig*${4 * TY} + ty*4 + i, columns jg*${4 * TX} + tx*4 + (0..3)
         for (var i = 0; i < ${4 * G * G}; i++) { acc[i] = vec4<f32>(0.0); }${loop}
           for (var kk = 0; kk < ${this.bk}; kk++) {
             var av : array<vec4<f32>, ${G}>;
@@ -354,9 +355,44 @@ export class GemmProgram implements WebGPUProgram {
               }
             }
           }
-        }
+        }`}
       }
     `;
+  }
+
+  /**
+   * 'unrolled': vec4's FMA loop and epilogue written out in full (accumulators as named vec4 variables, every
+   * workgroup-memory index a constant plus the thread's offset), so no driver has to unroll loops or promote
+   * an array to registers.
+   */
+  private unrolledBody(loop: string, PA: number, PB: number): string {
+    const { g: G, tx: TX, ty: TY } = this.geo;
+    const C = ['x', 'y', 'z', 'w'];
+    const accs = Array.from({ length: 4 * G * G }, (_, i) => `acc${i}`);
+    const fmas: string[] = [];
+    for (let kk = 0; kk < this.bk; kk++) {
+      const loads = Array.from({ length: G }, (_, g) => `let a${g} = As[${kk * PA + g * TY} + ty]; let b${g} = Bs[${kk * PB + g * TX} + tx];`);
+      const body: string[] = [];
+      for (let ig = 0; ig < G; ig++) for (let i = 0; i < 4; i++) for (let jg = 0; jg < G; jg++) {
+        const idx = (ig * 4 + i) * G + jg;
+        body.push(`acc${idx} = fma(vec4<f32>(a${ig}.${C[i]}), b${jg}, acc${idx});`);
+      }
+      fmas.push(`          { ${loads.join(' ')}\n            ${body.join('\n            ')} }`);
+    }
+    const stores: string[] = [];
+    for (let ig = 0; ig < G; ig++) for (let i = 0; i < 4; i++) {
+      const row: string[] = [];
+      for (let jg = 0; jg < G; jg++) for (let c = 0; c < 4; c++) {
+        row.push(`{ let gn = col0 + ${jg * 4 * TX + c} + tx * 4; if (gn < uniforms.N) { let o = cOff + gm * uniforms.N + gn; result[o] = ${this.epilogue(`acc${(ig * 4 + i) * G + jg}.${C[c]}`)}; } }`);
+      }
+      stores.push(`        { let gm = row0 + ${ig * 4 * TY + i} + ty * 4; if (gm < uniforms.M) {\n          ${row.join('\n          ')}\n        } }`);
+    }
+    return `${accs.map((a) => `var ${a} = vec4<f32>(0.0);`).join(' ')}${loop}
+${fmas.join('\n')}
+          workgroupBarrier();
+        }
+        let cOff = z * uniforms.M * uniforms.N; // batch entry, or this split's partial C
+${stores.join('\n')}`;
   }
 
   /**

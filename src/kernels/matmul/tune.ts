@@ -35,7 +35,7 @@ const CACHE_VERSION = 1;
 /** Plans timed per product, and how many of them (the first) with every inner loop. */
 const TOP_PLANS = 7;
 const VARIANT_PLANS = 3;
-const TUNED_VARIANTS: readonly GemmVariant[] = ['vec4', 'prefetch', 'deep', 'wide', 'double'];
+const TUNED_VARIANTS: readonly GemmVariant[] = ['vec4', 'prefetch', 'deep', 'wide', 'double', 'unrolled'];
 /** A candidate replaces planGemm's own choice only when at least this much faster (timing noise). */
 const MARGIN = 0.03;
 
@@ -89,7 +89,7 @@ export function resetGemmTuning(): void {
 /**
  * The candidates of one product: planGemm's plan first, then each tile at its best K split, the best plan
  * without a split and the best with one (by estimateGemmUs; at most `topPlans` plans). The first VARIANT_PLANS
- * plans are tried with every tuned inner loop, the rest with vec4 only (19 candidates at most by default).
+ * plans are tried with every tuned inner loop, the rest with vec4 only (22 candidates at most by default).
  */
 export function tuneCandidates(call: GemmCall, topPlans = TOP_PLANS): GemmChoice[] {
   const shape = call.shape;
