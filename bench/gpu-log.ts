@@ -15,7 +15,10 @@ export interface Row {
 export interface Summary {
   card: string | null;
   rows: Row[];
-  /** MetaOptimize vs AdamW per batch of the `mo` part: fastest run of each, and the median of the interleaved pairs. */
+  /**
+   * MetaOptimize vs AdamW per batch of the `mo` part: fastest run of each, and the median of the interleaved
+   * pairs (paired in log order: a run missing from the log shifts the later pairs).
+   */
   metaOverhead: Array<{ batch: number; fastest: number; medianPair: number; pairs: number }>;
   targets: Array<{ target: string; value: string; met: boolean | null }>;
 }
@@ -34,11 +37,12 @@ function labelOf(part: string, j: Record<string, unknown>): string {
   const what = [...switches, ...(j.gemmTune ? ['--tune-gemm'] : [])];
   const opt = j.optimizer && j.optimizer !== 'adamw' ? ` ${j.optimizer}` : '';
   if (part === 'ours' || part === 'tuned') return `nanometa${what.length ? ` (${what.join(', ')})` : ''}${opt}`;
-  return `nanometa [${part}]${what.length ? ` (${what.join(', ')})` : ''}${opt}`;
+  // An A/B part's runs with nothing switched are its baseline: say so, not the part's name alone.
+  return `nanometa [${part}]${what.length ? ` (${what.join(', ')})` : j.switches ? ' (default)' : ''}${opt}`;
 }
 
 export function summarizeGpuLog(text: string): Summary {
-  let card: string | null = null, part = '', batch = 0;
+  let card: string | null = null, part = '';
   const runs = new Map<string, { label: string; batch: number; tps: number[]; ms: number[] }>();
   const mo = new Map<number, Array<{ optimizer: string; ms: number }>>();
   const add = (label: string, b: number, tps: number, ms: number) => {
@@ -50,8 +54,8 @@ export function summarizeGpuLog(text: string): Summary {
   };
   for (const line of text.split('\n')) {
     const header = /^== (\S+) batch (\d+)/.exec(line);
-    if (header) { [part, batch] = [header[1], Number(header[2])]; continue; }
-    if (!card && /^NVIDIA|^[A-Za-z].*, \d+\.\d+.*MiB$/.test(line)) card = line.trim();
+    if (header) { part = header[1]; continue; }
+    if (!card && /^[^,]+, [\d.]+, \d+ MiB$/.test(line.trim())) card = line.trim(); // nvidia-smi's name, driver, memory
     if (line.startsWith('{')) {
       let j: Record<string, unknown>;
       try { j = JSON.parse(line); } catch { continue; }
@@ -65,7 +69,6 @@ export function summarizeGpuLog(text: string): Summary {
     const peer = /^\[nanogpt webgpu\] RESULT (\S+) .* B=(\d+) .*median step ([\d.]+) s .*?, (\d+) tok\/s/.exec(line);
     if (peer) add(`@genai-fi/${peer[1].replace('@', ' ')}`, Number(peer[2]), Number(peer[4]), Number(peer[3]) * 1000);
   }
-  void batch;
   const rows = [...runs.values()].map((r) => ({ label: r.label, batch: r.batch, tokensPerSec: Math.round(median(r.tps)), stepMs: +median(r.ms).toFixed(2), runs: r.tps.length }));
 
   const metaOverhead = [...mo.entries()].map(([b, list]) => {

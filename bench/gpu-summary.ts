@@ -8,7 +8,7 @@ import { formatSummary, summarizeGpuLog } from './gpu-log.js';
 
 await runMain(async () => {
   const o = new Command('bench/gpu-summary.ts').description('Summarise bench/gpu.sh logs (tokens/s, ratios, issue 5 targets) as markdown.')
-    .argument('<logs...>', 'gpu.log files, read in order as one log').parse();
+    .argument('<logs...>', 'gpu.log files, read in order as one log (runs of one configuration in several logs are pooled: pass one call\'s log to compare within a call)').parse();
   const text = o.args.map((f) => {
     try {
       return readFileSync(f, 'utf8');

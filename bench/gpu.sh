@@ -31,7 +31,7 @@ log() { tee -a "$OUT/gpu.log"; }
 ours() { node .device/bench.mjs "${SHAPES[@]}" --set train.batchSize="$1" --steps "$STEPS" "${@:2}" 2>&1 | grep -v '^Warning' | log; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | log
 for part in "$@"; do
-  [ "$part" = summary ] && continue
+  if [ "$part" = summary ]; then continue; fi
   for B in $BATCHES; do
     echo "== $part batch $B" | log
     case $part in
@@ -54,5 +54,5 @@ for part in "$@"; do
   done
 done
 for part in "$@"; do
-  [ "$part" = summary ] && node .device/gpu-summary.mjs "$OUT/gpu.log" | tee "$OUT/summary.md"
+  if [ "$part" = summary ]; then node .device/gpu-summary.mjs "$OUT/gpu.log" | tee "$OUT/summary.md"; fi
 done

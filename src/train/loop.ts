@@ -61,6 +61,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
 
   let step = 0, tokensSeen = 0, elapsedBefore = 0, bestValLoss: number | null = null;
   resetGemmTuning(); // kernel choices are per run: a checkpoint's, or this run's tuning
+  let restoredGemm = false;
   let sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, cfg.train.seed);
   const resuming = opts.resume && hasCheckpoint(ckptDir);
   if (opts.resume && !resuming) log(`resume: no checkpoint in ${ckptDir} yet, starting fresh`);
@@ -78,8 +79,10 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
     sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, ck.state.dataRng);
     log(`resumed from ${ckptDir} at step ${step} (${formatCount(tokensSeen)} tokens)`);
     const gemm = ck.state.gemmChoices;
-    if (gemm && gemm.device === opts.backend.device) log(`gemm: ${adoptTunedGemms(gemm.choices)} tuned kernel choices of this run restored from the checkpoint`);
-    else if (gemm) log(`note: the checkpoint's tuned GEMM choices are for ${gemm.device}; this run plans its own (--tune-gemm to tune)`);
+    if (gemm && gemm.device === opts.backend.device) {
+      log(`gemm: ${adoptTunedGemms(gemm.choices)} tuned kernel choices of this run restored from the checkpoint`);
+      restoredGemm = true;
+    } else if (gemm) log(`note: the checkpoint's tuned GEMM choices are for ${gemm.device}; this run plans its own (--tune-gemm to tune)`);
   }
   writeFileAtomic(join(opts.outDir, 'config.json'), JSON.stringify({
     ...cfg, run: { paramCount: model.paramCount, vocabSize, tokensPerStep, blockNames: optimizer.blockNames,
@@ -122,9 +125,11 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
 
   const startStep = step; // evals and checkpoints at the resumed step were already done before the stop
   const tuneSettings = typeof opts.tuneGemm === 'object' ? opts.tuneGemm : {};
-  let tunePending = !!opts.tuneGemm && opts.backend.name === 'webgpu';
+  // A run is tuned once, at its first step; resumed, it runs what its checkpoint recorded (the cache and any new
+  // timing could differ from what the uninterrupted run ran).
+  let tunePending = !!opts.tuneGemm && opts.backend.name === 'webgpu' && !restoredGemm;
   if (tunePending) {
-    loadTunedGemms(opts.backend.device, tuneSettings.cacheFile); // a resumed run: the kernels it ran before the stop
+    loadTunedGemms(opts.backend.device, tuneSettings.cacheFile);
     startGemmRecording();
   }
   try {

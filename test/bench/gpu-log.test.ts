@@ -34,6 +34,7 @@ describe('summarizeGpuLog', () => {
   it('labels switched and tuned runs apart, takes medians of repeats, and judges the tuned run too', () => {
     const line = (o: Record<string, unknown>) => JSON.stringify({ optimizer: 'adamw', switches: { NANOMETA_CACHE_DIR: '/x' }, ...o });
     const log = [
+      'NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver, 1.0, 1 MiB oops',
       'NVIDIA H100 80GB HBM3, 570.1, 81559 MiB',
       '== square batch 64',
       line({ batch: 64, tokensPerSec: 150000, medianStepMs: 109.2, switches: { NANOMETA_GEMM_PLAN: 'square', NANOMETA_CACHE_DIR: '/x' } }),
@@ -53,7 +54,7 @@ describe('summarizeGpuLog', () => {
     expect(s.card).toBe('NVIDIA H100 80GB HBM3, 570.1, 81559 MiB');
     const row = (label: string) => s.rows.find((r) => r.label === label);
     expect(row('nanometa [square] (NANOMETA_GEMM_PLAN=square)')).toMatchObject({ tokensPerSec: 155000, runs: 2 });
-    expect(row('nanometa [square]')).toMatchObject({ tokensPerSec: 175000, runs: 2 });
+    expect(row('nanometa [square] (default)')).toMatchObject({ tokensPerSec: 175000, runs: 2 });
     expect(row('nanometa (--tune-gemm)')).toMatchObject({ tokensPerSec: 270000, runs: 1 });
     expect(row('nanometa')).toMatchObject({ tokensPerSec: 175000 });
     const met = Object.fromEntries(s.targets.map((t) => [t.target, t.met]));

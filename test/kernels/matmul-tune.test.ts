@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { countDispatches } from '../../src/backend/webgpu-raw.js';
-import { gemmWorkgroupBytes, planGemm } from '../../src/kernels/matmul/program.js';
+import { GemmProgram, gemmWorkgroupBytes, planGemm } from '../../src/kernels/matmul/program.js';
 import { adoptTunedGemms, gemmKey, loadTunedGemms, resetGemmTuning, startGemmRecording, tuneCandidates, tuneGemms, type GemmCall, type GemmChoice, type GemmMeasure, type TuneOptions } from '../../src/kernels/matmul/tune.js';
-import { runGemm, tuneWebGPUGemms } from '../../src/kernels/matmul/webgpu.js';
+import { runGemm, tuneWebGPUGemms, webgpuErrorScope } from '../../src/kernels/matmul/webgpu.js';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
@@ -210,6 +210,30 @@ describe.skipIf(webgpu.skip)('GEMM autotuning on the software adapter', () => {
     const report = await tuneGemms({ device: 'test', cacheFile: null, run: () => { throw new Error('no device'); }, measure: fakeMeasure(() => 1) });
     expect(report).toMatchObject({ products: 1, tuned: 1, changed: 0 });
     tf.dispose([a, b]);
+  });
+
+  it('skips a candidate the device rejects, though its recycled output buffer may still hold a right answer', async () => {
+    const backend = tf.backend() as WebGPUBackend;
+    // 128x128 'double' declares 33.8 KB of workgroup memory: over this adapter's 32 KiB, so Dawn rejects it.
+    expect(gemmWorkgroupBytes('128x128', 'double')).toBeGreaterThan(backend.device.limits.maxComputeWorkgroupStorageSize);
+    const a = x(), b = w();
+    const victim = tuneCandidates(call).find((c) => c.variant === 'double' && c.tile !== '128x128')!;
+    const run: TuneOptions['run'] = (inputs, c, choice) => {
+      if (same(choice, victim)) { // bypass runGemm's fallback: run what the device cannot
+        const program = new GemmProgram(c.shape, c.transA, c.transB, '128x128', 'none', 'double');
+        return backend.runWebGPUProgram(program, [inputs[0], inputs[1]], 'float32', program.uniformData());
+      }
+      return runGemm(backend, inputs[0], inputs[1], c.shape, c.transA, c.transB, c.addend, inputs.slice(2), c.gelu, choice);
+    };
+    const lines: string[] = [];
+    startGemmRecording();
+    tf.matMul(a, b, false, true).dispose();
+    await tuneGemms({ device: 'test', cacheFile: null, run, errorScope: webgpuErrorScope(backend), log: (l) => lines.push(l),
+      measure: fakeMeasure((c) => (same(c, victim) ? 0.1 : same(c, plan) ? 1 : 2)) });
+    expect(lines.some((l) => l.includes(`${victim.tile}`) && l.includes('rejected by the device'))).toBe(true);
+    const kept = await countDispatches(async () => tf.matMul(a, b, false, true));
+    expect(kept.dispatches).toBe(dispatchesOf(plan)); // the plan, not the rejected "fastest"
+    tf.dispose([kept.result, a, b]);
   });
 
   it('drops cache entries this code cannot run (a stale or edited file)', async () => {

@@ -54,14 +54,15 @@ describe.skipIf(!!webgpu.skip)(`training on ${webgpu.label} vs cpu`, () => {
     const whole = await run(webgpu, 4, { tuneGemm });
     expect(lines.find((l) => l.startsWith('gemm tuning:'))).toMatch(/^gemm tuning: (\d+) matrix products, \1 timed, 0 from the cache, [1-9]\d* changed/);
 
-    // Stopped at step 2 and resumed without the flag: the checkpoint's choices run from the resumed step on
+    // Stopped at step 2 and resumed: the checkpoint's choices run from the resumed step on, with no new tuning
     // (the log line; the tuner's tests show adopted choices run), and the losses are the uninterrupted run's.
     // At these sizes they would be even without the restore: only a K split reorders a sum, and no K here
     // reaches 512; tinystories-15m's do.
     const split = await run(webgpu, 2, { tuneGemm });
     lines.length = 0;
-    await run(webgpu, 4, { out: split.out, resume: true });
+    await run(webgpu, 4, { out: split.out, resume: true, tuneGemm }); // asked again: not tuned again
     expect(lines.some((l) => /^gemm: \d+ tuned kernel choices of this run restored from the checkpoint/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('gemm tuning:'))).toBe(false);
     const resumed = readMetrics(join(split.out, 'metrics.jsonl'));
     expect(resumed.map((r) => [r.step, r.loss, r.valLoss])).toEqual(whole.metrics.map((r) => [r.step, r.loss, r.valLoss]));
 

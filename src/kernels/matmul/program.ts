@@ -308,9 +308,11 @@ export class GemmProgram implements WebGPUProgram {
           workgroupBarrier();`;
     // 'double': the next tile goes into the other buffer after the FMAs; one barrier per tile.
     const tail = dbl ? `
-          putA = ((t + 1) % 2) * ${sizeA};
-          putB = ((t + 1) % 2) * ${sizeB};
-          ${put}` : '';
+          if (t + 1 < tiles) { // the same for every thread
+            putA = ((t + 1) % 2) * ${sizeA};
+            putB = ((t + 1) % 2) * ${sizeB};
+            ${put}
+          }` : '';
     return `${usesGelu(this.addend, this.gelu) ? GELU_FNS : ''}
       var<workgroup> As : array<vec4<f32>, ${sizeA * (dbl ? 2 : 1)}>;
       var<workgroup> Bs : array<vec4<f32>, ${sizeB * (dbl ? 2 : 1)}>;

@@ -91,6 +91,22 @@ function fits(backend: WebGPUBackend, tile: GemmTile, loop: GemmVariant): boolea
   return gemmWorkgroupBytes(tile, loop) <= backend.device.limits.maxComputeWorkgroupStorageSize;
 }
 
+/** WebGPU validation and internal errors of the work issued between open and close (TuneOptions.errorScope). */
+export function webgpuErrorScope(backend: WebGPUBackend): NonNullable<TuneOptions['errorScope']> {
+  const device = backend.device;
+  return {
+    open: () => {
+      device.pushErrorScope('validation');
+      device.pushErrorScope('internal');
+    },
+    close: async () => {
+      const internal = await device.popErrorScope();
+      const validation = await device.popErrorScope();
+      return (validation ?? internal)?.message ?? null;
+    },
+  };
+}
+
 /**
  * Tunes the products recorded since startGemmRecording (kernels/matmul/tune.ts) on the active WebGPU backend;
  * `device` keys the cache (BackendInfo.device).
@@ -100,6 +116,7 @@ export function tuneWebGPUGemms(opts: Omit<TuneOptions, 'run'>): Promise<TuneRep
   return tuneGemms({
     ...opts,
     admissible: (choice) => fits(backend, choice.tile, choice.variant),
+    errorScope: webgpuErrorScope(backend),
     run: (inputs, call, choice) => runGemm(backend, inputs[0], inputs[1], call.shape, call.transA, call.transB, call.addend, inputs.slice(2), call.gelu, choice),
   });
 }
