@@ -98,6 +98,11 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   const elapsed = () => elapsedBefore + (performance.now() - t0 - pausedMs) / 1000;
   let lastLoss: number | null = null, lastLr: number[] = [getLr(step, cfg.optimizer, cfg.train.maxSteps)];
   let windowStart = performance.now(), windowTokens = 0, tokensPerSec = 0;
+  /** The run's tuned GEMM choices for its checkpoint (none: no field). */
+  const gemmState = () => {
+    const choices = exportTunedGemms();
+    return Object.keys(choices).length ? { gemmChoices: { device: opts.backend.device, choices } } : {};
+  };
   const stateFor = (): CheckpointState => {
     const opt = optimizer.getState();
     tf.dispose([...opt.tensors.values()]);
@@ -105,7 +110,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       format: 1, toolkitVersion: TOOLKIT_VERSION, step, tokensSeen, elapsedSec: elapsed(), bestValLoss,
       dataRng: sampler.getState(), vocabSize, paramCount: model.paramCount, config: cfg, tokenizer: data.tokenizer,
       optimizer: { name: optimizer.name, blockNames: optimizer.blockNames, scalars: opt.scalars },
-      ...(Object.keys(exportTunedGemms()).length ? { gemmChoices: { device: opts.backend.device, choices: exportTunedGemms() } } : {}),
+      ...gemmState(),
     };
   };
   const checkpoint = async () => {

@@ -91,6 +91,15 @@ abstract class AttentionProgram extends FlatProgram {
       fn storeRow(o : i32, v : ${VT}) { ${stores} }`;
   }
 
+  /** WGSL: the workgroup memory of the passes over key tiles (forward, dq): wgGroup, kTile and vTile of `tile` rows. */
+  protected keyValueTiles(): string {
+    const { VT, N, tile } = this;
+    return `
+      var<workgroup> wgGroup : i32;
+      var<workgroup> kTile : array<${VT}, ${tile * N}>;
+      var<workgroup> vTile : array<${VT}, ${tile * N}>;`;
+  }
+
   /**
    * WGSL: `s`, the scores of this thread's (scaled) q against kTile rows c .. c+3, masked to -1e30 past key row
    * `rowc`; `mt`, the running max `m` taking them in.
@@ -126,20 +135,14 @@ abstract class AttentionProgram extends FlatProgram {
 /** y (B, T, C) from qkv (B, T, 3C): per four keys of a staged tile, their scores, one rescale of the running sums, their v. */
 export class CausalAttentionProgram extends AttentionProgram {
   readonly variableNames = ['qkv'];
-  private readonly BC: number;
 
   constructor(B: number, T: number, H: number, hs: number) {
-    const BC = tileRows(hs);
-    super('nanometaCausalAttention', [B, T, H * hs], B, T, H, hs, BC, [true]);
-    this.BC = BC;
+    super('nanometaCausalAttention', [B, T, H * hs], B, T, H, hs, tileRows(hs), [true]);
   }
 
   getUserCode(): string {
-    const { hs, W, N, VT, BC, scale } = this;
-    return `${this.helpers()}
-      var<workgroup> wgGroup : i32;
-      var<workgroup> kTile : array<${VT}, ${BC * N}>;
-      var<workgroup> vTile : array<${VT}, ${BC * N}>;
+    const { hs, W, N, VT, tile: BC, scale } = this;
+    return `${this.helpers()}${this.keyValueTiles()}
       fn main(index : i32) {
         ${prologue(hs, W, true)}
         let qo = (bT + rowc) * 3 * Cv + h * ${N};
@@ -182,20 +185,14 @@ export class CausalAttentionProgram extends AttentionProgram {
  */
 export class CausalAttentionGradQProgram extends AttentionProgram {
   readonly variableNames = ['qkv', 'y', 'dy'];
-  private readonly BC: number;
 
   constructor(B: number, T: number, H: number, hs: number) {
-    const BC = tileRows(hs);
-    super('nanometaCausalAttentionGradQ', [B * T * H * hs + 2 * B * H * T], B, T, H, hs, BC, [true, true, true]);
-    this.BC = BC;
+    super('nanometaCausalAttentionGradQ', [B * T * H * hs + 2 * B * H * T], B, T, H, hs, tileRows(hs), [true, true, true]);
   }
 
   getUserCode(): string {
-    const { hs, W, N, VT, BC, scale } = this;
-    return `${this.helpers()}
-      var<workgroup> wgGroup : i32;
-      var<workgroup> kTile : array<${VT}, ${BC * N}>;
-      var<workgroup> vTile : array<${VT}, ${BC * N}>;
+    const { hs, W, N, VT, tile: BC, scale } = this;
+    return `${this.helpers()}${this.keyValueTiles()}
       fn main(index : i32) {
         ${prologue(hs, W, true)}
         let qo = (bT + rowc) * 3 * Cv + h * ${N};
@@ -260,16 +257,13 @@ export class CausalAttentionGradQProgram extends AttentionProgram {
  */
 export class CausalAttentionGradKVProgram extends AttentionProgram {
   readonly variableNames = ['qkv', 'dy', 'dqStats'];
-  private readonly BR: number;
 
   constructor(B: number, T: number, H: number, hs: number) {
-    const BR = tileRows(hs, 2);
-    super('nanometaCausalAttentionGradKV', [B, T, 3 * H * hs], B, T, H, hs, BR, [true, true, false]);
-    this.BR = BR;
+    super('nanometaCausalAttentionGradKV', [B, T, 3 * H * hs], B, T, H, hs, tileRows(hs, 2), [true, true, false]);
   }
 
   getUserCode(): string {
-    const { hs, W, N, VT, BR, scale } = this;
+    const { hs, W, N, VT, tile: BR, scale } = this;
     return `${this.helpers()}
       var<workgroup> wgGroup : i32;
       var<workgroup> qTile : array<${VT}, ${BR * N}>;

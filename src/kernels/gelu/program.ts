@@ -3,8 +3,8 @@
 import { FlatProgram } from '../program-base.js';
 
 /**
- * Shared WGSL (also the GEMM's gelu prologue and epilogue, kernels/matmul): t = tanh(u) and s = sech^2(u) =
- * 1 - t^2 = 4e / (1 + e)^2 without cancellation near |t| = 1.
+ * Shared WGSL (also the GEMM's gelu prologue and epilogue, kernels/matmul): geluF(v), geluPrime(v), through
+ * t = tanh(u) and s = sech^2(u) = 1 - t^2 = 4e / (1 + e)^2 without cancellation near |t| = 1.
  */
 export function geluHelpers(type: string): string {
   return `
@@ -18,6 +18,11 @@ export function geluHelpers(type: string): string {
     fn sech2(u : ${type}) -> ${type} {
       let e = exp(-2.0 * abs(u));
       return 4.0 * e / ((1.0 + e) * (1.0 + e));
+    }
+    fn geluF(v : ${type}) -> ${type} { return 0.5 * v * (1.0 + tanhStable(geluInner(v))); }
+    fn geluPrime(v : ${type}) -> ${type} {
+      let u = geluInner(v);
+      return 0.5 * (1.0 + tanhStable(u)) + 0.5 * v * sech2(u) * GELU_K * (1.0 + 3.0 * GELU_A * v * v);
     }
   `;
 }
@@ -48,8 +53,7 @@ export class GeluProgram extends GeluBase {
     return `${geluHelpers(this.type)}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
-        let v = x[index];
-        result[index] = 0.5 * v * (1.0 + tanhStable(geluInner(v)));
+        result[index] = geluF(x[index]);
       }
     `;
   }
@@ -69,10 +73,7 @@ export class GeluGradProgram extends GeluBase {
     return `${geluHelpers(this.type)}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
-        let v = x[index];
-        let u = geluInner(v);
-        let d = 0.5 * (1.0 + tanhStable(u)) + 0.5 * v * sech2(u) * GELU_K * (1.0 + 3.0 * GELU_A * v * v);
-        result[index] = dy[index] * d;
+        result[index] = dy[index] * geluPrime(x[index]);
       }
     `;
   }

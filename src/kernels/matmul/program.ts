@@ -99,14 +99,9 @@ function addendNames(addend: GemmAddend): string[] {
   return addend === 'none' ? [] : addend === 'both' ? ['C0', 'C1'] : ['C0'];
 }
 
-/** WGSL: geluF(v) and geluPrime(v) for the prologue and epilogue (the same math as kernels/gelu). */
+/** WGSL: geluF(v), geluPrime(v) (kernels/gelu's) and geluV, geluF of a vec4 ('wide' loads), for the prologue and epilogue. */
 const GELU_FNS = `${geluHelpers('f32')}
-    fn geluF(v : f32) -> f32 { return 0.5 * v * (1.0 + tanhStable(geluInner(v))); }
     fn geluV(v : vec4<f32>) -> vec4<f32> { return vec4<f32>(geluF(v.x), geluF(v.y), geluF(v.z), geluF(v.w)); }
-    fn geluPrime(v : f32) -> f32 {
-      let u = geluInner(v);
-      return 0.5 * (1.0 + tanhStable(u)) + 0.5 * v * sech2(u) * GELU_K * (1.0 + 3.0 * GELU_A * v * v);
-    }
 `;
 const usesGelu = (addend: GemmAddend, gelu: GemmGelu) => addend === 'geluGrad' || gelu !== 'none';
 
@@ -158,28 +153,27 @@ export class GemmProgram implements WebGPUProgram {
     return [M, N, K, strideA, strideB, this.kPer].map((v) => ({ type: 'int32' as const, data: [v] }));
   }
 
+  /**
+   * How an operand is laid out: its tile-local coordinate `x` (m or n), tile extent, global origin and extent,
+   * binding offset, and whether it is stored k-major (Aᵀ, or B: contiguous along M or N) or x-major (along K).
+   */
+  private layout(which: 'A' | 'B') {
+    return which === 'A'
+      ? { x: 'm', extent: this.geo.m, origin: 'row0', dim: 'M', off: 'aOff', kMajor: this.transA }
+      : { x: 'n', extent: this.geo.n, origin: 'col0', dim: 'N', off: 'bOff', kMajor: !this.transB };
+  }
+
   /** One operand's staging: element e's tile-local (m|n, k) and global (gm|gn, gk) coordinates, bounds guard, index. */
   private operand(which: 'A' | 'B'): { local: string; coords: string; guard: string; index: string; gelu: boolean; size: number } {
-    const { m: TM, n: TN } = this.geo;
-    if (which === 'A') {
-      const local = this.transA ? `let k = e / ${TM}; let m = e % ${TM};` : `let m = e / ${this.bk}; let k = e % ${this.bk};`;
-      return {
-        local,
-        coords: `${local} let gm = row0 + m; let gk = k0 + k;`,
-        guard: 'gm < uniforms.M && gk < kEnd',
-        index: this.transA ? 'aOff + gk * uniforms.M + gm' : 'aOff + gm * uniforms.K + gk',
-        gelu: this.gelu === 'A',
-        size: TM * this.bk,
-      };
-    }
-    const local = this.transB ? `let n = e / ${this.bk}; let k = e % ${this.bk};` : `let k = e / ${TN}; let n = e % ${TN};`;
+    const { x, extent, origin, dim, off, kMajor } = this.layout(which);
+    const local = kMajor ? `let k = e / ${extent}; let ${x} = e % ${extent};` : `let ${x} = e / ${this.bk}; let k = e % ${this.bk};`;
     return {
       local,
-      coords: `${local} let gn = col0 + n; let gk = k0 + k;`,
-      guard: 'gn < uniforms.N && gk < kEnd',
-      index: this.transB ? 'bOff + gn * uniforms.K + gk' : 'bOff + gk * uniforms.N + gn',
-      gelu: this.gelu === 'B',
-      size: TN * this.bk,
+      coords: `${local} let g${x} = ${origin} + ${x}; let gk = k0 + k;`,
+      guard: `g${x} < uniforms.${dim} && gk < kEnd`,
+      index: kMajor ? `${off} + gk * uniforms.${dim} + g${x}` : `${off} + g${x} * uniforms.K + gk`,
+      gelu: this.gelu === which,
+      size: extent * this.bk,
     };
   }
 
@@ -403,28 +397,21 @@ ${stores.join('\n')}`;
    * of 4 (wideEligible) and kStart, kEnd multiples of 16, a vec4 is wholly inside or wholly outside the bounds.
    */
   private wideStage(PA: number, PB: number): string {
-    const { m: TM, n: TN } = this.geo;
     const Q = this.bk / 4; // vec4s per staged row along K
-    const load = (o: 'A' | 'B', index: string) => (this.gelu === o ? `geluV(${o}[${index}])` : `${o}[${index}]`);
-    const a = this.transA ? this.loadRounds((TM / 4) * this.bk, `
-              let k = e / ${TM / 4}; let mq = e % ${TM / 4}; let gm = row0 + 4 * mq; let gk = k0 + k;
+    const stage = (which: 'A' | 'B', tile: string, P: number) => {
+      const { x, extent, origin, dim, off, kMajor } = this.layout(which);
+      const load = (index: string) => (this.gelu === which ? `geluV(${which}[${index}])` : `${which}[${index}]`);
+      return kMajor ? this.loadRounds((extent / 4) * this.bk, `
+              let k = e / ${extent / 4}; let ${x}q = e % ${extent / 4}; let g${x} = ${origin} + 4 * ${x}q; let gk = k0 + k;
               var v = vec4<f32>(0.0);
-              if (gm < uniforms.M && gk < kEnd) { v = ${load('A', '(aOff + gk * uniforms.M + gm) / 4')}; }
-              As[k * ${PA} + mq] = v;`) : this.loadRounds(TM * Q, `
-              let m = e / ${Q}; let k = 4 * (e % ${Q}); let gm = row0 + m; let gk = k0 + k;
+              if (g${x} < uniforms.${dim} && gk < kEnd) { v = ${load(`(${off} + gk * uniforms.${dim} + g${x}) / 4`)}; }
+              ${tile}[k * ${P} + ${x}q] = v;`) : this.loadRounds(extent * Q, `
+              let ${x} = e / ${Q}; let k = 4 * (e % ${Q}); let g${x} = ${origin} + ${x}; let gk = k0 + k;
               var v = vec4<f32>(0.0);
-              if (gm < uniforms.M && gk < kEnd) { v = ${load('A', '(aOff + gm * uniforms.K + gk) / 4')}; }
-              for (var j = 0; j < 4; j++) { As[(k + j) * ${PA} + m / 4][m % 4] = v[j]; }`);
-    const b = this.transB ? this.loadRounds(TN * Q, `
-              let n = e / ${Q}; let k = 4 * (e % ${Q}); let gn = col0 + n; let gk = k0 + k;
-              var v = vec4<f32>(0.0);
-              if (gn < uniforms.N && gk < kEnd) { v = ${load('B', '(bOff + gn * uniforms.K + gk) / 4')}; }
-              for (var j = 0; j < 4; j++) { Bs[(k + j) * ${PB} + n / 4][n % 4] = v[j]; }`) : this.loadRounds((TN / 4) * this.bk, `
-              let k = e / ${TN / 4}; let nq = e % ${TN / 4}; let gn = col0 + 4 * nq; let gk = k0 + k;
-              var v = vec4<f32>(0.0);
-              if (gn < uniforms.N && gk < kEnd) { v = ${load('B', '(bOff + gk * uniforms.N + gn) / 4')}; }
-              Bs[k * ${PB} + nq] = v;`);
-    return a + b;
+              if (g${x} < uniforms.${dim} && gk < kEnd) { v = ${load(`(${off} + g${x} * uniforms.K + gk) / 4`)}; }
+              for (var j = 0; j < 4; j++) { ${tile}[(k + j) * ${P} + ${x} / 4][${x} % 4] = v[j]; }`);
+    };
+    return stage('A', 'As', PA) + stage('B', 'Bs', PB);
   }
 
   /** One float per workgroup-memory read: thread (tx, ty) owns rows ty + TY·i and columns tx + TX·j. */
@@ -562,13 +549,21 @@ export function gemmPlans(shape: Omit<GemmShape, 'splitK'>): GemmPlan[] {
  */
 export function planGemm(shape: Omit<GemmShape, 'splitK'>): GemmPlan {
   if (process.env.NANOMETA_GEMM_PLAN === 'square') return planSquare(shape);
-  let best: GemmPlan = { tile: '128x128', splitK: 1 }, bestUs = Infinity;
-  for (const plan of gemmPlans(shape)) {
-    const us = estimateGemmUs(shape, plan);
-    if (us < bestUs) { best = plan; bestUs = us; }
+  // Every product of every step asks: the estimates over ~50 plans are made once per shape.
+  const key = `${shape.batch} ${shape.M} ${shape.N} ${shape.K}`;
+  let best = plans.get(key);
+  if (!best) {
+    let bestUs = Infinity;
+    for (const plan of gemmPlans(shape)) {
+      const us = estimateGemmUs(shape, plan);
+      if (us < bestUs) { best = plan; bestUs = us; }
+    }
+    plans.set(key, best!);
   }
-  return best;
+  return best!;
 }
+
+const plans = new Map<string, GemmPlan>();
 
 /** The first planner (call 3 of docs/results/gpu-speed): 128-tiles when C is big enough, else 64; split to ~4 workgroups per SM. */
 function planSquare(shape: Omit<GemmShape, 'splitK'>): GemmPlan {
