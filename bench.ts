@@ -2,7 +2,8 @@
 // Prints ONE JSON line (backend, device, model, params, batch, median step ms, tokens/s, peak memory); see bench/train-step.ts.
 import { Command, Option } from 'commander';
 import { benchTrainStep } from './bench/train-step.js';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from './src/backend/select.js';
+import { BACKEND_CHOICES, type BackendChoice } from './src/backend/select.js';
+import { setUpBackend } from './src/kernels/register.js';
 import { resolveConfig } from './src/config/resolve.js';
 import { runMain } from './src/util/errors.js';
 
@@ -26,7 +27,7 @@ await runMain(async () => {
   program.parse();
   const o = program.opts<{ config: string; optim?: string; set: string[]; backend: BackendChoice; software?: boolean; steps: string; warmup: string; profile?: boolean; tuneGemm?: boolean }>();
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
-  const backend = await initBackend(o.backend, { software: o.software || undefined, profile: o.profile });
+  const backend = await setUpBackend(o.backend, { software: o.software || undefined, profile: o.profile });
   const result = await benchTrainStep(cfg, backend, { steps: Number(o.steps), warmup: Number(o.warmup), profile: o.profile, tuneGemm: o.tuneGemm });
   console.log(JSON.stringify({ config: o.config, ...result }));
 });

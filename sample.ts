@@ -1,7 +1,8 @@
 // Sample stories from a checkpoint: `npx tsx sample.ts --checkpoint runs/tinystories-tiny/checkpoint --prompt "Once"`.
 // Defaults come from the checkpoint's `sample` config section; flags override them.
 import { Command, Option } from 'commander';
-import { initBackend, BACKEND_CHOICES, type BackendChoice } from './src/backend/select.js';
+import { BACKEND_CHOICES, type BackendChoice } from './src/backend/select.js';
+import { setUpBackend } from './src/kernels/register.js';
 import { SampleSchema } from './src/config/schema.js';
 import { generate, loadSampler } from './src/sample/generate.js';
 import { ConfigError, runMain } from './src/util/errors.js';
@@ -21,7 +22,7 @@ const program = new Command('sample.ts')
 await runMain(async () => {
   program.parse();
   const o = program.opts<Record<string, string | undefined>>();
-  await initBackend(o.backend as BackendChoice);
+  await setUpBackend(o.backend as BackendChoice);
   const dir = o.checkpoint!.replace(/\/$/, '');
   const sampler = loadSampler(/checkpoint$/.test(dir) ? dir : `${dir}/checkpoint`);
   const flags: Record<string, unknown> = {

@@ -2,7 +2,8 @@
 // Resolves the config, starts the backend, and hands over to runTraining (src/train/loop.ts).
 import { Command, Option } from 'commander';
 import { resolveConfig, describeConfigKeys, listNames, CONFIGS_DIR } from './src/config/resolve.js';
-import { initBackend, BACKEND_CHOICES, type BackendChoice } from './src/backend/select.js';
+import { BACKEND_CHOICES, type BackendChoice } from './src/backend/select.js';
+import { setUpBackend } from './src/kernels/register.js';
 import { runTraining } from './src/train/loop.js';
 import { runMain } from './src/util/errors.js';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ await runMain(async () => {
   if (o.helpConfig) return void console.log(describeConfigKeys());
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   for (const section of ['model', 'data', 'optimizer', 'train'] as const) console.log(`${section}: ${JSON.stringify(cfg[section])}`);
-  const backend = await initBackend(o.backend);
+  const backend = await setUpBackend(o.backend);
   console.log(`backend: ${backend.name} (${backend.device})`);
   const outDir = o.out ?? join('runs', o.config.replace(/^.*[/\\]/, '').replace(/\.(ts|js|json)$/, ''));
   const stopSignal = { stop: false };

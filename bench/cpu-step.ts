@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend } from '../src/backend/select.js';
+import { setUpBackend } from '../src/kernels/register.js';
 import { resolveConfig } from '../src/config/resolve.js';
 import { buildModel } from '../src/model/gpt.js';
 import { paddedVocabSize } from '../src/model/params.js';
@@ -19,7 +19,7 @@ const o = new Command().option('--config <name>', 'config', 'tinystories-tiny').
   .option('-s, --set <kv>', 'override', (v: string, a: string[]) => [...a, v], [] as string[]).parse().opts();
 if (o.stock) {
   await tf.setBackend('cpu');
-} else await initBackend('cpu');
+} else await setUpBackend('cpu');
 const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
 const V = paddedVocabSize(cfg.model, Number(o.vocab));
 const model = buildModel(cfg.model, V, 1);

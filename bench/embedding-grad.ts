@@ -4,7 +4,8 @@
 //   tfjs cpu's O(V·N·C) kernel, which takes minutes at real shapes)
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
-import { initBackend, type BackendChoice } from '../src/backend/select.js';
+import { type BackendChoice } from '../src/backend/select.js';
+import { setUpBackend } from '../src/kernels/register.js';
 import { embeddingGrad } from '../src/kernels/embedding/index.js';
 import { embeddingGradLoop } from '../src/kernels/embedding/cpu.js';
 import { embeddingGradReference } from '../src/kernels/embedding/reference.js';
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     .option('--variants <list>', 'comma-separated variant numbers to run', '0,1')
     .option('--oracle <name>', 'reference (tf.unsortedSegmentSum) or loop (the plain JS loop)', 'reference')
     .parse().opts();
-  const info = await initBackend(opts.backend as BackendChoice, { software: Boolean(opts.software) });
+  const info = await setUpBackend(opts.backend as BackendChoice, { software: Boolean(opts.software) });
   const [N, V, C, reps] = [Number(opts.n), Number(opts.v), Number(opts.c), Number(opts.reps)];
   const ids = Int32Array.from({ length: N }, (_, i) => Math.floor(V * Math.pow(((i * 2654435761) % 4294967296) / 4294967296, 3)));
   const idx = tf.tensor1d(ids, 'int32'); // (N), skewed like token frequencies

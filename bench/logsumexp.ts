@@ -2,7 +2,8 @@
 // `npx tsx bench/logsumexp.ts [--backend cpu|webgpu] [--software] [--n 1024] [--v 2368] [--reps 5]`
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
-import { initBackend, type BackendChoice } from '../src/backend/select.js';
+import { type BackendChoice } from '../src/backend/select.js';
+import { setUpBackend } from '../src/kernels/register.js';
 import { rowLogSumExp } from '../src/kernels/logsumexp/index.js';
 import { rowLogSumExpReference } from '../src/kernels/logsumexp/reference.js';
 import { runMain } from '../src/util/errors.js';
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     .option('--v <cols>', 'vocabulary V', '2368')
     .option('--reps <n>', 'timed repetitions (median reported)', '5')
     .parse().opts();
-  const info = await initBackend(opts.backend as BackendChoice, { software: Boolean(opts.software) });
+  const info = await setUpBackend(opts.backend as BackendChoice, { software: Boolean(opts.software) });
   const [n, V, reps] = [Number(opts.n), Number(opts.v), Number(opts.reps)];
   const x = tf.randomNormal([n, V], 0, 3, 'float32', 1) as tf.Tensor2D; // (n, V) logits
   const expected = await rowLogSumExpReference(x).data();

@@ -7,7 +7,7 @@
 // and `est_…`: planGemm's estimate (estimateGemmUs, ms) for the same plan, to check the planner's model.
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
-import { initBackend } from '../src/backend/select.js';
+import { setUpBackend } from '../src/kernels/register.js';
 import { estimateGemmUs, GEMM_TILES, GEMM_VARIANTS, planGemm, type GemmTile, type GemmVariant } from '../src/kernels/matmul/program.js';
 import { gemmVariant, setGemmTile, setGemmVariant } from '../src/kernels/matmul/webgpu.js';
 
@@ -24,7 +24,7 @@ const tiles = String(o.tiles).split(',').map((t) => (t === '64' ? '64x64' : t ==
 for (const v of variants) if (!GEMM_VARIANTS.includes(v)) throw new Error(`--variants: unknown ${v} (one of ${GEMM_VARIANTS.join(', ')})`);
 const TILE_ARGS: readonly string[] = ['tfjs', ...GEMM_TILES, 'auto', 'square'];
 for (const t of tiles) if (!TILE_ARGS.includes(t)) throw new Error(`--tiles: unknown ${t} (${TILE_ARGS.join(', ')})`);
-const info = await initBackend('webgpu', { software: o.software });
+const info = await setUpBackend('webgpu', { software: o.software });
 console.log(JSON.stringify({ device: info.device, variants }));
 
 // [label, a shape, b shape, transA, transB]

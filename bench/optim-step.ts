@@ -1,10 +1,11 @@
 // Optimizer-step time on the parameter shapes of a small GPT (d 128, 4 layers, vocab 2368): plain AdamW
-// vs MetaOptimize(AdamW, Lion) scalar and layerwise, all on the fused NmOptimStep kernel (issue 4,
+// vs MetaOptimize(AdamW, Lion) scalar and layerwise, all on the fused NanometaOptimStep kernel (issue 4,
 // "step-time overhead"). Each variant is checked against the stock-op reference before it is timed.
 // Usage: npx tsx bench/optim-step.ts [--backend cpu] [--iters 10] [--rounds 5] [--d 128] [--layers 4] [--vocab 2368]
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
-import { initBackend, type BackendChoice } from '../src/backend/select.js';
+import { type BackendChoice } from '../src/backend/select.js';
+import { setUpBackend } from '../src/kernels/register.js';
 import { ModelSchema, OptimizerSchema } from '../src/config/schema.js';
 import { paramTable } from '../src/model/params.js';
 import { createOptimizer } from '../src/optim/create.js';
@@ -69,7 +70,7 @@ async function time(opt: Optimizer, params: ParamMap, grads: GradMap, iters: num
 
 await runMain(async () => {
   const o = program.parse().opts<{ backend: string; iters: string; rounds: string; d: string; layers: string; vocab: string }>();
-  const info = await initBackend(o.backend as BackendChoice);
+  const info = await setUpBackend(o.backend as BackendChoice);
   const model = ModelSchema.parse({ nEmbd: Number(o.d), nLayer: Number(o.layers), nHead: 4 });
   const shapes = paramTable(model, Number(o.vocab)).map((p) => ({ name: p.name, shape: [...p.shape] }));
   const n = shapes.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);

@@ -2,12 +2,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../src/backend/select.js';
+import { setUpBackend } from '../src/kernels/register.js';
 import { validateConfig } from '../src/config/resolve.js';
 import type { Config } from '../src/config/schema.js';
 
 export async function useCpu(): Promise<void> {
-  await initBackend('cpu');
+  await setUpBackend('cpu');
 }
 
 export function tempDir(prefix = 'nanometa-test-'): string {

@@ -1,11 +1,10 @@
 // Prints the per-step trace {step, w, h, beta, alpha, z} of one MetaOptimize trace case (format of
 // ../shared/reference/metaoptimize-cases.json; `expected` is ignored), running the real optimizer on cpu.
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { runTraceCase, selectCase } from '../src/optim/metaoptimize/trace-case.js';
 import { ConfigError, runMain } from '../src/util/errors.js';
+import { setUpBackend } from '../src/kernels/register.js';
 
 const program = new Command('optim-trace')
   .description('run one optimizer trace case on the cpu backend and print its per-step records as JSON')
@@ -23,7 +22,7 @@ await runMain(async () => {
     throw new ConfigError(`--case ${opts.case}: cannot read JSON (${(err as Error).message})`);
   }
   const { traceCase } = selectCase(json, opts.case, opts.name);
-  await tf.setBackend('cpu');
+  await setUpBackend('cpu');
   const records = await runTraceCase(traceCase, { impl: opts.impl });
   process.stdout.write(`${JSON.stringify(records, null, 1)}\n`);
 });

@@ -4,7 +4,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu'; // registers the 'cpu' backend and its kernels with tfjs-core
 import './tfjs-gradients.js';
 import { cpus } from 'node:os';
-import { registerKernels } from '../kernels/register.js';
 import { BackendError } from '../util/errors.js';
 import { initTensorflow } from './tensorflow.js';
 import type { BackendChoice, BackendInfo, BackendOptions } from './types.js';
@@ -40,12 +39,11 @@ async function tryHardwareWebGPU(): Promise<BackendInfo | null> {
   }
 }
 
-/** Activates a tfjs backend, registers nanometa's custom kernels, and says what was chosen. */
+/** Activates a tfjs backend and says what was chosen; kernels/register.ts's setUpBackend adds nanometa's kernels. */
 export async function initBackend(name: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
   if (!BACKEND_CHOICES.includes(name)) {
     throw new BackendError(`unknown backend '${String(name)}'`, `use one of: ${BACKEND_CHOICES.join(', ')}`);
   }
-  registerKernels();
   let info: BackendInfo | null;
   switch (name) {
     case 'cpu':
@@ -61,7 +59,6 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
       info = (await initTensorflow(true)) ?? (await tryHardwareWebGPU()) ?? (await initCpu());
       break;
   }
-  registerKernels(); // again: overrides of a backend's own kernels apply once that backend has loaded them
   await tf.ready();
   return info as BackendInfo;
 }

@@ -5,11 +5,11 @@ import { existsSync, readFileSync, realpathSync, rmSync, statSync, readdirSync }
 import { basename, join, resolve } from 'node:path';
 import type { DataConfig } from '../config/schema.js';
 import { DataError } from '../util/errors.js';
-import { stableHash } from './hash.js';
+import { slugify, stableHash } from './hash.js';
 import { detectArrowFormat, listArrowFiles, newTextReadStats, readArrowFileTexts, type TextReadStats } from './arrow.js';
 import { convertParquetToArrow, listParquetFiles } from './parquet.js';
 import { ensureHfShard, listHfDataset, splitOf, type HubDownloadOptions, type HubShard } from './hf-download.js';
-import { slugify, type StorySource } from './sources.js';
+import type { StorySource } from './types.js';
 import { formatBytes } from '../util/format.js';
 
 type Log = (line: string) => void;

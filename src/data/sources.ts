@@ -5,24 +5,10 @@ import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { DataConfig } from '../config/schema.js';
 import { DataError } from '../util/errors.js';
-import { stableHash } from './hash.js';
+import { slugify, stableHash } from './hash.js';
 import { SYNTHETIC_VERSION, generateSyntheticStories } from './synthetic.js';
 import { arrowSource, hfSource, parquetSource } from './arrow-sources.js';
-
-export interface StorySource {
-  /** Hash of everything the stories depend on (file paths, sizes and mtimes; generator version, seed, count...). */
-  readonly identity: string;
-  /** One line for the log, e.g. `text: ../shared/data/x.txt (1.4 MB)`. */
-  readonly description: string;
-  /** Short readable name for the prepared-data folder, e.g. `synthetic-20000` (letters, digits, `-`, `.`, `_`). */
-  readonly slug: string;
-  /** Total bytes of text, if known (progress and ETA). */
-  readonly totalBytes?: number;
-  /** The train split's stories, in a fixed order; each call starts a fresh pass. */
-  train(): AsyncIterable<string>;
-  /** The source's own validation split; null = prepareData holds out data.valFraction of train (holdOut). */
-  readonly val: (() => AsyncIterable<string>) | null;
-}
+import type { StorySource } from './types.js';
 
 export interface ResolveSourceOptions {
   /** Progress lines of slow set-up work (downloads, conversions). */
@@ -30,8 +16,8 @@ export interface ResolveSourceOptions {
 }
 
 /**
- * The source `cfg.source` names. Each scheme is one case; new ones (arrow:, parquet:, hf:, issue #3) add a
- * case returning a StorySource, and their inputs go into its identity.
+ * The source `cfg.source` names. Each scheme is one case returning a StorySource; a new scheme adds a case,
+ * and its inputs go into the source's identity.
  */
 export async function resolveSource(cfg: DataConfig, opts: ResolveSourceOptions = {}): Promise<StorySource> {
   const { scheme, rest } = parseSource(cfg.source);
@@ -57,12 +43,6 @@ export function parseSource(source: string): { scheme: string; rest: string } {
   const colon = source.indexOf(':');
   if (colon < 0) return { scheme: source, rest: '' };
   return { scheme: source.slice(0, colon), rest: source.slice(colon + 1) };
-}
-
-/** Makes a string safe as part of a folder name. */
-export function slugify(text: string, maxLength = 40): string {
-  const slug = text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
-  return slug.slice(0, maxLength) || 'data';
 }
 
 export function syntheticSource(seed: number, count: number): StorySource {

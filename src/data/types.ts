@@ -36,3 +36,19 @@ export interface PreparedData {
   /** One line for the log, e.g. `synthetic: 20000 stories, 2.1M train / 110k val tokens (compact 2305)`. */
   description: string;
 }
+
+/** A corpus of stories: what `data.source` names (data/sources.ts, data/arrow-sources.ts build them). */
+export interface StorySource {
+  /** Hash of everything the stories depend on (file paths, sizes and mtimes; generator version, seed, count...). */
+  readonly identity: string;
+  /** One line for the log, e.g. `text: ../shared/data/x.txt (1.4 MB)`. */
+  readonly description: string;
+  /** Short readable name for the prepared-data folder, e.g. `synthetic-20000` (letters, digits, `-`, `.`, `_`). */
+  readonly slug: string;
+  /** Total bytes of text, if known (progress and ETA). */
+  readonly totalBytes?: number;
+  /** The train split's stories, in a fixed order; each call starts a fresh pass. */
+  train(): AsyncIterable<string>;
+  /** The source's own validation split; null = prepareData holds out data.valFraction of train (holdOut). */
+  readonly val: (() => AsyncIterable<string>) | null;
+}

@@ -1,55 +1,73 @@
-// The one list of nanometa's custom tfjs kernels (STYLE 14); backend set-up calls registerKernels() once.
-// Kernel names carry the `Nanometa` prefix so they never clash with tfjs's own.
+// The one list of nanometa's tfjs kernels (STYLE 14), registered by one set-up call after the backend is initialised:
+// setUpBackend (entry scripts, tests) = backend/select's initBackend, then registerKernels for the backend it chose.
+// Each op folder exports one list per backend file (`cpuKernels` in cpu.ts, `webgpuKernels` in webgpu.ts); a new
+// backend adds its files' lists under its name below. Kernel names carry the `Nanometa` prefix; a config named after
+// one of tfjs's own kernels (BatchMatMul, Add, Softmax, ...) replaces it, keeping it as the fallback (override.ts).
+// Folders that only replace tfjs kernels (matmul, broadcast, softmax) have no index.ts: their op is tfjs's own
+// (tf.matMul, tf.add, tf.softmax), and tfjs's kernel is the reference.
 import * as tf from '@tensorflow/tfjs-core';
-import { embeddingGradCpuConfig } from './embedding/cpu.js';
-import { embeddingGradWebGPUConfig } from './embedding/webgpu.js';
-import { rowLogSumExpCpuConfig } from './logsumexp/cpu.js';
-import { rowLogSumExpWebGPUConfig } from './logsumexp/webgpu.js';
-import { crossEntropyGradCpuConfig, rowPickCpuConfig } from './cross-entropy/cpu.js';
-import { crossEntropyGradWebGPUConfig, rowPickWebGPUConfig } from './cross-entropy/webgpu.js';
-import { causalSoftmaxCpuConfig, causalSoftmaxGradCpuConfig } from './causal-softmax/cpu.js';
-import { causalSoftmaxGradWebGPUConfig, causalSoftmaxWebGPUConfig } from './causal-softmax/webgpu.js';
-import { geluCpuConfig, geluGradCpuConfig } from './gelu/cpu.js';
-import { geluGradWebGPUConfig, geluWebGPUConfig } from './gelu/webgpu.js';
-import { layerNormCpuConfig, layerNormGradCpuConfig } from './layernorm/cpu.js';
-import { layerNormGradWebGPUConfig, layerNormWebGPUConfig } from './layernorm/webgpu.js';
-import { overrideCpuMatMul } from './matmul/cpu.js';
-import { overrideWebGPUMatMul } from './matmul/webgpu.js';
-import { overrideCpuBroadcast } from './broadcast/cpu.js';
-import { overrideCpuSoftmax } from './softmax/cpu.js';
-import { OPTIM_STEP_KERNELS } from './optim-step/index.js';
-import { columnSumCpuConfig, geluLinearGradCpuConfig, linearCpuConfig } from './linear/cpu.js';
-import { columnSumWebGPUConfig, geluLinearGradWebGPUConfig, linearWebGPUConfig } from './linear/webgpu.js';
-import { registerLayerNormResidual } from './layernorm/residual.js';
-import { registerEmbedPositions } from './embedding/positions.js';
-import { causalAttentionCpuConfig, causalAttentionGradCpuConfig } from './attention/cpu.js';
-import { causalAttentionGradWebGPUConfig, causalAttentionWebGPUConfig } from './attention/webgpu.js';
-import { META_STEP_KERNELS } from './meta-step/index.js';
-import { CLIP_NORM_KERNELS } from './clip-norm/index.js';
+import { initBackend, type BackendInfo, type BackendOptions, type BackendChoice } from '../backend/select.js';
+import { BackendError } from '../util/errors.js';
+import { cpuKernels as attentionCpu } from './attention/cpu.js';
+import { webgpuKernels as attentionWebGPU } from './attention/webgpu.js';
+import { cpuKernels as broadcastCpu } from './broadcast/cpu.js';
+import { cpuKernels as causalSoftmaxCpu } from './causal-softmax/cpu.js';
+import { webgpuKernels as causalSoftmaxWebGPU } from './causal-softmax/webgpu.js';
+import { cpuKernels as clipNormCpu } from './clip-norm/cpu.js';
+import { webgpuKernels as clipNormWebGPU } from './clip-norm/webgpu.js';
+import { cpuKernels as crossEntropyCpu } from './cross-entropy/cpu.js';
+import { webgpuKernels as crossEntropyWebGPU } from './cross-entropy/webgpu.js';
+import { cpuKernels as embeddingCpu } from './embedding/cpu.js';
+import { embeddingGradients } from './embedding/index.js';
+import { webgpuKernels as embeddingWebGPU } from './embedding/webgpu.js';
+import { cpuKernels as geluCpu } from './gelu/cpu.js';
+import { webgpuKernels as geluWebGPU } from './gelu/webgpu.js';
+import { cpuKernels as layerNormCpu } from './layernorm/cpu.js';
+import { layerNormGradients } from './layernorm/index.js';
+import { webgpuKernels as layerNormWebGPU } from './layernorm/webgpu.js';
+import { cpuKernels as linearCpu } from './linear/cpu.js';
+import { webgpuKernels as linearWebGPU } from './linear/webgpu.js';
+import { cpuKernels as logSumExpCpu } from './logsumexp/cpu.js';
+import { webgpuKernels as logSumExpWebGPU } from './logsumexp/webgpu.js';
+import { cpuKernels as matMulCpu } from './matmul/cpu.js';
+import { webgpuKernels as matMulWebGPU } from './matmul/webgpu.js';
+import { cpuKernels as metaStepCpu } from './meta-step/cpu.js';
+import { webgpuKernels as metaStepWebGPU } from './meta-step/webgpu.js';
+import { cpuKernels as optimStepCpu } from './optim-step/cpu.js';
+import { webgpuKernels as optimStepWebGPU } from './optim-step/webgpu.js';
+import { installKernel } from './override.js';
+import { cpuKernels as softmaxCpu } from './softmax/cpu.js';
 
-const KERNELS: tf.KernelConfig[] = [
-  embeddingGradCpuConfig, embeddingGradWebGPUConfig,
-  rowLogSumExpCpuConfig, rowLogSumExpWebGPUConfig,
-  rowPickCpuConfig, crossEntropyGradCpuConfig, rowPickWebGPUConfig, crossEntropyGradWebGPUConfig,
-  layerNormCpuConfig, layerNormGradCpuConfig, layerNormWebGPUConfig, layerNormGradWebGPUConfig,
-  geluCpuConfig, geluGradCpuConfig, geluWebGPUConfig, geluGradWebGPUConfig,
-  causalSoftmaxCpuConfig, causalSoftmaxGradCpuConfig, causalSoftmaxWebGPUConfig, causalSoftmaxGradWebGPUConfig,
-  causalAttentionCpuConfig, causalAttentionGradCpuConfig, causalAttentionWebGPUConfig, causalAttentionGradWebGPUConfig,
-  ...OPTIM_STEP_KERNELS,
-  linearCpuConfig, geluLinearGradCpuConfig, columnSumCpuConfig, linearWebGPUConfig, geluLinearGradWebGPUConfig, columnSumWebGPUConfig,
-  ...META_STEP_KERNELS,
-  ...CLIP_NORM_KERNELS,
-];
+/** Kernels by tfjs backend name. A backend with no entry (tensorflow) runs every op's stock-op reference. */
+export const KERNELS: Readonly<Record<string, readonly tf.KernelConfig[]>> = {
+  cpu: [
+    ...attentionCpu, ...broadcastCpu, ...causalSoftmaxCpu, ...clipNormCpu, ...crossEntropyCpu, ...embeddingCpu, ...geluCpu,
+    ...layerNormCpu, ...linearCpu, ...logSumExpCpu, ...matMulCpu, ...metaStepCpu, ...optimStepCpu, ...softmaxCpu,
+  ],
+  webgpu: [
+    ...attentionWebGPU, ...causalSoftmaxWebGPU, ...clipNormWebGPU, ...crossEntropyWebGPU, ...embeddingWebGPU, ...geluWebGPU,
+    ...layerNormWebGPU, ...linearWebGPU, ...logSumExpWebGPU, ...matMulWebGPU, ...metaStepWebGPU, ...optimStepWebGPU,
+  ],
+};
 
-/** Registers every custom kernel for its backend; safe to call more than once. */
-export function registerKernels(): void {
-  for (const config of KERNELS) {
-    if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
+/** Gradients of the multi-output kernels (tf.customGrad takes single-output functions); the same on every backend. */
+export const GRADIENTS: readonly tf.GradConfig[] = [...embeddingGradients, ...layerNormGradients];
+
+/** Registers the kernels of an initialised backend, and the gradients; calling it again does nothing. */
+export function registerKernels(backendName: string): void {
+  if (!tf.findBackend(backendName)) {
+    throw new BackendError(`registerKernels: backend '${backendName}' is not initialised`, 'call setUpBackend (kernels/register.ts)');
   }
-  registerLayerNormResidual(); // kernels and gradient of NanometaLayerNormResidual (two outputs: customGrad has one)
-  registerEmbedPositions(); // kernels and gradient of NanometaEmbedPositions (two outputs)
-  overrideCpuMatMul(); // a faster cpu BatchMatMul (kernels/matmul/cpu.ts) in place of tfjs's
-  overrideCpuBroadcast(); // broadcasting Add/Sub/Multiply/RealDiv without per-element allocations
-  overrideCpuSoftmax(); // row-wise Softmax in one pass per row
-  overrideWebGPUMatMul(); // tiled SGEMM (kernels/matmul/program.ts); a no-op until the webgpu backend is loaded
+  for (const config of KERNELS[backendName] ?? []) {
+    if (config.backendName !== backendName) throw new Error(`${config.kernelName} is listed for ${backendName} but says ${config.backendName}`);
+    installKernel(config);
+  }
+  for (const grad of GRADIENTS) if (!tf.getGradient(grad.kernelName)) tf.registerGradient(grad);
+}
+
+/** Activates a tfjs backend (backend/select.ts) and registers nanometa's kernels for it; says what was chosen. */
+export async function setUpBackend(name: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
+  const info = await initBackend(name, opts);
+  registerKernels(info.name);
+  return info;
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { attention } from './attention.js';
 import { dropout, geluLinear, layerNormResidual, linear } from './layers.js';
-import type { ParamMap } from '../optim/types.js';
+import type { ParamMap } from './params.js';
 
 /** x (B*T, C) -> (B*T, C). */
 export function block(

@@ -2,9 +2,9 @@
 // final LayerNorm, LM head tied to the token embedding, chunked cross-entropy (model/loss.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config/schema.js';
-import type { ParamMap } from '../optim/types.js';
+import type { ParamMap } from './params.js';
 import { Rng } from '../util/rng.js';
-import { embedPositions } from '../kernels/embedding/positions.js';
+import { embedPositions } from '../kernels/embedding/index.js';
 import { block } from './block.js';
 import { dropout, layerNorm } from './layers.js';
 import { crossEntropyLoss, crossEntropyTrain } from './loss.js';

@@ -1,7 +1,11 @@
 // The one table of GPT parameters: stable GPT-2 names, shapes (PyTorch layout: Linear weight is
 // (out, in)), initialisation (nanoGPT: N(0, 0.02), residual projections scaled by 1/sqrt(2*nLayer)) and
 // weight-decay eligibility (rank >= 2). Checkpoints, decay masks and step-size groups all use these names.
+import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config/schema.js';
+
+/** Parameters by stable name (e.g. `h.3.attn.qkv.weight`), in the parameter table's order. */
+export type ParamMap = Map<string, tf.Variable>;
 
 export interface ParamSpec {
   name: string;

@@ -1,9 +1,9 @@
 // The one optimizer interface (STYLE 15): explicit state for named parameters, `step(params, grads, lr)`,
 // state saved under predictable names (`<param>/m`). MetaOptimize wraps a base optimizer through it.
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ParamMap } from '../model/params.js';
 
-/** Parameters by stable name (e.g. `h.3.attn.qkv.weight`), in the model's parameter-table order. */
-export type ParamMap = Map<string, tf.Variable>;
+export type { ParamMap } from '../model/params.js';
 /** Gradients by parameter name (after clipping and accumulation). */
 export type GradMap = Map<string, tf.Tensor>;
 

@@ -1,6 +1,6 @@
 // Test helper: the backends kernel tests run on (STYLE 18): cpu always, WebGPU on the Mesa software adapter
 // when Dawn finds it (CI installs Mesa: libegl1 libegl-mesa0 libgl1-mesa-dri, EGL_PLATFORM=surfaceless).
-import { initBackend } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 import { requestAdapter } from '../../src/backend/webgpu.js';
 
 export interface TestBackend {
@@ -22,7 +22,7 @@ async function softwareWebGPUSkipReason(): Promise<string | undefined> {
 export async function testBackends(): Promise<TestBackend[]> {
   const skip = await softwareWebGPUSkipReason();
   return [
-    { label: 'cpu', init: () => initBackend('cpu') },
-    { label: skip ? `webgpu (software) SKIPPED: ${skip}` : 'webgpu (software)', init: () => initBackend('webgpu', { software: true }), skip },
+    { label: 'cpu', init: () => setUpBackend('cpu') },
+    { label: skip ? `webgpu (software) SKIPPED: ${skip}` : 'webgpu (software)', init: () => setUpBackend('webgpu', { software: true }), skip },
   ];
 }

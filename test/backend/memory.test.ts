@@ -2,11 +2,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes, measurePeak, memorySnapshot } from '../../src/backend/memory.js';
-import { initBackend } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 
 describe('memory helpers (cpu)', () => {
   beforeAll(async () => {
-    await initBackend('cpu');
+    await setUpBackend('cpu');
   });
 
   it('memorySnapshot counts a new tensor and its bytes', () => {

@@ -1,14 +1,14 @@
 // bench/train-step.ts on a tiny model (cpu): real steps run, the loss falls, and the JSON fields add up.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { benchTrainStep, benchVocabSize } from '../../bench/train-step.js';
-import { initBackend } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 import type { BackendInfo } from '../../src/backend/types.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 
 describe('benchTrainStep', () => {
   let backend: BackendInfo;
   beforeAll(async () => {
-    backend = await initBackend('cpu');
+    backend = await setUpBackend('cpu');
   });
 
   it('times real training steps of a tiny model and reports consistent numbers', async () => {
@@ -44,7 +44,7 @@ describe('benchTrainStep', () => {
     const r = await benchTrainStep(cfg, backend, { steps: 1, warmup: 1, profile: true });
     const names = r.topKernels!.map((k) => k.name);
     expect(names).toContain('BatchMatMul');
-    expect(names).toContain('NmOptimStep');
+    expect(names).toContain('NanometaOptimStep');
     expect(r.topKernelShapes!.some((k) => /^BatchMatMul \[\d+,\d+\] \[\d+,\d+\]$/.test(k.name))).toBe(true);
     const total = r.topKernels!.reduce((a, k) => a + k.ms, 0);
     expect(r.kernelMsTotal!).toBeGreaterThanOrEqual(total - 0.01); // the top 15 are part of the total

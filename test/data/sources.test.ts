@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, utimesSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSchema } from '../../src/config/schema.js';
-import { HoldOutPicker, holdOut, readStoryFiles, resolveSource, slugify } from '../../src/data/sources.js';
+import { slugify } from '../../src/data/hash.js';
+import { HoldOutPicker, holdOut, readStoryFiles, resolveSource } from '../../src/data/sources.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'nm-sources-')); });

@@ -3,7 +3,7 @@
 // gradient in one kernel) and wpe (T = P and T < P), that no (V, C) Add runs, tensor hygiene.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { embedPositions } from '../../src/kernels/embedding/positions.js';
+import { embedPositions } from '../../src/kernels/embedding/index.js';
 import { embeddingReference } from '../../src/kernels/embedding/reference.js';
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';

@@ -1,14 +1,14 @@
 // Two hand-derived steps of every base optimizer (standard convention, PyTorch semantics), arithmetic in
 // the comments. Parameters: W (1x2, rank 2: decayed) and b (rank 1: never decayed in the standard convention).
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OptimizerSchema } from '../../src/config/schema.js';
 import { createOptimizer } from '../../src/optim/create.js';
 import type { GradMap, Optimizer, ParamMap } from '../../src/optim/types.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setUpBackend('cpu');
 });
 
 type Grads = { W: [number, number]; b: number };

@@ -1,4 +1,4 @@
-// MetaOptimize with its state on the device: NmOptimStep taking α from a tensor, the NanometaMetaStep kernel
+// MetaOptimize with its state on the device: NanometaOptimStep taking α from a tensor, the NanometaMetaStep kernel
 // against the host's float64 meta update (every meta optimizer, both conventions), and MetaOptimize's
 // device place against its host place on a tiny GPT — on cpu and on the software WebGPU adapter.
 import * as tf from '@tensorflow/tfjs-core';
@@ -30,7 +30,7 @@ const META_TYPES: MetaType[] = ['lion', 'adam', 'rmsprop', 'sgd', 'fixed'];
 const META_CASES = META_TYPES.flatMap((type) => (['standard', 'reference'] as Convention[]).map((convention) => ({ type, convention })));
 
 describe.each(backends)('meta step on the device: $label', (backend) => {
-  it.skipIf(!!backend.skip)('NmOptimStep with α from a tensor equals α as an attribute', async () => {
+  it.skipIf(!!backend.skip)('NanometaOptimStep with α from a tensor equals α as an attribute', async () => {
     await backend.init();
     for (const base of ['adamw', 'lion'] as const) {
       const shape = [5, 300];

@@ -1,13 +1,13 @@
 // Every golden trajectory of ../shared/reference/metaoptimize-cases.json through the optim-trace code path
 // (fused cpu kernel and stock-op reference), plus one run of the real tools/optim-trace.ts command.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraceCase, selectCase, type TraceCase, type TraceRecord } from '../../src/optim/metaoptimize/trace-case.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 
 const CASES_PATH = '../shared/reference/metaoptimize-cases.json';
 const cases = JSON.parse(readFileSync(CASES_PATH, 'utf8')) as Record<string, TraceCase>;
@@ -32,7 +32,7 @@ function compare(records: TraceRecord[], expected: TraceRecord[]): void {
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setUpBackend('cpu');
 });
 
 describe.each(['auto', 'reference'] as const)('metaoptimize-cases.json (%s kernel)', (impl) => {

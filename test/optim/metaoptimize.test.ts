@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelSchema, OptimizerSchema } from '../../src/config/schema.js';
-import { initBackend } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 import { buildModel, type GPT } from '../../src/model/gpt.js';
 import { createOptimizer } from '../../src/optim/create.js';
 import { MetaOptimize } from '../../src/optim/metaoptimize/metaoptimize.js';
@@ -17,7 +17,7 @@ const VOCAB = 32;
 let SPECS: { name: string; shape: number[] }[] = [];
 
 beforeAll(async () => {
-  await initBackend('cpu');
+  await setUpBackend('cpu');
   const m = buildModel(MODEL, VOCAB, 1);
   SPECS = [...m.params].map(([name, v]) => ({ name, shape: v.shape }));
   m.dispose();

@@ -1,13 +1,13 @@
-// The fast cpu kernel NmOptimStep against its stock-op reference on random tensors, for every base
+// The fast cpu kernel NanometaOptimStep against its stock-op reference on random tensors, for every base
 // optimizer, both conventions, with and without the MetaOptimize trace.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { optimStep, type OptimStepOutputs } from '../../src/kernels/optim-step/index.js';
 import { kernelAttrs, resolveBaseSpec } from '../../src/optim/base-spec.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setUpBackend('cpu');
 });
 
 const BASES = ['adamw', 'lion', 'sgdm', 'sgd', 'rmsprop'] as const;
@@ -23,7 +23,7 @@ function expectAllClose(a: tf.Tensor, b: tf.Tensor, what: string): void {
   }
 }
 
-describe('NmOptimStep cpu kernel vs reference', () => {
+describe('NanometaOptimStep cpu kernel vs reference', () => {
   it.each(CASES)('$base $convention traced=$traced', ({ base, convention, traced }) => {
     const shape = [7, 33];
     const [w, g, m, v, h] = tf.tidy(() => [
@@ -58,7 +58,7 @@ describe('NmOptimStep cpu kernel vs reference', () => {
   });
 });
 
-describe('NmOptimStep inPlace', () => {
+describe('NanometaOptimStep inPlace', () => {
   it('reuses unshared input storage, leaves shared storage alone, and computes the same numbers', () => {
     const shape = [5, 9];
     const make = () => tf.tidy(() => [1, 2, 3, 4, 5].map((s) => (s === 4 ? tf.abs(tf.randomNormal(shape, 0, 1, 'float32', s)) : tf.randomNormal(shape, 0, 1, 'float32', s))));

@@ -1,4 +1,4 @@
-// The WebGPU programs of NmOptimStep (kernels/optim-step/program.ts) against the stock-op reference on the
+// The WebGPU programs of NanometaOptimStep (kernels/optim-step/program.ts) against the stock-op reference on the
 // Mesa software adapter: every base, both conventions, traced or not, with and without the gradient scale
 // gs; and the Σ x² partials used by clipping, over sizes that span several workgroups.
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,7 +21,7 @@ async function expectAllClose(a: tf.Tensor, b: tf.Tensor, what: string): Promise
   }
 }
 
-describe.skipIf(webgpu.skip)('NmOptimStep WebGPU kernel vs reference (software adapter)', () => {
+describe.skipIf(webgpu.skip)('NanometaOptimStep WebGPU kernel vs reference (software adapter)', () => {
   beforeAll(async () => {
     await webgpu.init();
   });
@@ -42,7 +42,7 @@ describe.skipIf(webgpu.skip)('NmOptimStep WebGPU kernel vs reference (software a
     const before = tf.memory().numTensors;
     const profile = await tf.profile(() => optimStep(inputs, attrs, 'auto') as unknown as tf.TensorContainer);
     const fast = profile.result as unknown as OptimStepOutputs;
-    expect(profile.kernels.map((k) => k.name)).toEqual(['NmOptimStep']); // one kernel, no stock-op fallback
+    expect(profile.kernels.map((k) => k.name)).toEqual(['NanometaOptimStep']); // one kernel, no stock-op fallback
     const ref = optimStep(inputs, attrs, 'reference');
     const names = Object.keys(ref).sort();
     expect(Object.keys(fast).sort()).toEqual(names);

@@ -1,10 +1,9 @@
 // Every optimizer preset in configs/optim/ parses with the schema and builds its optimizer.
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OptimizerSchema } from '../../src/config/schema.js';
 import { createOptimizer } from '../../src/optim/create.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 
 const DIR = new URL('../../configs/optim/', import.meta.url);
 const PRESETS = readdirSync(DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
@@ -16,7 +15,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setUpBackend('cpu');
 });
 
 describe('configs/optim presets', () => {

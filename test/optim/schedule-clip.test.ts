@@ -1,15 +1,15 @@
 // nanoGPT's get_lr (warmup, cosine midpoint, floor after decay) and torch-style global-norm clipping.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OptimizerSchema } from '../../src/config/schema.js';
 import { clipGradNorm } from '../../src/optim/clip.js';
 import { getLr } from '../../src/optim/schedule.js';
 import { createOptimizer } from '../../src/optim/create.js';
 import type { GradMap } from '../../src/optim/types.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setUpBackend('cpu');
 });
 
 describe('getLr', () => {

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runTraining, type TrainOptions } from '../../src/train/loop.js';
 import { resetGemmTuning, type GemmMeasure } from '../../src/kernels/matmul/tune.js';
 import { readMetrics } from '../../src/train/metrics.js';
-import { initBackend, type BackendInfo } from '../../src/backend/select.js';
+import { type BackendInfo } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 import { testBackends } from '../backend/available.js';
 import { tempDir, tinyConfig } from '../helpers.js';
 
@@ -23,8 +24,8 @@ describe.skipIf(!!webgpu.skip)(`training on ${webgpu.label} vs cpu`, () => {
       await runTraining(cfg, { outDir: out, backend: info, log: () => {} });
       return readMetrics(join(out, 'metrics.jsonl'));
     };
-    const gpu = await run(await initBackend('webgpu', { software: true }));
-    const cpu = await run(await initBackend('cpu'));
+    const gpu = await run(await setUpBackend('webgpu', { software: true }));
+    const cpu = await run(await setUpBackend('cpu'));
     expect(gpu.length).toBe(cpu.length);
     cpu.forEach((row, i) => {
       for (const key of ['loss', 'valLoss', 'trainLoss'] as const)
@@ -50,7 +51,7 @@ describe.skipIf(!!webgpu.skip)(`training on ${webgpu.label} vs cpu`, () => {
       return (c.splitK > 1 ? 1 : 2) + (c.tile === '96x96' ? 0 : 1) + (c.variant === 'prefetch' ? 0 : 1);
     };
     const tuneGemm = { cacheFile: null, topPlans: 7, measure };
-    const webgpu = await initBackend('webgpu', { software: true });
+    const webgpu = await setUpBackend('webgpu', { software: true });
     const whole = await run(webgpu, 4, { tuneGemm });
     expect(lines.find((l) => l.startsWith('gemm tuning:'))).toMatch(/^gemm tuning: (\d+) matrix products, \1 timed, 0 from the cache, [1-9]\d* changed/);
 
@@ -66,7 +67,7 @@ describe.skipIf(!!webgpu.skip)(`training on ${webgpu.label} vs cpu`, () => {
     const resumed = readMetrics(join(split.out, 'metrics.jsonl'));
     expect(resumed.map((r) => [r.step, r.loss, r.valLoss])).toEqual(whole.metrics.map((r) => [r.step, r.loss, r.valLoss]));
 
-    const cpu = await run(await initBackend('cpu'), 4, { tuneGemm: true }); // ignored on cpu
+    const cpu = await run(await setUpBackend('cpu'), 4, { tuneGemm: true }); // ignored on cpu
     expect(whole.metrics.length).toBe(cpu.metrics.length);
     cpu.metrics.forEach((row, i) => {
       for (const key of ['loss', 'valLoss', 'trainLoss'] as const)

@@ -1,23 +1,7 @@
 // cpu kernels for NanometaCausalAttention and its gradient: the reference math (softmax(q k^T / sqrt(hs) + mask) v)
 // as plain loops over the (B, T, 3C) qkv layout, one (b, h, query row) at a time, accumulating in float64.
 import type * as tf from '@tensorflow/tfjs-core';
-
-export const CAUSAL_ATTENTION = 'NanometaCausalAttention';
-export const CAUSAL_ATTENTION_GRAD = 'NanometaCausalAttentionGrad';
-
-export interface CausalAttentionAttrs {
-  nHead: number;
-}
-
-/** Sizes of a (B, T, 3C) qkv with H heads: C = H * hs; q, k, v of head h at columns h*hs, C + h*hs, 2C + h*hs. */
-export interface AttentionDims {
-  B: number; T: number; H: number; hs: number;
-}
-
-export function attentionDims(shape: number[], nHead: number): AttentionDims {
-  const [B, T, C3] = shape;
-  return { B, T, H: nHead, hs: C3 / 3 / nHead };
-}
+import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD, type CausalAttentionAttrs, type AttentionDims, attentionDims } from './index.js';
 
 /** Softmax weights p[0..i] of query row i of head h in batch row b against keys 0..i of the same (b, h). */
 function rowWeights(qkv: Float32Array, d: AttentionDims, b: number, h: number, i: number, p: Float64Array): void {
@@ -123,14 +107,16 @@ function causalAttentionGradCpu({ inputs, backend: kernelBackend, attrs }: Input
   return { dataId: backend.write(dqkv, qkv.shape, 'float32'), shape: qkv.shape, dtype: 'float32' };
 }
 
-export const causalAttentionCpuConfig: tf.KernelConfig = {
+const causalAttentionCpuConfig: tf.KernelConfig = {
   kernelName: CAUSAL_ATTENTION,
   backendName: 'cpu',
   kernelFunc: causalAttentionCpu,
 };
 
-export const causalAttentionGradCpuConfig: tf.KernelConfig = {
+const causalAttentionGradCpuConfig: tf.KernelConfig = {
   kernelName: CAUSAL_ATTENTION_GRAD,
   backendName: 'cpu',
   kernelFunc: causalAttentionGradCpu,
 };
+
+export const cpuKernels: tf.KernelConfig[] = [causalAttentionCpuConfig, causalAttentionGradCpuConfig];

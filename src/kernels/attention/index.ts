@@ -2,8 +2,24 @@
 // projection's (B, T, 3C) output to the heads-merged (B, T, C) input of the output projection; one kernel forward,
 // one backward returning dqkv, on cpu and WebGPU; stock ops (reference.ts) elsewhere. nanoGPT CausalSelfAttention.
 import * as tf from '@tensorflow/tfjs-core';
-import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD, type CausalAttentionAttrs } from './cpu.js';
 import { causalAttentionReference } from './reference.js';
+
+export const CAUSAL_ATTENTION = 'NanometaCausalAttention';
+export const CAUSAL_ATTENTION_GRAD = 'NanometaCausalAttentionGrad';
+
+export interface CausalAttentionAttrs {
+  nHead: number;
+}
+
+/** Sizes of a (B, T, 3C) qkv with H heads: C = H * hs; q, k, v of head h at columns h*hs, C + h*hs, 2C + h*hs. */
+export interface AttentionDims {
+  B: number; T: number; H: number; hs: number;
+}
+
+export function attentionDims(shape: number[], nHead: number): AttentionDims {
+  const [B, T, C3] = shape;
+  return { B, T, H: nHead, hs: C3 / 3 / nHead };
+}
 
 /** Head sizes past this would need too many registers per thread in the WGSL programs (q, k, v rows are held). */
 export const MAX_HEAD_SIZE = 256;

@@ -3,7 +3,7 @@
 // forward and ~10 backward, and a (B, H, T, T) attention matrix each way.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD, attentionDims, type CausalAttentionAttrs } from './cpu.js';
+import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD, attentionDims, type CausalAttentionAttrs } from './index.js';
 import { CausalAttentionGradKVProgram, CausalAttentionGradQProgram, CausalAttentionProgram } from './program.js';
 
 type Inputs = Parameters<tf.KernelFunc>[0];
@@ -27,14 +27,16 @@ function causalAttentionGradWebGPU({ inputs, backend, attrs }: Inputs): tf.Tenso
   return dqkv;
 }
 
-export const causalAttentionWebGPUConfig: tf.KernelConfig = {
+const causalAttentionWebGPUConfig: tf.KernelConfig = {
   kernelName: CAUSAL_ATTENTION,
   backendName: 'webgpu',
   kernelFunc: causalAttentionWebGPU,
 };
 
-export const causalAttentionGradWebGPUConfig: tf.KernelConfig = {
+const causalAttentionGradWebGPUConfig: tf.KernelConfig = {
   kernelName: CAUSAL_ATTENTION_GRAD,
   backendName: 'webgpu',
   kernelFunc: causalAttentionGradWebGPU,
 };
+
+export const webgpuKernels: tf.KernelConfig[] = [causalAttentionWebGPUConfig, causalAttentionGradWebGPUConfig];

@@ -4,7 +4,7 @@
 // 0 stand for broadcast dimensions and an odometer walks the output; same-shape and scalar cases, which
 // tfjs already does well, go to tfjs's own kernels (the reference).
 import * as tf from '@tensorflow/tfjs-core';
-import { replaceKernel, runOriginal } from '../override.js';
+import { runOriginal } from '../override.js';
 
 type BinaryFn = (a: number, b: number) => number;
 
@@ -83,7 +83,5 @@ function makeKernel(name: string): tf.KernelFunc {
   };
 }
 
-/** Puts the broadcasting fast path in front of tfjs's cpu Add, Sub, Multiply and RealDiv (once). */
-export function overrideCpuBroadcast(): void {
-  for (const name of Object.keys(OPS)) replaceKernel(name, 'cpu', makeKernel(name));
-}
+/** The broadcasting fast path in front of tfjs's cpu Add, Sub, Multiply and RealDiv. */
+export const cpuKernels: tf.KernelConfig[] = Object.keys(OPS).map((name) => ({ kernelName: name, backendName: 'cpu', kernelFunc: makeKernel(name) }));

@@ -1,14 +1,7 @@
 // cpu kernels for NanometaCausalSoftmax and its gradient: one pass per (query) row over the typed arrays,
 // accumulating in float64; masked entries (j > i) are never read and written as exact zeros.
 import type * as tf from '@tensorflow/tfjs-core';
-
-export const CAUSAL_SOFTMAX = 'NanometaCausalSoftmax';
-export const CAUSAL_SOFTMAX_GRAD = 'NanometaCausalSoftmaxGrad';
-
-export interface CausalSoftmaxAttrs {
-  /** Multiplies the scores before the softmax (1/sqrt(hs) in attention). */
-  scale: number;
-}
+import { CAUSAL_SOFTMAX, CAUSAL_SOFTMAX_GRAD, type CausalSoftmaxAttrs } from './index.js';
 
 /** y (rows*T) from scores s (rows*T), rows of length T; row r is query position i = r mod T. */
 export function causalSoftmaxLoop(s: Float32Array, T: number, scale: number): Float32Array {
@@ -55,14 +48,16 @@ function causalSoftmaxGradCpu({ inputs, backend: kernelBackend, attrs }: Paramet
   return { dataId: backend.write(dx, y.shape, 'float32'), shape: y.shape, dtype: 'float32' };
 }
 
-export const causalSoftmaxCpuConfig: tf.KernelConfig = {
+const causalSoftmaxCpuConfig: tf.KernelConfig = {
   kernelName: CAUSAL_SOFTMAX,
   backendName: 'cpu',
   kernelFunc: causalSoftmaxCpu,
 };
 
-export const causalSoftmaxGradCpuConfig: tf.KernelConfig = {
+const causalSoftmaxGradCpuConfig: tf.KernelConfig = {
   kernelName: CAUSAL_SOFTMAX_GRAD,
   backendName: 'cpu',
   kernelFunc: causalSoftmaxGradCpu,
 };
+
+export const cpuKernels: tf.KernelConfig[] = [causalSoftmaxCpuConfig, causalSoftmaxGradCpuConfig];

@@ -2,8 +2,15 @@
 // one kernel forward and one backward (dx = scale * y * (dy - sum_j dy*y)) on cpu and WebGPU; stock ops elsewhere.
 // Replaces scale, additive -1e9 mask and softmax in nanoGPT's CausalSelfAttention (model/attention.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import { CAUSAL_SOFTMAX, CAUSAL_SOFTMAX_GRAD, type CausalSoftmaxAttrs } from './cpu.js';
 import { causalSoftmaxReference } from './reference.js';
+
+export const CAUSAL_SOFTMAX = 'NanometaCausalSoftmax';
+export const CAUSAL_SOFTMAX_GRAD = 'NanometaCausalSoftmaxGrad';
+
+export interface CausalSoftmaxAttrs {
+  /** Multiplies the scores before the softmax (1/sqrt(hs) in attention). */
+  scale: number;
+}
 
 function fusedCausalSoftmax<R extends tf.Rank>(scores: tf.Tensor<R>, scale: number): tf.Tensor<R> {
   const attrs = { scale } satisfies CausalSoftmaxAttrs as unknown as tf.NamedAttrMap;

@@ -2,7 +2,7 @@
 // the (..., T, T) input (stock scale + mask + softmax take four forward and more backward).
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { CAUSAL_SOFTMAX, CAUSAL_SOFTMAX_GRAD, type CausalSoftmaxAttrs } from './cpu.js';
+import { CAUSAL_SOFTMAX, CAUSAL_SOFTMAX_GRAD, type CausalSoftmaxAttrs } from './index.js';
 import { CausalSoftmaxGradProgram, CausalSoftmaxProgram } from './program.js';
 
 /** The same buffer seen as (rows, T), as tfjs's own Reshape does: no copy, no new data id. */
@@ -30,14 +30,16 @@ function causalSoftmaxGradWebGPU({ inputs, backend, attrs }: Parameters<tf.Kerne
   return { ...out, shape: y.shape }; // (..., T, T)
 }
 
-export const causalSoftmaxWebGPUConfig: tf.KernelConfig = {
+const causalSoftmaxWebGPUConfig: tf.KernelConfig = {
   kernelName: CAUSAL_SOFTMAX,
   backendName: 'webgpu',
   kernelFunc: causalSoftmaxWebGPU,
 };
 
-export const causalSoftmaxGradWebGPUConfig: tf.KernelConfig = {
+const causalSoftmaxGradWebGPUConfig: tf.KernelConfig = {
   kernelName: CAUSAL_SOFTMAX_GRAD,
   backendName: 'webgpu',
   kernelFunc: causalSoftmaxGradWebGPU,
 };
+
+export const webgpuKernels: tf.KernelConfig[] = [causalSoftmaxWebGPUConfig, causalSoftmaxGradWebGPUConfig];

@@ -1,9 +1,9 @@
 // cpu kernel of `NanometaClipNorm` (float64 sum of the partials), the reference for the WebGPU program.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { CpuLikeBackend } from '../cpu-backend.js';
-import { CLIP_NORM_KERNEL, type ClipNormAttrs } from './attrs.js';
+import { CLIP_NORM_KERNEL, type ClipNormAttrs } from './index.js';
 
-export const clipNormCpuKernel: tf.KernelConfig = {
+const clipNormCpuKernel: tf.KernelConfig = {
   kernelName: CLIP_NORM_KERNEL,
   backendName: 'cpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
@@ -16,3 +16,5 @@ export const clipNormCpuKernel: tf.KernelConfig = {
     return be.makeTensorInfo([], 'float32', Float32Array.of(maxNorm > 0 ? Math.min(1, maxNorm / (norm + 1e-6)) : norm));
   },
 };
+
+export const cpuKernels: tf.KernelConfig[] = [clipNormCpuKernel];

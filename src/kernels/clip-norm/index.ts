@@ -5,12 +5,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { traceDotPartials } from '../optim-step/index.js';
 import { newPartials, partialCount } from '../program-base.js';
-import { CLIP_NORM_KERNEL, SUM_SQUARES_INTO_KERNEL } from './attrs.js';
-import { clipNormCpuKernel } from './cpu.js';
 import { SUM_SQUARES_TENSORS } from './program.js';
-import { clipNormWebGPUKernel, sumSquaresIntoWebGPUKernel } from './webgpu.js';
 
-export const CLIP_NORM_KERNELS: tf.KernelConfig[] = [clipNormCpuKernel, clipNormWebGPUKernel, sumSquaresIntoWebGPUKernel];
+export const SUM_SQUARES_INTO_KERNEL = 'NanometaSumSquaresInto';
+export const CLIP_NORM_KERNEL = 'NanometaClipNorm';
+
+/** Inputs x0..x6 and `partials`, written from partOffset on (one partial per 4096 elements of each x). */
+export interface SumSquaresIntoAttrs {
+  partOffset: number;
+}
+
+/** maxNorm 0: output the norm √(Σ partials); > 0: the clipping scale. */
+export interface ClipNormAttrs {
+  maxNorm: number;
+}
 
 /** Σ x² of all `xs` as one 1-D tensor of partial sums (the caller disposes it). */
 export function sumSquaresPartials(xs: tf.Tensor[]): tf.Tensor1D {

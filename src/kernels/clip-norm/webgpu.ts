@@ -4,10 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { runRawPass } from '../../backend/webgpu-raw.js';
-import { CLIP_NORM_KERNEL, SUM_SQUARES_INTO_KERNEL, type ClipNormAttrs, type SumSquaresIntoAttrs } from './attrs.js';
+import { CLIP_NORM_KERNEL, SUM_SQUARES_INTO_KERNEL, type ClipNormAttrs, type SumSquaresIntoAttrs } from './index.js';
 import { ClipNormProgram, sumSquaresHelpers, sumSquaresMain, sumSquaresUniforms, SUM_SQUARES_TENSORS, SUM_SQUARES_WG } from './program.js';
 
-export const sumSquaresIntoWebGPUKernel: tf.KernelConfig = {
+const sumSquaresIntoWebGPUKernel: tf.KernelConfig = {
   kernelName: SUM_SQUARES_INTO_KERNEL,
   backendName: 'webgpu',
   kernelFunc: (({ inputs, attrs }: Parameters<tf.KernelFunc>[0]) => {
@@ -26,7 +26,7 @@ export const sumSquaresIntoWebGPUKernel: tf.KernelConfig = {
   }) as unknown as tf.KernelFunc,
 };
 
-export const clipNormWebGPUKernel: tf.KernelConfig = {
+const clipNormWebGPUKernel: tf.KernelConfig = {
   kernelName: CLIP_NORM_KERNEL,
   backendName: 'webgpu',
   kernelFunc: (({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]) => {
@@ -38,3 +38,5 @@ export const clipNormWebGPUKernel: tf.KernelConfig = {
     return { ...info, shape: [] };
   }) as unknown as tf.KernelFunc,
 };
+
+export const webgpuKernels: tf.KernelConfig[] = [sumSquaresIntoWebGPUKernel, clipNormWebGPUKernel];

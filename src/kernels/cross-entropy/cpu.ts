@@ -1,14 +1,7 @@
 // cpu kernels for the fused cross-entropy (model/loss.ts crossEntropyTrain): NanometaRowPick reads each row's
 // target logit, NanometaCrossEntropyGrad writes dlogits = (softmax(x) - onehot(y)) * scale in one pass over x.
 import type * as tf from '@tensorflow/tfjs-core';
-
-export const ROW_PICK = 'NanometaRowPick';
-export const CROSS_ENTROPY_GRAD = 'NanometaCrossEntropyGrad';
-
-export interface CrossEntropyGradAttrs {
-  /** Multiplies every entry (1/N for a mean over N rows). */
-  scale: number;
-}
+import { ROW_PICK, CROSS_ENTROPY_GRAD, type CrossEntropyGradAttrs } from './index.js';
 
 /** out (n): out[i] = x[i, y[i]] of x (n, V) row-major; 0 where y[i] is outside [0, V) (tf.oneHot's convention). */
 export function rowPickLoop(x: Float32Array, y: Int32Array, n: number, V: number): Float32Array {
@@ -57,9 +50,11 @@ function crossEntropyGradCpu({ inputs, backend: kernelBackend, attrs }: Paramete
   return { dataId: backend.write(values, [n, V], 'float32'), shape: [n, V], dtype: 'float32' };
 }
 
-export const rowPickCpuConfig: tf.KernelConfig = { kernelName: ROW_PICK, backendName: 'cpu', kernelFunc: rowPickCpu };
-export const crossEntropyGradCpuConfig: tf.KernelConfig = {
+const rowPickCpuConfig: tf.KernelConfig = { kernelName: ROW_PICK, backendName: 'cpu', kernelFunc: rowPickCpu };
+const crossEntropyGradCpuConfig: tf.KernelConfig = {
   kernelName: CROSS_ENTROPY_GRAD,
   backendName: 'cpu',
   kernelFunc: crossEntropyGradCpu,
 };
+
+export const cpuKernels: tf.KernelConfig[] = [rowPickCpuConfig, crossEntropyGradCpuConfig];

@@ -2,8 +2,15 @@
 // and the logits' gradient from the logits and their logsumexp. One kernel each on cpu and WebGPU (stock ops
 // elsewhere). Both run inside crossEntropyTrain's forward, so neither has a gradient of its own.
 import * as tf from '@tensorflow/tfjs-core';
-import { CROSS_ENTROPY_GRAD, ROW_PICK, type CrossEntropyGradAttrs } from './cpu.js';
 import { crossEntropyGradReference, rowPickReference } from './reference.js';
+
+export const ROW_PICK = 'NanometaRowPick';
+export const CROSS_ENTROPY_GRAD = 'NanometaCrossEntropyGrad';
+
+export interface CrossEntropyGradAttrs {
+  /** Multiplies every entry (1/N for a mean over N rows). */
+  scale: number;
+}
 
 function check(name: string, logits: tf.Tensor, labels: tf.Tensor): void {
   if (logits.rank !== 2) throw new TypeError(`${name}: logits must be 2-D (n, V), got shape [${logits.shape}]`);

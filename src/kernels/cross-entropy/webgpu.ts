@@ -2,7 +2,7 @@
 // one-hot takes ~6 dispatches and two (n, V) temporaries).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { CROSS_ENTROPY_GRAD, ROW_PICK, type CrossEntropyGradAttrs } from './cpu.js';
+import { CROSS_ENTROPY_GRAD, ROW_PICK, type CrossEntropyGradAttrs } from './index.js';
 import { CrossEntropyGradProgram, RowPickProgram } from './program.js';
 
 function rowPickWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
@@ -21,9 +21,11 @@ function crossEntropyGradWebGPU({ inputs, backend, attrs }: Parameters<tf.Kernel
   return (backend as WebGPUBackend).runWebGPUProgram(program, [logits, lse, labels], 'float32', program.uniformData()); // (n, V)
 }
 
-export const rowPickWebGPUConfig: tf.KernelConfig = { kernelName: ROW_PICK, backendName: 'webgpu', kernelFunc: rowPickWebGPU };
-export const crossEntropyGradWebGPUConfig: tf.KernelConfig = {
+const rowPickWebGPUConfig: tf.KernelConfig = { kernelName: ROW_PICK, backendName: 'webgpu', kernelFunc: rowPickWebGPU };
+const crossEntropyGradWebGPUConfig: tf.KernelConfig = {
   kernelName: CROSS_ENTROPY_GRAD,
   backendName: 'webgpu',
   kernelFunc: crossEntropyGradWebGPU,
 };
+
+export const webgpuKernels: tf.KernelConfig[] = [rowPickWebGPUConfig, crossEntropyGradWebGPUConfig];

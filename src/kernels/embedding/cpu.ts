@@ -1,18 +1,8 @@
 // cpu kernel for NanometaEmbeddingGrad: the scatter-add dW[idx[n], :] += dy[n, :] as one pass over typed arrays.
 // Replaces tfjs cpu's UnsortedSegmentSum, which loops over every segment (O(V·N·C)); this is O(N·C).
 import type * as tf from '@tensorflow/tfjs-core';
-
-export const EMBEDDING_GRAD = 'NanometaEmbeddingGrad';
-
-export interface EmbeddingGradAttrs {
-  /** V: rows of the embedding table. */
-  numRows: number;
-}
-
-export interface EmbedPositionsAttrs {
-  /** Positions per sequence: row n of the output adds position n % T. */
-  T: number;
-}
+import { passThrough } from '../pass-through.js';
+import { EMBED_POSITIONS, EMBEDDING_GRAD, type EmbeddingGradAttrs, type EmbedPositionsAttrs } from './index.js';
 
 /** x (N, C) = weight[idx[n]] + pos[n % T]; ids outside [0, V) add nothing (the position alone). */
 export function embedPositionsLoop(weight: Float32Array, pos: Float32Array, idx: Int32Array, V: number, C: number, T: number): Float32Array {
@@ -48,7 +38,7 @@ function embeddingGradCpu({ inputs, backend: kernelBackend, attrs }: Parameters<
   const ix = backend.readSync(indices.dataId) as Int32Array; // (N)
   const shape = [numRows, C];
   const out = embeddingGradLoop(g, ix, numRows, C);
-  if (dres) { // the tied weight's other gradient (kernels/embedding/positions.ts)
+  if (dres) { // the tied weight's other gradient (embedPositions in index.ts)
     const r = backend.readSync(dres.dataId) as Float32Array;
     for (let i = 0; i < out.length; i++) out[i] += r[i];
   }
@@ -56,20 +46,18 @@ function embeddingGradCpu({ inputs, backend: kernelBackend, attrs }: Parameters<
 }
 
 /** [weight itself (a second handle, as tfjs's Identity), x (N, C) = weight[indices] + pos[n % T]]. */
-export function embedPositionsCpu({ inputs, backend: kernelBackend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+function embedPositionsCpu({ inputs, backend: kernelBackend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const backend = kernelBackend as tf.KernelBackend;
   const { weight, pos, indices } = inputs as { weight: tf.TensorInfo; pos: tf.TensorInfo; indices: tf.TensorInfo };
   const { T } = attrs as unknown as EmbedPositionsAttrs;
   const [V, C] = weight.shape;
   const read = (t: tf.TensorInfo) => backend.readSync(t.dataId);
   const x = embedPositionsLoop(read(weight) as Float32Array, read(pos) as Float32Array, read(indices) as Int32Array, V, C, T);
-  backend.incRef(weight.dataId);
   const shape = [indices.shape[0], C];
-  return [{ dataId: weight.dataId, shape: weight.shape, dtype: weight.dtype }, { dataId: backend.write(x, shape, 'float32'), shape, dtype: 'float32' }];
+  return [passThrough(backend, weight), { dataId: backend.write(x, shape, 'float32'), shape, dtype: 'float32' }];
 }
 
-export const embeddingGradCpuConfig: tf.KernelConfig = {
-  kernelName: EMBEDDING_GRAD,
-  backendName: 'cpu',
-  kernelFunc: embeddingGradCpu,
-};
+export const cpuKernels: tf.KernelConfig[] = [
+  { kernelName: EMBEDDING_GRAD, backendName: 'cpu', kernelFunc: embeddingGradCpu },
+  { kernelName: EMBED_POSITIONS, backendName: 'cpu', kernelFunc: embedPositionsCpu },
+];

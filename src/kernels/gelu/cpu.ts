@@ -1,9 +1,7 @@
 // cpu kernels for NanometaGelu / NanometaGeluGrad: one float64 pass over the elements each
 // (the stock-op GELU runs ~8 kernels forward, each allocating a full-size temporary).
 import type * as tf from '@tensorflow/tfjs-core';
-
-export const GELU = 'NanometaGelu';
-export const GELU_GRAD = 'NanometaGeluGrad';
+import { GELU, GELU_GRAD } from './index.js';
 
 const K = Math.sqrt(2 / Math.PI);
 const A = 0.044715;
@@ -43,5 +41,7 @@ function geluGradCpu({ inputs, backend: kernelBackend }: Parameters<tf.KernelFun
   return { dataId: backend.write(values, x.shape, 'float32'), shape: x.shape, dtype: 'float32' };
 }
 
-export const geluCpuConfig: tf.KernelConfig = { kernelName: GELU, backendName: 'cpu', kernelFunc: geluCpu };
-export const geluGradCpuConfig: tf.KernelConfig = { kernelName: GELU_GRAD, backendName: 'cpu', kernelFunc: geluGradCpu };
+const geluCpuConfig: tf.KernelConfig = { kernelName: GELU, backendName: 'cpu', kernelFunc: geluCpu };
+const geluGradCpuConfig: tf.KernelConfig = { kernelName: GELU_GRAD, backendName: 'cpu', kernelFunc: geluGradCpu };
+
+export const cpuKernels: tf.KernelConfig[] = [geluCpuConfig, geluGradCpuConfig];

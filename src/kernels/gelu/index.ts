@@ -1,8 +1,10 @@
 // GELU (tanh approximation) op: forward and backward are one fused kernel each on cpu and WebGPU
 // (torch.nn.functional.gelu(x, approximate='tanh')); other backends use the stock-op reference.
 import * as tf from '@tensorflow/tfjs-core';
-import { GELU, GELU_GRAD } from './cpu.js';
 import { geluReference } from './reference.js';
+
+export const GELU = 'NanometaGelu';
+export const GELU_GRAD = 'NanometaGeluGrad';
 
 const geluOp = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);

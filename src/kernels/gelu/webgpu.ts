@@ -2,7 +2,7 @@
 // (the stock-op GELU takes ~8 dispatches forward and more backward).
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { GELU, GELU_GRAD } from './cpu.js';
+import { GELU, GELU_GRAD } from './index.js';
 import { GeluGradProgram, GeluProgram } from './program.js';
 
 const flat = (t: tf.TensorInfo, size: number): tf.TensorInfo => ({ dataId: t.dataId, shape: [size], dtype: t.dtype });
@@ -22,5 +22,7 @@ function geluGradWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.T
   return { dataId: out.dataId, shape: x.shape, dtype: 'float32' };
 }
 
-export const geluWebGPUConfig: tf.KernelConfig = { kernelName: GELU, backendName: 'webgpu', kernelFunc: geluWebGPU };
-export const geluGradWebGPUConfig: tf.KernelConfig = { kernelName: GELU_GRAD, backendName: 'webgpu', kernelFunc: geluGradWebGPU };
+const geluWebGPUConfig: tf.KernelConfig = { kernelName: GELU, backendName: 'webgpu', kernelFunc: geluWebGPU };
+const geluGradWebGPUConfig: tf.KernelConfig = { kernelName: GELU_GRAD, backendName: 'webgpu', kernelFunc: geluGradWebGPU };
+
+export const webgpuKernels: tf.KernelConfig[] = [geluWebGPUConfig, geluGradWebGPUConfig];

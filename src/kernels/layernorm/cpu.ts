@@ -1,15 +1,8 @@
 // cpu kernels for NanometaLayerNorm / NanometaLayerNormGrad: one float64 pass per row (two-pass mean and
 // variance from the row in hand); the backward recomputes mean and rstd and returns dx, dweight and dbias together.
 import type * as tf from '@tensorflow/tfjs-core';
-
-export const LAYER_NORM = 'NanometaLayerNorm';
-export const LAYER_NORM_GRAD = 'NanometaLayerNormGrad';
-
-export interface LayerNormAttrs {
-  eps: number;
-  /** Grad only: whether to return dbias as a third output. */
-  withBias?: boolean;
-}
+import { passThrough } from '../pass-through.js';
+import { LAYER_NORM, LAYER_NORM_GRAD, LAYER_NORM_RESIDUAL, type LayerNormAttrs } from './index.js';
 
 /** mean and 1/sqrt(var + eps) of row x[o .. o+C), in float64. */
 function rowStats(x: Float32Array, o: number, C: number, eps: number): [number, number] {
@@ -64,7 +57,7 @@ export function layerNormGradLoop(x: Float32Array, weight: Float32Array, dy: Flo
 
 type Inputs = Parameters<tf.KernelFunc>[0];
 
-export function layerNormCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.TensorInfo {
+function layerNormCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.TensorInfo {
   const backend = kernelBackend as tf.KernelBackend;
   const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
   const { eps } = attrs as unknown as LayerNormAttrs;
@@ -81,7 +74,7 @@ function layerNormGradCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf
   const [N, C] = x.shape;
   const read = (t: tf.TensorInfo) => backend.readSync(t.dataId) as Float32Array;
   const { dx, dweight, dbias } = layerNormGradLoop(read(x), read(weight), read(dy), N, C, eps);
-  if (dres) { // the residual stream's gradient, added here instead of by autodiff (kernels/layernorm/residual.ts)
+  if (dres) { // the residual stream's gradient, added here instead of by autodiff (NanometaLayerNormResidual)
     const r = read(dres);
     for (let i = 0; i < dx.length; i++) dx[i] += r[i];
   }
@@ -89,5 +82,13 @@ function layerNormGradCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf
   return withBias ? [out(dx, [N, C]), out(dweight, [C]), out(dbias, [C])] : [out(dx, [N, C]), out(dweight, [C])];
 }
 
-export const layerNormCpuConfig: tf.KernelConfig = { kernelName: LAYER_NORM, backendName: 'cpu', kernelFunc: layerNormCpu };
-export const layerNormGradCpuConfig: tf.KernelConfig = { kernelName: LAYER_NORM_GRAD, backendName: 'cpu', kernelFunc: layerNormGradCpu };
+/** [x itself (its data, no copy), LN(x)]. */
+function layerNormResidualCpu(args: Inputs): tf.TensorInfo[] {
+  return [passThrough(args.backend as tf.KernelBackend, args.inputs.x as tf.TensorInfo), layerNormCpu(args)];
+}
+
+export const cpuKernels: tf.KernelConfig[] = [
+  { kernelName: LAYER_NORM, backendName: 'cpu', kernelFunc: layerNormCpu },
+  { kernelName: LAYER_NORM_GRAD, backendName: 'cpu', kernelFunc: layerNormGradCpu },
+  { kernelName: LAYER_NORM_RESIDUAL, backendName: 'cpu', kernelFunc: layerNormResidualCpu },
+];

@@ -1,9 +1,22 @@
 // LayerNorm op over the last axis (torch.nn.functional.layer_norm): forward is one fused kernel, backward one
 // kernel returning dx, dweight and dbias, on cpu and WebGPU; other backends use the stock-op reference.
 import * as tf from '@tensorflow/tfjs-core';
-import { LAYER_NORM, LAYER_NORM_GRAD, type LayerNormAttrs } from './cpu.js';
 import { layerNormReference } from './reference.js';
-import { LAYER_NORM_RESIDUAL } from './residual.js';
+
+export const LAYER_NORM = 'NanometaLayerNorm';
+export const LAYER_NORM_GRAD = 'NanometaLayerNormGrad';
+/**
+ * LayerNorm of the residual stream x that also hands x on, [x, y = LN(x)], so that x has one consumer and its two
+ * gradients (from y and from the stream) are summed inside NanometaLayerNormGrad's dx pass (input dres) instead of
+ * by one more Add dispatch that autodiff inserts for a tensor used twice.
+ */
+export const LAYER_NORM_RESIDUAL = 'NanometaLayerNormResidual';
+
+export interface LayerNormAttrs {
+  eps: number;
+  /** Grad only: whether to return dbias as a third output. */
+  withBias?: boolean;
+}
 
 /** Rows longer than this would need too many registers per thread in the WGSL programs. */
 const MAX_C = 8192;
@@ -49,9 +62,27 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor, eps
   });
 }
 
+/** dx = LayerNorm's dx + the pass-through output's gradient, in the one dx kernel; dweight, dbias as LayerNorm's. */
+const layerNormResidualGradConfig: tf.GradConfig = {
+  kernelName: LAYER_NORM_RESIDUAL,
+  inputsToSave: ['x', 'weight'],
+  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [dres, dy] = dys as tf.Tensor[]; // tfjs passes zeros for an output no gradient reached
+    const [x, weight] = saved;
+    const { eps, withBias } = attrs as unknown as LayerNormAttrs;
+    const grads = tf.engine().runKernel(LAYER_NORM_GRAD, { x, weight, dy, dres }, { eps, withBias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const out: Record<string, () => tf.Tensor> = { x: () => grads[0], weight: () => grads[1] };
+    if (withBias) out.bias = () => grads[2];
+    return out;
+  },
+};
+
+/** Gradients of this folder's multi-output kernel (customGrad handles one output only), for kernels/register.ts. */
+export const layerNormGradients: tf.GradConfig[] = [layerNormResidualGradConfig];
+
 /**
  * [x, layerNorm(x)] for the residual stream x (N, C): the same values as using x twice, but x's two gradients
- * are summed inside the LayerNorm backward kernel (kernels/layernorm/residual.ts), not by an extra Add.
+ * are summed inside the LayerNorm backward kernel (NanometaLayerNormResidual), not by an extra Add.
  */
 export function layerNormResidual(x: tf.Tensor2D, weight: tf.Tensor1D, bias?: tf.Tensor1D, eps = 1e-5): [tf.Tensor2D, tf.Tensor2D] {
   const C = x.shape[1];

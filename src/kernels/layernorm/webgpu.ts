@@ -3,13 +3,14 @@
 // in one and a column sum each (3-4 dispatches).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { LAYER_NORM, LAYER_NORM_GRAD, type LayerNormAttrs } from './cpu.js';
+import { passThrough } from '../pass-through.js';
+import { LAYER_NORM, LAYER_NORM_GRAD, LAYER_NORM_RESIDUAL, type LayerNormAttrs } from './index.js';
 import { layerNormGradPath, layerNormGradRaw } from './raw.js';
 import { LayerNormColumnSumProgram, LayerNormGradPartialsProgram, LayerNormGradXProgram, LayerNormProgram, MAX_CHUNKS } from './program.js';
 
 type Inputs = Parameters<tf.KernelFunc>[0];
 
-export function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo {
+function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo {
   const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
   const { eps } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
@@ -40,9 +41,13 @@ function layerNormGradWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo[
   return outs;
 }
 
-export const layerNormWebGPUConfig: tf.KernelConfig = { kernelName: LAYER_NORM, backendName: 'webgpu', kernelFunc: layerNormWebGPU };
-export const layerNormGradWebGPUConfig: tf.KernelConfig = {
-  kernelName: LAYER_NORM_GRAD,
-  backendName: 'webgpu',
-  kernelFunc: layerNormGradWebGPU,
-};
+/** [x itself (its data, no copy), LN(x)]. */
+function layerNormResidualWebGPU(args: Inputs): tf.TensorInfo[] {
+  return [passThrough(args.backend as WebGPUBackend, args.inputs.x as tf.TensorInfo), layerNormWebGPU(args)];
+}
+
+export const webgpuKernels: tf.KernelConfig[] = [
+  { kernelName: LAYER_NORM, backendName: 'webgpu', kernelFunc: layerNormWebGPU },
+  { kernelName: LAYER_NORM_GRAD, backendName: 'webgpu', kernelFunc: layerNormGradWebGPU },
+  { kernelName: LAYER_NORM_RESIDUAL, backendName: 'webgpu', kernelFunc: layerNormResidualWebGPU },
+];

@@ -4,15 +4,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { geluGradLoop, geluLoop } from '../gelu/cpu.js';
 import { product } from '../matmul/cpu.js';
-
-export const LINEAR = 'NanometaLinear';
-export const GELU_LINEAR_GRAD = 'NanometaGeluLinearGrad';
-export const COLUMN_SUM = 'NanometaColumnSum';
-
-export interface LinearAttrs {
-  /** The input goes through GELU (tanh) first: y = gelu(x) W^T + ... (the MLP's projection). */
-  geluInput: boolean;
-}
+import { LINEAR, GELU_LINEAR_GRAD, COLUMN_SUM, type LinearAttrs } from './index.js';
 
 /** A temporary float32 tensor on the cpu backend holding `values` (the caller disposes it). */
 function temp(backend: tf.KernelBackend, values: Float32Array, shape: number[]): tf.TensorInfo {
@@ -67,6 +59,8 @@ function columnSumCpu({ inputs, backend: kernelBackend }: Parameters<tf.KernelFu
   return { dataId: backend.write(values, [C], 'float32'), shape: [C], dtype: 'float32' };
 }
 
-export const linearCpuConfig: tf.KernelConfig = { kernelName: LINEAR, backendName: 'cpu', kernelFunc: linearCpu };
-export const geluLinearGradCpuConfig: tf.KernelConfig = { kernelName: GELU_LINEAR_GRAD, backendName: 'cpu', kernelFunc: geluLinearGradCpu };
-export const columnSumCpuConfig: tf.KernelConfig = { kernelName: COLUMN_SUM, backendName: 'cpu', kernelFunc: columnSumCpu };
+const linearCpuConfig: tf.KernelConfig = { kernelName: LINEAR, backendName: 'cpu', kernelFunc: linearCpu };
+const geluLinearGradCpuConfig: tf.KernelConfig = { kernelName: GELU_LINEAR_GRAD, backendName: 'cpu', kernelFunc: geluLinearGradCpu };
+const columnSumCpuConfig: tf.KernelConfig = { kernelName: COLUMN_SUM, backendName: 'cpu', kernelFunc: columnSumCpu };
+
+export const cpuKernels: tf.KernelConfig[] = [linearCpuConfig, geluLinearGradCpuConfig, columnSumCpuConfig];

@@ -5,8 +5,16 @@
 // the residual's gradient is dy itself. NANOMETA_LINEAR=stock selects the stock ops (comparisons on a GPU).
 import * as tf from '@tensorflow/tfjs-core';
 import { gelu } from '../gelu/index.js';
-import { COLUMN_SUM, GELU_LINEAR_GRAD, LINEAR, type LinearAttrs } from './cpu.js';
 import { columnSumReference, linearReference } from './reference.js';
+
+export const LINEAR = 'NanometaLinear';
+export const GELU_LINEAR_GRAD = 'NanometaGeluLinearGrad';
+export const COLUMN_SUM = 'NanometaColumnSum';
+
+export interface LinearAttrs {
+  /** The input goes through GELU (tanh) first: y = gelu(x) W^T + ... (the MLP's projection). */
+  geluInput: boolean;
+}
 
 type Op = (...tensors: tf.Tensor[]) => tf.Tensor2D;
 

@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { gemmShape, runGemm } from '../matmul/webgpu.js';
 import type { GemmAddend } from '../matmul/program.js';
-import { COLUMN_SUM, GELU_LINEAR_GRAD, LINEAR, type LinearAttrs } from './cpu.js';
+import { COLUMN_SUM, GELU_LINEAR_GRAD, LINEAR, type LinearAttrs } from './index.js';
 import { ColumnSumProgram } from './program.js';
 
 /** Up to this many rows one workgroup column sums them all (32 lanes × 128 rows at 4096); above, groups of GROUP_ROWS first. */
@@ -56,6 +56,8 @@ function columnSumWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.
   return { dataId: out.dataId, shape: [C], dtype: 'float32' };
 }
 
-export const linearWebGPUConfig: tf.KernelConfig = { kernelName: LINEAR, backendName: 'webgpu', kernelFunc: linearWebGPU };
-export const geluLinearGradWebGPUConfig: tf.KernelConfig = { kernelName: GELU_LINEAR_GRAD, backendName: 'webgpu', kernelFunc: geluLinearGradWebGPU };
-export const columnSumWebGPUConfig: tf.KernelConfig = { kernelName: COLUMN_SUM, backendName: 'webgpu', kernelFunc: columnSumWebGPU };
+const linearWebGPUConfig: tf.KernelConfig = { kernelName: LINEAR, backendName: 'webgpu', kernelFunc: linearWebGPU };
+const geluLinearGradWebGPUConfig: tf.KernelConfig = { kernelName: GELU_LINEAR_GRAD, backendName: 'webgpu', kernelFunc: geluLinearGradWebGPU };
+const columnSumWebGPUConfig: tf.KernelConfig = { kernelName: COLUMN_SUM, backendName: 'webgpu', kernelFunc: columnSumWebGPU };
+
+export const webgpuKernels: tf.KernelConfig[] = [linearWebGPUConfig, geluLinearGradWebGPUConfig, columnSumWebGPUConfig];

@@ -1,8 +1,7 @@
 // cpu kernel for NanometaRowLogSumExp: one pass for the max and one for the sum per row, no (n, V) temporaries.
 // tf.logSumExp on cpu runs max, sub, exp, sum, log, add as six kernels with two (n, V) intermediates.
 import type * as tf from '@tensorflow/tfjs-core';
-
-export const ROW_LOGSUMEXP = 'NanometaRowLogSumExp';
+import { ROW_LOGSUMEXP } from './index.js';
 
 /** lse (n) of x (n, V) stored row-major. */
 export function rowLogSumExpLoop(x: Float32Array, n: number, V: number): Float32Array {
@@ -31,8 +30,10 @@ function rowLogSumExpCpu({ inputs, backend: kernelBackend }: Parameters<tf.Kerne
   return { dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
 }
 
-export const rowLogSumExpCpuConfig: tf.KernelConfig = {
+const rowLogSumExpCpuConfig: tf.KernelConfig = {
   kernelName: ROW_LOGSUMEXP,
   backendName: 'cpu',
   kernelFunc: rowLogSumExpCpu,
 };
+
+export const cpuKernels: tf.KernelConfig[] = [rowLogSumExpCpuConfig];

@@ -2,8 +2,9 @@
 // For the chunked cross-entropy's forward (model/loss.ts), whose custom gradient never differentiates it;
 // its own gradient, softmax(x) * dy, is there for completeness.
 import * as tf from '@tensorflow/tfjs-core';
-import { ROW_LOGSUMEXP } from './cpu.js';
 import { rowLogSumExpReference } from './reference.js';
+
+export const ROW_LOGSUMEXP = 'NanometaRowLogSumExp';
 
 const rowLogSumExpOp = tf.customGrad(((x: tf.Tensor2D, save: tf.GradSaveFunc) => {
   save([x]);

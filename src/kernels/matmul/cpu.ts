@@ -3,7 +3,7 @@
 // when its transpose flag asks for it. 2-3x tfjs-backend-cpu's kernel on this machine. _FusedMatMul (a product plus a bias) gets the same product.
 // The reference is tfjs's own cpu kernel, which stays the fallback for broadcasting it alone handles.
 import * as tf from '@tensorflow/tfjs-core';
-import { replaceKernel, originalKernel, runOriginal } from '../override.js';
+import { originalKernel, runOriginal } from '../override.js';
 
 const KERNEL = 'BatchMatMul';
 const FUSED = '_FusedMatMul';
@@ -96,13 +96,13 @@ function fusedMatMulCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.
   return { dataId: backend.write(p.out, p.shape, 'float32'), shape: p.shape, dtype: 'float32' };
 }
 
-/** Replaces tfjs's cpu BatchMatMul and _FusedMatMul with the kernels above (once; the originals stay as fallbacks). */
-export function overrideCpuMatMul(): void {
-  replaceKernel(KERNEL, 'cpu', batchMatMulCpu);
-  replaceKernel(FUSED, 'cpu', fusedMatMulCpu);
-}
+/** In place of tfjs's cpu BatchMatMul and _FusedMatMul (kernels/override.ts keeps those as the fallbacks). */
+export const cpuKernels: tf.KernelConfig[] = [
+  { kernelName: KERNEL, backendName: 'cpu', kernelFunc: batchMatMulCpu },
+  { kernelName: FUSED, backendName: 'cpu', kernelFunc: fusedMatMulCpu },
+];
 
-/** tfjs's own cpu kernel (the reference), for tests; null before overrideCpuMatMul ran. */
+/** tfjs's own cpu kernel (the reference), for tests; null before the cpu kernels were registered. */
 export function originalCpuMatMul(): tf.KernelFunc | null {
   return originalKernel(KERNEL, 'cpu');
 }

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { GEMM_VARIANTS, GemmProgram, gemmWorkgroupBytes, wideEligible, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
-import { replaceKernel, originalKernel, runOriginal } from '../override.js';
+import { originalKernel, runOriginal } from '../override.js';
 import { recordGemm, tunedGemm, tuneGemms, type GemmCall, type GemmChoice, type TuneOptions, type TuneReport } from './tune.js';
 
 const KERNEL = 'BatchMatMul';
@@ -148,13 +148,13 @@ function fusedMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | 
   return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' };
 }
 
-/** Replaces tfjs's webgpu BatchMatMul and _FusedMatMul (once the webgpu backend registered them). */
-export function overrideWebGPUMatMul(): void {
-  replaceKernel(KERNEL, 'webgpu', batchMatMulWebGPU);
-  replaceKernel(FUSED, 'webgpu', fusedMatMulWebGPU);
-}
+/** In place of tfjs's webgpu BatchMatMul and _FusedMatMul (kernels/override.ts keeps those as the fallbacks). */
+export const webgpuKernels: tf.KernelConfig[] = [
+  { kernelName: KERNEL, backendName: 'webgpu', kernelFunc: batchMatMulWebGPU },
+  { kernelName: FUSED, backendName: 'webgpu', kernelFunc: fusedMatMulWebGPU },
+];
 
-/** tfjs's own webgpu kernel, for tests and benchmarks; null before overrideWebGPUMatMul ran. */
+/** tfjs's own webgpu kernel, for tests and benchmarks; null before the webgpu kernels were registered. */
 export function originalWebGPUMatMul(): tf.KernelFunc | null {
   return originalKernel(KERNEL, 'webgpu');
 }

@@ -1,13 +1,13 @@
 // cpu kernel of `NanometaMetaStep` (attrs.ts): float64 arithmetic on the float32 state, β's update through
-// NmOptimStep's own cpu loop (optim-step/cpu.ts), so the two can never disagree on the math.
+// NanometaOptimStep's own cpu loop (optim-step/cpu.ts), so the two can never disagree on the math.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { CpuLikeBackend } from '../cpu-backend.js';
 import { loop } from '../optim-step/cpu.js';
-import { COL, META_STEP_KERNEL, STATE_COLS, type MetaStepAttrs } from './attrs.js';
+import { COL, META_STEP_KERNEL, STATE_COLS, type MetaStepAttrs } from './index.js';
 
 const EMPTY = new Float32Array(0);
 
-export const metaStepCpuKernel: tf.KernelConfig = {
+const metaStepCpuKernel: tf.KernelConfig = {
   kernelName: META_STEP_KERNEL,
   backendName: 'cpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
@@ -39,3 +39,5 @@ export const metaStepCpuKernel: tf.KernelConfig = {
     return be.makeTensorInfo([nb, STATE_COLS], 'float32', out);
   },
 };
+
+export const cpuKernels: tf.KernelConfig[] = [metaStepCpuKernel];

@@ -1,11 +1,11 @@
 // WGSL for `NanometaMetaStep` (attrs.ts): one 256-thread workgroup per block sums that block's partials
 // (a strided pass over all of them, keeping those whose seg is the block), then its first thread updates
-// the block's row of the state with NmOptimStep's per-element math (optim-step/program.ts, stepMathWgsl).
-import { usesM, usesV } from '../optim-step/attrs.js';
+// the block's row of the state with NanometaOptimStep's per-element math (optim-step/program.ts, stepMathWgsl).
+import { usesM, usesV } from '../optim-step/index.js';
 import { uniformData, uniformFields, type ShaderUniform } from '../../backend/webgpu-raw.js';
 import { optimUniforms, stepMathWgsl } from '../optim-step/program.js';
 import { FlatProgram, sum, workgroupReductions, WORKGROUP_INDEX } from '../program-base.js';
-import { COL, STATE_COLS, type MetaStepAttrs } from './attrs.js';
+import { COL, STATE_COLS, type MetaStepAttrs } from './index.js';
 
 const WG = 256;
 

@@ -1,10 +1,10 @@
 // WebGPU kernel of `NanometaMetaStep`: one dispatch per step for every block (program.ts).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { META_STEP_KERNEL, type MetaStepAttrs } from './attrs.js';
+import { META_STEP_KERNEL, type MetaStepAttrs } from './index.js';
 import { MetaStepProgram } from './program.js';
 
-export const metaStepWebGPUKernel: tf.KernelConfig = {
+const metaStepWebGPUKernel: tf.KernelConfig = {
   kernelName: META_STEP_KERNEL,
   backendName: 'webgpu',
   kernelFunc: (({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]) => {
@@ -13,3 +13,5 @@ export const metaStepWebGPUKernel: tf.KernelConfig = {
     return (backend as WebGPUBackend).runWebGPUProgram(program, [state, partials, seg], 'float32', program.uniformData());
   }) as unknown as tf.KernelFunc,
 };
+
+export const webgpuKernels: tf.KernelConfig[] = [metaStepWebGPUKernel];

@@ -1,15 +1,15 @@
-// Fast cpu kernel of `NmOptimStep`: a single JS loop over the typed arrays of w, g, m, v, h (float64
+// Fast cpu kernel of `NanometaOptimStep`: a single JS loop over the typed arrays of w, g, m, v, h (float64
 // arithmetic, float32 storage) doing base update, weight update, trace update and Σ h·g in one pass.
 // One specialised loop per base optimizer and traced/untraced, so the hot loops carry no branches.
 // Same math as reference.ts (see attrs.ts); registered with tf.registerKernel for the 'cpu' backend.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { CpuLikeBackend } from '../cpu-backend.js';
-import type { OptimStepAttrs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, usesM, usesV } from './attrs.js';
+import type { OptimStepAttrs } from './index.js';
+import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, usesM, usesV } from './index.js';
 
 const EMPTY = new Float32Array(0);
 
-export const optimStepCpuKernel: tf.KernelConfig = {
+const optimStepCpuKernel: tf.KernelConfig = {
   kernelName: OPTIM_STEP_KERNEL,
   backendName: 'cpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
@@ -207,7 +207,7 @@ function sgdTraced(a: OptimStepAttrs, { n, w, g, h, wOut, hOut }: Arrays): numbe
 }
 
 /** `NanometaTraceDot` on cpu: one float64 Σ h·g·gs per (h, g) pair. */
-export const traceDotCpuKernel: tf.KernelConfig = {
+const traceDotCpuKernel: tf.KernelConfig = {
   kernelName: TRACE_DOT_KERNEL,
   backendName: 'cpu',
   kernelFunc: ({ inputs, backend }) => {
@@ -218,9 +218,11 @@ export const traceDotCpuKernel: tf.KernelConfig = {
       const h = be.readSync(inputs[`h${p}`]!.dataId) as Float32Array;
       const g = be.readSync(inputs[`g${p}`]!.dataId) as Float32Array;
       let s = 0;
-      for (let i = 0; i < h.length; i++) s += h[i] * (gs === 1 ? g[i] : Math.fround(g[i] * gs)); // g·gs as NmOptimStep rounds it
+      for (let i = 0; i < h.length; i++) s += h[i] * (gs === 1 ? g[i] : Math.fround(g[i] * gs)); // g·gs as NanometaOptimStep rounds it
       sums.push(s);
     }
     return be.makeTensorInfo([sums.length], 'float32', Float32Array.from(sums));
   },
 };
+
+export const cpuKernels: tf.KernelConfig[] = [optimStepCpuKernel, traceDotCpuKernel];

@@ -1,22 +1,15 @@
-// WebGPU `NanometaOptimStepInPlace`: the whole NmOptimStep of one parameter tensor (attrs.ts) in ONE dispatch,
+// WebGPU `NanometaOptimStepInPlace`: the whole NanometaOptimStep of one parameter tensor (index.ts) in ONE dispatch,
 // writing w, m, v and h in place and, when traced, the tensor's Σ h·g partial sums into a shared buffer at
 // an offset. tfjs programs have one fresh output each, so the program version (program.ts) needs one
 // dispatch per output plus one for z; this pass goes around that through backend/webgpu-raw.ts. Used only
 // when w, m, v, h are exclusive (no other tensor shares their storage), so writing them in place is safe.
 import * as tf from '@tensorflow/tfjs-core';
-import { isExclusive, runRawPass, type RawBinding } from '../../backend/webgpu-raw.js';
+import { runRawPass, type RawBinding } from '../../backend/webgpu-raw.js';
 import { PARTIAL_CHUNK, partialCount, sum, workgroupReductions } from '../program-base.js';
-import { usesM, usesV, type OptimStepAttrs } from './attrs.js';
+import { OPTIM_STEP_IN_PLACE_KERNEL, usesM, usesV, type InPlaceAttrs, type OptimStepAttrs } from './index.js';
 import { elementStepWgsl, optimUniforms, stepSizeWgsl } from './program.js';
 
-export const OPTIM_STEP_IN_PLACE_KERNEL = 'NanometaOptimStepInPlace';
-
 const WG = 256;
-
-/** Attrs: NmOptimStep's, plus where this tensor's partial sums start in `partials` (traced only). */
-export interface InPlaceAttrs extends OptimStepAttrs {
-  partOffset: number;
-}
 
 /** Bound after the uniforms: w, g, then m, v, h, gs, a, partials as present; the pass writes w, m, v, h, partials. */
 function bindingNames(a: OptimStepAttrs, has: (n: string) => boolean): string[] {
@@ -45,7 +38,7 @@ function mainWgsl(a: OptimStepAttrs, has: (n: string) => boolean): string {
   if (li == 0u && wgi < uniforms.count) { partials[uniforms.partOffset + wgi] = total; }` : ''}`;
 }
 
-export const optimStepInPlaceWebGPUKernel: tf.KernelConfig = {
+export const inPlaceWebGPUKernel: tf.KernelConfig = {
   kernelName: OPTIM_STEP_IN_PLACE_KERNEL,
   backendName: 'webgpu',
   kernelFunc: (({ inputs, attrs }: Parameters<tf.KernelFunc>[0]) => {
@@ -71,19 +64,3 @@ export const optimStepInPlaceWebGPUKernel: tf.KernelConfig = {
     return [];
   }) as unknown as tf.KernelFunc,
 };
-
-/** Env NANOMETA_OPTIM=programs keeps the one-program-per-output step (benchmarks, comparisons). */
-let enabled = process.env.NANOMETA_OPTIM !== 'programs';
-
-/** Turns the in-place step on or off (tests and benchmarks); returns the previous setting. */
-export function setInPlaceStep(on: boolean): boolean {
-  const before = enabled;
-  enabled = on;
-  return before;
-}
-
-/** True when this backend has the in-place step and every tensor given may be written in place. */
-export function canStepInPlace(tensors: Array<tf.Tensor | undefined>): boolean {
-  if (!enabled || !tf.getKernel(OPTIM_STEP_IN_PLACE_KERNEL, tf.getBackend())) return false;
-  return tensors.every((t) => t === undefined || isExclusive(t));
-}

@@ -1,39 +1,64 @@
-// The fused optimizer-step op: runs the backend's registered `NmOptimStep` kernel (cpu: cpu.ts; webgpu:
-// webgpu.ts) or, on backends without one, the stock-op reference (reference.ts).
+// The fused optimizer-step op `NanometaOptimStep`: one pass per parameter tensor doing the base update, the weight
+// update, the MetaOptimize trace update and the partial z sum, on the backend's kernel (cpu.ts, webgpu.ts, in-place.ts)
+// or, on backends without one, the stock-op reference (reference.ts). The attributes are convention-free
+// coefficients (each optimizer's file in src/optim derives them), so every backend's kernel is the same few lines
+// of arithmetic. See ../shared/reference/metaoptimize.md.
 import * as tf from '@tensorflow/tfjs-core';
-import type { OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, TRACE_DOT_PAIRS, outputNames } from './attrs.js';
-import { optimStepCpuKernel, traceDotCpuKernel } from './cpu.js';
-import { optimStepWebGPUKernel, traceDotWebGPUKernel } from './webgpu.js';
-import { optimStepReference } from './reference.js';
-import { OPTIM_STEP_IN_PLACE_KERNEL, optimStepInPlaceWebGPUKernel, type InPlaceAttrs } from './in-place.js';
+import { isExclusive } from '../../backend/webgpu-raw.js';
 import { partialCount } from '../program-base.js';
+import { optimStepReference, usesM, usesV, type OptimStepAttrs, type OptimStepInputs, type OptimStepOutputs } from './reference.js';
 
-export type { OptimBase, OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
-export { OPTIM_STEP_KERNEL } from './attrs.js';
-export { optimStepReference } from './reference.js';
-export { canStepInPlace, setInPlaceStep, type InPlaceAttrs } from './in-place.js';
+// The attributes are defined beside the readable math that gives them meaning (reference.ts), exported from here.
+export { optimStepReference, usesM, usesV, type OptimBase, type OptimStepAttrs, type OptimStepInputs, type OptimStepOutputs } from './reference.js';
 export { newPartials, partialCount } from '../program-base.js';
 
-/** The kernels of this op, for the one registerKernels() list of backend set-up (STYLE 14). */
-export const OPTIM_STEP_KERNELS: tf.KernelConfig[] = [
-  optimStepCpuKernel, optimStepWebGPUKernel, traceDotCpuKernel, traceDotWebGPUKernel, optimStepInPlaceWebGPUKernel,
-];
+export const OPTIM_STEP_KERNEL = 'NanometaOptimStep';
+/**
+ * Σ h·g (times gs) for up to TRACE_DOT_PAIRS (h, g) pairs in one call, inputs h0, g0, h1, g1, … (+ gs):
+ * MetaOptimize's z for several parameter tensors at once, and (with h = g = x) Σ x² for gradient clipping. Output: the pairs' partial sums one after another
+ * (cpu: one per pair; webgpu: one per 4096 elements), see traceDotLengths.
+ */
+export const TRACE_DOT_KERNEL = 'NanometaTraceDot';
+/** Pairs per NanometaTraceDot call: 3 pairs + gs + the output = 8 storage buffers, WebGPU's guaranteed limit. */
+export const TRACE_DOT_PAIRS = 3;
 
-/** Registers the kernels not yet registered (idempotent; optimStep also calls it on first use). */
-export function registerOptimStepKernels(): void {
-  for (const k of OPTIM_STEP_KERNELS) {
-    if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
-  }
+
+/** Output order of the kernel's TensorInfo[]: w, then m, v, h, z for those present. */
+export function outputNames(attrs: OptimStepAttrs): (keyof OptimStepOutputs)[] {
+  const names: (keyof OptimStepOutputs)[] = ['w'];
+  if (usesM(attrs.base)) names.push('m');
+  if (usesV(attrs.base)) names.push('v');
+  if (attrs.traced) names.push('h');
+  if (attrs.traced && attrs.zOut) names.push('z');
+  return names;
 }
 
-let registered = false;
+/**
+ * The whole step of one parameter tensor in ONE dispatch, writing w, m, v and h in place and, when traced, the
+ * tensor's Σ h·g partial sums into a shared buffer at an offset (WebGPU: in-place.ts). Used only when w, m, v, h
+ * are exclusive (no other tensor shares their storage), so writing them in place is safe.
+ */
+export const OPTIM_STEP_IN_PLACE_KERNEL = 'NanometaOptimStepInPlace';
 
-/** optimStep and the reductions below register the kernels on first use too (idempotent). */
-function ensureRegistered(): void {
-  if (registered) return;
-  registerOptimStepKernels();
-  registered = true;
+/** Attrs: NanometaOptimStep's, plus where this tensor's partial sums start in `partials` (traced only). */
+export interface InPlaceAttrs extends OptimStepAttrs {
+  partOffset: number;
+}
+
+/** Env NANOMETA_OPTIM=programs keeps the one-program-per-output step (benchmarks, comparisons). */
+let inPlaceEnabled = process.env.NANOMETA_OPTIM !== 'programs';
+
+/** Turns the in-place step on or off (tests and benchmarks); returns the previous setting. */
+export function setInPlaceStep(on: boolean): boolean {
+  const before = inPlaceEnabled;
+  inPlaceEnabled = on;
+  return before;
+}
+
+/** True when this backend has the in-place step and every tensor given may be written in place. */
+export function canStepInPlace(tensors: Array<tf.Tensor | undefined>): boolean {
+  if (!inPlaceEnabled || !tf.getKernel(OPTIM_STEP_IN_PLACE_KERNEL, tf.getBackend())) return false;
+  return tensors.every((t) => t === undefined || isExclusive(t));
 }
 
 /**
@@ -41,7 +66,6 @@ function ensureRegistered(): void {
  * forces the stock-op version (tests, debugging).
  */
 export function optimStep(inputs: OptimStepInputs, attrs: OptimStepAttrs, impl: 'auto' | 'reference' = 'auto'): OptimStepOutputs {
-  ensureRegistered();
   if (impl === 'reference' || !tf.getKernel(OPTIM_STEP_KERNEL, tf.getBackend())) return optimStepReference(inputs, attrs);
   const named: tf.NamedTensorMap = { w: inputs.w, g: inputs.g };
   if (inputs.m) named.m = inputs.m;
@@ -61,7 +85,6 @@ export function optimStep(inputs: OptimStepInputs, attrs: OptimStepAttrs, impl: 
  * `partials` from attrs.partOffset on. Returns nothing: the inputs are the outputs.
  */
 export function optimStepInPlace(inputs: OptimStepInputs, attrs: InPlaceAttrs, partials?: tf.Tensor): void {
-  ensureRegistered();
   const named: tf.NamedTensorMap = { w: inputs.w, g: inputs.g };
   for (const k of ['m', 'v', 'h', 'gs', 'a'] as const) if (inputs[k]) named[k] = inputs[k]!;
   if (partials) named.partials = partials;
@@ -74,7 +97,7 @@ export function sumSquaresPartials(x: tf.Tensor): tf.Tensor1D {
 }
 
 /**
- * Backends whose NmOptimStep computes z in a pass of its own (WebGPU: tfjs programs have one output): there
+ * Backends whose NanometaOptimStep computes z in a pass of its own (WebGPU: tfjs programs have one output): there
  * the optimizer asks the step for no z and sums h·g for up to TRACE_DOT_PAIRS tensors per dispatch instead.
  * On cpu, z comes free from the fused loop.
  */
@@ -89,7 +112,6 @@ export function traceDotSeparate(): boolean {
  * 1-D tensor and how many belong to each pair (in order). Stock ops where no kernel is registered.
  */
 export function traceDotPartials(pairs: Array<[tf.Tensor, tf.Tensor]>, gs?: tf.Tensor): { partials: tf.Tensor1D; lengths: number[] } {
-  ensureRegistered();
   const lengths: number[] = [];
   const partials = tf.tidy(() => {
     const outs: tf.Tensor1D[] = [];

@@ -1,4 +1,4 @@
-// WGSL for the fused optimizer step `NmOptimStep` (math in attrs.ts). tfjs programs have one output, so
+// WGSL for the fused optimizer step `NanometaOptimStep` (math in attrs.ts). tfjs programs have one output, so
 // w', m', v', h' are one elementwise program each (same inputs, each recomputes the cheap per-element
 // math and writes its own output: 3 dispatches per tensor for AdamW instead of ~15 stock ops), and z's
 // partial sums Σ h·g are a workgroup reduction. Coefficients are uniforms, so one compiled shader per
@@ -6,7 +6,7 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { uniformFields, type ShaderUniform } from '../../backend/webgpu-raw.js';
 import { FlatProgram, PARTIAL_CHUNK, partialCount, sum, workgroupReductions } from '../program-base.js';
-import { usesM, usesV, type OptimStepAttrs } from './attrs.js';
+import { usesM, usesV, type OptimStepAttrs } from './index.js';
 
 export type OptimOutput = 'w' | 'm' | 'v' | 'h';
 

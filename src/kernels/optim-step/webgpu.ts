@@ -1,11 +1,12 @@
-// WebGPU kernel of `NmOptimStep` (attrs.ts): one elementwise program per output (w', m', v', h') and,
+// WebGPU kernel of `NanometaOptimStep` (attrs.ts): one elementwise program per output (w', m', v', h') and,
 // when traced, one partial-sum program for z; see program.ts. The optional input `gs` (a 1-element
 // gradient scale, e.g. the clipping coefficient) multiplies g on the device, so clipping needs no read-back.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import type { OptimStepAttrs } from './attrs.js';
-import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, outputNames } from './attrs.js';
+import type { OptimStepAttrs } from './index.js';
+import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, outputNames } from './index.js';
 import { uniformData } from '../../backend/webgpu-raw.js';
+import { inPlaceWebGPUKernel } from './in-place.js';
 import { OptimStepProgram, optimInputNames, optimUniforms, TraceDotProgram, type OptimOutput } from './program.js';
 
 const size = (t: tf.TensorInfo): number => tf.util.sizeFromShape(t.shape);
@@ -33,14 +34,14 @@ function optimStepWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0
   });
 }
 
-export const optimStepWebGPUKernel: tf.KernelConfig = {
+const optimStepWebGPUKernel: tf.KernelConfig = {
   kernelName: OPTIM_STEP_KERNEL,
   backendName: 'webgpu',
   kernelFunc: optimStepWebGPU as unknown as tf.KernelFunc,
 };
 
 /** `NanometaTraceDot`: up to three (h, g) pairs' Σ h·g·gs partials in one dispatch (program.ts). */
-export const traceDotWebGPUKernel: tf.KernelConfig = {
+const traceDotWebGPUKernel: tf.KernelConfig = {
   kernelName: TRACE_DOT_KERNEL,
   backendName: 'webgpu',
   kernelFunc: (({ inputs, backend }: Parameters<tf.KernelFunc>[0]) => {
@@ -55,3 +56,5 @@ export const traceDotWebGPUKernel: tf.KernelConfig = {
     return (backend as WebGPUBackend).runWebGPUProgram(program, ins, 'float32', program.uniformData());
   }) as unknown as tf.KernelFunc,
 };
+
+export const webgpuKernels: tf.KernelConfig[] = [optimStepWebGPUKernel, traceDotWebGPUKernel, inPlaceWebGPUKernel];

@@ -2,7 +2,7 @@
 // the typed array. tfjs's cpu Softmax composes max/sub/exp/sum/div kernels with broadcasting, which cost
 // as much as the attention matmuls. Other axes go to tfjs's own kernel (the reference).
 import * as tf from '@tensorflow/tfjs-core';
-import { replaceKernel, runOriginal } from '../override.js';
+import { runOriginal } from '../override.js';
 
 /** softmax over rows of length `n`, in a new array. */
 export function softmaxRows(x: Float32Array, n: number): Float32Array {
@@ -28,6 +28,5 @@ function softmaxCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.Tens
   return { dataId: backend.write(out, logits.shape, 'float32'), shape: logits.shape, dtype: 'float32' };
 }
 
-export function overrideCpuSoftmax(): void {
-  replaceKernel('Softmax', 'cpu', softmaxCpu);
-}
+/** In place of tfjs's cpu Softmax (kept as the fallback for other axes and dtypes). */
+export const cpuKernels: tf.KernelConfig[] = [{ kernelName: 'Softmax', backendName: 'cpu', kernelFunc: softmaxCpu }];

@@ -134,7 +134,7 @@ export class MetaOptimize implements Optimizer {
     return this.seg.tensor;
   }
 
-  /** The meta optimizer as NmOptimStep coefficients: β's update is a base step with g = z, κ = 0, α = η. */
+  /** The meta optimizer as NanometaOptimStep coefficients: β's update is a base step with g = z, κ = 0, α = η. */
   private metaAttrs(t: number): MetaStepAttrs {
     const m = this.options.meta;
     const type = ({ lion: 'lion', adam: 'adamw', rmsprop: 'rmsprop', sgd: 'sgd', fixed: 'sgd' } as const)[m.type];
