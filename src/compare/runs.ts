@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BestConstant, RunSpec } from './grid.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import type { Config } from '../config/schema.js';
 
 /** One metrics.jsonl row as train.ts writes it; eval rows add valLoss and trainLoss. */
 export interface MetricsRow {
@@ -63,8 +64,11 @@ export function readMetrics(dir: string): MetricsRow[] {
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
-/** config.json of a run (resolved config + `run`), or null. */
-export function readRunConfig(dir: string): Record<string, any> | null {
+/** config.json as train.ts writes it: the resolved config plus `run` (what the run derived, e.g. blockNames). */
+export type RunConfigJson = Config & { run?: { blockNames?: unknown } };
+
+/** config.json of a run, or null. */
+export function readRunConfig(dir: string): RunConfigJson | null {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) return null;
   try {

@@ -1,6 +1,6 @@
 // prepareData: data.source -> tokenized train/val shards in data.cacheDir/<slug>-<hash>/ (train.bin, val.bin,
 // meta.json), reused while the inputs are unchanged; like nanoGPT's prepare.py, but cached and atomic.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTemps } from '../util/atomic-write.js';
 import type { DataConfig } from '../config/schema.js';

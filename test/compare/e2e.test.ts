@@ -28,8 +28,8 @@ describe('compare quick suite with the real train.ts', () => {
       expect(cfg.optimizer.lr).toBeCloseTo(s.spec.hyper.lr, 12); // the grid's lr reached train.ts
       expect(cfg.model.nEmbd).toBe(32);
       if (s.spec.group === 'metaoptimize' || s.spec.group === 'robustness') {
-        expect(cfg.optimizer.metaOptimize.blocks).toBe(s.spec.hyper.blocks);
-        expect(cfg.optimizer.metaOptimize.meta.lr).toBe(s.spec.hyper.metaLr);
+        expect(cfg.optimizer.metaOptimize!.blocks).toBe(s.spec.hyper.blocks);
+        expect(cfg.optimizer.metaOptimize!.meta.lr).toBe(s.spec.hyper.metaLr);
         expect(s.finalLr).toHaveLength(s.blockNames.length);
         expect(s.blockNames.length > 1).toBe(s.spec.hyper.blocks === 'layerwise');
       } else {

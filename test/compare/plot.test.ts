@@ -9,6 +9,17 @@ import { lossVsTokensSpec, renderSvg, robustnessSpec, stepSizeSpec } from '../..
 import type { RunSummary } from '../../src/compare/runs.js';
 import { checkXml } from './xml.js';
 
+/** The parts of a Vega-Lite spec these tests read. */
+type Row = Record<string, unknown>;
+interface Layer {
+  data: { values: Row[] };
+  encoding: { x: { scale: { type: string } }; y: { scale: { type: string } } };
+}
+interface VegaSpec {
+  data: { values: Row[] };
+  layer: Layer[];
+}
+
 const root = mkdtempSync(join(tmpdir(), 'nanometa-plot-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -30,24 +41,26 @@ function run(id: string, group: RunGroup, lr: number, valLoss: number, extra: Pa
 
 describe('compare plots', () => {
   it('loss vs tokens: the chosen baseline and every MetaOptimize run, val and train series', async () => {
-    const spec = lossVsTokensSpec([run('a1', 'adamw-constant', 1e-3, 2.0), run('a2', 'adamw-constant', 1e-2, 2.5), run('mo', 'metaoptimize', 1e-5, 2.1)]) as any;
-    const methods = new Set(spec.data.values.map((v: any) => v.method));
+    const spec = lossVsTokensSpec([run('a1', 'adamw-constant', 1e-3, 2.0), run('a2', 'adamw-constant', 1e-2, 2.5), run('mo', 'metaoptimize', 1e-5, 2.1)]);
+    const view = spec as unknown as VegaSpec;
+    const methods = new Set(view.data.values.map((v: Row) => v.method));
     expect([...methods].sort()).toEqual(['AdamW constant (tuned)', 'MO(AdamW, Lion) layerwise']);
-    const tuned = spec.data.values.filter((v: any) => v.method === 'AdamW constant (tuned)');
-    expect(tuned.filter((v: any) => v.series === 'val loss')).toHaveLength(4);
-    expect(tuned.filter((v: any) => v.series === 'train loss (logged)')).toHaveLength(40);
+    const tuned = view.data.values.filter((v: Row) => v.method === 'AdamW constant (tuned)');
+    expect(tuned.filter((v: Row) => v.series === 'val loss')).toHaveLength(4);
+    expect(tuned.filter((v: Row) => v.series === 'train loss (logged)')).toHaveLength(40);
     expect(checkXml(await renderSvg(spec))).toBe('svg');
   });
 
   it('step sizes: one line per block on a log axis, switch points and the tuned lr marked', async () => {
     const mo = run('mo-sw', 'metaoptimize', 1e-4, 2.0, { switchEvery: 10 });
-    const spec = stepSizeSpec(mo, 3e-3) as any;
-    const lines = spec.layer[0];
+    const spec = stepSizeSpec(mo, 3e-3);
+    const view = spec as unknown as VegaSpec;
+    const lines = view.layer[0];
     expect(lines.encoding.y.scale.type).toBe('log');
-    expect(new Set(lines.data.values.map((v: any) => v.block))).toEqual(new Set(['wte.weight', 'h.0.mlp.fc.weight']));
+    expect(new Set(lines.data.values.map((v: Row) => v.block))).toEqual(new Set(['wte.weight', 'h.0.mlp.fc.weight']));
     expect(lines.data.values).toHaveLength(80);
-    expect(spec.layer[1].data.values[0].lr).toBe(3e-3);
-    expect(spec.layer[2].data.values).toEqual([{ step: 10 }, { step: 20 }, { step: 30 }]);
+    expect(view.layer[1].data.values[0].lr).toBe(3e-3);
+    expect(view.layer[2].data.values).toEqual([{ step: 10 }, { step: 20 }, { step: 30 }]);
     const svg = await renderSvg(spec);
     expect(checkXml(svg)).toBe('svg');
     expect(svg).toContain('data switches every 10 steps');
@@ -56,9 +69,10 @@ describe('compare plots', () => {
 
   it('robustness: final val loss against alpha0 on a log axis, with the tuned baseline line', async () => {
     const sweep = [run('r1', 'robustness', 1e-6, 2.3), run('r2', 'robustness', 1e-4, 2.1), run('r3', 'robustness', 1e-2, NaN)];
-    const spec = robustnessSpec(sweep, { method: 'AdamW constant', loss: 2.05 }) as any;
-    expect(spec.layer[0].encoding.x.scale.type).toBe('log');
-    expect(spec.layer[0].data.values).toEqual([{ alpha0: 1e-6, loss: 2.3 }, { alpha0: 1e-4, loss: 2.1 }]); // the NaN run is left out
+    const spec = robustnessSpec(sweep, { method: 'AdamW constant', loss: 2.05 });
+    const view = spec as unknown as VegaSpec;
+    expect(view.layer[0].encoding.x.scale.type).toBe('log');
+    expect(view.layer[0].data.values).toEqual([{ alpha0: 1e-6, loss: 2.3 }, { alpha0: 1e-4, loss: 2.1 }]); // the NaN run is left out
     const svg = await renderSvg(spec);
     expect(checkXml(svg)).toBe('svg');
     expect(svg).toContain('AdamW constant (tuned): 2.050');
