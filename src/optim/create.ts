@@ -4,14 +4,14 @@ import type { OptimizerConfig } from '../config/schema.js';
 import { ConfigError } from '../util/errors.js';
 import { AdamW } from './adamw.js';
 import { resolveBaseSpec, type Convention } from './base-spec.js';
-import { FusedOptimizer, paramSpecs, type KernelImpl, type ParamSpec } from './fused-optimizer.js';
+import { paramSpecs } from './fused-optimizer.js';
 import { Lion } from './lion.js';
 import { buildBlocks } from './metaoptimize/blocks.js';
 import { resolveMetaSpec } from './metaoptimize/meta-update.js';
 import { MetaOptimize, type MetaStatePlace } from './metaoptimize/metaoptimize.js';
 import { RMSProp } from './rmsprop.js';
 import { SGD, SGDM } from './sgd.js';
-import type { Optimizer, ParamMap } from './types.js';
+import type { KernelImpl, Optimizer, ParamMap, ParamSpec, TracedOptimizer } from './types.js';
 
 export interface CreateOptions {
   /** Kernel implementation: 'auto' (the backend's fused kernel) or 'reference' (stock tf ops). */
@@ -20,7 +20,7 @@ export interface CreateOptions {
   metaState?: MetaStatePlace;
 }
 
-export function createBaseOptimizer(cfg: OptimizerConfig, params: ParamSpec[], convention: Convention, impl: KernelImpl = 'auto'): FusedOptimizer {
+export function createBaseOptimizer(cfg: OptimizerConfig, params: ParamSpec[], convention: Convention, impl: KernelImpl = 'auto'): TracedOptimizer {
   const s = resolveBaseSpec(cfg.base, convention);
   const common = { weightDecay: s.weightDecay, convention, impl };
   switch (s.type) {

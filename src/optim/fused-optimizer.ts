@@ -1,49 +1,21 @@
 // The common body of every base optimizer (AdamW, Lion, SGDm, SGD, RMSProp): named per-parameter state and
-// one fused kernel call per tensor (src/kernels/optim-step). `stepFused` is what MetaOptimize wraps: it
-// takes a step size per tensor and, optionally, the traces h, and returns the partial sums Σ h·g.
+// one fused kernel call per tensor (src/kernels/optim-step) with the coefficients of the optimizer's rule
+// (adamw.ts, ...). It is a TracedOptimizer (types.ts): MetaOptimize wraps it through stepFused / stepOnDevice.
 import * as tf from '@tensorflow/tfjs-core';
 import { canStepInPlace, newPartials, partialCount, optimStep, optimStepInPlace, traceDotPartials, traceDotSeparate } from '../kernels/optim-step/index.js';
 import { CheckpointError, TrainingError } from '../util/errors.js';
-import type { BaseSpec } from './base-spec.js';
-import { decayOf, kernelAttrs, stateSlots } from './base-spec.js';
-import type { GradMap, Optimizer, OptimizerState, ParamMap, StepInfo } from './types.js';
+import { decayOf, stepAttrs, type BaseRule, type BaseSpec } from './base-rule.js';
+import { sameShape, stateTensor, zerosVariable } from './state.js';
+import type { DeviceAlphas, GradMap, KernelImpl, OptimizerState, ParamMap, ParamSpec, StepInfo, TraceArgs, TracedOptimizer, TracePartials } from './types.js';
 
-/** A parameter as the optimizer sees it: stable name and shape. */
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-}
-
-/** The MetaOptimize traces, one h per parameter (same names), and the trace decay gamma. */
-export interface TraceArgs {
-  h: Map<string, tf.Variable>;
-  gamma: number;
-}
-
-/**
- * Step sizes held on the device: parameter i uses element index[i] of `tensor` (read flat), so a step size
- * the device computed (MetaOptimize's α) needs no read-back.
- */
-export interface DeviceAlphas {
-  tensor: tf.Tensor;
-  index: number[];
-}
-
-/** The Σ h·g partial sums of one traced step, still on the device, and how many belong to each parameter. */
-export interface TracePartials {
-  partials: tf.Tensor1D;
-  lengths: number[];
-}
-
-/** 'auto' = the backend's fused kernel; 'reference' = the stock-op version (tests). */
-export type KernelImpl = 'auto' | 'reference';
+export type { DeviceAlphas, KernelImpl, ParamSpec, TraceArgs, TracePartials } from './types.js';
 
 export function paramSpecs(params: ParamMap | ParamSpec[]): ParamSpec[] {
   if (Array.isArray(params)) return params.map((p) => ({ name: p.name, shape: [...p.shape] }));
   return [...params].map(([name, v]) => ({ name, shape: [...v.shape] }));
 }
 
-export class FusedOptimizer implements Optimizer {
+export class FusedOptimizer implements TracedOptimizer {
   readonly blockNames = ['all'];
   /** Steps taken so far (t of the bias corrections; the next step is t + 1). */
   protected t = 0;
@@ -52,12 +24,13 @@ export class FusedOptimizer implements Optimizer {
   constructor(
     readonly name: string,
     readonly params: ParamSpec[],
+    readonly rule: BaseRule,
     readonly spec: BaseSpec,
     protected readonly impl: KernelImpl = 'auto',
   ) {
     for (const p of params) {
       const s: Partial<Record<'m' | 'v', tf.Variable>> = {};
-      for (const slot of stateSlots(spec.type)) s[slot] = zerosVariable(p.shape);
+      for (const slot of rule.slots) s[slot] = zerosVariable(p.shape);
       this.slots.set(p.name, s);
     }
   }
@@ -68,7 +41,7 @@ export class FusedOptimizer implements Optimizer {
 
   /** Parameter-sized buffers this optimizer holds (AdamW: 2 per parameter tensor). */
   get bufferCount(): number {
-    return this.params.length * stateSlots(this.spec.type).length;
+    return this.params.length * this.rule.slots.length;
   }
 
   async step(params: ParamMap, grads: GradMap, lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo> {
@@ -104,7 +77,7 @@ export class FusedOptimizer implements Optimizer {
     });
     const attrsOf = (i: number) => {
       const onDevice = !Array.isArray(alphas);
-      const attrs = kernelAttrs(this.spec, onDevice ? 0 : alphas[i], decayOf(this.spec, this.params[i].shape), this.t, trace ? { gamma: trace.gamma } : null);
+      const attrs = stepAttrs(this.rule, this.spec, onDevice ? 0 : alphas[i], decayOf(this.spec, this.params[i].shape), this.t, trace ? { gamma: trace.gamma } : null);
       if (onDevice) attrs.alphaIndex = alphas.index[i];
       return attrs;
     };
@@ -170,24 +143,6 @@ export class FusedOptimizer implements Optimizer {
     for (const s of this.slots.values()) for (const v of Object.values(s)) v.dispose();
     this.slots.clear();
   }
-}
-
-/** The named tensor of a saved state, checked against the expected shape (CheckpointError otherwise). */
-export function stateTensor(state: OptimizerState, key: string, shape: readonly number[]): tf.Tensor {
-  const t = state.tensors.get(key);
-  if (!t) throw new CheckpointError(`optimizer state has no tensor '${key}'`, 'the checkpoint was written by a different optimizer configuration; resume with the same optimizer section');
-  if (!sameShape(t.shape, shape)) throw new CheckpointError(`optimizer state tensor '${key}' has shape [${t.shape}], expected [${shape}]`);
-  if (t.dtype !== 'float32') throw new CheckpointError(`optimizer state tensor '${key}' has dtype ${t.dtype}, expected float32`);
-  return t;
-}
-
-/** A non-trainable float32 zeros variable (the zeros tensor itself is tidied away). */
-export function zerosVariable(shape: number[]): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.zeros(shape), false, undefined, 'float32'));
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** One asynchronous read-back of all partials (disposed after); sums each tensor's partials in float64. */

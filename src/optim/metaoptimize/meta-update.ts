@@ -1,8 +1,7 @@
 // The meta optimizers of the log step sizes β (metaoptimize.md "Meta updates"), in float64 JS numbers:
 // lion | adam | rmsprop | sgd | fixed, each in the reference (authors' code) and standard conventions.
 import type { MetaOptimizeConfig } from '../../config/schema.js';
-import type { Convention } from '../base-spec.js';
-import { REFERENCE_EPS } from '../base-spec.js';
+import { REFERENCE_EPS, type Convention } from '../base-rule.js';
 
 export type MetaType = MetaOptimizeConfig['meta']['type'];
 

@@ -1,12 +1,13 @@
 // MetaOptimize (Sharifnassab, Salehkaleybar & Sutton, ICML 2025), Hessian-free, exactly as
 // ../shared/reference/metaoptimize.md: step sizes α_b = exp(β_b) learned online from z_b = Σ_{i∈b} h_i·g_i.
-// Wraps any base optimizer; the fused kernel does base update, weight update, trace and z in one pass.
+// Wraps any base optimizer through the TracedOptimizer interface (types.ts): one base step per step, with the
+// learned step sizes, that also updates the traces h and returns z.
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, TrainingError } from '../../util/errors.js';
 import { COL, hasMetaStepKernel, metaStep, STATE_COLS, type MetaStepAttrs } from '../../kernels/meta-step/index.js';
 import { kernelAttrs, type BaseSpec } from '../base-spec.js';
-import { stateTensor, zerosVariable, type FusedOptimizer } from '../fused-optimizer.js';
-import type { GradMap, Optimizer, OptimizerState, ParamMap, StepInfo } from '../types.js';
+import { stateTensor, zerosVariable } from '../state.js';
+import type { GradMap, Optimizer, OptimizerState, ParamMap, StepInfo, TracedOptimizer } from '../types.js';
 import type { BlockLayout } from './blocks.js';
 import { metaUpdate, type MetaSpec, type MetaState } from './meta-update.js';
 
@@ -43,7 +44,7 @@ export class MetaOptimize implements Optimizer {
   /** Device place only: false from a step until sync() has read the state back. */
   private synced = true;
 
-  constructor(readonly base: FusedOptimizer, readonly options: MetaOptimizeOptions) {
+  constructor(readonly base: TracedOptimizer, readonly options: MetaOptimizeOptions) {
     const nb = options.blocks.names.length;
     this.name = `metaoptimize(${base.name}, ${options.meta.type})`;
     this.blockNames = [...options.blocks.names];
