@@ -54,7 +54,7 @@ export class GPT {
     return out;
   }
 
-  /** ln_f's output h (B*T, C) and the token table for the tied LM head, handed on by the embedding (kernels/embedding/positions.ts). */
+  /** ln_f's output h (B*T, C) and the token table for the tied LM head, handed on by the embedding (embedPositions, kernels/embedding). */
   private forward(idx: tf.Tensor2D, opts: ForwardOptions): { h: tf.Tensor2D; wte: tf.Tensor2D } {
     const [B, T] = idx.shape;
     const rate = opts.dropoutSeed === undefined ? 0 : this.cfg.dropout;

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { clipNormFromPartials, sumSquaresPartials } from '../../src/kernels/clip-norm/index.js';
+import { clipNormReference } from '../../src/kernels/clip-norm/reference.js';
 import { optimStep } from '../../src/kernels/optim-step/index.js';
 import { kernelAttrs, resolveBaseSpec } from '../../src/optim/base-spec.js';
 import { clipGradNorm } from '../../src/optim/clip.js';
@@ -21,8 +22,12 @@ describe.each(backends)('clip norm: $label', (backend) => {
     const before = tf.memory().numTensors;
     const partials = sumSquaresPartials(xs);
     const [norm, scale, loose] = [clipNormFromPartials(partials, 0), clipNormFromPartials(partials, 1), clipNormFromPartials(partials, 1e6)];
+    const [refNorm, refScale] = [clipNormReference(partials, 0), clipNormReference(partials, 1)];
     partials.dispose();
     expect(norm.shape).toEqual([]);
+    expect((await norm.data())[0]).toBeCloseTo((await refNorm.data())[0], 4);
+    expect((await scale.data())[0]).toBeCloseTo((await refScale.data())[0], 6);
+    tf.dispose([refNorm, refScale]);
     expect((await norm.data())[0]).toBeCloseTo(Math.sqrt(total), 3);
     expect((await scale.data())[0] / (1 / (Math.sqrt(total) + 1e-6))).toBeCloseTo(1, 5);
     expect((await loose.data())[0]).toBe(1);

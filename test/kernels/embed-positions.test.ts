@@ -1,4 +1,4 @@
-// embedPositions ([wte, wte[idx] + wpe[t]], kernels/embedding/positions.ts) vs the stock ops with wte used twice,
+// embedPositions ([wte, wte[idx] + wpe[t]], kernels/embedding) vs the stock ops with wte used twice,
 // on every available backend (STYLE 18): values, the gradients of wte (scatter-add + the handed-on table's own
 // gradient in one kernel) and wpe (T = P and T < P), that no (V, C) Add runs, tensor hygiene.
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,11 +1,12 @@
 // Gradient clipping's kernels (optim/clip.ts): Σ g² partial sums of every gradient and the norm or clipping
 // scale from them, all on the device. WebGPU: seven gradients per raw pass into one shared partials tensor
 // (program.ts); elsewhere: NanometaTraceDot's partials (kernels/optim-step). The norm kernel runs on cpu and
-// WebGPU; stock ops on other backends.
+// WebGPU; reference.ts (stock ops) on other backends.
 import * as tf from '@tensorflow/tfjs-core';
 import { traceDotPartials } from '../optim-step/index.js';
 import { newPartials, partialCount } from '../program-base.js';
 import { SUM_SQUARES_TENSORS } from './program.js';
+import { clipNormReference } from './reference.js';
 
 export const SUM_SQUARES_INTO_KERNEL = 'NanometaSumSquaresInto';
 export const CLIP_NORM_KERNEL = 'NanometaClipNorm';
@@ -38,9 +39,6 @@ export function sumSquaresPartials(xs: tf.Tensor[]): tf.Tensor1D {
 
 /** √(Σ partials) with maxNorm 0; else the clipping scale min(1, maxNorm / (norm + 1e-6)). A scalar. */
 export function clipNormFromPartials(partials: tf.Tensor1D, maxNorm: number): tf.Scalar {
-  if (tf.getKernel(CLIP_NORM_KERNEL, tf.getBackend())) return tf.engine().runKernel(CLIP_NORM_KERNEL, { partials }, { maxNorm }) as tf.Scalar;
-  return tf.tidy(() => {
-    const norm = tf.sqrt(tf.sum(partials)) as tf.Scalar;
-    return maxNorm > 0 ? (tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar) : norm;
-  });
+  if (!tf.getKernel(CLIP_NORM_KERNEL, tf.getBackend())) return clipNormReference(partials, maxNorm);
+  return tf.engine().runKernel(CLIP_NORM_KERNEL, { partials }, { maxNorm }) as tf.Scalar;
 }

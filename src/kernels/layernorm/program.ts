@@ -91,7 +91,7 @@ export class LayerNormProgram extends RowProgram {
 
 /**
  * dx (N, C) from x (N, C), weight (C), dy (N, C), plus dres (N, C) when given (the residual stream's own
- * gradient, kernels/layernorm/residual.ts): one workgroup per row, mean and rstd recomputed.
+ * gradient, NanometaLayerNormResidual, index.ts): one workgroup per row, mean and rstd recomputed.
  */
 export class LayerNormGradXProgram extends RowProgram {
   readonly shaderKey: string;

@@ -1,4 +1,4 @@
-// cpu kernel of `NanometaMetaStep` (attrs.ts): float64 arithmetic on the float32 state, β's update through
+// cpu kernel of `NanometaMetaStep` (index.ts): float64 arithmetic on the float32 state, β's update through
 // NanometaOptimStep's own cpu loop (optim-step/cpu.ts), so the two can never disagree on the math.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { CpuLikeBackend } from '../cpu-backend.js';

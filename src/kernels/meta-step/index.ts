@@ -1,6 +1,8 @@
-// The MetaOptimize meta step as one kernel call (attrs.ts): cpu and WebGPU kernels, registered with the
-// others in kernels/register.ts. MetaOptimize uses it where reading z back every step would stall the
-// device (WebGPU); elsewhere it updates β in float64 on the host (optim/metaoptimize/meta-update.ts).
+// The MetaOptimize meta step `NanometaMetaStep` as one kernel call: z per block from the step's Σh·g partial sums,
+// then β's update (the same per-element math as NanometaOptimStep, with g = z and κ = 0), then α = exp(β); cpu
+// and WebGPU kernels. MetaOptimize uses it where reading z back every step would stall the device (WebGPU);
+// elsewhere it updates β in float64 on the host (optim/metaoptimize/meta-update.ts), which is this kernel's
+// reference (test/optim/meta-step.test.ts compares the two).
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimStepAttrs } from '../optim-step/index.js';
 
@@ -27,7 +29,7 @@ export const STATE_COLS = 8;
 
 /**
  * The meta optimizer as NanometaOptimStep coefficients (alpha = the meta lr η, kappa = 0, traced false; see
- * optim-step/attrs.ts), plus `moves` (false for meta `fixed`: β never changes) and `t`, the 1-based step
+ * optim-step/reference.ts), plus `moves` (false for meta `fixed`: β never changes) and `t`, the 1-based step
  * recorded in badZ/badBeta.
  */
 export interface MetaStepAttrs extends OptimStepAttrs {

@@ -1,4 +1,4 @@
-// WGSL for `NanometaMetaStep` (attrs.ts): one 256-thread workgroup per block sums that block's partials
+// WGSL for `NanometaMetaStep` (index.ts): one 256-thread workgroup per block sums that block's partials
 // (a strided pass over all of them, keeping those whose seg is the block), then its first thread updates
 // the block's row of the state with NanometaOptimStep's per-element math (optim-step/program.ts, stepMathWgsl).
 import { usesM, usesV } from '../optim-step/index.js';

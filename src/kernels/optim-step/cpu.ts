@@ -1,7 +1,7 @@
 // Fast cpu kernel of `NanometaOptimStep`: a single JS loop over the typed arrays of w, g, m, v, h (float64
 // arithmetic, float32 storage) doing base update, weight update, trace update and Σ h·g in one pass.
 // One specialised loop per base optimizer and traced/untraced, so the hot loops carry no branches.
-// Same math as reference.ts (see attrs.ts); registered with tf.registerKernel for the 'cpu' backend.
+// Same math as reference.ts; listed in cpuKernels for kernels/register.ts.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { CpuLikeBackend } from '../cpu-backend.js';
 import type { OptimStepAttrs } from './index.js';
@@ -33,7 +33,7 @@ const optimStepCpuKernel: tf.KernelConfig = {
     const v = usesV(a.base) ? read('v') : EMPTY;
     const h = a.traced ? read('h') : EMPTY;
     // inPlace: an input's storage that no other tensor shares (refCount 1) is overwritten element by element
-    // (each element is read before it is written) instead of allocating a new array (attrs.ts, `inPlace`).
+    // (each element is read before it is written) instead of allocating a new array (attrs `inPlace`, reference.ts).
     const out = (name: string, values: Float32Array): Float32Array =>
       a.inPlace && be.refCount(inputs[name]!.dataId) === 1 ? values : new Float32Array(n);
     const wOut = out('w', w);

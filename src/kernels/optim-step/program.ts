@@ -1,4 +1,4 @@
-// WGSL for the fused optimizer step `NanometaOptimStep` (math in attrs.ts). tfjs programs have one output, so
+// WGSL for the fused optimizer step `NanometaOptimStep` (math in reference.ts). tfjs programs have one output, so
 // w', m', v', h' are one elementwise program each (same inputs, each recomputes the cheap per-element
 // math and writes its own output: 3 dispatches per tensor for AdamW instead of ~15 stock ops), and z's
 // partial sums Σ h·g are a workgroup reduction. Coefficients are uniforms, so one compiled shader per
@@ -43,7 +43,7 @@ export function stepSizeWgsl(hasA: boolean): string {
 
 /**
  * WGSL lines computing `mNew`, `vNew` and `delta` = α(u + κw) of one element from `wi`, `gi`, `mi`, `vi`
- * and `alpha` (the math in attrs.ts), with the coefficients read from `uniforms`. Shared with the
+ * and `alpha` (the math in reference.ts), with the coefficients read from `uniforms`. Shared with the
  * MetaOptimize meta step (kernels/meta-step), whose update of β is this same step with g = z and κ = 0.
  */
 export function stepMathWgsl(base: OptimStepAttrs['base'], oldMomentum: boolean): string {

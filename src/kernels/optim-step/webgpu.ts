@@ -1,4 +1,4 @@
-// WebGPU kernel of `NanometaOptimStep` (attrs.ts): one elementwise program per output (w', m', v', h') and,
+// WebGPU kernel of `NanometaOptimStep` (math in reference.ts): one elementwise program per output (w', m', v', h') and,
 // when traced, one partial-sum program for z; see program.ts. The optional input `gs` (a 1-element
 // gradient scale, e.g. the clipping coefficient) multiplies g on the device, so clipping needs no read-back.
 import * as tf from '@tensorflow/tfjs-core';
