@@ -1,5 +1,6 @@
-// Backend selection for --backend auto|cpu|webgpu|tensorflow (issue 2, "Backends").
-// auto: tensorflow (if installed), then a hardware WebGPU adapter, then cpu. Prints nothing; returns BackendInfo.
+// Backend selection for --backend auto|cpu|webgpu|tensorflow. auto: tensorflow (if installed), then a hardware
+// WebGPU adapter, then cpu. Prints nothing; returns BackendInfo. Imports no kernels: kernels/register.ts's
+// setUpBackend calls initBackend and then registers nanometa's kernels for the backend chosen.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu'; // registers the 'cpu' backend and its kernels with tfjs-core
 import './tfjs-gradients.js';

@@ -1,5 +1,5 @@
-// cpu kernel for NanometaEmbeddingGrad: the scatter-add dW[idx[n], :] += dy[n, :] as one pass over typed arrays.
-// Replaces tfjs cpu's UnsortedSegmentSum, which loops over every segment (O(V·N·C)); this is O(N·C).
+// cpu kernels for NanometaEmbeddingGrad, the scatter-add dW[idx[n], :] += dy[n, :] as one pass over typed arrays
+// (tfjs cpu's UnsortedSegmentSum loops over every segment, O(V·N·C); this is O(N·C)), and NanometaEmbedPositions.
 import type * as tf from '@tensorflow/tfjs-core';
 import { passThrough } from '../pass-through.js';
 import { EMBED_POSITIONS, EMBEDDING_GRAD, type EmbeddingGradAttrs, type EmbedPositionsAttrs } from './index.js';

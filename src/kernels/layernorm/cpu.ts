@@ -1,4 +1,4 @@
-// cpu kernels for NanometaLayerNorm / NanometaLayerNormGrad: one float64 pass per row (two-pass mean and
+// cpu kernels for NanometaLayerNorm / NanometaLayerNormGrad / NanometaLayerNormResidual: one float64 pass per row (two-pass mean and
 // variance from the row in hand); the backward recomputes mean and rstd and returns dx, dweight and dbias together.
 import type * as tf from '@tensorflow/tfjs-core';
 import { passThrough } from '../pass-through.js';

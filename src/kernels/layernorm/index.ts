@@ -1,5 +1,6 @@
-// LayerNorm op over the last axis (torch.nn.functional.layer_norm): forward is one fused kernel, backward one
+// LayerNorm ops over the last axis (torch.nn.functional.layer_norm): forward is one fused kernel, backward one
 // kernel returning dx, dweight and dbias, on cpu and WebGPU; other backends use the stock-op reference.
+// layerNormResidual also hands its input on, so the residual stream's two gradients meet inside the backward.
 import * as tf from '@tensorflow/tfjs-core';
 import { layerNormReference } from './reference.js';
 

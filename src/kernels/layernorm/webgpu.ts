@@ -1,4 +1,4 @@
-// WebGPU kernels for NanometaLayerNorm (one dispatch; the stock ops take ~10) and NanometaLayerNormGrad: by default
+// WebGPU kernels for NanometaLayerNorm(Residual) (one dispatch; the stock ops take ~10) and NanometaLayerNormGrad: by default
 // two raw passes (raw.ts); NANOMETA_LAYERNORM=programs: dx in one program, dweight/dbias as (chunks, C) partial sums
 // in one and a column sum each (3-4 dispatches).
 import type * as tf from '@tensorflow/tfjs-core';
