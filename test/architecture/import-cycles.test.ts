@@ -12,10 +12,17 @@ function sourceFiles(dir: string): string[] {
     e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
 }
 
-/** Relative imports and re-exports of a file (`import type` included: a type cycle is still a cycle of concerns). */
+/**
+ * Relative imports, re-exports, side-effect and dynamic imports of a file (`import type` included: a type cycle is
+ * still a cycle of concerns).
+ */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/gms), ...text.matchAll(/^\s*import\s+['"](\.[^'"]+)['"]/gm)];
+  const specifiers = [
+    ...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/gms),
+    ...text.matchAll(/^\s*import\s+['"](\.[^'"]+)['"]/gm),
+    ...text.matchAll(/\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g),
+  ];
   return specifiers.map((m) => resolve(dirname(file), m[1].replace(/\.js$/, '.ts')));
 }
 
@@ -71,6 +78,11 @@ describe('import graph', () => {
 
   it('has no cycle between files', () => {
     expect(findCycles(files).map((c) => c.join(' -> '))).toEqual([]);
+  });
+
+  it('backend code imports no kernels (STYLE 14: kernels are registered after the backend is initialised)', () => {
+    const fromBackend = [...files].filter(([from]) => from.startsWith('src/backend/')).flatMap(([from, tos]) => tos.map((to) => `${from} -> ${to}`));
+    expect(fromBackend.filter((edge) => edge.includes('-> src/kernels/'))).toEqual([]);
   });
 
   it('has no cycle between folders of src', () => {
