@@ -1,10 +1,11 @@
 // ESLint (flat config): @eslint/js and typescript-eslint's recommended rules over every TypeScript and JavaScript
 // file we write; formatting is prettier's job (.prettierrc.json), so no stylistic rules here.
 import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'runs/', 'out/', '.ci/', '.device/', '.gl/', '.carry/', 'docs/'] },
+export default defineConfig(
+  globalIgnores(['node_modules/', 'data/', 'runs/', 'out/', '.ci/', '.device/', '.gl/', '.carry/', 'docs/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
