@@ -1,0 +1,150 @@
+// worker.ts's logic: a BullMQ Worker that trains each queued run in its own train.ts child process (a
+// crash of one run never takes the worker down; the event loop stays free for BullMQ's lock renewal),
+// reports step/loss/tokens per second as job progress and returns the run's metrics and config.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { ConfigError } from '../util/errors.js';
+import { lastRow } from './progress.js';
+import { QUEUE_NAME, RedisLink, hideUrlPassword, type RunJobData, type RunJobProgress, type RunJobResult } from './queue.js';
+import { checkpointStep } from './runs.js';
+import { defaultTrainer, type TrainerCommand } from './suite.js';
+
+export interface WorkerOptions {
+  queueUrl: string;
+  /** Runs trained at once by this worker (one per GPU or CPU core). */
+  concurrency: number;
+  /** Passed to train.ts --backend. */
+  backend: string | null;
+  /** Run folders live in DIR/<job id>; on storage shared by the workers a retried run resumes there. */
+  runsDir: string;
+  /** A worker silent this long (killed, machine lost) loses its runs to the others (BullMQ lockDuration). */
+  stallSec: number;
+  /** Seconds to keep reconnecting to an unreachable Redis before stopping. */
+  graceSec: number;
+  trainer?: TrainerCommand;
+  log?: (line: string) => void;
+}
+
+interface Active {
+  child: ReturnType<typeof spawn>;
+  stopRequested: boolean;
+}
+
+const GUARD = fileURLToPath(new URL('./queue-child-guard.mjs', import.meta.url));
+
+/**
+ * Serves the queue until `stop` resolves (then returns running jobs to the queue) or Redis is lost.
+ * `stop` resolves with the signal that asked the worker to stop.
+ */
+export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Promise<void> {
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new ConfigError(`--concurrency ${opts.concurrency} must be a positive integer`, 'e.g. --concurrency 1 (one per GPU)');
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const link = new RedisLink(opts.queueUrl, opts.graceSec, log);
+  const name = `${hostname()}:${process.pid}`;
+  const active = new Map<string, Active>();
+  const runsDir = resolve(opts.runsDir);
+  let worker: Worker<RunJobData, RunJobResult> | null = null;
+  try {
+    await link.ready();
+    worker = new Worker<RunJobData, RunJobResult>(QUEUE_NAME, (job, token) => trainJob(job, token, { ...opts, runsDir, name, active, log }), {
+      connection: link.redis, concurrency: opts.concurrency, name,
+      lockDuration: opts.stallSec * 1000, stalledInterval: Math.max(500, (opts.stallSec * 1000) / 2), maxStalledCount: 3,
+    });
+    worker.on('error', () => {}); // connection trouble: RedisLink reports it and gives up after the grace period
+    log(`worker ${name}: serving ${hideUrlPassword(opts.queueUrl)} (concurrency ${opts.concurrency}, runs in ${runsDir})`);
+    const signal = await link.guard(stop);
+    log(`worker ${name}: ${signal}: stopping runs at their next step, returning them to the queue`);
+    for (const a of active.values()) {
+      a.stopRequested = true;
+      a.child.kill('SIGTERM');
+    }
+    await link.guard(worker.close());
+  } catch (err) {
+    for (const a of active.values()) a.child.kill('SIGTERM'); // their runs resume from checkpoints on a retry
+    void worker?.close(true).catch(() => {});
+    throw err;
+  } finally {
+    link.close();
+  }
+}
+
+type JobContext = WorkerOptions & { runsDir: string; name: string; active: Map<string, Active>; log: (line: string) => void };
+
+async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | undefined, ctx: JobContext): Promise<RunJobResult> {
+  const id = job.id!;
+  const dir = join(ctx.runsDir, id);
+  const configPath = join(ctx.runsDir, 'configs', `${id}.json`);
+  writeFileAtomic(configPath, JSON.stringify(job.data.config, null, 2) + '\n');
+  const resumedFrom = checkpointStep(dir) ?? 0;
+  if (resumedFrom === 0) rmSync(dir, { recursive: true, force: true }); // a start without a checkpoint: nothing to keep
+  const trainer = ctx.trainer ?? defaultTrainer();
+  const args = [...trainer.args, '--config', configPath, '--out', dir];
+  if (resumedFrom > 0) args.push('--resume');
+  if (ctx.backend) args.push('--backend', ctx.backend);
+  ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) ${resumedFrom > 0 ? `resumed at step ${resumedFrom}` : 'started'}`);
+
+  mkdirSync(join(ctx.runsDir, 'logs'), { recursive: true });
+  const logFile = createWriteStream(join(ctx.runsDir, 'logs', `${id}.log`), { flags: 'a' });
+  const child = spawn(trainer.command, ['--import', GUARD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const entry: Active = { child, stopRequested: false };
+  ctx.active.set(id, entry);
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    logFile.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const report = async () => {
+    const row = lastRow(join(dir, 'metrics.jsonl'));
+    if (!row || typeof row.step !== 'number') return;
+    const progress: RunJobProgress = { worker: ctx.name, step: row.step, loss: typeof row.loss === 'number' ? row.loss : null,
+      tokensPerSec: typeof row.tokensPerSec === 'number' ? row.tokensPerSec : null };
+    await job.updateProgress(progress as unknown as object).catch(() => {});
+  };
+  await job.updateProgress({ worker: ctx.name, step: resumedFrom, loss: null, tokensPerSec: null }).catch(() => {});
+  const timer = setInterval(() => void report(), 1000);
+  const exit = await new Promise<{ code: number | null; signal: string | null }>((done) => {
+    child.on('error', (err) => done({ code: -1, signal: err.message }));
+    child.on('close', (code, signal) => done({ code, signal }));
+  });
+  clearInterval(timer);
+  ctx.active.delete(id);
+  await new Promise<void>((done) => logFile.end(done));
+
+  if (exit.code === 0) {
+    await report();
+    const step = checkpointStep(dir) ?? 0;
+    ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) finished at step ${step}`);
+    return { runId: job.data.runId, worker: ctx.name, step, resumedFrom, metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8'),
+      config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) };
+  }
+  if (entry.stopRequested && (exit.code === 130 || exit.code === 143 || exit.signal === 'SIGTERM' || exit.signal === 'SIGINT')) {
+    // Our own shutdown: train.ts checkpointed (or was stopped); another worker continues the run.
+    ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) returned to the queue at step ${checkpointStep(dir) ?? 0}`);
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+  if (exit.code === null || exit.code === -1) // killed from outside (OOM killer...) or not started: BullMQ retries it
+    throw new Error(`train.ts ${exit.code === -1 ? `could not start: ${exit.signal}` : `was killed by ${exit.signal}`}`);
+  // train.ts stopped for the run's own reasons (non-finite loss, bad config): retrying would fail the same way.
+  const message = errorLines(tail) || `train.ts exited with code ${exit.code}`;
+  ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) FAILED: ${message.split('\n')[0]}`);
+  throw new UnrecoverableError(message);
+}
+
+/** The error train.ts printed (runMain's `Name: message` and `  hint: ...` lines) from the end of its output. */
+export function errorLines(output: string): string {
+  const lines = output.split('\n');
+  let start = lines.length - 1;
+  while (start >= 0 && !/^[A-Za-z]*Error: /.test(lines[start])) start--;
+  if (start < 0) return '';
+  const out = [lines[start]];
+  for (const l of lines.slice(start + 1)) if (/^\s+hint: /.test(l)) out.push(l.trim());
+  return out.join('\n');
+}
