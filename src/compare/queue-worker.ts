@@ -56,6 +56,13 @@ export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Pro
       lockDuration: opts.stallSec * 1000, stalledInterval: Math.max(500, (opts.stallSec * 1000) / 2), maxStalledCount: 3,
     });
     worker.on('error', () => {}); // connection trouble: RedisLink reports it and gives up after the grace period
+    // A lock this worker could not renew has gone (or will go) to another worker: stop training beside it.
+    worker.on('lockRenewalFailed', (ids) => {
+      for (const id of ids) {
+        log(`worker ${name}: lost the lock of ${id}; stopping its run (another worker continues it)`);
+        active.get(id)?.child.kill('SIGKILL');
+      }
+    });
     log(`worker ${name}: serving ${hideUrlPassword(opts.queueUrl)} (concurrency ${opts.concurrency}, runs in ${runsDir})`);
     const signal = await link.guard(stop);
     log(`worker ${name}: ${signal}: stopping runs at their next step, returning them to the queue`);

@@ -91,7 +91,7 @@ export class RedisLink {
 
   constructor(readonly url: string, readonly graceSec: number, private log: (line: string) => void = () => {}) {
     checkQueueUrl(url);
-    this.redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(200 * times, 2000) });
+    this.redis = new Redis(url, { maxRetriesPerRequest: null, disconnectTimeout: 200, retryStrategy: (times) => Math.min(200 * times, 2000) });
     this.redis.on('error', (err: Error & { code?: string }) => this.down(err.code ?? err.message));
     this.redis.on('close', () => this.down(this.lastError));
     this.redis.on('ready', () => {
