@@ -97,7 +97,9 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
 
   mkdirSync(join(ctx.runsDir, 'logs'), { recursive: true });
   const logFile = createWriteStream(join(ctx.runsDir, 'logs', `${id}.log`), { flags: 'a' });
-  const child = spawn(trainer.command, ['--import', GUARD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // Own process group: a Ctrl-C in the worker's terminal reaches the worker only, which then stops the
+  // run with one SIGTERM (train.ts finishes the step, checkpoints and exits 143).
+  const child = spawn(trainer.command, ['--import', GUARD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   const entry: Active = { child, stopRequested: false };
   ctx.active.set(id, entry);
   let tail = '';
@@ -124,21 +126,24 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   ctx.active.delete(id);
   await new Promise<void>((done) => logFile.end(done));
 
-  if (exit.code === 0) {
+  const step = checkpointStep(dir) ?? 0;
+  const maxSteps = (job.data.config.train as { maxSteps?: number } | undefined)?.maxSteps ?? 0;
+  if (exit.code === 0 && step >= maxSteps) {
     await report();
-    const step = checkpointStep(dir) ?? 0;
     ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) finished at step ${step}`);
     return { runId: job.data.runId, worker: ctx.name, step, resumedFrom, metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8'),
       config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) };
   }
-  if (entry.stopRequested && (exit.code === 130 || exit.code === 143 || exit.signal === 'SIGTERM' || exit.signal === 'SIGINT')) {
-    // Our own shutdown: train.ts checkpointed (or was stopped); another worker continues the run.
-    ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) returned to the queue at step ${checkpointStep(dir) ?? 0}`);
+  if (entry.stopRequested && [0, 130, 143, null].includes(exit.code)) {
+    // Our own shutdown: train.ts checkpointed (or was killed by the signal); another worker continues the run.
+    ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) returned to the queue at step ${step}`);
     await job.moveToWait(token);
     throw new WaitingError();
   }
-  if (exit.code === null || exit.code === -1) // killed from outside (OOM killer...) or not started: BullMQ retries it
-    throw new Error(`train.ts ${exit.code === -1 ? `could not start: ${exit.signal}` : `was killed by ${exit.signal}`}`);
+  // Killed from outside (OOM killer...), stopped by someone else's signal, or not started: BullMQ retries it.
+  if (exit.code === null || exit.code === -1 || exit.code === 0 || exit.code === 130 || exit.code === 143)
+    throw new Error(exit.code === -1 ? `train.ts could not start: ${exit.signal}`
+      : `train.ts stopped at step ${step} of ${maxSteps} (${exit.code === null ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`);
   // train.ts stopped for the run's own reasons (non-finite loss, bad config): retrying would fail the same way.
   const message = errorLines(tail) || `train.ts exited with code ${exit.code}`;
   ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) FAILED: ${message.split('\n')[0]}`);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME, RedisLink, canonicalJson, checkQueueUrl, hideUrlPassword, runJobId } from '../../src/compare/queue.js';
 import { renderTable } from '../../src/compare/queue-table.js';
 import { errorLines } from '../../src/compare/queue-worker.js';
-import { freePort, startRedis, type RedisServer } from './redis-server.js';
+import { HAVE_REDIS, freePort, startRedis, type RedisServer } from './redis-server.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const servers: RedisServer[] = [];
@@ -68,7 +68,7 @@ describe('queue basics', () => {
   });
 });
 
-describe('Redis trouble', () => {
+describe.skipIf(!HAVE_REDIS)('Redis trouble', () => {
   it('reconnects when Redis comes back within the grace period', async () => {
     const first = await startRedis();
     servers.push(first);

@@ -1,5 +1,6 @@
 // A real Redis for queue tests: Debian's redis-server on 127.0.0.1 and a free port, persistence off,
-// stopped by the test's afterAll. .ci/run installs the package.
+// stopped by the test's afterAll. .ci/run installs the package; without it the Redis tests are skipped
+// with a message (as the WebGPU tests are without Mesa).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -8,6 +9,10 @@ export interface RedisServer {
   url: string;
   stop(): Promise<void>;
 }
+
+/** False where Debian's redis-server is not installed (the queue tests that need it say so and skip). */
+export const HAVE_REDIS = !spawnSync('redis-server', ['--version']).error;
+if (!HAVE_REDIS) console.warn('redis-server not found: queue tests that need Redis are skipped (apt-get install redis-server, as .ci/run does)');
 
 /** A port nothing listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -23,8 +28,6 @@ export function freePort(): Promise<number> {
 
 /** Starts redis-server (on `port`, or a free one) and resolves once it accepts connections. */
 export async function startRedis(port?: number): Promise<RedisServer> {
-  if (spawnSync('redis-server', ['--version']).error)
-    throw new Error('redis-server not found: install Debian\'s redis-server package (apt-get install redis-server), as .ci/run does');
   const p = port ?? (await freePort());
   const child: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
