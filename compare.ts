@@ -42,3 +42,4 @@ await runMain(async () => {
   });
   console.log(`compare: wrote ${outDir}/report.md, runs.csv and plots`);
 });
+if (program.opts().queue) process.exit(); // with Redis gone, BullMQ's connections may still hold timers

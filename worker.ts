@@ -31,3 +31,4 @@ await runMain(async () => {
   await runWorker({ queueUrl: o.queue, concurrency: o.concurrency, backend: o.backend ?? null, runsDir: o.runs, stallSec: o.stallSec,
     graceSec: o.graceSec }, stop);
 });
+process.exit(); // with Redis gone, BullMQ's connections may still hold timers: every run was stopped above

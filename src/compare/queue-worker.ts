@@ -33,6 +33,8 @@ export interface WorkerOptions {
 interface Active {
   child: ReturnType<typeof spawn>;
   stopRequested: boolean;
+  /** Resolves when the child has exited. */
+  closed: Promise<unknown>;
 }
 
 const GUARD = fileURLToPath(new URL('./queue-child-guard.mjs', import.meta.url));
@@ -72,7 +74,11 @@ export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Pro
     }
     await link.guard(worker.close());
   } catch (err) {
-    for (const a of active.values()) a.child.kill('SIGTERM'); // their runs resume from checkpoints on a retry
+    // Redis lost: stop the runs at a checkpoint (their jobs stay active in Redis; once it is back, the
+    // stalled-job check hands them to a worker, which resumes them) and wait for the children to exit.
+    const running = [...active.values()];
+    for (const a of running) a.child.kill('SIGTERM');
+    await Promise.all(running.map((a) => a.closed));
     void worker?.close(true).catch(() => {});
     throw err;
   } finally {
@@ -100,7 +106,7 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   // Own process group: a Ctrl-C in the worker's terminal reaches the worker only, which then stops the
   // run with one SIGTERM (train.ts finishes the step, checkpoints and exits 143).
   const child = spawn(trainer.command, ['--import', GUARD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-  const entry: Active = { child, stopRequested: false };
+  const entry: Active = { child, stopRequested: false, closed: new Promise((done) => child.on('close', done)) };
   ctx.active.set(id, entry);
   let tail = '';
   const keep = (chunk: Buffer) => {

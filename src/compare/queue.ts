@@ -91,9 +91,10 @@ export class RedisLink {
 
   constructor(readonly url: string, readonly graceSec: number, private log: (line: string) => void = () => {}) {
     checkQueueUrl(url);
-    this.redis = new Redis(url, { maxRetriesPerRequest: null, disconnectTimeout: 200, retryStrategy: (times) => Math.min(200 * times, 2000) });
+    this.redis = new Redis(url, { maxRetriesPerRequest: null, disconnectTimeout: 200, retryStrategy: (times) => (this.closing ? null : Math.min(200 * times, 2000)) });
+    // BullMQ's workers duplicate this connection (same options): after close() none of them reconnects.
     this.redis.on('error', (err: Error & { code?: string }) => this.down(err.code ?? err.message));
-    this.redis.on('close', () => this.down(this.lastError));
+    this.redis.on('close', () => this.down(this.downSince === null ? 'connection closed' : this.lastError));
     this.redis.on('ready', () => {
       if (this.downSince !== null && this.everReady) this.log(`queue: reconnected to ${hideUrlPassword(url)}`);
       this.everReady = true;

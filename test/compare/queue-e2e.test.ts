@@ -116,10 +116,18 @@ describe.skipIf(!HAVE_REDIS)('compare --queue with worker.ts processes', () => {
     expect(noDurations(readFileSync(join(tmp, 'queued', 'report.md'), 'utf8'))).toBe(noDurations(readFileSync(join(tmp, 'local', 'report.md'), 'utf8')));
     expect(local.plots).toEqual((await coordinator).plots);
 
-    // Running the coordinator again attaches: the table is complete at once, nothing is trained again.
+    // Running the coordinator again (elsewhere: a fresh folder) attaches: every run is done at once, nothing
+    // is trained again, and the report is the same; --status prints the same table.
     const again = await runQueuedCompare({ queueUrl: redis.url, suite: SUITES.continual, config: 'tinystories-tiny', steps: STEPS,
-      outDir: join(tmp, 'queued'), sets: TINY, graceSec: 10, statusOnly: true, log: () => {} });
+      outDir: join(tmp, 'again'), sets: TINY, graceSec: 10, log: () => {} });
     expect(again.views.map((v) => v.state)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(readFileSync(join(tmp, 'again', 'runs.csv'), 'utf8')).toBe(readFileSync(join(tmp, 'queued', 'runs.csv'), 'utf8'));
+    const table: string[] = [];
+    await runQueuedCompare({ queueUrl: redis.url, suite: SUITES.continual, config: 'tinystories-tiny', steps: STEPS,
+      outDir: join(tmp, 'status'), sets: TINY, graceSec: 10, statusOnly: true, log: (text) => table.push(text) });
+    expect(table).toHaveLength(1);
+    expect(table[0].split('\n').slice(1, 6).map((row) => row.split(/\s+/).slice(0, 2))).toEqual(views.map((v) => [v.runId, 'done']));
+    expect(table[0]).toMatch(/\n5 done · 0 running · 0 queued · 0 failed$/);
     expect([a, b, c].flatMap((w) => lines(w, /\) (started|resumed)/))).toHaveLength(7);
   }, 600_000);
 
