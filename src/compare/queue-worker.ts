@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { ConfigError } from '../util/errors.js';
+import { BackendError, ConfigError } from '../util/errors.js';
 import { lastRow } from './progress.js';
 import { QUEUE_NAME, RedisLink, hideUrlPassword, type RunJobData, type RunJobProgress, type RunJobResult } from './queue.js';
 import { checkpointStep } from './runs.js';
@@ -40,20 +40,22 @@ interface Active {
 const GUARD = fileURLToPath(new URL('./queue-child-guard.mjs', import.meta.url));
 
 /**
- * Serves the queue until `stop` resolves (then returns running jobs to the queue) or Redis is lost.
- * `stop` resolves with the signal that asked the worker to stop.
+ * Serves the queue until `stop` resolves with the signal that asked the worker to stop (then running runs
+ * checkpoint and go back to the queue), until this machine turns out unable to train (a BackendError:
+ * its run goes back to the queue and the worker stops with the error), or until Redis is lost.
  */
 export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Promise<void> {
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new ConfigError(`--concurrency ${opts.concurrency} must be a positive integer`, 'e.g. --concurrency 1 (one per GPU)');
   const log = opts.log ?? ((line: string) => console.log(line));
   const link = new RedisLink(opts.queueUrl, opts.graceSec, log);
   const name = `${hostname()}:${process.pid}`;
-  const active = new Map<string, Active>();
-  const runsDir = resolve(opts.runsDir);
+  let fault: (err: Error) => void = () => {};
+  const faulted = new Promise<Error>((resolve) => (fault = resolve));
+  const ctx: JobContext = { ...opts, runsDir: resolve(opts.runsDir), name, active: new Map(), stopping: false, fault, log };
   let worker: Worker<RunJobData, RunJobResult> | null = null;
   try {
     await link.ready();
-    worker = new Worker<RunJobData, RunJobResult>(QUEUE_NAME, (job, token) => trainJob(job, token, { ...opts, runsDir, name, active, log }), {
+    worker = new Worker<RunJobData, RunJobResult>(QUEUE_NAME, (job, token) => trainJob(job, token, ctx), {
       connection: link.redis, concurrency: opts.concurrency, name,
       lockDuration: opts.stallSec * 1000, stalledInterval: Math.max(500, (opts.stallSec * 1000) / 2), maxStalledCount: 3,
     });
@@ -62,21 +64,20 @@ export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Pro
     worker.on('lockRenewalFailed', (ids) => {
       for (const id of ids) {
         log(`worker ${name}: lost the lock of ${id}; stopping its run (another worker continues it)`);
-        active.get(id)?.child.kill('SIGKILL');
+        ctx.active.get(id)?.child.kill('SIGKILL');
       }
     });
-    log(`worker ${name}: serving ${hideUrlPassword(opts.queueUrl)} (concurrency ${opts.concurrency}, runs in ${runsDir})`);
-    const signal = await link.guard(stop);
-    log(`worker ${name}: ${signal}: stopping runs at their next step, returning them to the queue`);
-    for (const a of active.values()) {
-      a.stopRequested = true;
-      a.child.kill('SIGTERM');
-    }
+    log(`worker ${name}: serving ${hideUrlPassword(opts.queueUrl)} (concurrency ${opts.concurrency}, runs in ${ctx.runsDir})`);
+    const reason = await link.guard(Promise.race([stop, faulted]));
+    log(`worker ${name}: ${reason instanceof Error ? 'cannot train here' : reason}: stopping runs at their next step, returning them to the queue`);
+    ctx.stopping = true;
+    for (const a of ctx.active.values()) stopRun(a);
     await link.guard(worker.close());
+    if (reason instanceof Error) throw reason;
   } catch (err) {
     // Redis lost: stop the runs at a checkpoint (their jobs stay active in Redis; once it is back, the
     // stalled-job check hands them to a worker, which resumes them) and wait for the children to exit.
-    const running = [...active.values()];
+    const running = [...ctx.active.values()];
     for (const a of running) a.child.kill('SIGTERM');
     await Promise.all(running.map((a) => a.closed));
     void worker?.close(true).catch(() => {});
@@ -86,10 +87,25 @@ export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Pro
   }
 }
 
-type JobContext = WorkerOptions & { runsDir: string; name: string; active: Map<string, Active>; log: (line: string) => void };
+function stopRun(a: Active): void {
+  a.stopRequested = true;
+  a.child.kill('SIGTERM');
+}
+
+interface JobContext extends WorkerOptions {
+  runsDir: string;
+  name: string;
+  active: Map<string, Active>;
+  /** Set once the worker shuts down: a job fetched meanwhile goes straight back to the queue. */
+  stopping: boolean;
+  /** Reports that this machine cannot train (the worker then stops). */
+  fault: (err: Error) => void;
+  log: (line: string) => void;
+}
 
 async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | undefined, ctx: JobContext): Promise<RunJobResult> {
   const id = job.id!;
+  if (ctx.stopping) return backToQueue(job, token);
   const dir = join(ctx.runsDir, id);
   const configPath = join(ctx.runsDir, 'configs', `${id}.json`);
   writeFileAtomic(configPath, JSON.stringify(job.data.config, null, 2) + '\n');
@@ -108,6 +124,7 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   const child = spawn(trainer.command, ['--import', GUARD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   const entry: Active = { child, stopRequested: false, closed: new Promise((done) => child.on('close', done)) };
   ctx.active.set(id, entry);
+  if (ctx.stopping) stopRun(entry);
   let tail = '';
   const keep = (chunk: Buffer) => {
     logFile.write(chunk);
@@ -143,17 +160,29 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   if (entry.stopRequested && [0, 130, 143, null].includes(exit.code)) {
     // Our own shutdown: train.ts checkpointed (or was killed by the signal); another worker continues the run.
     ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) returned to the queue at step ${step}`);
-    await job.moveToWait(token);
-    throw new WaitingError();
+    return backToQueue(job, token);
   }
   // Killed from outside (OOM killer...), stopped by someone else's signal, or not started: BullMQ retries it.
   if (exit.code === null || exit.code === -1 || exit.code === 0 || exit.code === 130 || exit.code === 143)
     throw new Error(exit.code === -1 ? `train.ts could not start: ${exit.signal}`
       : `train.ts stopped at step ${step} of ${maxSteps} (${exit.code === null ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`);
-  // train.ts stopped for the run's own reasons (non-finite loss, bad config): retrying would fail the same way.
   const message = errorLines(tail) || `train.ts exited with code ${exit.code}`;
+  if (/^BackendError: /.test(message)) {
+    // This machine cannot train (no GPU, a --backend it lacks): the run goes to another worker, this one stops.
+    ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) returned to the queue: ${message.split('\n')[0]}`);
+    ctx.fault(new BackendError(`train.ts cannot run here: ${message.replace(/^BackendError: /, '').replace(/\nhint: /, ' (')}${message.includes('\nhint: ') ? ')' : ''}`,
+      'fix worker.ts --backend or this machine\'s set-up, then start the worker again'));
+    return backToQueue(job, token);
+  }
+  // train.ts stopped for the run's own reasons (non-finite loss, bad config): retrying would fail the same way.
   ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) FAILED: ${message.split('\n')[0]}`);
   throw new UnrecoverableError(message);
+}
+
+/** Hands an active job back to the queue (BullMQ's documented moveToWait + WaitingError). */
+async function backToQueue(job: Job<RunJobData, RunJobResult>, token: string | undefined): Promise<never> {
+  await job.moveToWait(token);
+  throw new WaitingError();
 }
 
 /** The error train.ts printed (runMain's `Name: message` and `  hint: ...` lines) from the end of its output. */
