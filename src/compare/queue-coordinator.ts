@@ -13,7 +13,7 @@ import { writePlots } from './plot.js';
 import { QUEUE_NAME, RedisLink, checkQueueUrl, runJobId, type RunJobData, type RunJobProgress, type RunJobResult } from './queue.js';
 import { renderTable, type RunView } from './queue-table.js';
 import { writeReport } from './report.js';
-import { summariseRun, type RunSummary, type SuiteState } from './runs.js';
+import { summariseRun, writeSuiteState, type RunSummary, type SuiteState } from './runs.js';
 import { bestConstant, openState } from './suite.js';
 
 export interface QueueCompareOptions {
@@ -104,7 +104,7 @@ async function follow(opts: QueueCompareOptions, queue: Queue<RunJobData, RunJob
       await plan(more);
       continue;
     }
-    if (!opts.statusOnly) writeSuiteStateQuiet(opts.outDir, state);
+    if (!opts.statusOnly) writeSuiteState(opts.outDir, state);
     const pending = phaseTwo ? 0 : opts.suite.variants.length;
     const text = renderTable(planned.map((p) => p.view), opts.steps, pending);
     const finished = phaseTwo && planned.every((p) => settled(p.view));
@@ -204,10 +204,6 @@ function lastLoss(metrics: string): number | null {
     }
   }
   return null;
-}
-
-function writeSuiteStateQuiet(outDir: string, state: SuiteState): void {
-  writeFileAtomic(join(outDir, 'suite.json'), JSON.stringify(state, null, 2) + '\n');
 }
 
 /** On a terminal the table is redrawn in place; otherwise only event lines and the final table are printed. */

@@ -1,10 +1,14 @@
-// The sweep queue's small parts (job ids, hidden passwords, train.ts error lines, the table) and Redis
-// trouble with a real redis-server: a reconnect within the grace period, and both programs stopping with
-// the URL (password hidden) and no stack trace when nothing answers.
+// The sweep queue's small parts (job ids, hidden passwords, TLS URLs, train.ts error lines, the table), then
+// with a real redis-server: a reconnect within the grace period, a worker that cannot train here, and both
+// programs stopping with the URL (password hidden) and no stack trace when nothing answers.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/resolve.js';
 import { QUEUE_NAME, RedisLink, canonicalJson, checkQueueUrl, hideUrlPassword, runJobId } from '../../src/compare/queue.js';
 import { renderTable } from '../../src/compare/queue-table.js';
 import { errorLines } from '../../src/compare/queue-worker.js';
@@ -15,6 +19,18 @@ const servers: RedisServer[] = [];
 afterAll(async () => {
   for (const s of servers) await s.stop();
 });
+
+/** With tfjs-node installed, --backend tensorflow would start (and this machine could train). */
+function hasTensorflow(): boolean {
+  for (const name of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'])
+    try {
+      createRequire(import.meta.url).resolve(name);
+      return true;
+    } catch {
+      // not installed
+    }
+  return false;
+}
 
 function runScript(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -41,6 +57,9 @@ describe('queue basics', () => {
     expect(hideUrlPassword('redis://user:secret@host:6380/2')).toBe('redis://user:***@host:6380/2');
     expect(hideUrlPassword('rediss://:secret@host:6380')).toBe('rediss://:***@host:6380');
     expect(hideUrlPassword('redis://host:6379')).toBe('redis://host:6379');
+    const tls = new RedisLink('rediss://nano:secret@127.0.0.1:1/2', 60);
+    tls.close();
+    expect([!!tls.redis.options.tls, tls.redis.options.db, tls.redis.options.username]).toEqual([true, 2, 'nano']);
     expect(checkQueueUrl('rediss://h:1')).toBe('rediss://h:1');
     expect(() => checkQueueUrl('http://u:secret@h:1')).toThrow(/--queue http:\/\/u:\*\*\*@h:1: scheme must be redis:\/\/ or rediss:\/\//);
     expect(() => checkQueueUrl('localhost:6379')).toThrow(/scheme must be redis/);
@@ -68,7 +87,7 @@ describe('queue basics', () => {
   });
 });
 
-describe.skipIf(!HAVE_REDIS)('Redis trouble', () => {
+describe.skipIf(!HAVE_REDIS)('with a real Redis', () => {
   it('reconnects when Redis comes back within the grace period', async () => {
     const first = await startRedis();
     servers.push(first);
@@ -89,6 +108,28 @@ describe.skipIf(!HAVE_REDIS)('Redis trouble', () => {
     } finally {
       await queue.close();
       link.close();
+    }
+  });
+
+  it.skipIf(hasTensorflow())('a worker that cannot start its backend returns the run to the queue and stops with the error', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const config = JSON.parse(JSON.stringify(await resolveConfig({ config: 'tinystories-tiny', set: ['train.maxSteps=2'] })));
+    const jobId = runJobId(config);
+    const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: server.port } });
+    try {
+      await queue.add('r', { runId: 'r', config }, { jobId });
+      const runs = mkdtempSync(join(tmpdir(), 'nanometa-queue-runs-'));
+      const r = await runScript(['worker.ts', '--queue', server.url, '--backend', 'tensorflow', '--runs', runs]);
+      rmSync(runs, { recursive: true, force: true });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(`r (${jobId}) returned to the queue: BackendError: --backend tensorflow needs`);
+      expect(r.stderr).toMatch(/^BackendError: train\.ts cannot run here: --backend tensorflow needs .*\n  hint: fix worker\.ts --backend/);
+      const job = (await queue.getJob(jobId))!;
+      expect(await job.getState()).toBe('waiting'); // for another worker, not failed
+      expect(job.attemptsMade).toBe(0);
+    } finally {
+      await queue.close();
     }
   });
 
