@@ -21,8 +21,7 @@ const program = new Command('compare')
   .option('--backend <name>', 'passed to train.ts --backend (auto|cpu|webgpu|tensorflow)')
   .option('--retry-failed', 'run failed (e.g. diverged) runs again instead of keeping their result')
   .option('--report-only', 'do not train: rebuild report and plots from the run folders in --out')
-  .option('--queue <url>', 'run on worker.ts machines through Redis: redis://[user:password@]host:port[/db] or rediss:// (default: $NANOMETA_QUEUE)',
-    process.env.NANOMETA_QUEUE)
+  .option('--queue <url>', 'run on worker.ts machines through Redis: redis://[user:password@]host:port[/db] or rediss:// (default: $NANOMETA_QUEUE)')
   .option('--status', 'with --queue: print the table of the suite\'s runs and exit')
   .option('--grace-sec <n>', 'with --queue: keep reconnecting to an unreachable Redis this long before stopping', int, 60)
   .addHelpText('after', '\nResumable: run the same command again to skip finished runs and --resume interrupted ones.' +
@@ -30,6 +29,7 @@ const program = new Command('compare')
 
 await runMain(async () => {
   const o = program.parse().opts();
+  o.queue ??= process.env.NANOMETA_QUEUE; // not a commander default: --help would print its password
   if (o.queue && !o.reportOnly) {
     const outDir = await runQueuedCompareCli({ queueUrl: o.queue, config: o.config, suite: o.suite, steps: o.steps, outDir: o.out,
       sets: o.set, backend: o.backend, retryFailed: !!o.retryFailed, statusOnly: !!o.status, graceSec: o.graceSec });
@@ -42,4 +42,4 @@ await runMain(async () => {
   });
   console.log(`compare: wrote ${outDir}/report.md, runs.csv and plots`);
 });
-if (program.opts().queue) process.exit(); // with Redis gone, BullMQ's connections may still hold timers
+if (program.opts().queue ?? process.env.NANOMETA_QUEUE) process.exit(); // with Redis gone, BullMQ's connections may still hold timers

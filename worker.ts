@@ -8,7 +8,7 @@ import { runWorker } from './src/compare/queue-worker.js';
 const int = (v: string) => Number(v);
 const program = new Command('worker')
   .description('Pull training runs from a sweep queue (BullMQ on Redis) and train each with train.ts in a child process.')
-  .option('--queue <url>', 'redis://[user:password@]host:port[/db] or rediss:// (default: $NANOMETA_QUEUE)', process.env.NANOMETA_QUEUE)
+  .option('--queue <url>', 'redis://[user:password@]host:port[/db] or rediss:// (default: $NANOMETA_QUEUE)')
   .option('--concurrency <n>', 'runs trained at once (one per GPU; CPU: one per few cores)', int, 1)
   .option('--backend <name>', 'passed to train.ts --backend (auto|cpu|webgpu|tensorflow)')
   .option('--runs <dir>', 'run folders DIR/<job id>; on storage shared by all workers a retried run resumes from its checkpoint', 'runs/worker')
@@ -18,6 +18,7 @@ const program = new Command('worker')
 
 await runMain(async () => {
   const o = program.parse().opts();
+  o.queue ??= process.env.NANOMETA_QUEUE; // not a commander default: --help would print its password
   if (!o.queue) throw new ConfigError('--queue is required (or set NANOMETA_QUEUE)', 'e.g. --queue redis://localhost:6379');
   let signalled = 0;
   const stop = new Promise<string>((resolve) => {

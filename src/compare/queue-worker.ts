@@ -46,6 +46,8 @@ const GUARD = fileURLToPath(new URL('./queue-child-guard.mjs', import.meta.url))
  */
 export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Promise<void> {
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new ConfigError(`--concurrency ${opts.concurrency} must be a positive integer`, 'e.g. --concurrency 1 (one per GPU)');
+  if (!(opts.stallSec > 0)) throw new ConfigError(`--stall-sec ${opts.stallSec} must be a positive number of seconds`, 'e.g. --stall-sec 30');
+  if (!(opts.graceSec >= 0)) throw new ConfigError(`--grace-sec ${opts.graceSec} must be a number of seconds`, 'e.g. --grace-sec 60');
   const log = opts.log ?? ((line: string) => console.log(line));
   const link = new RedisLink(opts.queueUrl, opts.graceSec, log);
   const name = `${hostname()}:${process.pid}`;
