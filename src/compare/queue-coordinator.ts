@@ -83,6 +83,8 @@ export async function runQueuedCompare(opts: QueueCompareOptions): Promise<Queue
 }
 
 async function follow(opts: QueueCompareOptions, queue: Queue<RunJobData, RunJobResult>, log: NonNullable<QueueCompareOptions['log']>): Promise<QueueCompareResult> {
+  // A bad --config or --set concerns every run: stop here rather than fail each run with it.
+  await resolveConfig({ config: opts.config, set: [...Object.entries(suiteSets(opts.suite, opts.steps)).map(([k, v]) => `${k}=${v}`), ...opts.sets] });
   const state: SuiteState = opts.statusOnly
     ? { version: 1, suite: opts.suite.name, config: opts.config, steps: opts.steps, sets: opts.sets, backend: null, best: null, specs: phaseOneRuns(opts.suite, opts.steps), records: {} }
     : openState({ ...opts, backend: null });
