@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { BackendError, ConfigError } from '../util/errors.js';
 import { lastRow } from './progress.js';
 import { QUEUE_NAME, RedisLink, hideUrlPassword, type RunJobData, type RunJobProgress, type RunJobResult } from './queue.js';
-import { checkpointStep } from './runs.js';
+import { checkpointStep, readMetrics } from './runs.js';
 import { defaultTrainer, type TrainerCommand } from './suite.js';
 
 export interface WorkerOptions {
@@ -156,8 +156,8 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   if (exit.code === 0 && step >= maxSteps) {
     await report();
     ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) finished at step ${step}`);
-    return { runId: job.data.runId, worker: ctx.name, step, resumedFrom, metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8'),
-      config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) };
+    return { runId: job.data.runId, worker: ctx.name, step, resumedFrom, summary: runNumbers(dir),
+      metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8'), config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) };
   }
   if (entry.stopRequested && [0, 130, 143, null].includes(exit.code)) {
     // Our own shutdown: train.ts checkpointed (or was killed by the signal); another worker continues the run.
@@ -179,6 +179,20 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   // train.ts stopped for the run's own reasons (non-finite loss, bad config): retrying would fail the same way.
   ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) FAILED: ${message.split('\n')[0]}`);
   throw new UnrecoverableError(message);
+}
+
+/** Final and best losses of a finished run folder (JSON null where train.ts logged none or a non-finite one). */
+function runNumbers(dir: string): RunJobResult['summary'] {
+  const rows = readMetrics(dir);
+  const evals = rows.filter((r) => typeof r.valLoss === 'number');
+  const last = rows.at(-1);
+  const lastEval = evals.at(-1);
+  const finite = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  return {
+    finalTrainLoss: finite(lastEval?.trainLoss ?? last?.loss), finalValLoss: finite(lastEval?.valLoss),
+    bestValLoss: evals.length ? finite(Math.min(...evals.map((r) => r.valLoss!))) : null,
+    tokens: last?.tokens ?? 0, elapsedSec: last?.elapsedSec ?? 0,
+  };
 }
 
 /** Hands an active job back to the queue (BullMQ's documented moveToWait + WaitingError). */

@@ -24,6 +24,8 @@ export interface RunJobResult {
   step: number;
   /** The checkpoint step this attempt resumed from (0: trained from scratch). */
   resumedFrom: number;
+  /** The run's final numbers, for readers of the queue (the coordinator's report recomputes them from `metrics`). */
+  summary: { finalTrainLoss: number | null; finalValLoss: number | null; bestValLoss: number | null; tokens: number; elapsedSec: number };
   /** metrics.jsonl as written by train.ts. */
   metrics: string;
   /** config.json as written by train.ts (with `run`). */

@@ -110,6 +110,16 @@ describe.skipIf(!HAVE_REDIS)('compare --queue with worker.ts processes', () => {
       expect(strip(readMetrics(s.dir)), s.spec.id).toEqual(strip(readMetrics(join(tmp, 'local', 'runs', s.spec.id))));
     }
     const wallSec = CSV_COLUMNS.indexOf('wallSec');
+    // The worker's own summary of each run agrees with the report's numbers.
+    const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
+    try {
+      for (const s of summaries) {
+        const result = (await queue.getJob(views.find((v) => v.runId === s.spec.id)!.jobId!))!.returnvalue;
+        expect(result.summary, s.spec.id).toMatchObject({ finalValLoss: s.finalValLoss, bestValLoss: s.bestValLoss, finalTrainLoss: s.finalTrainLoss, tokens: s.tokens });
+      }
+    } finally {
+      await queue.close();
+    }
     const noTimes = (csv: string) => csv.split('\n').map((row) => row.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).filter((_, i) => i !== wallSec).join(','));
     expect(noTimes(readFileSync(join(tmp, 'queued', 'runs.csv'), 'utf8'))).toEqual(noTimes(readFileSync(join(tmp, 'local', 'runs.csv'), 'utf8')));
     const noDurations = (md: string) => md.replace(/\b\d+(h \d{2}m|m \d{2}s|s)\b/g, 'T').replace(/[\d.]+× less wall time/, 'N× less wall time');
