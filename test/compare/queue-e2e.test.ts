@@ -141,7 +141,7 @@ describe.skipIf(!HAVE_REDIS)('compare --queue with worker.ts processes', () => {
     expect([a, b, c].flatMap((w) => lines(w, /\) (started|resumed)/))).toHaveLength(7);
   }, 600_000);
 
-  it('fails a diverging run with train.ts\'s message, without retrying it, while the other run finishes', async () => {
+  it('fails a diverging run with train.ts\'s message, without retrying it (unless --retry-failed), while the other run finishes', async () => {
     const suite = { ...SUITES.continual, adamwConstant: [3e-4, 1e39], variants: [] };
     const { summaries, views } = await runQueuedCompare({ queueUrl: redis.url, suite, config: 'tinystories-tiny', steps: 8,
       outDir: join(tmp, 'diverging'), sets: TINY, graceSec: 10, pollSec: 0.2, log: () => {} });
@@ -149,13 +149,22 @@ describe.skipIf(!HAVE_REDIS)('compare --queue with worker.ts processes', () => {
     expect(views[1].error).toMatch(/^TrainingError: loss is NaN at step 2; stopping .*\nhint: lower optimizer\.lr/);
     expect(summaries.map((s) => s.status)).toEqual(['done', 'failed']);
     expect(readFileSync(join(tmp, 'diverging', 'runs.csv'), 'utf8')).toMatch(/\nadamw-lr1e39,adamw-constant,.*,failed,true,/);
+    const failedLines = () => workers.flatMap((w) => lines(w, new RegExp(`\\(${views[1].jobId}\\) FAILED: TrainingError: loss is NaN`)));
+    expect(failedLines()).toHaveLength(1); // UnrecoverableError: not retried
     const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
     try {
-      const job = (await queue.getJob(views[1].jobId!))!;
-      expect(job.attemptsStarted).toBe(1); // UnrecoverableError: not retried
-      expect(await job.getState()).toBe('failed');
+      expect(await (await queue.getJob(views[1].jobId!))!.getState()).toBe('failed');
     } finally {
       await queue.close();
     }
+    // Submitting again keeps the failure; --retry-failed queues the run once more (it fails the same way).
+    const again = await runQueuedCompare({ queueUrl: redis.url, suite, config: 'tinystories-tiny', steps: 8,
+      outDir: join(tmp, 'diverging'), sets: TINY, graceSec: 10, pollSec: 0.2, log: () => {} });
+    expect(again.views.map((v) => v.state)).toEqual(['done', 'failed']);
+    expect(failedLines()).toHaveLength(1);
+    const retried = await runQueuedCompare({ queueUrl: redis.url, suite, config: 'tinystories-tiny', steps: 8,
+      outDir: join(tmp, 'diverging'), sets: TINY, graceSec: 10, pollSec: 0.2, retryFailed: true, log: () => {} });
+    expect(retried.views.map((v) => v.state)).toEqual(['done', 'failed']);
+    expect(failedLines()).toHaveLength(2);
   }, 300_000);
 });
