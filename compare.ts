@@ -3,7 +3,7 @@
 //   npx tsx compare.ts --config tinystories-tiny --suite quick --jobs 2
 //   npx tsx compare.ts --config tinystories-15m --suite paper --queue redis://host:6379   (runs on worker.ts machines)
 import { Command, Option } from 'commander';
-import { runMain } from './src/util/errors.js';
+import { ConfigError, runMain } from './src/util/errors.js';
 import { SUITES, SUITE_NAMES } from './src/compare/grid.js';
 import { defaultOutDir, runCompare } from './src/compare/compare.js';
 import { runQueuedCompareCli } from './src/compare/queue-coordinator.js';
@@ -30,6 +30,7 @@ const program = new Command('compare')
 await runMain(async () => {
   const o = program.parse().opts();
   o.queue ??= process.env.NANOMETA_QUEUE; // not a commander default: --help would print its password
+  if (o.status && !o.queue) throw new ConfigError('--status shows a queued suite: it needs --queue URL (or NANOMETA_QUEUE)', 'e.g. --queue redis://localhost:6379 --status');
   if (o.queue && !o.reportOnly) {
     const outDir = await runQueuedCompareCli({ queueUrl: o.queue, config: o.config, suite: o.suite, steps: o.steps, outDir: o.out,
       sets: o.set, backend: o.backend, retryFailed: !!o.retryFailed, statusOnly: !!o.status, graceSec: o.graceSec });
