@@ -119,42 +119,11 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   if (ctx.backend) args.push('--backend', ctx.backend);
   ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) ${resumedFrom > 0 ? `resumed at step ${resumedFrom}` : 'started'}`);
 
-  mkdirSync(join(ctx.runsDir, 'logs'), { recursive: true });
-  const logFile = createWriteStream(join(ctx.runsDir, 'logs', `${id}.log`), { flags: 'a' });
-  // Own process group: a Ctrl-C in the worker's terminal reaches the worker only, which then stops the
-  // run with one SIGTERM (train.ts finishes the step, checkpoints and exits 143).
-  const child = spawn(trainer.command, ['--import', GUARD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-  const entry: Active = { child, stopRequested: false, closed: new Promise((done) => child.on('close', done)) };
-  ctx.active.set(id, entry);
-  if (ctx.stopping) stopRun(entry);
-  let tail = '';
-  const keep = (chunk: Buffer) => {
-    logFile.write(chunk);
-    tail = (tail + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const report = async () => {
-    const row = lastRow(join(dir, 'metrics.jsonl'));
-    if (!row || typeof row.step !== 'number') return;
-    const progress: RunJobProgress = { worker: ctx.name, step: row.step, loss: typeof row.loss === 'number' ? row.loss : null,
-      tokensPerSec: typeof row.tokensPerSec === 'number' ? row.tokensPerSec : null };
-    await job.updateProgress(progress as unknown as object).catch(() => {});
-  };
-  await job.updateProgress({ worker: ctx.name, step: resumedFrom, loss: null, tokensPerSec: null }).catch(() => {});
-  const timer = setInterval(() => void report(), 1000);
-  const exit = await new Promise<{ code: number | null; signal: string | null }>((done) => {
-    child.on('error', (err) => done({ code: -1, signal: err.message }));
-    child.on('close', (code, signal) => done({ code, signal }));
-  });
-  clearInterval(timer);
-  ctx.active.delete(id);
-  await new Promise<void>((done) => logFile.end(done));
+  const { exit, tail, entry } = await runTrainer(job, ctx, dir, trainer.command, args, resumedFrom);
 
   const step = checkpointStep(dir) ?? 0;
   const maxSteps = (job.data.config.train as { maxSteps?: number } | undefined)?.maxSteps ?? 0;
   if (exit.code === 0 && step >= maxSteps) {
-    await report();
     ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) finished at step ${step}`);
     return { runId: job.data.runId, worker: ctx.name, step, resumedFrom, summary: runNumbers(dir),
       metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8'), config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) };
@@ -179,6 +148,47 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   // train.ts stopped for the run's own reasons (non-finite loss, bad config): retrying would fail the same way.
   ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) FAILED: ${message.split('\n')[0]}`);
   throw new UnrecoverableError(message);
+}
+
+/** Runs one train.ts child (log in runsDir/logs/<job id>.log), reporting its progress each second until it exits. */
+async function runTrainer(job: Job<RunJobData, RunJobResult>, ctx: JobContext, dir: string, command: string, args: string[], resumedFrom: number) {
+  const id = job.id!;
+  mkdirSync(join(ctx.runsDir, 'logs'), { recursive: true });
+  const logFile = createWriteStream(join(ctx.runsDir, 'logs', `${id}.log`), { flags: 'a' });
+  // Own process group: a Ctrl-C in the worker's terminal reaches the worker only, which then stops the
+  // run with one SIGTERM (train.ts finishes the step, checkpoints and exits 143).
+  const child = spawn(command, ['--import', GUARD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  const entry: Active = { child, stopRequested: false, closed: new Promise((done) => child.on('close', done)) };
+  ctx.active.set(id, entry);
+  if (ctx.stopping) stopRun(entry);
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    logFile.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const progress: RunJobProgress = { worker: ctx.name, step: resumedFrom, loss: null, tokensPerSec: null };
+  const report = async () => {
+    const row = lastRow(join(dir, 'metrics.jsonl')); // an eval row carries no loss nor speed: keep the last ones
+    if (!row || typeof row.step !== 'number') return;
+    progress.step = row.step;
+    if (typeof row.loss === 'number') progress.loss = row.loss;
+    if (typeof row.tokensPerSec === 'number') progress.tokensPerSec = row.tokensPerSec;
+    await job.updateProgress({ ...progress }).catch(() => {}); // a lost lock is handled by lockRenewalFailed
+  };
+  await job.updateProgress({ ...progress }).catch(() => {});
+  const timer = setInterval(() => void report(), 1000);
+  const exit = await new Promise<{ code: number | null; signal: string | null }>((done) => {
+    child.on('error', (err) => done({ code: -1, signal: err.message }));
+    child.on('close', (code, signal) => done({ code, signal }));
+  });
+  clearInterval(timer);
+  await report(); // the last step's numbers
+  ctx.active.delete(id);
+  await new Promise<void>((done) => logFile.end(done));
+
+  return { exit, tail, entry };
 }
 
 /** Final and best losses of a finished run folder (JSON null where train.ts logged none or a non-finite one). */
