@@ -111,7 +111,7 @@ function defaultLog(line: string, transient: boolean): void {
 }
 
 /** The last complete JSON line of a file, reading only its last 8 KiB. */
-function lastRow(path: string): { step?: number; loss?: number } | null {
+export function lastRow(path: string): { step?: number; loss?: number; tokensPerSec?: number } | null {
   if (!existsSync(path)) return null;
   const fd = openSync(path, 'r');
   try {

@@ -108,7 +108,9 @@ export function summariseRun(dir: string, spec: RunSpec, steps: number, record?:
   const last = rows[rows.length - 1];
   const lrs = rows.filter((r) => r.lr !== undefined).map((r) => toArray(r.lr));
   const finalLr = lrs.length ? lrs[lrs.length - 1] : [];
-  const state = runState(dir, steps);
+  // A queued run's folder holds only what its worker returned (no checkpoint): the record has its step.
+  const finalStep = checkpointStep(dir) ?? record?.step ?? null;
+  const state: RunState = finalStep === null ? 'fresh' : finalStep >= steps ? 'done' : 'partial';
   const failed = record?.status === 'failed';
   const lastEval = evals[evals.length - 1];
   const finalTrainLoss = lastEval?.trainLoss ?? last?.loss ?? NaN;
@@ -119,7 +121,7 @@ export function summariseRun(dir: string, spec: RunSpec, steps: number, record?:
     spec,
     dir,
     status: failed ? 'failed' : state === 'done' ? 'done' : rows.length ? 'partial' : 'missing',
-    steps: checkpointStep(dir) ?? last?.step ?? 0,
+    steps: finalStep ?? last?.step ?? 0,
     tokens: lastLogged?.tokens ?? 0,
     // Training time as train.ts measures it (resumes included, process start-up and data preparation not).
     wallSec: lastLogged?.elapsedSec ?? record?.wallSec ?? 0,
@@ -158,6 +160,11 @@ export interface RunRecord {
   /** Wall seconds spent by this suite on the run (all attempts). */
   wallSec: number;
   attempts: number;
+  /** Queued runs: the step of the worker's final checkpoint (the suite folder holds no checkpoint). */
+  step?: number;
+  /** Queued runs: the worker that finished or failed the run, and a failed run's error. */
+  worker?: string;
+  error?: string;
 }
 
 export interface SuiteState {

@@ -149,7 +149,7 @@ function interrupted(exitCode: number | null): boolean {
 }
 
 /** Best constant lr per base family by final val loss; a family without a usable run uses its grid centre. */
-function bestConstant(opts: SuiteOptions, state: SuiteState): BestConstant {
+export function bestConstant(opts: Pick<SuiteOptions, 'outDir' | 'steps' | 'suite'>, state: SuiteState): BestConstant {
   const summarise = (group: string) => state.specs.filter((s) => s.group === group)
     .map((s) => summariseRun(join(opts.outDir, 'runs', s.id), s, opts.steps, state.records[s.id]));
   const adamw = pickBest(summarise('adamw-constant'));
@@ -161,7 +161,7 @@ function bestConstant(opts: SuiteOptions, state: SuiteState): BestConstant {
 }
 
 /** Loads DIR/suite.json (refusing one made for another suite, config or --set) or starts a new one. */
-function openState(opts: SuiteOptions): SuiteState {
+export function openState(opts: Pick<SuiteOptions, 'outDir' | 'suite' | 'config' | 'steps' | 'sets' | 'backend'>): SuiteState {
   mkdirSync(join(opts.outDir, 'logs'), { recursive: true });
   const old = readSuiteState(opts.outDir);
   if (old && (old.suite !== opts.suite.name || old.config !== opts.config || JSON.stringify(old.sets) !== JSON.stringify(opts.sets)))

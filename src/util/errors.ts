@@ -11,6 +11,8 @@ export class DataError extends NanometaError {}
 export class CheckpointError extends NanometaError {}
 export class BackendError extends NanometaError {}
 export class TrainingError extends NanometaError {}
+/** The sweep queue: Redis unreachable past the grace period. */
+export class QueueError extends NanometaError {}
 
 /** Formats any thrown value for a user: message, then the hint on its own line. */
 export function formatError(err: unknown): string {
