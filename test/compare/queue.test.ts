@@ -124,7 +124,7 @@ describe.skipIf(!HAVE_REDIS)('with a real Redis', () => {
       rmSync(runs, { recursive: true, force: true });
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(`r (${jobId}) returned to the queue: BackendError: --backend tensorflow needs`);
-      expect(r.stderr).toMatch(/^BackendError: train\.ts cannot run here: --backend tensorflow needs .*\n  hint: fix worker\.ts --backend/);
+      expect(r.stderr).toMatch(/^BackendError: train\.ts cannot run here: --backend tensorflow needs .*\n {2}hint: fix worker\.ts --backend/);
       const job = (await queue.getJob(jobId))!;
       expect(await job.getState()).toBe('waiting'); // for another worker, not failed
       expect(job.attemptsMade).toBe(0);
