@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isExclusive, runRawPass, type RawBinding } from '../../backend/webgpu-raw.js';
 import { PARTIAL_CHUNK, partialCount, sum, workgroupReductions } from '../program-base.js';
 import { usesM, usesV, type OptimStepAttrs } from './attrs.js';
+import { flag } from '../../flags.js';
 import { elementStepWgsl, optimUniforms, stepSizeWgsl } from './program.js';
 
 export const OPTIM_STEP_IN_PLACE_KERNEL = 'NanometaOptimStepInPlace';
@@ -72,18 +73,11 @@ export const optimStepInPlaceWebGPUKernel: tf.KernelConfig = {
   }) as unknown as tf.KernelFunc,
 };
 
-/** Env NANOMETA_OPTIM=programs keeps the one-program-per-output step (benchmarks, comparisons). */
-let enabled = process.env.NANOMETA_OPTIM !== 'programs';
-
-/** Turns the in-place step on or off (tests and benchmarks); returns the previous setting. */
-export function setInPlaceStep(on: boolean): boolean {
-  const before = enabled;
-  enabled = on;
-  return before;
-}
-
-/** True when this backend has the in-place step and every tensor given may be written in place. */
+/**
+ * True when this backend has the in-place step, the `optimStep` flag (src/flags.ts) allows it and every tensor
+ * given may be written in place.
+ */
 export function canStepInPlace(tensors: Array<tf.Tensor | undefined>): boolean {
-  if (!enabled || !tf.getKernel(OPTIM_STEP_IN_PLACE_KERNEL, tf.getBackend())) return false;
+  if (flag('optimStep') !== 'in-place' || !tf.getKernel(OPTIM_STEP_IN_PLACE_KERNEL, tf.getBackend())) return false;
   return tensors.every((t) => t === undefined || isExclusive(t));
 }

@@ -12,7 +12,7 @@ import { partialCount } from '../program-base.js';
 export type { OptimBase, OptimStepAttrs, OptimStepInputs, OptimStepOutputs } from './attrs.js';
 export { OPTIM_STEP_KERNEL } from './attrs.js';
 export { optimStepReference } from './reference.js';
-export { canStepInPlace, setInPlaceStep, type InPlaceAttrs } from './in-place.js';
+export { canStepInPlace, type InPlaceAttrs } from './in-place.js';
 export { newPartials, partialCount } from '../program-base.js';
 
 /** The kernels of this op, for the one registerKernels() list of backend set-up (STYLE 14). */

@@ -1,6 +1,6 @@
 // GEMM variants on WebGPU at the tinystories-15m training shapes: each variant × plan is validated against a
 // float64 reference, then timed; one JSON line per result with ms and TFLOP/s, and per shape the fastest.
-//   npx tsx bench/matmul/main.ts [--tokens 16384] [--chunk 2668] [--reps 10] [--variants 1,3,vec4] [--plans src,cost,128x96/2] [--only head] [--software]
+//   npx tsx bench/matmul/bench-matmul.ts [--tokens 16384] [--chunk 2668] [--reps 10] [--variants 1,3,vec4] [--plans src,cost,128x96/2] [--only head] [--software]
 // Exits 1 when a variant computes a wrong product.
 import { Command } from 'commander';
 import { initBackend } from '../../src/backend/select.js';
@@ -8,7 +8,7 @@ import { runMain } from '../../src/util/errors.js';
 import { MATMUL_VARIANTS } from './variants.js';
 import { modelShapes, runMatmulBench } from './runner.js';
 
-const program = new Command('bench/matmul/main.ts')
+const program = new Command('bench/matmul/bench-matmul.ts')
   .description('Validate, then time, the GEMM variants (bench/matmul/variants.ts) per product shape on WebGPU.')
   .option('--tokens <n>', 'rows of the activations (batch × 256)', '16384')
   .option('--chunk <n>', 'rows of one LM-head chunk', '2668')
