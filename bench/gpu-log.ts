@@ -25,28 +25,24 @@ export interface Summary {
 
 import { defaultFlags } from '../src/flags.js';
 
-/** Flags that do not change which kernels run (data preparation, profiling), and older logs' neutral switches. */
-const NEUTRAL = new Set(['tokenizeWorkers', 'webgpuProfile', 'NANOMETA_CACHE_DIR']);
+/** Flags that do not change which kernels run (data preparation, profiling). */
+const NEUTRAL = new Set(['tokenizeWorkers', 'webgpuProfile']);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/**
- * Our line's label: the part, what it switched (flags off their defaults, bench.ts --variant; older logs: their
- * NANOMETA_* `switches`, --tune-gemm), and the optimizer when not AdamW.
- */
+/** Our line's label: the part, what it switched (flags off their defaults, bench.ts --variant), and the optimizer when not AdamW. */
 function labelOf(part: string, j: Record<string, unknown>): string {
   const defaults = defaultFlags() as Record<string, unknown>;
   const flags = Object.entries((j.flags ?? {}) as Record<string, unknown>).filter(([k, v]) => !NEUTRAL.has(k) && v !== defaults[k]).map(([k, v]) => `${k}=${v}`);
-  const switches = Object.entries((j.switches ?? {}) as Record<string, string>).filter(([k]) => !NEUTRAL.has(k)).map(([k, v]) => `${k}=${v}`);
   const variants = ((j.variants ?? []) as string[]).map((v) => `--variant ${v}`);
-  const what = [...flags, ...switches, ...variants, ...(j.gemmTune ? ['--tune-gemm'] : [])];
+  const what = [...flags, ...variants];
   const opt = j.optimizer && j.optimizer !== 'adamw' ? ` ${j.optimizer}` : '';
   if (part === 'ours') return `nanometa${what.length ? ` (${what.join(', ')})` : ''}${opt}`;
   // An A/B part's runs with nothing switched are its baseline: say so, not the part's name alone.
-  return `nanometa [${part}]${what.length ? ` (${what.join(', ')})` : j.flags || j.switches ? ' (default)' : ''}${opt}`;
+  return `nanometa [${part}]${what.length ? ` (${what.join(', ')})` : j.flags ? ' (default)' : ''}${opt}`;
 }
 
 export function summarizeGpuLog(text: string): Summary {

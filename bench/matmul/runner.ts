@@ -101,7 +101,7 @@ export async function runMatmulBench(opts: MatmulBenchOptions): Promise<MatmulRo
       const g = gemmShape(a, b, sh.transA, sh.transB);
       if (!g) throw new Error(`${sh.label}: [${sh.a}] · [${sh.b}] is not a product the GEMM runs`);
       const shape = g.shape;
-      const samples = reference(a.dataSync() as Float32Array, b.dataSync() as Float32Array, shape, sh.transA, sh.transB);
+      const samples = reference((await a.data()) as Float32Array, (await b.data()) as Float32Array, shape, sh.transA, sh.transB);
       const flops = 2 * shape.batch * shape.M * shape.N * shape.K;
       const head = { shape: sh.label, batch: shape.batch, M: shape.M, N: shape.N, K: shape.K };
       const timedRows: MatmulRow[] = [];

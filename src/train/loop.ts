@@ -67,7 +67,8 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   }
   writeFileAtomic(join(opts.outDir, 'config.json'), JSON.stringify({
     ...cfg, run: { paramCount: model.paramCount, vocabSize, tokensPerStep, blockNames: optimizer.blockNames,
-      optimizer: optimizer.name, backend: opts.backend, flags: resolveFlags(), tokenizer: { ...data.tokenizer, gpt2Ids: undefined }, toolkitVersion: TOOLKIT_VERSION },
+      optimizer: optimizer.name, backend: opts.backend, flags: resolveFlags(), // the kernel paths that ran (src/flags.ts)
+      tokenizer: { ...data.tokenizer, gpt2Ids: undefined }, toolkitVersion: TOOLKIT_VERSION },
   }, null, 2));
   const metrics = new MetricsLog(join(opts.outDir, 'metrics.jsonl'));
   metrics.truncateAfter(resuming ? step : null);

@@ -1,5 +1,5 @@
 // bench/gpu-log.ts: issue 5's comparison read back from bench/gpu.sh logs — call 3's real H200 log (the numbers
-// docs/results/gpu-speed reports) and a log of the parts added since (switches, --tune-gemm, A/B pairs).
+// docs/results/gpu-speed reports) and a log of the parts added since (flags, bench-side variants, A/B pairs).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatSummary, summarizeGpuLog } from '../../bench/gpu-log.js';

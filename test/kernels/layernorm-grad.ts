@@ -2,6 +2,7 @@
 // tests and bench/layernorm's variant test.
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
+import { countDispatches } from '../../src/backend/webgpu-raw.js';
 import { layerNormGradLoop } from '../../src/kernels/layernorm/cpu.js';
 import { expectClose, floats } from './util.js';
 
@@ -31,3 +32,23 @@ export async function expectGradKernel(N: number, C: number, seed: number): Prom
   }
 }
 
+/** Inputs of a backward with dres: x and dy from the LCG, weight and dres ones. */
+export function gradInputs(N: number, C: number): tf.NamedTensorMap {
+  return { x: tf.tensor2d(floats(N * C, 7), [N, C]), weight: tf.ones([C]), dy: tf.tensor2d(floats(N * C, 8), [N, C]), dres: tf.ones([N, C]) };
+}
+
+/** WebGPU dispatches of one NanometaLayerNormGrad after a compiling warm-up; asserts numTensors is unchanged after. */
+export async function gradDispatches(inputs: tf.NamedTensorMap, withBias: boolean): Promise<number> {
+  const run = () => tf.engine().runKernel('NanometaLayerNormGrad', inputs, { eps: 1e-5, withBias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  tf.dispose(run()); // warm-up: compiles
+  const before = tf.memory().numTensors;
+  const { result, dispatches } = await countDispatches(async () => {
+    const out = run();
+    await out[1].data();
+    return out;
+  });
+  expect(tf.memory().numTensors).toBe(before + result.length);
+  tf.dispose(result);
+  expect(tf.memory().numTensors).toBe(before);
+  return dispatches;
+}

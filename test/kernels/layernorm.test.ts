@@ -4,11 +4,10 @@
 // on WebGPU the raw-pass backward vs the float64 loop, and its dispatch count.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countDispatches } from '../../src/backend/webgpu-raw.js';
 import { layerNormGradLoop, layerNormLoop } from '../../src/kernels/layernorm/cpu.js';
 import { layerNorm } from '../../src/kernels/layernorm/index.js';
 import { rawChunking } from '../../src/kernels/layernorm/raw.js';
-import { GRAD_SHAPES, expectGradKernel } from './layernorm-grad.js';
+import { GRAD_SHAPES, expectGradKernel, gradDispatches, gradInputs } from './layernorm-grad.js';
 import { layerNormReference } from '../../src/kernels/layernorm/reference.js';
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
@@ -139,22 +138,8 @@ describe(`NanometaLayerNormGrad on ${webgpu.label}`, () => {
   });
 
   it.skipIf(webgpu.skip)('2 dispatches per backward; numTensors unchanged', async () => {
-    const [N, C] = [1031, 48];
-    const inputs: tf.NamedTensorMap = { x: tf.tensor2d(floats(N * C, 7), [N, C]), weight: tf.ones([C]), dy: tf.tensor2d(floats(N * C, 8), [N, C]), dres: tf.ones([N, C]) };
-    const dispatches = async (withBias: boolean) => {
-      const run = () => tf.engine().runKernel('NanometaLayerNormGrad', inputs, { eps: 1e-5, withBias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      tf.dispose(run()); // warm-up: compiles
-      const before = tf.memory().numTensors;
-      const { result, dispatches } = await countDispatches(async () => {
-        const out = run();
-        await out[1].data();
-        return out;
-      });
-      expect(tf.memory().numTensors).toBe(before + result.length);
-      tf.dispose(result);
-      expect(tf.memory().numTensors).toBe(before);
-      return dispatches;
-    };
+    const inputs = gradInputs(1031, 48);
+    const dispatches = (withBias: boolean) => gradDispatches(inputs, withBias);
     expect(await dispatches(true)).toBe(2);
     expect(await dispatches(false)).toBe(2);
     tf.dispose(Object.values(inputs));
