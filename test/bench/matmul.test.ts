@@ -64,7 +64,7 @@ describe.skipIf(webgpu.skip)(`bench/matmul on ${webgpu.label}`, () => {
   });
   afterEach(() => expect(tf.getBackend()).toBe('webgpu'));
 
-  it('validates every variant under every plan kind on small products, and leaves no tensors behind', async () => {
+  it('validates every variant under src's plan and a forced tile with a split on small products, and leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;
     const rows: MatmulRow[] = [];
     // Ragged against every tile; K long enough for the cost model's splits; a batched product; an unaligned one ('wide' skips it).
@@ -74,7 +74,8 @@ describe.skipIf(webgpu.skip)(`bench/matmul on ${webgpu.label}`, () => {
       { label: 'batched', a: [3, 20, 36], b: [3, 36, 44], transA: false, transB: false },
       { label: 'odd', a: [33, 17], b: [17, 29], transA: false, transB: false },
     ];
-    await runMatmulBench({ shapes, variants: MATMUL_VARIANTS, plans: ['src', 'cost', '128x96/2', '96x128'], reps: 1, log: (r) => rows.push(r) });
+    // src's plan (64x64 at these sizes) and a forced 8×8-per-thread tile with a split; the cost model's plans are checked above.
+    await runMatmulBench({ shapes, variants: MATMUL_VARIANTS, plans: ['src', '128x96/2'], reps: 1, log: (r) => rows.push(r) });
     expect(tf.memory().numTensors).toBe(before);
     const ran = rows.filter((r) => !r.skipped && !r.variant.startsWith('best'));
     for (const r of ran) expect(r.valid, `${r.shape} ${r.variant} ${r.plan}: err ${r.err}`).toBe(true);
@@ -86,9 +87,9 @@ describe.skipIf(webgpu.skip)(`bench/matmul on ${webgpu.label}`, () => {
       if (v.name === 'wide' && s.label === 'odd') expect(mine.every((r) => r.skipped === 'operands not vec4-aligned')).toBe(true);
       else expect(mine.some((r) => r.valid), `${v.name} ${s.label}`).toBe(true);
     }
-    expect(rows.find((r) => r.shape === 'xWt' && r.variant === '1 vec4' && r.plan === '96x128')).toBeDefined();
+    expect(rows.filter((r) => r.shape === 'xWt' && r.variant === '1 vec4').map((r) => r.plan)).toEqual(['64x64', '128x96/2']);
     expect(rows.filter((r) => r.variant.startsWith('best: ')).length).toBe(shapes.length);
-  });
+  }, 300_000); // a few hundred shader compilations on the software adapter
 
   it('every inner loop runs the epilogues and GELU on load, with and without split-K', async () => {
     const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
@@ -120,5 +121,5 @@ describe.skipIf(webgpu.skip)(`bench/matmul on ${webgpu.label}`, () => {
         expect(worst, `${loop} tile ${tile} ${addend} gelu ${geluOn} tA ${tA} tB ${tB} split ${splitK}`).toBeLessThan(1e-5);
       }
     }
-  });
+  }, 300_000);
 });
