@@ -136,7 +136,7 @@ export async function runMatmulBench(opts: MatmulBenchOptions): Promise<MatmulRo
             await timed(2);
             const ms = await timed(opts.reps);
             row.ms = +ms.toFixed(3);
-            row.tflops = +(flops / ms / 1e9).toFixed(2);
+            row.tflops = +(flops / ms / 1e9).toPrecision(3);
             timedRows.push(row);
           }
           emit(row);

@@ -64,7 +64,7 @@ describe.skipIf(webgpu.skip)(`bench/matmul on ${webgpu.label}`, () => {
   });
   afterEach(() => expect(tf.getBackend()).toBe('webgpu'));
 
-  it('validates every variant under src's plan and a forced tile with a split on small products, and leaves no tensors behind', async () => {
+  it("validates every variant under src's plan and a forced tile with a split on small products, and leaves no tensors behind", async () => {
     const before = tf.memory().numTensors;
     const rows: MatmulRow[] = [];
     // Ragged against every tile; K long enough for the cost model's splits; a batched product; an unaligned one ('wide' skips it).
