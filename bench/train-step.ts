@@ -104,8 +104,8 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
   const losses: number[] = [];
   const times: number[] = [];
   const issues: number[] = [];
-  const flags = resolveFlags();
-  const warmup = opts.warmup;
+  const flags = resolveFlags(); // validated before the first step
+  const { warmup } = opts;
   for (let i = 0; i < warmup + opts.steps; i++) {
     const t0 = performance.now();
     const loss = await step(model, opt, batches[i % batches.length], cfg);
