@@ -6,6 +6,7 @@ import { BACKEND_CHOICES, type BackendChoice } from './src/backend/select.js';
 import { setUpBackend } from './src/kernels/register.js';
 import { runTraining } from './src/train/loop.js';
 import { runMain } from './src/util/errors.js';
+import { describeFlags, flagsHelp, resolveFlags } from './src/flags.js';
 import { join } from 'node:path';
 
 const program = new Command('train.ts')
@@ -16,21 +17,24 @@ const program = new Command('train.ts')
   .option('-o, --out <dir>', 'run folder (config.json, metrics.jsonl, checkpoint/); default runs/<config>')
   .option('--resume', 'continue from the run folder\'s checkpoint (raise train.maxSteps to extend a finished run)')
   .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
-  .option('--tune-gemm', 'webgpu: after the first step, time the matrix-product kernels on this GPU and keep the fastest (cached in ~/.cache/nanometa)')
   .option('--help-config', 'list every config key with its type, default and meaning, then exit')
   .addHelpText('after', `
 Examples:
   npx tsx train.ts --config tinystories-tiny
   npx tsx train.ts --config tinystories-tiny --optim mo-adamw-lion --out runs/mo
   npx tsx train.ts --config tinystories-tiny --set data.source=text:../shared/data/tinystories/TinyStoriesV2-GPT4-train.head10000.txt
-  npx tsx train.ts --config runs/mo/config.json --out runs/mo --resume --set train.maxSteps=2000`);
+  npx tsx train.ts --config runs/mo/config.json --out runs/mo --resume --set train.maxSteps=2000
+
+Environment flags (recorded in the run's config.json):
+${flagsHelp()}`);
 
 await runMain(async () => {
   program.parse();
-  const o = program.opts<{ config: string; optim?: string; set: string[]; out?: string; resume?: boolean; backend: BackendChoice; tuneGemm?: boolean; helpConfig?: boolean }>();
+  const o = program.opts<{ config: string; optim?: string; set: string[]; out?: string; resume?: boolean; backend: BackendChoice; helpConfig?: boolean }>();
   if (o.helpConfig) return void console.log(describeConfigKeys());
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   for (const section of ['model', 'data', 'optimizer', 'train'] as const) console.log(`${section}: ${JSON.stringify(cfg[section])}`);
+  console.log(describeFlags(resolveFlags()));
   const backend = await setUpBackend(o.backend);
   console.log(`backend: ${backend.name} (${backend.device})`);
   const outDir = o.out ?? join('runs', o.config.replace(/^.*[/\\]/, '').replace(/\.(ts|js|json)$/, ''));
@@ -39,7 +43,7 @@ await runMain(async () => {
     if (stopSignal.stop) process.exit(130);
     stopSignal.stop = true;
   });
-  const result = await runTraining(cfg, { outDir, resume: o.resume, backend, tuneGemm: o.tuneGemm, stopSignal });
+  const result = await runTraining(cfg, { outDir, resume: o.resume, backend, stopSignal });
   console.log(`done: step ${result.step}, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}; sample with:\n` +
     `  npx tsx sample.ts --checkpoint ${result.checkpointDir}`);
 });

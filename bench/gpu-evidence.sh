@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 4 evidence on the GPU machine: the docs/results/tiny-evidence runs (same data, model, seed), only
 # longer: AdamW constant 1e-3/3e-3/1e-2 vs MetaOptimize(AdamW, Lion) from α0 = 3e-5, trained in parallel.
-# Here: ../shared/gpu/prepare-carry.sh bench.ts bench/matmul.ts train.ts, then the device call with carry
+# Here: ../shared/gpu/prepare-carry.sh bench.ts train.ts, then the device call with carry
 # [".device"] runs, from the repo root:  source .device/device-env.sh && bash bench/gpu-evidence.sh
 # Every run is stopped (SIGINT: it saves a checkpoint) after RUN_TIMEOUT s, so the script ends within
 # RUN_TIMEOUT + KILL_GRACE + a few s; partial runs still leave their curves. Packs every run's

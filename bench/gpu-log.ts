@@ -1,5 +1,5 @@
 // Parses the logs bench/gpu.sh writes ($OUT/gpu.log) into issue 5's comparison: tokens/s per batch for each of
-// our configurations (parts, switches, --tune-gemm), the peer and PyTorch fp32 from the same log, MetaOptimize's
+// our configurations (parts, flags, bench-side variants), the peer and PyTorch fp32 from the same log, MetaOptimize's
 // overhead over AdamW, and whether each target is met; formatSummary renders it as markdown. CLI:
 // bench/gpu-summary.ts. Tested on call 3's real log (docs/results/gpu-speed/call3-final.log).
 
@@ -23,22 +23,26 @@ export interface Summary {
   targets: Array<{ target: string; value: string; met: boolean | null }>;
 }
 
-/** Environment switches that do not change what runs (where results and caches go). */
-const NEUTRAL = new Set(['NANOMETA_CACHE_DIR']);
+import { defaultFlags } from '../src/flags.js';
+
+/** Flags that do not change which kernels run (data preparation, profiling). */
+const NEUTRAL = new Set(['tokenizeWorkers', 'webgpuProfile']);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Our line's label: the part, what it switched (env, --tune-gemm), and the optimizer when not AdamW. */
+/** Our line's label: the part, what it switched (flags off their defaults, bench.ts --variant), and the optimizer when not AdamW. */
 function labelOf(part: string, j: Record<string, unknown>): string {
-  const switches = Object.entries((j.switches ?? {}) as Record<string, string>).filter(([k]) => !NEUTRAL.has(k)).map(([k, v]) => `${k}=${v}`);
-  const what = [...switches, ...(j.gemmTune ? ['--tune-gemm'] : [])];
+  const defaults = defaultFlags() as Record<string, unknown>;
+  const flags = Object.entries((j.flags ?? {}) as Record<string, unknown>).filter(([k, v]) => !NEUTRAL.has(k) && v !== defaults[k]).map(([k, v]) => `${k}=${v}`);
+  const variants = ((j.variants ?? []) as string[]).map((v) => `--variant ${v}`);
+  const what = [...flags, ...variants];
   const opt = j.optimizer && j.optimizer !== 'adamw' ? ` ${j.optimizer}` : '';
-  if (part === 'ours' || part === 'tuned') return `nanometa${what.length ? ` (${what.join(', ')})` : ''}${opt}`;
+  if (part === 'ours') return `nanometa${what.length ? ` (${what.join(', ')})` : ''}${opt}`;
   // An A/B part's runs with nothing switched are its baseline: say so, not the part's name alone.
-  return `nanometa [${part}]${what.length ? ` (${what.join(', ')})` : j.switches ? ' (default)' : ''}${opt}`;
+  return `nanometa [${part}]${what.length ? ` (${what.join(', ')})` : j.flags ? ' (default)' : ''}${opt}`;
 }
 
 export function summarizeGpuLog(text: string): Summary {
@@ -82,7 +86,7 @@ export function summarizeGpuLog(text: string): Summary {
   const find = (label: (l: string) => boolean, b: number) => rows.find((r) => r.batch === b && label(r.label))?.tokensPerSec;
   const torchAt = (b: number) => find((l) => l.startsWith('PyTorch'), b);
   const peerAt = (b: number) => find((l) => l.startsWith('@genai-fi'), b);
-  const ours = [...new Set(rows.filter((r) => r.label === 'nanometa' || r.label === 'nanometa (--tune-gemm)').map((r) => r.label))];
+  const ours = [...new Set(rows.filter((r) => r.label === 'nanometa').map((r) => r.label))];
   const targets: Summary['targets'] = [];
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? a / b : undefined);
   for (const label of ours) {

@@ -1,31 +1,23 @@
 #!/usr/bin/env bash
-# The GPU machine's side-by-side run (issue 5), from the repo root there, after
-# `../shared/gpu/prepare-carry.sh bench.ts && ../shared/peer-bench/build.sh` here and carry [".device"]:
-#   bash bench/gpu.sh ours torch peer mo      (parts in any order; BATCHES="16 64 128" STEPS=10 by default)
-# Parts: ours = bench.ts with AdamW; profile = the same with --profile (per-kernel GPU times);
-#        scalar = ours with the scalar GEMM inner loop (NANOMETA_GEMM=scalar) for comparison; prefetch = the
-#        GEMM with register double-buffering (NANOMETA_GEMM=prefetch) against the default, PAIRS times;
-#        submit64 = ours with tfjs submitting every 64 dispatches instead of 15 (NANOMETA_WEBGPU_SUBMIT_BATCH);
-#        programs = ours with the optimizer as one tfjs program per output (NANOMETA_OPTIM=programs), the
-#        path before the one-pass in-place step (A/B parts run old, new PAIRS times); attnmatmul = ours with attention as matmuls + causal softmax
-#        (NANOMETA_ATTENTION=matmul) instead of the fused attention kernel; linearstock = ours with linear
-#        layers as stock ops (NANOMETA_LINEAR=stock: no bias/residual epilogue, no GELU fusion); lnprograms =
-#        ours with the LayerNorm backward as tfjs programs (NANOMETA_LAYERNORM=programs, 3-4 dispatches) instead
-#        of two raw passes;
-#        square = ours with the first GEMM planner (NANOMETA_GEMM_PLAN=square: 128x128/64x64 tiles, its split-K)
-#        against the default (tiles that fit 288-wide products, wave-filling splits), PAIRS times;
-#        tuned = ours with --tune-gemm (times every product's candidate kernels after the first warm-up step;
-#        choices cached in $OUT/cache/gemm-tune.json, so a second run of a batch is tuned from the cache);
-#        mo = MetaOptimize(AdamW, Lion) and AdamW, interleaved three times; matmul = bench/matmul.ts (options in
-#        MATMUL_ARGS, e.g. "--variants vec4,prefetch --tiles 128x128,128x96,auto,square");
-#        torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt; summary (once, after the others) = bench/gpu-summary.ts
-#        over $OUT/gpu.log into $OUT/summary.md (needs .device/gpu-summary.mjs: add bench/gpu-summary.ts to
-#        prepare-carry.sh's entries). Every line also goes to $OUT/gpu.log.
+# The GPU machine's side-by-side run (issues 5 and 18), from the repo root there, after
+# `../shared/gpu/prepare-carry.sh bench.ts bench/matmul/bench-matmul.ts bench/gpu-summary.ts && ../shared/peer-bench/build.sh`
+# here and carry [".device"]:
+#   bash bench/gpu.sh ours mo torch peer matmul summary      (parts in any order; BATCHES="16 64 128" STEPS=10 by default)
+# Parts: ours = bench.ts with AdamW; mo = AdamW and MetaOptimize(AdamW, Lion) interleaved MO_PAIRS times (default 2);
+#        profile = ours with --profile (per-kernel GPU times); torch = PyTorch fp32 eager; peer = @genai-fi/nanogpt;
+#        matmul = bench/matmul's GEMM variants per product shape of the batch, each validated against a float64
+#        reference, then timed (options in MATMUL_ARGS, e.g. "--variants 1,3,4 --plans src,cost --only head");
+#        A/B parts, each interleaving the other path and the default PAIRS times (default 1):
+#        attnmatmul = attention as batched products + causal softmax (NANOMETA_ATTENTION=matmul) instead of the fused
+#        kernels; linearstock = linear layers as stock ops (NANOMETA_LINEAR=stock); programs = the optimizer as one tfjs
+#        program per output (NANOMETA_OPTIM=programs) instead of the in-place pass; lnprograms = the LayerNorm
+#        backward as tfjs programs (bench.ts --variant lnprograms) instead of two raw passes;
+#        summary (once, after the others) = bench/gpu-summary.ts over $OUT/gpu.log into $OUT/summary.md.
+# Every line also goes to $OUT/gpu.log.
 set -uo pipefail
 source .device/device-env.sh
 OUT=${OUT:-/tmp/nanometa-out}; mkdir -p "$OUT"
-export NANOMETA_CACHE_DIR=${NANOMETA_CACHE_DIR:-$OUT/cache} # tuned GEMM choices come back with the results
-BATCHES=${BATCHES:-"16 64 128"}; STEPS=${STEPS:-10}; PAIRS=${PAIRS:-1} # PAIRS: old/new pairs of the A/B parts
+BATCHES=${BATCHES:-"16 64 128"}; STEPS=${STEPS:-10}; PAIRS=${PAIRS:-1}; MO_PAIRS=${MO_PAIRS:-2}
 SHAPES=(--config tinystories-15m --set model.bias=false --backend webgpu)
 log() { tee -a "$OUT/gpu.log"; }
 ours() { node .device/bench.mjs "${SHAPES[@]}" --set train.batchSize="$1" --steps "$STEPS" "${@:2}" 2>&1 | grep -v '^Warning' | log; }
@@ -37,19 +29,15 @@ for part in "$@"; do
     case $part in
       ours) ours "$B" ;;
       profile) ours "$B" --profile ;;
-      matmul) node .device/matmul.mjs --tokens $((B * 256)) --chunk 4096 ${MATMUL_ARGS:-} 2>&1 | grep -v "^Warning" | log ;;
+      matmul) node .device/bench-matmul.mjs --tokens $((B * 256)) --chunk 4096 ${MATMUL_ARGS:-} 2>&1 | grep -v "^Warning" | log ;;
       torch) PYTHONUNBUFFERED=1 timeout 120 python3 .device/torch_gpt_bench.py --batch="$B" --mode=fp32 2>&1 | log ;;
       peer) timeout 180 node .device/peer-bench.mjs --batch="$B" --steps=8 2>&1 | grep -E 'RESULT' | log ;;
-      mo) for r in 1 2 3; do ours "$B" --optim adamw; ours "$B" --optim mo-adamw-lion; done ;;
-      scalar) NANOMETA_GEMM=scalar ours "$B" ;;
-      prefetch) for r in $(seq "$PAIRS"); do NANOMETA_GEMM=prefetch ours "$B"; ours "$B"; done ;;
-      square) for r in $(seq "$PAIRS"); do NANOMETA_GEMM_PLAN=square ours "$B"; ours "$B"; done ;;
-      tuned) ours "$B" --tune-gemm ;;
-      submit64) NANOMETA_WEBGPU_SUBMIT_BATCH=64 ours "$B" ;;
+      mo) for r in $(seq "$MO_PAIRS"); do ours "$B" --optim adamw; ours "$B" --optim mo-adamw-lion; done ;;
       programs) for r in $(seq "$PAIRS"); do NANOMETA_OPTIM=programs ours "$B" --optim mo-adamw-lion; ours "$B" --optim mo-adamw-lion; done ;;
       attnmatmul) for r in $(seq "$PAIRS"); do NANOMETA_ATTENTION=matmul ours "$B"; ours "$B"; done ;;
       linearstock) for r in $(seq "$PAIRS"); do NANOMETA_LINEAR=stock ours "$B"; ours "$B"; done ;;
-      lnprograms) for r in $(seq "$PAIRS"); do NANOMETA_LAYERNORM=programs ours "$B"; ours "$B"; done ;;
+      lnprograms) for r in $(seq "$PAIRS"); do ours "$B" --variant lnprograms; ours "$B"; done ;;
+      *) echo "unknown part $part" | log ;;
     esac
   done
 done

@@ -4,8 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../src/backend/types.js';
 import { measurePeak, memorySnapshot } from '../src/backend/memory.js';
 import { countDispatches } from '../src/backend/webgpu-raw.js';
-import { loadTunedGemms, resetGemmTuning, startGemmRecording, type TuneReport } from '../src/kernels/matmul/tune.js';
-import { tuneWebGPUGemms } from '../src/kernels/matmul/webgpu.js';
+import { resolveFlags, type Flags } from '../src/flags.js';
 import type { Config } from '../src/config/schema.js';
 import { GPT2_VOCAB_SIZE } from '../src/data/tokenizer.js';
 import { buildModel, type GPT } from '../src/model/gpt.js';
@@ -21,8 +20,6 @@ export interface BenchOptions {
   warmup: number;
   /** Add the kernels that took longest in one profiled step (tf.profile) to the result. */
   profile?: boolean;
-  /** WebGPU: tune the GEMM kernels after the first warm-up step (kernels/matmul/tune.ts); at least 2 warm-up steps then. */
-  tuneGemm?: boolean;
 }
 
 export interface KernelStat {
@@ -61,10 +58,8 @@ export interface BenchResult {
   topKernelShapes?: KernelStat[];
   /** With `profile`: total GPU (or cpu) kernel time of the profiled step, to compare with the step's wall time. */
   kernelMsTotal?: number;
-  /** With `tuneGemm` on WebGPU: what the tuning did. */
-  gemmTune?: TuneReport;
-  /** The NANOMETA_* environment switches set for this run (old paths, GEMM variants), so each line says what ran. */
-  switches: Record<string, string>;
+  /** The flags (src/flags.ts) this run ran with, so each line says which paths ran. */
+  flags: Flags;
 }
 
 function topKernels(kernels: Array<{ name: string; ms: number }>, n = 15): KernelStat[] {
@@ -109,21 +104,14 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
   const losses: number[] = [];
   const times: number[] = [];
   const issues: number[] = [];
-  const tune = !!opts.tuneGemm && backend.name === 'webgpu';
-  const warmup = tune ? Math.max(2, opts.warmup) : opts.warmup; // the tuned kernels compile in the second
-  let gemmTune: TuneReport | undefined;
-  resetGemmTuning();
-  if (tune) {
-    loadTunedGemms(backend.device);
-    startGemmRecording();
-  }
+  const flags = resolveFlags(); // validated before the first step
+  const { warmup } = opts;
   for (let i = 0; i < warmup + opts.steps; i++) {
     const t0 = performance.now();
     const loss = await step(model, opt, batches[i % batches.length], cfg);
     const t1 = performance.now();
     losses.push((await loss.data())[0]);
     loss.dispose();
-    if (tune && i === 0) gemmTune = await tuneWebGPUGemms({ device: backend.device });
     if (i >= warmup) {
       times.push(performance.now() - t0);
       issues.push(t1 - t0);
@@ -146,8 +134,7 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
     peakTensorBytes: peak.peakBytes, gpuBytesAllocated: memory.gpuBytesAllocated, kernelsPerStep: peak.kernelCount,
     ...(counted.dispatches >= 0 ? { dispatchesPerStep: counted.dispatches } : {}),
     lossFirst: +losses[0].toFixed(4), lossLast: +losses[losses.length - 1].toFixed(4),
-    ...(gemmTune ? { gemmTune } : {}),
-    switches: Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('NANOMETA_') && v !== undefined)) as Record<string, string>,
+    flags,
     ...(opts.profile ? {
       kernelMsTotal: +peak.kernels.reduce((a, k) => a + k.ms, 0).toFixed(2),
       topKernels: topKernels(peak.kernels),

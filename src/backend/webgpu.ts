@@ -3,6 +3,7 @@
 // OpenGL *compatibility* adapter can be used; WebGPUBackend is a public export of tfjs-backend-webgpu.
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../util/errors.js';
+import { flag } from '../flags.js';
 import type { BackendInfo } from './types.js';
 
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basic render/i;
@@ -92,7 +93,7 @@ async function createDevice(adapter: GPUAdapter): Promise<GPUDevice> {
 
 export interface WebGPUOptions {
   software: boolean;
-  /** Ask for timestamp-query so tf.profile reports per-kernel GPU times (env NANOMETA_WEBGPU_PROFILE=1). */
+  /** Ask for timestamp-query so tf.profile reports per-kernel GPU times (default: the `webgpuProfile` flag). */
   profile?: boolean;
   /** For `auto`: return null instead of using a software adapter or throwing when none is found. */
   hardwareOnly?: boolean;
@@ -100,7 +101,7 @@ export interface WebGPUOptions {
 
 /** Makes 'webgpu' the active tfjs backend; null only with hardwareOnly when no hardware adapter exists. */
 export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | null> {
-  const profile = opts.profile ?? envFlag('NANOMETA_WEBGPU_PROFILE');
+  const profile = opts.profile ?? flag('webgpuProfile');
   if (active && active.software === opts.software && active.profile === profile && tf.findBackend('webgpu')) {
     await tf.setBackend('webgpu');
     return active.info;
@@ -128,10 +129,6 @@ export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | nul
         'read with `await tensor.data()` or `await tensor.array()` instead');
     }
   }
-  // tfjs submits its command encoder every 15 dispatches by default; NANOMETA_WEBGPU_SUBMIT_BATCH changes that
-  // (fewer queue submissions per step vs. a later start of GPU work), for benchmarks.
-  const submitBatch = Number(process.env.NANOMETA_WEBGPU_SUBMIT_BATCH);
-  if (Number.isInteger(submitBatch) && submitBatch > 0) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
   const backend = new NodeWebGPUBackend(device, choice.adapter.info);
   tf.registerBackend('webgpu', () => backend, 0);
   const ok = await tf.setBackend('webgpu');
@@ -141,12 +138,7 @@ export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | nul
   return info;
 }
 
-function envFlag(name: string): boolean {
-  const v = process.env[name];
-  return v === '1' || v === 'true';
-}
-
-/** True when env NANOMETA_WEBGPU_SOFTWARE asks for the software adapter. */
+/** True when the `webgpuSoftware` flag (NANOMETA_WEBGPU_SOFTWARE) asks for the software adapter. */
 export function softwareFromEnv(): boolean {
-  return envFlag('NANOMETA_WEBGPU_SOFTWARE');
+  return flag('webgpuSoftware');
 }

@@ -30,8 +30,6 @@ export interface CheckpointState {
   config: Config;
   tokenizer: TokenizerInfo;
   optimizer: { name: string; blockNames: string[]; scalars: Record<string, unknown> };
-  /** WebGPU runs with --tune-gemm: the GEMM kernel chosen per matrix product on `device` (kernels/matmul/tune.ts). */
-  gemmChoices?: { device: string; choices: Record<string, unknown> };
 }
 
 export interface LoadedCheckpoint {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
+import { flag } from '../flags.js';
 import { CompactMapper, loadTokenizer } from './tokenizer.js';
 import { encodeStoryChunk, type EncodedChunk } from './tokenize-chunk.js';
 import { Progress, type TokenizeFn, type TokenizeOptions, type TokenSink } from './tokenize.js';
@@ -27,11 +27,9 @@ export interface StoryChunk extends EncodedChunk {
   storyBytes: number[];
 }
 
-/** Default worker count: every core, or $NANOMETA_TOKENIZE_WORKERS (0 or 1 = single-threaded). */
+/** Default worker count: the `tokenizeWorkers` flag (NANOMETA_TOKENIZE_WORKERS; 0 or 1 = single-threaded), else every core. */
 export function defaultTokenizeWorkers(): number {
-  const env = process.env.NANOMETA_TOKENIZE_WORKERS;
-  const n = env === undefined || env === '' ? NaN : Number(env);
-  return Number.isInteger(n) && n >= 0 ? n : availableParallelism();
+  return flag('tokenizeWorkers');
 }
 
 /**

@@ -1,11 +1,11 @@
 // Causal multi-head self-attention (nanoGPT CausalSelfAttention): one qkv projection, causal softmax(QK^T/sqrt(hs)) V,
 // output projection with the block's residual added in its GEMM epilogue. Two paths with the same numbers: 'fused'
 // (kernels/attention: one kernel from qkv to the merged heads, one back to dqkv) and 'matmul' (q k^T, fused causal
-// softmax, dropout, att v); NANOMETA_ATTENTION picks one.
+// softmax, dropout, att v). 'fused' unless attention dropout is on or the `attention` flag (src/flags.ts) says matmul.
 import * as tf from '@tensorflow/tfjs-core';
 import { causalAttention } from '../kernels/attention/index.js';
 import { causalSoftmax } from '../kernels/causal-softmax/index.js';
-import { envSwitch } from '../util/env-switch.js';
+import { flag } from '../flags.js';
 import { linear, dropout } from './layers.js';
 
 export interface AttentionWeights {
@@ -13,18 +13,6 @@ export interface AttentionWeights {
   projWeight: tf.Tensor; projBias?: tf.Tensor;
 }
 
-export type AttentionPath = 'fused' | 'matmul';
-
-const PATH = envSwitch<AttentionPath>('NANOMETA_ATTENTION', 'an attention path', ['fused', 'matmul'], 'fused');
-
-/** Forces one attention path (tests, benchmarks); null restores the env/default choice. */
-export const setAttentionPath = (path: AttentionPath | null): void => PATH.force(path);
-
-/**
- * The path in use: setAttentionPath, else env NANOMETA_ATTENTION=fused|matmul, else 'fused' on WebGPU (4 dispatches
- * per layer and step instead of ~20, no (B, H, T, T) matrix) and on cpu (faster there too: bench/cpu-step.ts).
- */
-export const attentionPath = (): AttentionPath => PATH.get();
 
 /** softmax(q k^T / sqrt(hs) + mask) v from qkv (B*T, 3C) by batched products, with dropout on the attention matrix. */
 function matmulAttention(qkv: tf.Tensor2D, B: number, T: number, nHead: number, dropoutRate: number, seed?: number): tf.Tensor2D {
@@ -51,7 +39,9 @@ export function attention(
   if (x.rank !== 2 || x.shape[0] !== B * T) throw new TypeError(`attention: x must be (B*T, C) = (${B * T}, C), got [${x.shape}]`);
   const qkv = linear(x, w.qkvWeight, w.qkvBias); // (B*T, 3C)
   // The fused kernel has no attention dropout: it serves whenever that dropout is off (rate 0, or not training).
-  const fused = (dropoutRate === 0 || seed === undefined) && attentionPath() === 'fused';
+  // It is the default on WebGPU (4 dispatches per layer and step instead of ~20, no (B, H, T, T) matrix) and on
+  // cpu (faster there too: bench/cpu-step.ts).
+  const fused = (dropoutRate === 0 || seed === undefined) && flag('attention') === 'fused';
   const y = fused
     ? tf.reshape(causalAttention(tf.reshape(qkv, [B, T, 3 * C]), nHead), [B * T, C]) as tf.Tensor2D // (B*T, C)
     : matmulAttention(qkv, B, T, nHead, dropoutRate, seed); // (B*T, C)

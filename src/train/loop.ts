@@ -13,29 +13,23 @@ import { buildModel } from '../model/gpt.js';
 import { paddedVocabSize } from '../model/params.js';
 import { createOptimizer } from '../optim/create.js';
 import { getLr } from '../optim/schedule.js';
-import { assignParams, hasCheckpoint, loadCheckpoint, optimizerStateFrom, saveCheckpoint, TOOLKIT_VERSION, type CheckpointState } from '../checkpoint/checkpoint.js';
+import { hasCheckpoint, TOOLKIT_VERSION } from '../checkpoint/checkpoint.js';
+import { saveRunCheckpoint, type RunCounters, type RunIdentity } from '../checkpoint/run-state.js';
 import { TrainingError } from '../util/errors.js';
+import { resolveFlags } from '../flags.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatCount } from '../util/format.js';
-import { checkResumable } from './resume.js';
+import { resumeFrom } from './resume.js';
 import { estimateLoss } from './eval.js';
 import { MetricsLog } from './metrics.js';
-import { Progress } from './progress.js';
+import { Progress, Throughput } from './progress.js';
 import { trainStep } from './step.js';
-import { adoptTunedGemms, exportTunedGemms, loadTunedGemms, resetGemmTuning, startGemmRecording, type TuneOptions } from '../kernels/matmul/tune.js';
-import { tuneWebGPUGemms } from '../kernels/matmul/webgpu.js';
 
 export interface TrainOptions {
   outDir: string;
   resume?: boolean;
   backend: BackendInfo;
   log?: (line: string) => void;
-  /**
-   * WebGPU: after the first step, time the GEMM kernels' plans for every matrix product the step made and keep
-   * the fastest (kernels/matmul/tune.ts; cached per device). Ignored on other backends. An object sets the
-   * tuner's cache file, plans per product or timer (tests).
-   */
-  tuneGemm?: boolean | Pick<TuneOptions, 'cacheFile' | 'topPlans' | 'measure'>;
   /** Set by the entry script on SIGINT: the loop saves a checkpoint and returns after the current step. */
   stopSignal?: { stop: boolean };
 }
@@ -60,33 +54,21 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
     `optimizer ${optimizer.name}; ${tokensPerStep} tokens per step`);
 
   let step = 0, tokensSeen = 0, elapsedBefore = 0, bestValLoss: number | null = null;
-  resetGemmTuning(); // kernel choices are per run: a checkpoint's, or this run's tuning
-  let restoredGemm = false;
   let sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, cfg.train.seed);
   const resuming = opts.resume && hasCheckpoint(ckptDir);
   if (opts.resume && !resuming) log(`resume: no checkpoint in ${ckptDir} yet, starting fresh`);
   if (!opts.resume && hasCheckpoint(ckptDir))
     log(`note: ${opts.outDir} already holds a checkpoint; this fresh run replaces it at its first save (use --resume to continue it)`);
   if (resuming) {
-    const ck = loadCheckpoint(ckptDir);
-    checkResumable(ck.state, cfg, data.tokenizer, ckptDir);
-    assignParams(model.params, ck.params, ckptDir);
-    const saved = optimizerStateFrom(ck);
-    optimizer.setState(saved); // the optimizer's variables take the values; the loaded tensors are ours to free
-    tf.dispose([...saved.tensors.values()]);
-    ({ step, tokensSeen, bestValLoss } = ck.state);
-    elapsedBefore = ck.state.elapsedSec;
-    sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, ck.state.dataRng);
+    const saved = resumeFrom(ckptDir, cfg, data.tokenizer, model.params, optimizer);
+    ({ step, tokensSeen, bestValLoss, elapsedSec: elapsedBefore } = saved);
+    sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, saved.dataRng);
     log(`resumed from ${ckptDir} at step ${step} (${formatCount(tokensSeen)} tokens)`);
-    const gemm = ck.state.gemmChoices;
-    if (gemm && gemm.device === opts.backend.device) {
-      log(`gemm: ${adoptTunedGemms(gemm.choices)} tuned kernel choices of this run restored from the checkpoint`);
-      restoredGemm = true;
-    } else if (gemm) log(`note: the checkpoint's tuned GEMM choices are for ${gemm.device}; this run plans its own (--tune-gemm to tune)`);
   }
   writeFileAtomic(join(opts.outDir, 'config.json'), JSON.stringify({
     ...cfg, run: { paramCount: model.paramCount, vocabSize, tokensPerStep, blockNames: optimizer.blockNames,
-      optimizer: optimizer.name, backend: opts.backend, tokenizer: { ...data.tokenizer, gpt2Ids: undefined }, toolkitVersion: TOOLKIT_VERSION },
+      optimizer: optimizer.name, backend: opts.backend, flags: resolveFlags(), // the kernel paths that ran (src/flags.ts)
+      tokenizer: { ...data.tokenizer, gpt2Ids: undefined }, toolkitVersion: TOOLKIT_VERSION },
   }, null, 2));
   const metrics = new MetricsLog(join(opts.outDir, 'metrics.jsonl'));
   metrics.truncateAfter(resuming ? step : null);
@@ -94,30 +76,13 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   const progress = new Progress(optimizer.blockNames);
   const isMeta = cfg.optimizer.metaOptimize !== null;
   const t0 = performance.now();
-  let pausedMs = 0; // GEMM tuning: not training time
-  const elapsed = () => elapsedBefore + (performance.now() - t0 - pausedMs) / 1000;
+  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
   let lastLoss: number | null = null, lastLr: number[] = [getLr(step, cfg.optimizer, cfg.train.maxSteps)];
-  let windowStart = performance.now(), windowTokens = 0, tokensPerSec = 0;
-  /** The run's tuned GEMM choices for its checkpoint (none: no field). */
-  const gemmState = () => {
-    const choices = exportTunedGemms();
-    return Object.keys(choices).length ? { gemmChoices: { device: opts.backend.device, choices } } : {};
-  };
-  const stateFor = (): CheckpointState => {
-    const opt = optimizer.getState();
-    tf.dispose([...opt.tensors.values()]);
-    return {
-      format: 1, toolkitVersion: TOOLKIT_VERSION, step, tokensSeen, elapsedSec: elapsed(), bestValLoss,
-      dataRng: sampler.getState(), vocabSize, paramCount: model.paramCount, config: cfg, tokenizer: data.tokenizer,
-      optimizer: { name: optimizer.name, blockNames: optimizer.blockNames, scalars: opt.scalars },
-      ...gemmState(),
-    };
-  };
+  const throughput = new Throughput();
+  const run: RunIdentity = { vocabSize, paramCount: model.paramCount, config: cfg, tokenizer: data.tokenizer };
+  const counters = (): RunCounters => ({ step, tokensSeen, elapsedSec: elapsed(), bestValLoss, dataRng: sampler.getState() });
   const checkpoint = async () => {
-    await optimizer.sync?.(); // state the device still holds (MetaOptimize on WebGPU) comes back first
-    const opt = optimizer.getState();
-    await saveCheckpoint(ckptDir, model.params, opt, stateFor());
-    tf.dispose([...opt.tensors.values()]);
+    await saveRunCheckpoint(ckptDir, model.params, optimizer, run, counters());
     progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
   };
   const evaluate = async () => {
@@ -129,14 +94,6 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   };
 
   const startStep = step; // evals and checkpoints at the resumed step were already done before the stop
-  const tuneSettings = typeof opts.tuneGemm === 'object' ? opts.tuneGemm : {};
-  // A run is tuned once, at its first step; resumed, it runs what its checkpoint recorded (the cache and any new
-  // timing could differ from what the uninterrupted run ran).
-  let tunePending = !!opts.tuneGemm && opts.backend.name === 'webgpu' && !restoredGemm;
-  if (tunePending) {
-    loadTunedGemms(opts.backend.device, tuneSettings.cacheFile);
-    startGemmRecording();
-  }
   try {
     while (step < cfg.train.maxSteps) {
       const lr = getLr(step, cfg.optimizer, cfg.train.maxSteps);
@@ -177,26 +134,12 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       if (info.lr === null && logNow) info = await optimizer.sync!();
       step += 1;
       tokensSeen += tokensPerStep;
-      windowTokens += tokensPerStep;
-      if (tunePending) {
-        tunePending = false;
-        const r = await tuneWebGPUGemms({ ...tuneSettings, device: opts.backend.device });
-        log(`gemm tuning: ${r.products} matrix products, ${r.tuned} timed, ${r.cached} from the cache, ` +
-          `${r.changed} changed from the planner's choice (${(r.ms / 1000).toFixed(1)} s)`);
-        windowStart = performance.now(); // the tuning is not training time
-        windowTokens = 0;
-        pausedMs += r.ms;
-      }
+      throughput.add(tokensPerStep, logNow);
       if (info.lr !== null) lastLr = info.lr;
       if (lossValue !== null) lastLoss = lossValue;
-      const now = performance.now();
-      if (now - windowStart > 1000 || logNow) {
-        tokensPerSec = (windowTokens / (now - windowStart)) * 1000;
-        windowStart = now;
-        windowTokens = 0;
-      }
+      const { tokensPerSec } = throughput;
       const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, tokensPerSec,
-        etaSec: ((cfg.train.maxSteps - step) * tokensPerStep) / Math.max(tokensPerSec, 1e-9) };
+        etaSec: throughput.etaSec((cfg.train.maxSteps - step) * tokensPerStep) };
       if (logNow) {
         metrics.append({ step, loss: lossValue!, lr: isMeta ? lastLr : lastLr[0], tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
         if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));

@@ -46,3 +46,27 @@ export class Progress {
     console.log(text);
   }
 }
+
+/** Tokens per second over windows of at least a second (or up to a log step), and the ETA it gives. */
+export class Throughput {
+  private windowStart = performance.now();
+  private windowTokens = 0;
+  /** The last window's rate. */
+  tokensPerSec = 0;
+
+  /** Counts a step's tokens; closes the window when a second has passed or `log` is set. */
+  add(tokens: number, log: boolean): void {
+    this.windowTokens += tokens;
+    const now = performance.now();
+    if (now - this.windowStart > 1000 || log) {
+      this.tokensPerSec = (this.windowTokens / (now - this.windowStart)) * 1000;
+      this.windowStart = now;
+      this.windowTokens = 0;
+    }
+  }
+
+  /** Seconds until `tokensLeft` more tokens at the current rate. */
+  etaSec(tokensLeft: number): number {
+    return tokensLeft / Math.max(this.tokensPerSec, 1e-9);
+  }
+}

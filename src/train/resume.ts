@@ -1,9 +1,28 @@
+// --resume: a run continues from its checkpoint exactly (parameters, optimizer state, batch RNG, counters).
 // What may change between a checkpoint and a resumed run: schedule lengths, intervals, logging. What may
 // not: the architecture, the tokenizer, the data, the optimizer kind; each difference is listed by key.
+import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
 import type { TokenizerInfo } from '../data/types.js';
-import type { CheckpointState } from '../checkpoint/checkpoint.js';
+import { assignParams, loadCheckpoint, optimizerStateFrom, type CheckpointState } from '../checkpoint/checkpoint.js';
+import type { RunCounters } from '../checkpoint/run-state.js';
+import type { Optimizer, ParamMap } from '../optim/types.js';
 import { CheckpointError } from '../util/errors.js';
+
+/**
+ * Loads the checkpoint in `dir` into the model's parameters and the optimizer (after checkResumable) and returns
+ * the run's counters as they were saved.
+ */
+export function resumeFrom(dir: string, cfg: Config, tokenizer: TokenizerInfo, params: ParamMap, optimizer: Optimizer): RunCounters {
+  const ck = loadCheckpoint(dir);
+  checkResumable(ck.state, cfg, tokenizer, dir);
+  assignParams(params, ck.params, dir);
+  const saved = optimizerStateFrom(ck);
+  optimizer.setState(saved); // the optimizer's variables take the values; the loaded tensors are ours to free
+  tf.dispose([...saved.tensors.values()]);
+  const { step, tokensSeen, elapsedSec, bestValLoss, dataRng } = ck.state;
+  return { step, tokensSeen, elapsedSec, bestValLoss, dataRng };
+}
 
 const FIXED_SECTIONS = ['model', 'data'] as const;
 /** Keys inside the fixed sections that may still change: where files live, how the head is chunked. */

@@ -4,6 +4,7 @@ import { benchTrainStep, benchVocabSize } from '../../bench/train-step.js';
 import { setUpBackend } from '../../src/kernels/register.js';
 import type { BackendInfo } from '../../src/backend/types.js';
 import { resolveConfig } from '../../src/config/resolve.js';
+import { setFlag } from '../../src/flags.js';
 
 describe('benchTrainStep', () => {
   let backend: BackendInfo;
@@ -19,11 +20,10 @@ describe('benchTrainStep', () => {
     });
     const V = benchVocabSize(cfg);
     expect(V).toBe(384); // 64 + 257 = 321, padded to a multiple of 64
-    process.env.NANOMETA_TEST_SWITCH = 'on'; // reported back, like NANOMETA_GEMM=wide on the GPU machine
-    const r = await benchTrainStep(cfg, backend, { steps: 4, warmup: 1, tuneGemm: true }).finally(() => delete process.env.NANOMETA_TEST_SWITCH);
+    setFlag('attention', 'matmul'); // reported back, as NANOMETA_ATTENTION=matmul would be on the GPU machine
+    const r = await benchTrainStep(cfg, backend, { steps: 4, warmup: 1 }).finally(() => setFlag('attention', null));
     expect(r).toMatchObject({ backend: 'cpu', batch: 4, tokensPerStep: 32, steps: 4, optimizer: 'adamw' });
-    expect(r.switches.NANOMETA_TEST_SWITCH).toBe('on');
-    expect(r.gemmTune).toBeUndefined(); // tuning is WebGPU's; ignored on cpu
+    expect(r.flags).toMatchObject({ attention: 'matmul', linear: 'fused', optimStep: 'in-place' });
     expect(r.model).toEqual({ nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8, vocabSize: 384 });
     expect(r.lossFirst).toBeGreaterThan(Math.log(384) - 0.5);
     expect(r.lossFirst).toBeLessThan(Math.log(384) + 0.5);

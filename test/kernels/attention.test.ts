@@ -7,10 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { causalAttentionGradLoop, causalAttentionLoop } from '../../src/kernels/attention/cpu.js';
 import { causalAttention } from '../../src/kernels/attention/index.js';
 import { causalAttentionReference } from '../../src/kernels/attention/reference.js';
-import { attention, attentionPath, setAttentionPath } from '../../src/model/attention.js';
+import { attention } from '../../src/model/attention.js';
+import { setFlag } from '../../src/flags.js';
 import { buildModel } from '../../src/model/gpt.js';
 import { validateConfig } from '../../src/config/resolve.js';
-import { ConfigError } from '../../src/util/errors.js';
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
 
@@ -131,7 +131,7 @@ describe.each(await testBackends())('causalAttention on $label', ({ init, skip }
 
 /** Loss and every parameter gradient of a 2-layer, 3-head (hs 16) GPT on one batch, on the given attention path. */
 async function modelLossAndGrads(path: 'fused' | 'matmul') {
-  setAttentionPath(path);
+  setFlag('attention', path);
   try {
     const cfg = validateConfig({ model: { nLayer: 2, nHead: 3, nEmbd: 48, blockSize: 24, dropout: 0 } });
     const model = buildModel(cfg.model, 40, 5);
@@ -145,7 +145,7 @@ async function modelLossAndGrads(path: 'fused' | 'matmul') {
     model.dispose();
     return out;
   } finally {
-    setAttentionPath(null);
+    setFlag('attention', null);
   }
 }
 
@@ -188,27 +188,5 @@ describe.each(await testBackends())('GPT attention paths on $label', ({ init, sk
       expect(ran.includes('Add')).toBe(rate > 0 && seed !== undefined);
     }
     tf.dispose([x, r, w.qkvWeight, w.projWeight]);
-  });
-});
-
-describe('attention path selection', () => {
-  it('reads NANOMETA_ATTENTION, defaults to fused, and names the allowed values on a typo', () => {
-    const saved = process.env.NANOMETA_ATTENTION;
-    try {
-      delete process.env.NANOMETA_ATTENTION;
-      expect(attentionPath()).toBe('fused');
-      process.env.NANOMETA_ATTENTION = 'matmul';
-      expect(attentionPath()).toBe('matmul');
-      setAttentionPath('fused');
-      expect(attentionPath()).toBe('fused');
-      setAttentionPath(null);
-      process.env.NANOMETA_ATTENTION = 'flash';
-      expect(() => attentionPath()).toThrow(ConfigError);
-      expect(() => attentionPath()).toThrow(/NANOMETA_ATTENTION=flash/);
-    } finally {
-      setAttentionPath(null);
-      if (saved === undefined) delete process.env.NANOMETA_ATTENTION;
-      else process.env.NANOMETA_ATTENTION = saved;
-    }
   });
 });

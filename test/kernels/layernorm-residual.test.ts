@@ -3,9 +3,9 @@
 // dx kernel, no Add), with and without bias, on both WebGPU backward paths, that the pass-through shares x's data,
 // tensor hygiene.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { layerNormResidual } from '../../src/kernels/layernorm/index.js';
-import { setLayerNormGradPath, type LayerNormGradPath } from '../../src/kernels/layernorm/raw.js';
+import { useLayerNormGradPrograms } from '../../bench/layernorm/programs.js';
 import { layerNormReference } from '../../src/kernels/layernorm/reference.js';
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
@@ -27,11 +27,11 @@ describe.each(await testBackends())('layerNormResidual on $label', ({ label, ini
   beforeAll(async () => {
     if (!skip) await init();
   });
-  afterAll(() => setLayerNormGradPath(null));
 
   // 1031 rows: 2 per chunk of the raw WebGPU backward, the last chunk short; C 48 and 288 (the 15m model's).
   it.skipIf(skip)('has the reference gradients at C 48 and 288 over 1031 rows, on every backward path', async () => {
-    const paths: Array<LayerNormGradPath | null> = label.startsWith('webgpu') ? ['raw', 'programs'] : [null];
+    // WebGPU: src's raw passes and bench/layernorm's programs.
+    const paths = label.startsWith('webgpu') ? ['raw', 'programs'] : ['raw'];
     for (const [i, [N, C]] of ([[1031, 48], [1031, 288]] as Array<[number, number]>).entries()) {
       const x = tf.tensor2d(floats(N * C, 60 + i, 2, 0.5), [N, C]);
       const w = tf.tensor1d(floats(C, 70 + i, 1, 1));
@@ -41,14 +41,14 @@ describe.each(await testBackends())('layerNormResidual on $label', ({ label, ini
       const want = tf.grads(lossOf(reference, u1, u2))([x, w, b]);
       const wantData = await Promise.all(want.map((g) => g.data()));
       for (const path of paths) {
-        setLayerNormGradPath(path);
+        const undo = path === 'programs' ? useLayerNormGradPrograms() : () => {};
         for (const withBias of [true, false]) {
           const got = tf.grads(lossOf(layerNormResidual, u1, u2))(withBias ? [x, w, b] : [x, w]);
           for (let j = 0; j < got.length; j++) expectClose(await got[j].data(), wantData[j], 2e-4);
           tf.dispose(got);
         }
+        undo();
       }
-      setLayerNormGradPath(null);
       tf.dispose([x, w, b, u1, u2, ...want]);
     }
   });

@@ -1,15 +1,14 @@
 // Fused LayerNorm vs its stock-op reference on every available backend (STYLE 18): values with and without
 // bias, gradients w.r.t. x, weight and bias under a non-trivial upstream gradient, C not a multiple of the
 // workgroup, many rows (chunked dweight/dbias sums), a large row mean, that the fused kernels ran, tensor hygiene;
-// on WebGPU both backward paths (raw passes, programs) vs the float64 loop, and their dispatch counts.
+// on WebGPU the raw-pass backward vs the float64 loop, and its dispatch count.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countDispatches } from '../../src/backend/webgpu-raw.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { layerNormGradLoop, layerNormLoop } from '../../src/kernels/layernorm/cpu.js';
 import { layerNorm } from '../../src/kernels/layernorm/index.js';
-import { layerNormGradPath, rawChunking, setLayerNormGradPath, type LayerNormGradPath } from '../../src/kernels/layernorm/raw.js';
+import { rawChunking } from '../../src/kernels/layernorm/raw.js';
+import { GRAD_SHAPES, expectGradKernel, gradDispatches, gradInputs } from './layernorm-grad.js';
 import { layerNormReference } from '../../src/kernels/layernorm/reference.js';
-import { ConfigError } from '../../src/util/errors.js';
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
 
@@ -120,39 +119,12 @@ describe.each(await testBackends())('layerNorm on $label', ({ init, skip }) => {
   });
 });
 
-// The backward kernel itself, dres included, on each WebGPU path vs the float64 loop (+ dres). Rows: 37 (one row
-// per chunk), 1031 and 2100 (2 and 3 rows per chunk, the last chunk short); C 48 and 288 (the 15m model's).
-const GRAD_SHAPES: Array<[number, number]> = [[37, 48], [1031, 48], [2100, 48], [1031, 288]];
-
-/** runKernel(NanometaLayerNormGrad) vs layerNormGradLoop (+ dres), every output, with and without dres and bias. */
-async function expectGradKernel(N: number, C: number, seed: number): Promise<void> {
-  const x = floats(N * C, seed, 2, 0.5);
-  const w = floats(C, seed + 1, 1, 1);
-  const dy = floats(N * C, seed + 2, 3);
-  const dres = floats(N * C, seed + 3, 1);
-  const loop = layerNormGradLoop(x, w, dy, N, C, 1e-5);
-  const dxRes = loop.dx.map((v, i) => v + dres[i]);
-  for (const withRes of [false, true]) {
-    for (const withBias of [false, true]) {
-      const inputs: tf.NamedTensorMap = { x: tf.tensor2d(x, [N, C]), weight: tf.tensor1d(w), dy: tf.tensor2d(dy, [N, C]) };
-      if (withRes) inputs.dres = tf.tensor2d(dres, [N, C]);
-      const out = tf.engine().runKernel('NanometaLayerNormGrad', inputs, { eps: 1e-5, withBias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      expect(out.map((t) => t.shape)).toEqual(withBias ? [[N, C], [C], [C]] : [[N, C], [C]]);
-      expectClose(await out[0].data(), withRes ? dxRes : loop.dx); // a WGSL compile error would leave zeros
-      expectClose(await out[1].data(), loop.dweight, 2e-4);
-      if (withBias) expectClose(await out[2].data(), loop.dbias, 2e-4);
-      tf.dispose([...out, ...Object.values(inputs)]);
-    }
-  }
-}
-
 const webgpu = (await testBackends()).find((b) => b.label.startsWith('webgpu'))!;
 
-describe(`NanometaLayerNormGrad's WebGPU paths on ${webgpu.label}`, () => {
+describe(`NanometaLayerNormGrad on ${webgpu.label}`, () => {
   beforeAll(async () => {
     if (!webgpu.skip) await webgpu.init();
   });
-  afterAll(() => setLayerNormGradPath(null));
 
   it('splits rows into at most 1024 chunks, the last one short', () => {
     expect(rawChunking(37)).toEqual({ rowsPerChunk: 1, chunks: 37 });
@@ -161,55 +133,15 @@ describe(`NanometaLayerNormGrad's WebGPU paths on ${webgpu.label}`, () => {
     expect(rawChunking(4096)).toEqual({ rowsPerChunk: 4, chunks: 1024 });
   });
 
-  it('reads NANOMETA_LAYERNORM, defaults to the raw passes, and names the allowed values on a typo', () => {
-    const saved = process.env.NANOMETA_LAYERNORM;
-    try {
-      delete process.env.NANOMETA_LAYERNORM;
-      expect(layerNormGradPath()).toBe('raw');
-      process.env.NANOMETA_LAYERNORM = 'programs';
-      expect(layerNormGradPath()).toBe('programs');
-      setLayerNormGradPath('raw');
-      expect(layerNormGradPath()).toBe('raw');
-      setLayerNormGradPath(null);
-      process.env.NANOMETA_LAYERNORM = 'fused';
-      expect(() => layerNormGradPath()).toThrow(ConfigError);
-      expect(() => layerNormGradPath()).toThrow(/NANOMETA_LAYERNORM=fused/);
-    } finally {
-      if (saved === undefined) delete process.env.NANOMETA_LAYERNORM;
-      else process.env.NANOMETA_LAYERNORM = saved;
-      setLayerNormGradPath(null);
-    }
+  it.skipIf(webgpu.skip)('dx (+ dres), dweight and dbias match the float64 loop', async () => {
+    for (const [i, [N, C]] of GRAD_SHAPES.entries()) await expectGradKernel(N, C, 100 * i + 1);
   });
 
-  for (const path of ['raw', 'programs'] as LayerNormGradPath[]) {
-    it.skipIf(webgpu.skip)(`${path}: dx (+ dres), dweight and dbias match the float64 loop`, async () => {
-      setLayerNormGradPath(path);
-      for (const [i, [N, C]] of GRAD_SHAPES.entries()) await expectGradKernel(N, C, 100 * i + 1);
-    });
-  }
-
-  it.skipIf(webgpu.skip)('raw: 2 dispatches per backward (programs: 4 with bias, 3 without); numTensors unchanged', async () => {
-    const [N, C] = [1031, 48];
-    const inputs: tf.NamedTensorMap = { x: tf.tensor2d(floats(N * C, 7), [N, C]), weight: tf.ones([C]), dy: tf.tensor2d(floats(N * C, 8), [N, C]), dres: tf.ones([N, C]) };
-    const dispatches = async (path: LayerNormGradPath, withBias: boolean) => {
-      setLayerNormGradPath(path);
-      const run = () => tf.engine().runKernel('NanometaLayerNormGrad', inputs, { eps: 1e-5, withBias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      tf.dispose(run()); // warm-up: compiles
-      const before = tf.memory().numTensors;
-      const { result, dispatches } = await countDispatches(async () => {
-        const out = run();
-        await out[1].data();
-        return out;
-      });
-      expect(tf.memory().numTensors).toBe(before + result.length);
-      tf.dispose(result);
-      expect(tf.memory().numTensors).toBe(before);
-      return dispatches;
-    };
-    expect(await dispatches('raw', true)).toBe(2);
-    expect(await dispatches('raw', false)).toBe(2);
-    expect(await dispatches('programs', true)).toBe(4);
-    expect(await dispatches('programs', false)).toBe(3);
+  it.skipIf(webgpu.skip)('2 dispatches per backward; numTensors unchanged', async () => {
+    const inputs = gradInputs(1031, 48);
+    const dispatches = (withBias: boolean) => gradDispatches(inputs, withBias);
+    expect(await dispatches(true)).toBe(2);
+    expect(await dispatches(false)).toBe(2);
     tf.dispose(Object.values(inputs));
   });
 });

@@ -6,9 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countDispatches } from '../../src/backend/webgpu-raw.js';
 import { validateConfig } from '../../src/config/resolve.js';
-import { setLayerNormGradPath } from '../../src/kernels/layernorm/raw.js';
-import { setLinearStock } from '../../src/kernels/linear/index.js';
-import { setAttentionPath } from '../../src/model/attention.js';
+import { setFlag } from '../../src/flags.js';
 import { buildModel } from '../../src/model/gpt.js';
 import { trainStep } from '../../src/train/step.js';
 import { Rng } from '../../src/util/rng.js';
@@ -21,7 +19,7 @@ const V = 64, B = 2, T = 8;
 /** Upper bounds, the counts measured when set (issue 5's kernel census); lower them when you cut more. */
 const MAX_KERNELS = 126; // tfjs kernel calls per step, Reshape and Identity included (cpu 126, webgpu 119; 161 before the attention's
 // residual moved into its projection's epilogue and clipping's change, 263 before the fused linear, LayerNorm-residual and embedding kernels)
-// WebGPU compute dispatches per step, raw passes included (73; 83 with NANOMETA_LAYERNORM=programs, whose
+// WebGPU compute dispatches per step, raw passes included (73; 83 with bench/layernorm's programs, whose
 // LayerNorm backward takes 4 instead of 2; counting tfjs programs only, that was 79, 97 before, 128 before that)
 const MAX_DISPATCHES = 73;
 
@@ -54,14 +52,13 @@ async function countStep(): Promise<StepCount> {
 describe.each(await testBackends())('one training step on $label', ({ label, init, skip }) => {
   beforeAll(async () => {
     if (!skip) await init();
-    // The defaults, whatever NANOMETA_ATTENTION / NANOMETA_LINEAR / NANOMETA_LAYERNORM say: the bounds are for the fused paths.
-    setAttentionPath('fused');
-    setLinearStock(false);
-    setLayerNormGradPath('raw');
+    // The defaults, whatever the environment's flags say: the bounds are for the fused paths.
+    setFlag('attention', 'fused');
+    setFlag('linear', 'fused');
   });
   afterAll(() => {
-    setAttentionPath(null);
-    setLayerNormGradPath(null);
+    setFlag('attention', null);
+    setFlag('linear', null);
   });
 
   it.skipIf(skip)('stays within the kernel (and dispatch) bounds and has the stock path\'s loss', async () => {
@@ -78,13 +75,13 @@ describe.each(await testBackends())('one training step on $label', ({ label, ini
     expect(count('NanometaColumnSum')).toBe(4 * cfg.model.nLayer + 1);
     expect(count('NanometaGelu') + count('NanometaGeluGrad') + count('GatherV2')).toBe(0);
     expect(count('Add')).toBeLessThanOrEqual(1);
-    setLinearStock(true);
+    setFlag('linear', 'stock');
     try {
       const stock = await countStep();
       expect(fused.loss).toBeCloseTo(stock.loss, 5);
       expect(stock.kernels.length).toBeGreaterThan(fused.kernels.length);
     } finally {
-      setLinearStock(false);
+      setFlag('linear', 'fused');
     }
   });
 });

@@ -4,7 +4,8 @@
 // really steps in place (same storage), and falls back to the programs when a tensor is shared.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canStepInPlace, newPartials, partialCount, optimStep, optimStepInPlace, setInPlaceStep } from '../../src/kernels/optim-step/index.js';
+import { canStepInPlace, newPartials, partialCount, optimStep, optimStepInPlace } from '../../src/kernels/optim-step/index.js';
+import { setFlag } from '../../src/flags.js';
 import { kernelAttrs, resolveBaseSpec } from '../../src/optim/base-spec.js';
 import { createOptimizer } from '../../src/optim/create.js';
 import { OptimizerSchema } from '../../src/config/schema.js';
@@ -66,7 +67,7 @@ describe.skipIf(webgpu.skip)('NanometaOptimStepInPlace (software adapter)', () =
   it('an optimizer steps in place (same storage) with the numbers of the program path; a shared tensor falls back', async () => {
     const cfg = OptimizerSchema.parse({ base: { type: 'adamw', weightDecay: 0.1 }, lr: 1e-3, metaOptimize: { meta: { type: 'lion', lr: 0.02 }, blocks: 'layerwise' } });
     const run = async (inPlace: boolean, share: boolean) => {
-      const before = setInPlaceStep(inPlace);
+      setFlag('optimStep', inPlace ? 'in-place' : 'programs');
       const params = new Map([['a.weight', tf.variable(tf.randomNormal([64, 80], 0, 1, 'float32', 1), true, 'ip.a')],
         ['b.bias', tf.variable(tf.randomNormal([80], 0, 1, 'float32', 2), true, 'ip.b')]]);
       const opt = createOptimizer(cfg, params);
@@ -92,7 +93,7 @@ describe.skipIf(webgpu.skip)('NanometaOptimStepInPlace (software adapter)', () =
       const w = await Promise.all([...params.values()].map((v) => v.data()));
       opt.dispose();
       params.forEach((v) => v.dispose());
-      setInPlaceStep(before);
+      setFlag('optimStep', null);
       return { same, lr, w };
     };
     const programs = await run(false, false);

@@ -35,6 +35,7 @@ describe('runTraining', () => {
     expect(config.train.maxSteps).toBe(12);
     expect(config.run.paramCount).toBeGreaterThan(0);
     expect(config.run.blockNames).toEqual(['all']);
+    expect(config.run.flags).toMatchObject({ attention: 'fused', linear: 'fused', optimStep: 'in-place' }); // src/flags.ts: the paths that ran
     const rows = readMetrics(join(out, 'metrics.jsonl'));
     const evals = rows.filter((r) => r.valLoss !== undefined);
     expect(evals.map((r) => r.step)).toEqual([0, 12]);

@@ -1,38 +1,23 @@
-// WebGPU NanometaLayerNormGrad in 2 dispatches (the program path, webgpu.ts, takes 3-4: tfjs programs have one
-// fresh output each): raw passes (backend/webgpu-raw.ts) that write several outputs. Pass 1, per chunk of rows:
+// WebGPU NanometaLayerNormGrad in 2 dispatches (as tfjs programs, which have one fresh output each, it takes 3-4:
+// bench/layernorm/programs.ts): raw passes (backend/webgpu-raw.ts) that write several outputs. Pass 1, per chunk of rows:
 // dx of its rows (+ dres) and the chunk's column sums of dy·x̂ and dy; pass 2: those partials into dweight, dbias.
 import * as tf from '@tensorflow/tfjs-core';
-import { envSwitch } from '../../util/env-switch.js';
 import { runRawPass } from '../../backend/webgpu-raw.js';
 import { sum, workgroupReductions } from '../program-base.js';
 import { layerNormTiling } from './program.js';
 
-export type LayerNormGradPath = 'raw' | 'programs';
-
-const PATH = envSwitch<LayerNormGradPath>('NANOMETA_LAYERNORM', 'a LayerNorm backward path', ['raw', 'programs'], 'raw');
-
-/** Forces one WebGPU backward path (tests, benchmarks); null restores the env/default choice. */
-export const setLayerNormGradPath = (path: LayerNormGradPath | null): void => PATH.force(path);
-
-/** The WebGPU backward in use: setLayerNormGradPath, else env NANOMETA_LAYERNORM=raw|programs, else 'raw' (2 dispatches). */
-export const layerNormGradPath = (): LayerNormGradPath => PATH.get();
-
 /**
  * At most this many chunks of whole rows (pass 1's workgroups, pass 2's partial rows): N = 4096 rows (B16, T256)
- * gives 1024 chunks of 4. Env NANOMETA_LAYERNORM_CHUNKS overrides it (tuning on a GPU): more chunks mean more
- * parallel dx work but a longer column sum.
+ * gives 1024 chunks of 4. More chunks mean more parallel dx work but a longer column sum.
  */
-export function maxRawChunks(): number {
-  const env = Number(process.env.NANOMETA_LAYERNORM_CHUNKS);
-  return Number.isInteger(env) && env > 0 ? env : 1024;
-}
+const MAX_RAW_CHUNKS = 1024;
 
 /** Pass 2's workgroup: TILE consecutive partial columns (one 32-byte sector per row) × LANES rows at a time. */
 const TILE = 8;
 const LANES = 32;
 
 /** Rows per chunk and chunks for N rows. */
-export function rawChunking(N: number, maxChunks = maxRawChunks()): { rowsPerChunk: number; chunks: number } {
+export function rawChunking(N: number, maxChunks = MAX_RAW_CHUNKS): { rowsPerChunk: number; chunks: number } {
   const rowsPerChunk = Math.max(1, Math.ceil(N / maxChunks));
   return { rowsPerChunk, chunks: Math.max(1, Math.ceil(N / rowsPerChunk)) };
 }

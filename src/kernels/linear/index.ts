@@ -2,8 +2,10 @@
 // linear(x) = x W^T + b (+ r) and geluLinear(u) = gelu(u) W^T + b (+ r), the MLP's projection reading GELU's
 // output as the GEMM loads u (no GELU dispatch, no (N, 4C) activation). Forward: one kernel (NanometaLinear);
 // backward: two products (gelu' in one's epilogue, GELU in the other's loads) and one column sum for the bias;
-// the residual's gradient is dy itself. NANOMETA_LINEAR=stock selects the stock ops (comparisons on a GPU).
+// the residual's gradient is dy itself. The stock ops (the reference) run where the kernels are missing, and
+// everywhere with the `linear` flag set to stock (src/flags.ts).
 import * as tf from '@tensorflow/tfjs-core';
+import { flag } from '../../flags.js';
 import { gelu } from '../gelu/index.js';
 import { columnSumReference, linearReference } from './reference.js';
 
@@ -17,14 +19,6 @@ export interface LinearAttrs {
 }
 
 type Op = (...tensors: tf.Tensor[]) => tf.Tensor2D;
-
-/** The stock-op path instead of the fused kernels (NANOMETA_LINEAR=stock), for comparisons on a GPU. */
-let stock = process.env.NANOMETA_LINEAR === 'stock';
-
-/** Tests and benchmarks: switch between the fused kernels and the stock ops. */
-export function setLinearStock(on: boolean): void {
-  stock = on;
-}
 
 /** Sum over rows: x (R, C) -> (C); one kernel (a linear layer's bias gradient). */
 export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
@@ -72,7 +66,7 @@ function run(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | undefined,
   if ([x, weight, bias, residual].some((t) => t && t.dtype !== 'float32')) throw new TypeError(`${name}: tensors must be float32`);
   const backend = tf.getBackend();
   const kernels = [LINEAR, COLUMN_SUM, ...(geluInput ? [GELU_LINEAR_GRAD] : [])];
-  if (stock || N === 0 || K === 0 || kernels.some((k) => !tf.getKernel(k, backend))) {
+  if (flag('linear') === 'stock' || N === 0 || K === 0 || kernels.some((k) => !tf.getKernel(k, backend))) {
     return linearReference(geluInput ? gelu(x) as tf.Tensor2D : x, weight, bias, residual);
   }
   const key = `${bias !== undefined}:${residual !== undefined}:${geluInput}`;

@@ -3,23 +3,16 @@
 // or one-sided (a shared matrix); anything else (int32, general broadcasting) goes to tfjs's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { GEMM_VARIANTS, GemmProgram, gemmWorkgroupBytes, wideEligible, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile, type GemmVariant } from './program.js';
+import { GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmPlan, type GemmShape, type GemmTile } from './program.js';
 import { originalKernel, runOriginal } from '../override.js';
-import { recordGemm, tunedGemm, tuneGemms, type GemmCall, type GemmChoice, type TuneOptions, type TuneReport } from './tune.js';
 
 const KERNEL = 'BatchMatMul';
 const FUSED = '_FusedMatMul'; // tf.fused.matMul: A·B + bias (accumulation when bias has C's shape)
 
-/** Forces one tile size, or tfjs's own kernel (benchmarks, tests); null: planGemm decides. */
-let forcedTile: GemmTile | 'tfjs' | null = null;
+/** Forces one tile size (tests); null: planGemm decides. */
+let forcedTile: GemmTile | null = null;
 /** Forces a K split (tests); null: planGemm decides. */
 let forcedSplit: number | null = null;
-/**
- * The inner-loop layout (program.ts): env NANOMETA_GEMM=scalar picks the simpler one, =prefetch the one with
- * register double-buffering, for comparisons; anything else (or unset) the default vec4.
- */
-let variant: GemmVariant = GEMM_VARIANTS.find((v) => v === process.env.NANOMETA_GEMM) ?? 'vec4';
-
 
 /** The product's shape for the GEMM program, or null when only tfjs's kernel can do it (broadcasting). */
 export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, transB: boolean): { shape: GemmShape; outShape: number[] } | null {
@@ -43,82 +36,38 @@ export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, t
   };
 }
 
-let lastRun: GemmChoice | null = null;
-
-/** Tests: the tile, split and inner loop the last product ran with (after runGemm's fallbacks). */
-export function lastGemmRun(): GemmChoice | null {
-  return lastRun;
+/** The tile and split of one product: planGemm's, or the ones tests force. */
+function choose(shape: Omit<GemmShape, 'splitK'>): GemmPlan {
+  const plan = planGemm(shape);
+  if (forcedTile === null && forcedSplit === null) return plan;
+  const splitK = forcedSplit ?? (forcedTile !== null ? 1 : plan.splitK);
+  return { tile: forcedTile ?? plan.tile, splitK: shape.batch === 1 ? splitK : 1 };
 }
 
-/** The tile, split and inner loop of one product: forced ones (tests, benchmarks), else tuned, else planGemm's. */
-function choose(call: GemmCall): GemmChoice {
-  const plan = planGemm(call.shape);
-  let pick: GemmChoice;
-  if (forcedTile !== null || forcedSplit !== null) {
-    const tile = forcedTile === null || forcedTile === 'tfjs' ? plan.tile : forcedTile;
-    pick = { tile, splitK: forcedSplit ?? (forcedTile !== null ? 1 : plan.splitK), variant };
-  } else pick = tunedGemm(call) ?? { ...plan, variant };
-  return call.shape.batch === 1 ? pick : { ...pick, splitK: 1 };
-}
+/** Builds the program of one product; bench/matmul's variants pass their own. */
+export type GemmProgramFactory = (shape: GemmShape, transA: boolean, transB: boolean, tile: GemmTile, addend: GemmAddend, gelu: GemmGelu) => GemmProgram;
+
+const vec4Program: GemmProgramFactory = (shape, transA, transB, tile, addend, gelu) => new GemmProgram(shape, transA, transB, tile, addend, gelu);
 
 /**
- * C = op(A)·op(B) (+ addends, bound as C0 and C1 in GemmProgram's order) with the tile, K split and inner loop
- * `choose` picks (or `choice`, the tuner's candidate); a split runs a second, reducing dispatch. Also the
- * WebGPU kernel of NanometaLinear (kernels/linear).
+ * C = op(A)·op(B) (+ addends, bound as C0 and C1 in GemmProgram's order) with `plan`'s tile and K split
+ * (default: `choose`'s); a split runs a second, reducing dispatch. Also the WebGPU kernel of NanometaLinear
+ * (kernels/linear).
  */
 export function runGemm(backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorInfo, shape: GemmShape, transA: boolean, transB: boolean,
-  addend: GemmAddend, addends: tf.TensorInfo[] = [], gelu: GemmGelu = 'none', choice?: GemmChoice): tf.TensorInfo {
-  const call: GemmCall = { shape: { ...shape, splitK: 1 }, transA, transB, addend, gelu };
-  if (!choice) recordGemm(call);
-  const { tile, splitK, variant: wanted } = choice ?? choose(call);
-  // 'deep' 128x128 needs more than 32 KiB of workgroup memory; 'wide' needs vec4-aligned operands.
-  const loop = wanted === 'vec4' || (fits(backend, tile, wanted) && (wanted !== 'wide' || wideEligible(shape, transA, transB))) ? wanted : 'vec4';
-  lastRun = { tile, splitK, variant: loop };
+  addend: GemmAddend, addends: tf.TensorInfo[] = [], gelu: GemmGelu = 'none', plan: GemmPlan = choose(shape),
+  program: GemmProgramFactory = vec4Program): tf.TensorInfo {
+  const { tile, splitK } = plan;
   if (splitK <= 1) {
-    const program = new GemmProgram(shape, transA, transB, tile, addend, loop, gelu);
-    return backend.runWebGPUProgram(program, [a, b, ...addends], 'float32', program.uniformData()); // (batch, M, N)
+    const gemm = program({ ...shape, splitK: 1 }, transA, transB, tile, addend, gelu);
+    return backend.runWebGPUProgram(gemm, [a, b, ...addends], 'float32', gemm.uniformData()); // (batch, M, N)
   }
-  const program = new GemmProgram({ ...shape, splitK }, transA, transB, tile, 'none', loop, gelu);
-  const partials = backend.runWebGPUProgram(program, [a, b], 'float32', program.uniformData()); // (splitK, M, N)
+  const gemm = program({ ...shape, splitK }, transA, transB, tile, 'none', gelu);
+  const partials = backend.runWebGPUProgram(gemm, [a, b], 'float32', gemm.uniformData()); // (splitK, M, N)
   const reduce = new SplitKReduceProgram(splitK, shape.M, shape.N, addend);
   const out = backend.runWebGPUProgram(reduce, [partials, ...addends], 'float32'); // (M, N)
   backend.disposeData(partials.dataId);
   return out;
-}
-
-/** Whether the tile and inner loop's workgroup memory fits the device. */
-function fits(backend: WebGPUBackend, tile: GemmTile, loop: GemmVariant): boolean {
-  return gemmWorkgroupBytes(tile, loop) <= backend.device.limits.maxComputeWorkgroupStorageSize;
-}
-
-/** WebGPU validation and internal errors of the work issued between open and close (TuneOptions.errorScope). */
-export function webgpuErrorScope(backend: WebGPUBackend): NonNullable<TuneOptions['errorScope']> {
-  const device = backend.device;
-  return {
-    open: () => {
-      device.pushErrorScope('validation');
-      device.pushErrorScope('internal');
-    },
-    close: async () => {
-      const internal = await device.popErrorScope();
-      const validation = await device.popErrorScope();
-      return (validation ?? internal)?.message ?? null;
-    },
-  };
-}
-
-/**
- * Tunes the products recorded since startGemmRecording (kernels/matmul/tune.ts) on the active WebGPU backend;
- * `device` keys the cache (BackendInfo.device).
- */
-export function tuneWebGPUGemms(opts: Omit<TuneOptions, 'run'>): Promise<TuneReport> {
-  const backend = tf.backend() as WebGPUBackend;
-  return tuneGemms({
-    ...opts,
-    admissible: (choice) => fits(backend, choice.tile, choice.variant),
-    errorScope: webgpuErrorScope(backend),
-    run: (inputs, call, choice) => runGemm(backend, inputs[0], inputs[1], call.shape, call.transA, call.transB, call.addend, inputs.slice(2), call.gelu, choice),
-  });
 }
 
 function batchMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
@@ -126,7 +75,7 @@ function batchMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | 
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
   const plan = gemmShape(a, b, transposeA, transposeB);
-  if (!plan || plan.shape.K === 0 || forcedTile === 'tfjs') return runOriginal(KERNEL, 'webgpu', args);
+  if (!plan || plan.shape.K === 0) return runOriginal(KERNEL, 'webgpu', args);
   const out = runGemm(backend as WebGPUBackend, a, b, plan.shape, transposeA, transposeB, 'none');
   return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' }; // same buffer, the caller's shape
 }
@@ -141,7 +90,7 @@ function fusedMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | 
   const biasSize = bias ? tf.util.sizeFromShape(bias.shape) : 0;
   const addend: GemmAddend | null = !bias ? 'none' : biasSize === batch * M * N && bias.dtype === 'float32' ? 'full'
     : biasSize === N && bias.shape[bias.shape.length - 1] === N && bias.dtype === 'float32' ? 'row' : null;
-  if (!plan || plan.shape.K === 0 || addend === null || preluActivationWeights || (activation && activation !== 'linear') || forcedTile === 'tfjs') {
+  if (!plan || plan.shape.K === 0 || addend === null || preluActivationWeights || (activation && activation !== 'linear')) {
     return runOriginal(FUSED, 'webgpu', args);
   }
   const out = runGemm(backend as WebGPUBackend, a!, b!, plan.shape, transposeA, transposeB, addend, bias ? [bias] : []);
@@ -159,19 +108,9 @@ export function originalWebGPUMatMul(): tf.KernelFunc | null {
   return originalKernel(KERNEL, 'webgpu');
 }
 
-/** Benchmarks and tests: pin the tile size or tfjs's kernel ('tfjs'); null restores the automatic choice. */
-export function setGemmTile(tile: GemmTile | 'tfjs' | null): void {
+/** Tests: pin the tile size; null restores planGemm's choice. */
+export function setGemmTile(tile: GemmTile | null): void {
   forcedTile = tile;
-}
-
-/** Tests and benchmarks: the inner-loop layout. */
-export function setGemmVariant(v: GemmVariant): void {
-  variant = v;
-}
-
-/** The inner-loop layout products run with now (NANOMETA_GEMM, or the last setGemmVariant). */
-export function gemmVariant(): GemmVariant {
-  return variant;
 }
 
 /** Tests: force a K split for batch-1 products (null: planGemm decides). */

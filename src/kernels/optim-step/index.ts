@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isExclusive } from '../../backend/webgpu-raw.js';
 import { partialCount } from '../program-base.js';
+import { flag } from '../../flags.js';
 import { optimStepReference, usesM, usesV, type OptimStepAttrs, type OptimStepInputs, type OptimStepOutputs } from './reference.js';
 
 // The attributes are defined beside the readable math that gives them meaning (reference.ts), exported from here.
@@ -21,7 +22,6 @@ export const OPTIM_STEP_KERNEL = 'NanometaOptimStep';
 export const TRACE_DOT_KERNEL = 'NanometaTraceDot';
 /** Pairs per NanometaTraceDot call: 3 pairs + gs + the output = 8 storage buffers, WebGPU's guaranteed limit. */
 export const TRACE_DOT_PAIRS = 3;
-
 
 /** Output order of the kernel's TensorInfo[]: w, then m, v, h, z for those present. */
 export function outputNames(attrs: OptimStepAttrs): (keyof OptimStepOutputs)[] {
@@ -45,19 +45,12 @@ export interface InPlaceAttrs extends OptimStepAttrs {
   partOffset: number;
 }
 
-/** Env NANOMETA_OPTIM=programs keeps the one-program-per-output step (benchmarks, comparisons). */
-let inPlaceEnabled = process.env.NANOMETA_OPTIM !== 'programs';
-
-/** Turns the in-place step on or off (tests and benchmarks); returns the previous setting. */
-export function setInPlaceStep(on: boolean): boolean {
-  const before = inPlaceEnabled;
-  inPlaceEnabled = on;
-  return before;
-}
-
-/** True when this backend has the in-place step and every tensor given may be written in place. */
+/**
+ * True when this backend has the in-place step, the `optimStep` flag (src/flags.ts) allows it and every tensor
+ * given may be written in place.
+ */
 export function canStepInPlace(tensors: Array<tf.Tensor | undefined>): boolean {
-  if (!inPlaceEnabled || !tf.getKernel(OPTIM_STEP_IN_PLACE_KERNEL, tf.getBackend())) return false;
+  if (flag('optimStep') !== 'in-place' || !tf.getKernel(OPTIM_STEP_IN_PLACE_KERNEL, tf.getBackend())) return false;
   return tensors.every((t) => t === undefined || isExclusive(t));
 }
 
