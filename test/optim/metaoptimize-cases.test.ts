@@ -1,5 +1,6 @@
-// Every golden trajectory of ../shared/reference/metaoptimize-cases.json through the optim-trace code path
-// (fused cpu kernel and stock-op reference), plus one run of the real tools/optim-trace.ts command.
+// Every golden trajectory of test/fixtures/metaoptimize-cases.json (a copy of ../shared/reference's, compared
+// in test/fixtures.test.ts) through the optim-trace code path (fused cpu kernel and stock-op reference), plus one
+// run of the real tools/optim-trace.ts command.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
@@ -8,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraceCase, selectCase, type TraceCase, type TraceRecord } from '../../src/optim/metaoptimize/trace-case.js';
+import { fixture } from '../fixtures.js';
 
-const CASES_PATH = '../shared/reference/metaoptimize-cases.json';
+const CASES_PATH = fixture('metaoptimize-cases.json');
 const cases = JSON.parse(readFileSync(CASES_PATH, 'utf8')) as Record<string, TraceCase>;
 
 /** ~1e-5 relative, 1e-7 absolute near zero (float32 tensors vs the float64 golden values). */
