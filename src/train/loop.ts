@@ -22,6 +22,9 @@ import { estimateLoss } from './eval.js';
 import { MetricsLog } from './metrics.js';
 import { Progress } from './progress.js';
 import { trainStep } from './step.js';
+import type { StopSignal } from './interrupt.js';
+import { lockRunFolder } from '../checkpoint/lock.js';
+import { describeKeptCheckpoint, recoverRunFolder } from '../checkpoint/recover.js';
 import { adoptTunedGemms, exportTunedGemms, loadTunedGemms, resetGemmTuning, startGemmRecording, type TuneOptions } from '../kernels/matmul/tune.js';
 import { tuneWebGPUGemms } from '../kernels/matmul/webgpu.js';
 
@@ -36,8 +39,8 @@ export interface TrainOptions {
    * tuner's cache file, plans per product or timer (tests).
    */
   tuneGemm?: boolean | Pick<TuneOptions, 'cacheFile' | 'topPlans' | 'measure'>;
-  /** Set by the entry script on SIGINT: the loop saves a checkpoint and returns after the current step. */
-  stopSignal?: { stop: boolean };
+  /** Set on SIGINT/SIGTERM (train/interrupt.ts): the loop finishes the current step, saves a checkpoint and returns. */
+  stopSignal?: StopSignal;
 }
 
 export interface TrainResult {
@@ -45,9 +48,23 @@ export interface TrainResult {
   lastLoss: number | null;
   bestValLoss: number | null;
   checkpointDir: string;
+  /** The run stopped early on opts.stopSignal (its checkpoint is saved). */
+  interrupted: boolean;
 }
 
 export async function runTraining(cfg: Config, opts: TrainOptions): Promise<TrainResult> {
+  // Run-folder hook (checkpoint/lock.ts, checkpoint/recover.ts): one run per folder; a checkpoint stranded by a
+  // kill is restored and stale temporaries removed before anything reads or writes the folder.
+  const lock = lockRunFolder(opts.outDir, opts.log ?? ((line: string) => console.log(line)));
+  try {
+    recoverRunFolder(opts.outDir, opts.resume === true, opts.log ?? ((line: string) => console.log(line)));
+    return await trainInFolder(cfg, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const ckptDir = join(opts.outDir, 'checkpoint');
   mkdirSync(opts.outDir, { recursive: true });
@@ -113,12 +130,12 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       ...gemmState(),
     };
   };
-  const checkpoint = async () => {
+  const checkpoint = async (announce = true) => {
     await optimizer.sync?.(); // state the device still holds (MetaOptimize on WebGPU) comes back first
     const opt = optimizer.getState();
     await saveCheckpoint(ckptDir, model.params, opt, stateFor());
     tf.dispose([...opt.tensors.values()]);
-    progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
+    if (announce) progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
   };
   const evaluate = async () => {
     const { trainLoss, valLoss } = await estimateLoss(model, data, cfg, step);
@@ -159,12 +176,12 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       const [lossValue, gradNorm] = logNow ? [(await loss.data())[0], (await normTensor.data())[0]] : [null, null];
       if (lossValue !== null && !Number.isFinite(lossValue)) {
         release();
-        throw new TrainingError(`loss is ${lossValue} at step ${step + 1}; stopping (the last good checkpoint is kept in ${ckptDir})`,
+        throw new TrainingError(`loss is ${lossValue} at step ${step + 1}; stopping (${describeKeptCheckpoint(ckptDir)})`,
           'lower optimizer.lr (or alpha0), enable optimizer.gradClip, or check the data');
       }
       if (gradNorm !== null && !Number.isFinite(gradNorm)) {
         release();
-        throw new TrainingError(`gradient norm is ${gradNorm} at step ${step + 1}; stopping (the last good checkpoint is kept in ${ckptDir})`,
+        throw new TrainingError(`gradient norm is ${gradNorm} at step ${step + 1}; stopping (${describeKeptCheckpoint(ckptDir)})`,
           'lower optimizer.lr (or alpha0), or check the data');
       }
       let info;
@@ -202,16 +219,17 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
         if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));
       }
       progress.update(status);
-      if (opts.stopSignal?.stop) {
-        progress.print(`interrupted at step ${step}: saving a checkpoint (resume with --resume)`);
-        break;
-      }
+      // Interrupt hook (train/interrupt.ts): tfjs cpu kernels run synchronously, so a signal handler runs only
+      // when the loop yields to the event loop; one setImmediate per step costs microseconds.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (opts.stopSignal?.stop) break;
     }
-    if (step > startStep && !opts.stopSignal?.stop) await evaluate();
-    if (step > startStep || !resuming) await checkpoint();
+    const interrupted = opts.stopSignal?.stop === true;
+    if (step > startStep && !interrupted) await evaluate();
+    if (step > startStep || !resuming) await checkpoint(!interrupted); // interrupted: the entry script says where it went
   } finally {
     model.dispose();
     optimizer.dispose();
   }
-  return { step, lastLoss, bestValLoss, checkpointDir: ckptDir };
+  return { step, lastLoss, bestValLoss, checkpointDir: ckptDir, interrupted: opts.stopSignal?.stop === true };
 }
