@@ -35,7 +35,7 @@ await runMain(async () => {
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   for (const section of ['model', 'data', 'optimizer', 'train'] as const) console.log(`${section}: ${JSON.stringify(cfg[section])}`);
   const backend = await initBackend(o.backend);
-  console.log(`backend: ${backend.name} (${backend.device})`);
+  console.log(`backend: ${backend.name} (${backend.device})${backend.reason ? `; ${backend.reason}` : ''}`);
   const outDir = o.out ?? join('runs', o.config.replace(/^.*[/\\]/, '').replace(/\.(ts|js|json)$/, ''));
   const interrupt = installInterruptHandlers(() => describeKeptCheckpoint(join(outDir, 'checkpoint')));
   const result = await runTraining(cfg, { outDir, resume: o.resume, backend, tuneGemm: o.tuneGemm, stopSignal: interrupt.stopSignal });

@@ -81,6 +81,8 @@ function parentIsTsxCli(): boolean {
 
 /** Copies of one keypress arrive this close together (npx forwards Ctrl-C to tsx, which also gets it, and relays both). */
 const SAME_SIGNAL_MS = 250;
+/** After a second signal, a child still inside a long step (it sees signals only between steps) is killed after this. */
+const ABORT_GRACE_MS = 1000;
 
 /**
  * Under the tsx CLI: runs this same script in a child (same node flags and arguments, its own process group, so a
@@ -90,12 +92,21 @@ const SAME_SIGNAL_MS = 250;
 export async function superviseUnderTsx(): Promise<number | null> {
   if (!parentIsTsxCli()) return null;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
-  let last = -Infinity;
+  let last = -Infinity, first: StopSignalName | undefined, forced = false;
   const relay = (signal: StopSignalName) => {
     const now = performance.now();
     if (now - last < SAME_SIGNAL_MS) return;
     last = now;
     child.kill(signal);
+    if (!first) return void (first = signal);
+    // The second one: the child quits at its next yield; one stuck in a long step is killed (checkpoints are
+    // written atomically, so the last saved one stays intact).
+    setTimeout(() => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      forced = true;
+      console.error('quitting without saving (the run was inside a long step); the last checkpoint saved in its run folder is kept');
+      child.kill('SIGKILL');
+    }, ABORT_GRACE_MS).unref();
   };
   const onInt = () => relay('SIGINT');
   const onTerm = () => relay('SIGTERM');
@@ -104,7 +115,7 @@ export async function superviseUnderTsx(): Promise<number | null> {
   try {
     return await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
-      child.once('exit', (code, signal) => resolve(code ?? signalExitCode(signal ?? 'SIGKILL')));
+      child.once('exit', (code, signal) => resolve(forced && first ? signalExitCode(first) : code ?? signalExitCode(signal ?? 'SIGKILL')));
     });
   } finally {
     process.off('SIGINT', onInt);

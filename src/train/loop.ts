@@ -23,6 +23,7 @@ import { MetricsLog } from './metrics.js';
 import { Progress } from './progress.js';
 import { trainStep } from './step.js';
 import type { StopSignal } from './interrupt.js';
+import { preRunEstimate, StepTimer } from './estimate.js';
 import { lockRunFolder } from '../checkpoint/lock.js';
 import { describeKeptCheckpoint, recoverRunFolder } from '../checkpoint/recover.js';
 import { adoptTunedGemms, exportTunedGemms, loadTunedGemms, resetGemmTuning, startGemmRecording, type TuneOptions } from '../kernels/matmul/tune.js';
@@ -68,6 +69,8 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
   const log = opts.log ?? ((line: string) => console.log(line));
   const ckptDir = join(opts.outDir, 'checkpoint');
   mkdirSync(opts.outDir, { recursive: true });
+  const estimate = preRunEstimate(cfg, opts.backend); // slow backend, long run: say so before preparing data
+  if (estimate) log(estimate);
   const data = await prepareData(cfg.data, { log });
   const vocabSize = paddedVocabSize(cfg.model, data.tokenizer.vocabSize);
   const model = buildModel(cfg.model, vocabSize, cfg.train.seed);
@@ -154,8 +157,10 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
     loadTunedGemms(opts.backend.device, tuneSettings.cacheFile);
     startGemmRecording();
   }
+  const timer = new StepTimer(cfg.train.maxSteps, opts.backend);
   try {
     while (step < cfg.train.maxSteps) {
+      timer.beginStep();
       const lr = getLr(step, cfg.optimizer, cfg.train.maxSteps);
       if (step % cfg.train.evalInterval === 0 && !(resuming && step === startStep)) await evaluate();
       if (step > startStep && step % cfg.train.checkpointInterval === 0) await checkpoint();
@@ -193,6 +198,8 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
       // Step sizes kept on the device are read (and checked) only when logging, like the loss.
       if (info.lr === null && logNow) info = await optimizer.sync!();
       step += 1;
+      const measured = timer.endStep(step, startStep); // the first steps' time and the projected total (slow backends)
+      if (measured) progress.print(measured);
       tokensSeen += tokensPerStep;
       windowTokens += tokensPerStep;
       if (tunePending) {
