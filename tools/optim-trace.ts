@@ -24,6 +24,7 @@ await runMain(async () => {
   }
   const { traceCase } = selectCase(json, opts.case, opts.name);
   await tf.setBackend('cpu');
+  tf.env().set('PROD', true); // silences tfjs's install-tfjs-node banner: this tool's output is the JSON alone
   const records = await runTraceCase(traceCase, { impl: opts.impl });
   process.stdout.write(`${JSON.stringify(records, null, 1)}\n`);
 });

@@ -3,7 +3,7 @@
 // run of the real tools/optim-trace.ts command.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,11 +67,12 @@ describe('case selection', () => {
 });
 
 describe('tools/optim-trace.ts', () => {
-  it('prints the expected trajectory of a case as JSON on stdout', () => {
+  it('prints the expected trajectory of a case as JSON on stdout, and nothing else', () => {
     const dir = mkdtempSync(join(tmpdir(), 'optim-trace-'));
     const file = join(dir, 'case.json');
     writeFileSync(file, JSON.stringify(cases.S2_Lion_Adam_layerwise_standard));
-    const stdout = execFileSync('npx', ['tsx', 'tools/optim-trace.ts', '--case', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    compare(JSON.parse(stdout) as TraceRecord[], cases.S2_Lion_Adam_layerwise_standard.expected!);
+    const r = spawnSync('npx', ['tsx', 'tools/optim-trace.ts', '--case', file], { encoding: 'utf8' });
+    expect(r.stderr, 'no tfjs banner').toBe('');
+    compare(JSON.parse(r.stdout) as TraceRecord[], cases.S2_Lion_Adam_layerwise_standard.expected!);
   });
 });
