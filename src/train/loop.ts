@@ -56,9 +56,10 @@ export interface TrainResult {
 export async function runTraining(cfg: Config, opts: TrainOptions): Promise<TrainResult> {
   // Run-folder hook (checkpoint/lock.ts, checkpoint/recover.ts): one run per folder; a checkpoint stranded by a
   // kill is restored and stale temporaries removed before anything reads or writes the folder.
-  const lock = lockRunFolder(opts.outDir, opts.log ?? ((line: string) => console.log(line)));
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const lock = lockRunFolder(opts.outDir, log);
   try {
-    recoverRunFolder(opts.outDir, opts.resume === true, opts.log ?? ((line: string) => console.log(line)));
+    recoverRunFolder(opts.outDir, opts.resume === true, log);
     return await trainInFolder(cfg, opts);
   } finally {
     lock.release();
