@@ -34,10 +34,10 @@ interface Run {
   exit: Promise<number | null>;
 }
 
-function start(how: 'node' | 'npx', args: string[]): Run {
+function start(how: 'node' | 'npx', args: string[], ipc = false): Run {
   const [cmd, pre] = how === 'node' ? [process.execPath, ['--import', 'tsx']] : ['npx', ['tsx']];
   const child = spawn(cmd, [...pre, 'train.ts', '--backend', 'cpu', '--config', configPath, ...args], {
-    cwd: REPO, detached: how === 'npx', stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO, detached: how === 'npx', stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])],
   });
   children.push(child);
   let text = '';
@@ -52,7 +52,11 @@ function start(how: 'node' | 'npx', args: string[]): Run {
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   // npx re-raises the signal on itself once its child is done: a shell reports that as 128 + the signal number
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? signalExitCode(signal) : null))));
+  // ('exit' and then the ends of stdout/stderr: 'close' also waits for an IPC channel, which an exit does not end)
+  const ended = (s: NodeJS.ReadableStream & { readableEnded: boolean }) => new Promise((r) => (s.readableEnded ? r(null) : s.once('end', r)));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => {
+    void Promise.all([ended(child.stdout!), ended(child.stderr!)]).then(() => resolve(code ?? (signal ? signalExitCode(signal) : null)));
+  }));
   return {
     child,
     output: () => text,
@@ -106,6 +110,15 @@ describe('train.ts on SIGINT / SIGTERM', () => {
     const [, step] = run.output().match(INTERRUPTED)!;
     expect(savedStep(out)).toBe(Number(step));
     expect(run.output().match(/Ctrl-C: stopping/g), 'one Ctrl-C is seen once').toHaveLength(1);
+  });
+
+  it('a parent that started it with an IPC channel and goes away counts as SIGTERM: saves, exits 143', async () => {
+    const out = join(work, 'orphan');
+    const run = start('node', ['--out', out], true);
+    await run.waitFor(/^step +2\//m);
+    run.child.disconnect();
+    expect(await run.exit, run.output()).toBe(143);
+    expect(savedStep(out)).toBe(Number(run.output().match(INTERRUPTED)![1]));
   });
 
   it('a second signal during the step quits at once: exit 130/143, no new checkpoint, the previous one kept and named', async () => {
