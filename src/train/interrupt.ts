@@ -104,7 +104,7 @@ export async function superviseUnderTsx(): Promise<number | null> {
     setTimeout(() => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       forced = true;
-      console.error('quitting without saving (the run was inside a long step); the last checkpoint saved in its run folder is kept');
+      console.error('quitting without saving (the run was inside a long step); the checkpoints it saved before, if any, are kept');
       child.kill('SIGKILL');
     }, ABORT_GRACE_MS).unref();
   };
