@@ -29,9 +29,11 @@ await runMain(async () => {
     prompt: o.prompt, maxNewTokens: num(o.maxNewTokens, '--max-new-tokens'), temperature: num(o.temperature, '--temperature'),
     topK: num(o.topK, '--top-k'), topP: num(o.topP, '--top-p'), seed: num(o.seed, '--seed'), numSamples: num(o.numSamples, '--num-samples'),
   };
-  const merged = { ...sampler.checkpoint.state.config.sample, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
-  const parsed = SampleSchema.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const parsed = SampleSchema.safeParse({ ...sampler.checkpoint.state.config.sample, ...given });
+  // Each problem names what the user typed: the flag, or the checkpoint's sample.* key when no flag was given.
+  const where = (key: string) => (key in given ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${String(given[key])}` : `sample.${key} in ${sampler.checkpoint.dir}/state.json`);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${where(String(i.path[0]))}: ${i.message}`).join('; '), 'see npx tsx sample.ts --help');
   const opts = parsed.data;
   const { step } = sampler.checkpoint.state;
   console.error(`checkpoint ${sampler.checkpoint.dir} (step ${step}); temperature ${opts.temperature}, top-k ${opts.topK}, top-p ${opts.topP}, seed ${opts.seed}`);

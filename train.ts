@@ -5,6 +5,8 @@ import { resolveConfig, describeConfigKeys, listNames, CONFIGS_DIR } from './src
 import { BACKEND_CHOICES, type BackendChoice } from './src/backend/select.js';
 import { setUpBackend } from './src/kernels/register.js';
 import { runTraining } from './src/train/loop.js';
+import { installInterruptHandlers, superviseUnderTsx } from './src/train/interrupt.js';
+import { describeKeptCheckpoint } from './src/checkpoint/recover.js';
 import { runMain } from './src/util/errors.js';
 import { describeFlags, flagsHelp, resolveFlags } from './src/flags.js';
 import { join } from 'node:path';
@@ -32,18 +34,20 @@ await runMain(async () => {
   program.parse();
   const o = program.opts<{ config: string; optim?: string; set: string[]; out?: string; resume?: boolean; backend: BackendChoice; helpConfig?: boolean }>();
   if (o.helpConfig) return void console.log(describeConfigKeys());
+  const supervised = await superviseUnderTsx(); // `npx tsx train.ts`: the run happens in a child (src/train/interrupt.ts)
+  if (supervised !== null) return void (process.exitCode = supervised);
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   for (const section of ['model', 'data', 'optimizer', 'train'] as const) console.log(`${section}: ${JSON.stringify(cfg[section])}`);
   console.log(describeFlags(resolveFlags()));
   const backend = await setUpBackend(o.backend);
-  console.log(`backend: ${backend.name} (${backend.device})`);
+  console.log(`backend: ${backend.name} (${backend.device})${backend.reason ? `; ${backend.reason}` : ''}`);
   const outDir = o.out ?? join('runs', o.config.replace(/^.*[/\\]/, '').replace(/\.(ts|js|json)$/, ''));
-  const stopSignal = { stop: false };
-  process.on('SIGINT', () => {
-    if (stopSignal.stop) process.exit(130);
-    stopSignal.stop = true;
-  });
-  const result = await runTraining(cfg, { outDir, resume: o.resume, backend, stopSignal });
+  const interrupt = installInterruptHandlers(() => describeKeptCheckpoint(join(outDir, 'checkpoint')));
+  const result = await runTraining(cfg, { outDir, resume: o.resume, backend, stopSignal: interrupt.stopSignal });
+  if (result.interrupted) {
+    console.log(`interrupted at step ${result.step}: checkpoint saved to ${result.checkpointDir} (resume with --resume)`);
+    return void (process.exitCode = interrupt.exitCode());
+  }
   console.log(`done: step ${result.step}, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}; sample with:\n` +
     `  npx tsx sample.ts --checkpoint ${result.checkpointDir}`);
 });

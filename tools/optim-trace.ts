@@ -1,5 +1,6 @@
 // Prints the per-step trace {step, w, h, beta, alpha, z} of one MetaOptimize trace case (format of
 // ../shared/reference/metaoptimize-cases.json; `expected` is ignored), running the real optimizer on cpu.
+import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { runTraceCase, selectCase } from '../src/optim/metaoptimize/trace-case.js';
@@ -23,6 +24,7 @@ await runMain(async () => {
   }
   const { traceCase } = selectCase(json, opts.case, opts.name);
   await setUpBackend('cpu');
+  tf.env().set('PROD', true); // silences tfjs's install-tfjs-node banner: this tool's output is the JSON alone
   const records = await runTraceCase(traceCase, { impl: opts.impl });
   process.stdout.write(`${JSON.stringify(records, null, 1)}\n`);
 });

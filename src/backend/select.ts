@@ -9,6 +9,7 @@ import { BackendError } from '../util/errors.js';
 import { initTensorflow } from './tensorflow.js';
 import type { BackendChoice, BackendInfo, BackendOptions } from './types.js';
 import { initWebGPU, softwareFromEnv } from './webgpu.js';
+import { hardwareGpuUnavailable } from './probe.js';
 
 export type { BackendChoice, BackendInfo, BackendName, BackendOptions } from './types.js';
 
@@ -56,9 +57,13 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
     case 'tensorflow':
       info = await initTensorflow();
       break;
-    case 'auto':
-      info = (await initTensorflow(true)) ?? (await tryHardwareWebGPU()) ?? (await initCpu());
+    case 'auto': {
+      // Probe hook (backend/probe.ts): without a Vulkan loader Dawn can find no GPU and only prints a warning.
+      const noGpu = hardwareGpuUnavailable();
+      info = (await initTensorflow(true)) ?? (noGpu ? null : await tryHardwareWebGPU());
+      info ??= { ...(await initCpu()), reason: `no GPU: ${noGpu ?? 'Dawn found no hardware WebGPU adapter'}; --backend webgpu explains more` };
       break;
+    }
   }
   await tf.ready();
   return info as BackendInfo;

@@ -10,6 +10,8 @@ export interface BackendInfo {
   device: string;
   /** True when the work runs on the CPU: the cpu backend, tfjs-node without CUDA, a software WebGPU adapter. */
   isSoftware: boolean;
+  /** auto only: why this backend was chosen over a faster one (e.g. no GPU found, and why). */
+  reason?: string;
 }
 
 export interface BackendOptions {

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../util/errors.js';
 import { flag } from '../flags.js';
 import type { BackendInfo } from './types.js';
+import { hardwareGpuUnavailable } from './probe.js';
 
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basic render/i;
 
@@ -106,7 +107,11 @@ export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | nul
     await tf.setBackend('webgpu');
     return active.info;
   }
-  const choice = await requestAdapter(opts.software, profile);
+  const noGpu = opts.software ? null : hardwareGpuUnavailable(); // asking Dawn anyway would only print its warning
+  if (noGpu && !opts.hardwareOnly)
+    throw new BackendError(`no hardware WebGPU adapter: ${noGpu}`,
+      'install the GPU driver and the Vulkan loader (apt-get install libvulkan1), set NANOMETA_WEBGPU_SOFTWARE=1 for the slow Mesa adapter, or use --backend cpu');
+  const choice = noGpu ? null : await requestAdapter(opts.software, profile);
   if (!choice || (opts.hardwareOnly && choice.isSoftware)) {
     if (opts.hardwareOnly) return null;
     throw new BackendError(opts.software

@@ -1,8 +1,8 @@
 // Checkpoint folders: model.safetensors (GPT-2 parameter names), optimizer.safetensors (`<param>/m` ...)
 // and state.json (step, tokens, data RNG, config, tokenizer, optimizer scalars). Written to a temporary
 // folder and renamed (util/atomic-write.ts). Lives outside train/ because sample/ loads checkpoints too.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
 import type { TokenizerInfo } from '../data/types.js';
@@ -11,7 +11,10 @@ import type { OptimizerState } from '../optim/types.js';
 import type { RngState } from '../util/rng.js';
 import { CheckpointError } from '../util/errors.js';
 import { writeDirAtomic } from '../util/atomic-write.js';
-import { encodeSafetensors, readSafetensors, type NamedArray } from './safetensors.js';
+import { formatBytes } from '../util/format.js';
+import { encodeSafetensors, parseSafetensors, readFileBytes, type NamedArray } from './safetensors.js';
+import { checkDigest, checkFinite, digest, parseCheckpointState, type FileDigest } from './verify.js';
+import { checkpointStep, describeKeptCheckpoint } from './recover.js';
 
 export const CHECKPOINT_FORMAT = 1;
 export const TOOLKIT_VERSION = '0.1.0';
@@ -30,6 +33,8 @@ export interface CheckpointState {
   config: Config;
   tokenizer: TokenizerInfo;
   optimizer: { name: string; blockNames: string[]; scalars: Record<string, unknown> };
+  /** Size and sha256 of model.safetensors and optimizer.safetensors, checked on load (checkpoint/verify.ts). */
+  files?: Record<string, FileDigest>;
 }
 
 export interface LoadedCheckpoint {
@@ -57,32 +62,74 @@ export async function saveCheckpoint(dir: string, params: ParamMap, optimizer: O
         `(the previous checkpoint in ${dir} is kept)`, 'lower optimizer.lr (or alpha0), or enable optimizer.gradClip');
   }
   const opt = await toArrays(optimizer.tensors);
-  writeDirAtomic(dir, (tmp) => {
-    writeFileSync(join(tmp, 'model.safetensors'), encodeSafetensors(model, { format: 'pt', step: String(state.step) }));
-    writeFileSync(join(tmp, 'optimizer.safetensors'), encodeSafetensors(opt, { optimizer: state.optimizer.name }));
-    writeFileSync(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
-  });
+  const files = {
+    'model.safetensors': encodeSafetensors(model, { format: 'pt', step: String(state.step) }),
+    'optimizer.safetensors': encodeSafetensors(opt, { optimizer: state.optimizer.name }),
+  };
+  const stateJson = JSON.stringify({ ...state, files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, digest(bytes)])) }, null, 1);
+  try {
+    writeDirAtomic(dir, (tmp) => {
+      for (const [name, bytes] of Object.entries(files)) writeFileSync(join(tmp, name), bytes);
+      writeFileSync(join(tmp, 'state.json'), stateJson);
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw diskFull(dir, state.step, files, Buffer.byteLength(stateJson));
+    throw err;
+  }
+}
+
+/** ENOSPC while saving: how much the checkpoint needs, how much is free there, and what survives. */
+function diskFull(dir: string, step: number, files: Record<string, Uint8Array>, stateBytes: number): CheckpointError {
+  const needed = Object.values(files).reduce((n, b) => n + b.length, stateBytes);
+  let free: number | null = null;
+  try {
+    const fs = statfsSync(dirname(dir));
+    free = fs.bavail * fs.bsize;
+  } catch {
+    // the free space is only informative
+  }
+  const kept = checkpointStep(dir) !== null;
+  return new CheckpointError(`no space left on the disk holding ${dirname(dir)}: the checkpoint of step ${step} needs ` +
+    `${formatBytes(needed)} (${Object.entries(files).map(([n, b]) => `${n} ${formatBytes(b.length)}`).join(', ')}, state.json ${formatBytes(stateBytes)})` +
+    `${free === null ? '' : ` and ${formatBytes(free)} is free`}; it was not written, and ${describeKeptCheckpoint(dir)}`,
+    `free at least ${formatBytes(free !== null && free < needed ? needed - free : needed)} there (df -h ${dirname(dir)}), or train into a folder on another disk with --out` +
+    (kept ? `; then continue with --resume (copy the run folder there first if you change --out)` : ''));
 }
 
 export function hasCheckpoint(dir: string): boolean {
   return existsSync(join(dir, 'state.json'));
 }
 
-export function loadCheckpoint(dir: string): LoadedCheckpoint {
+/**
+ * Reads and checks a checkpoint (checkpoint/verify.ts): state.json against its schema, each file against the
+ * checksum recorded in it, the safetensors layout, finite weights. `optimizer: false` (sampling) skips
+ * optimizer.safetensors, which then need not exist.
+ */
+export function loadCheckpoint(dir: string, opts: { optimizer?: boolean } = {}): LoadedCheckpoint {
   const statePath = join(dir, 'state.json');
   if (!existsSync(statePath))
     throw new CheckpointError(`no checkpoint in ${dir} (missing state.json)`, 'pass the checkpoint folder, e.g. runs/NAME/checkpoint');
-  let state: CheckpointState;
+  let raw: { format?: unknown };
   try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState;
+    raw = JSON.parse(readFileSync(statePath, 'utf8')) as { format?: unknown };
   } catch (err) {
     throw new CheckpointError(`${statePath} does not parse: ${(err as Error).message}`);
   }
-  if (state.format !== CHECKPOINT_FORMAT)
-    throw new CheckpointError(`${dir} has checkpoint format ${state.format}; this nanometa reads format ${CHECKPOINT_FORMAT}`,
+  if (raw?.format !== CHECKPOINT_FORMAT)
+    throw new CheckpointError(`${dir} has checkpoint format ${JSON.stringify(raw?.format)}; this nanometa reads format ${CHECKPOINT_FORMAT}`,
       'retrain with this version (npx tsx train.ts ...)');
-  const params = readSafetensors(join(dir, 'model.safetensors')).tensors;
-  const optimizerTensors = readSafetensors(join(dir, 'optimizer.safetensors')).tensors;
+  const state = parseCheckpointState(raw, statePath) as CheckpointState;
+  const read = (name: string) => {
+    const path = join(dir, name);
+    const bytes = readFileBytes(path);
+    const expected = state.files?.[name];
+    if (expected) checkDigest(path, bytes, expected);
+    return parseSafetensors(path, bytes).tensors;
+  };
+  const params = read('model.safetensors');
+  checkFinite(join(dir, 'model.safetensors'), params);
+  const optimizerTensors = opts.optimizer === false ? new Map<string, NamedArray>() : read('optimizer.safetensors');
   return { dir, state, params, optimizerTensors };
 }
 

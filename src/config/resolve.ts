@@ -44,8 +44,29 @@ export function validateConfig(raw: unknown, origin = 'config'): Config {
   if (cfg.optimizer.metaOptimize && cfg.optimizer.schedule.type !== 'constant')
     problems.push(`optimizer.schedule.type is '${cfg.optimizer.schedule.type}' but MetaOptimize learns its own step sizes: ` +
       `use optimizer.schedule.type=constant (or optimizer.metaOptimize=null for a scheduled baseline)`);
+  const { lr, schedule } = cfg.optimizer;
+  if (schedule.type === 'cosine' && schedule.minLr > lr)
+    problems.push(`optimizer.schedule.minLr (${schedule.minLr}) is above optimizer.lr (${lr}): the cosine schedule would raise the lr ` +
+      `to minLr instead of decaying to it; set minLr below lr (nanoGPT uses lr/10)`);
+  problems.push(...sizeProblems(cfg));
   if (problems.length) throw new ConfigError(`invalid config (${origin}):\n  ${problems.join('\n  ')}`);
   return Object.freeze(cfg) as Config;
+}
+
+/** Tensors a step must hold in one piece: above 2^31 floats (8 GiB) no backend allocates them (a RangeError deep in tfjs). */
+const MAX_TENSOR = 2 ** 31;
+
+function sizeProblems(cfg: Config): string[] {
+  const { blockSize: T, nEmbd: C, nHead: H } = cfg.model;
+  const B = cfg.train.batchSize;
+  const floats = (n: number) => `${n.toExponential(2)} floats (${(n * 4 / 2 ** 30).toFixed(1)} GiB)`;
+  const out: string[] = [];
+  if (B * H * T * T > MAX_TENSOR)
+    out.push(`model.blockSize ${T}: one layer's attention scores (train.batchSize x model.nHead x blockSize^2) would be ${floats(B * H * T * T)}, ` +
+      `more than a tensor can hold (${floats(MAX_TENSOR)}); lower model.blockSize or train.batchSize`);
+  else if (T * C > MAX_TENSOR || B * T * 4 * C > MAX_TENSOR)
+    out.push(`model.blockSize ${T} x model.nEmbd ${C}: the position table or an MLP activation would exceed ${floats(MAX_TENSOR)}; lower them`);
+  return out;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {

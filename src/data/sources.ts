@@ -1,14 +1,14 @@
 // Story sources: what `data.source` names, as async iterables of story strings per split, with an identity
 // (hash of the inputs) that decides when prepared data can be reused. Extension point: resolveSource's switch.
-import { createReadStream, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { DataConfig } from '../config/schema.js';
 import { DataError } from '../util/errors.js';
 import { slugify, stableHash } from './hash.js';
 import { SYNTHETIC_VERSION, generateSyntheticStories } from './synthetic.js';
 import { arrowSource, hfSource, parquetSource } from './arrow-sources.js';
 import type { StorySource } from './types.js';
+import { readTextLines } from './text-lines.js';
 
 export interface ResolveSourceOptions {
   /** Progress lines of slow set-up work (downloads, conversions). */
@@ -89,7 +89,7 @@ export function textSource(path: string): StorySource {
 /** Streams the stories of .txt files: the text between lines that are exactly `<|endoftext|>`, trimmed; empty ones skipped. */
 export async function* readStoryFiles(files: readonly string[]): AsyncGenerator<string> {
   for (const file of files) {
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    const lines = readTextLines(file); // refuses invalid UTF-8 and binary files with the byte offset
     let story: string[] = [];
     for await (const line of lines) {
       if (line.trimEnd() === '<|endoftext|>') {

@@ -3,6 +3,7 @@
 // weight-decay eligibility (rank >= 2). Checkpoints, decay masks and step-size groups all use these names.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config/schema.js';
+import { ConfigError } from '../util/errors.js';
 
 /** Parameters by stable name (e.g. `h.3.attn.qkv.weight`), in the parameter table's order. */
 export type ParamMap = Map<string, tf.Variable>;
@@ -50,6 +51,9 @@ export function countParams(specs: ParamSpec[]): number {
 
 /** The model's vocabulary rows: config override, else the tokenizer's size padded up. */
 export function paddedVocabSize(cfg: ModelConfig, tokenizerVocab: number): number {
+  if (cfg.vocabSize !== null && cfg.vocabSize < tokenizerVocab)
+    throw new ConfigError(`model.vocabSize (${cfg.vocabSize}) is smaller than the tokenizer's vocabulary (${tokenizerVocab} ids): ` +
+      `token ids up to ${tokenizerVocab - 1} have no embedding row`, `set model.vocabSize=null (the tokenizer's size, padded) or at least ${tokenizerVocab}`);
   if (cfg.vocabSize !== null) return cfg.vocabSize;
   return Math.ceil(tokenizerVocab / cfg.padVocabMultiple) * cfg.padVocabMultiple;
 }

@@ -18,7 +18,7 @@ export interface Sampler {
 
 /** Loads a checkpoint's model (architecture from its config) and tokenizer. */
 export function loadSampler(dir: string): Sampler {
-  const checkpoint = loadCheckpoint(dir);
+  const checkpoint = loadCheckpoint(dir, { optimizer: false }); // sampling needs the weights only
   const { config, vocabSize, tokenizer } = checkpoint.state;
   const model = buildModel(config.model, vocabSize, 0);
   assignParams(model.params, checkpoint.params, dir);

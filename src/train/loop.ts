@@ -24,14 +24,18 @@ import { estimateLoss } from './eval.js';
 import { MetricsLog } from './metrics.js';
 import { Progress, Throughput } from './progress.js';
 import { trainStep } from './step.js';
+import type { StopSignal } from './interrupt.js';
+import { preRunEstimate, StepTimer } from './estimate.js';
+import { lockRunFolder } from '../checkpoint/lock.js';
+import { describeKeptCheckpoint, recoverRunFolder } from '../checkpoint/recover.js';
 
 export interface TrainOptions {
   outDir: string;
   resume?: boolean;
   backend: BackendInfo;
   log?: (line: string) => void;
-  /** Set by the entry script on SIGINT: the loop saves a checkpoint and returns after the current step. */
-  stopSignal?: { stop: boolean };
+  /** Set on SIGINT/SIGTERM (train/interrupt.ts): the loop finishes the current step, saves a checkpoint and returns. */
+  stopSignal?: StopSignal;
 }
 
 export interface TrainResult {
@@ -39,12 +43,29 @@ export interface TrainResult {
   lastLoss: number | null;
   bestValLoss: number | null;
   checkpointDir: string;
+  /** The run stopped early on opts.stopSignal (its checkpoint is saved). */
+  interrupted: boolean;
 }
 
 export async function runTraining(cfg: Config, opts: TrainOptions): Promise<TrainResult> {
+  // Run-folder hook (checkpoint/lock.ts, checkpoint/recover.ts): one run per folder; a checkpoint stranded by a
+  // kill is restored and stale temporaries removed before anything reads or writes the folder.
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const lock = lockRunFolder(opts.outDir, log);
+  try {
+    recoverRunFolder(opts.outDir, opts.resume === true, log);
+    return await trainInFolder(cfg, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const ckptDir = join(opts.outDir, 'checkpoint');
   mkdirSync(opts.outDir, { recursive: true });
+  const estimate = preRunEstimate(cfg, opts.backend); // slow backend, long run: say so before preparing data
+  if (estimate) log(estimate);
   const data = await prepareData(cfg.data, { log });
   const vocabSize = paddedVocabSize(cfg.model, data.tokenizer.vocabSize);
   const model = buildModel(cfg.model, vocabSize, cfg.train.seed);
@@ -81,9 +102,9 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   const throughput = new Throughput();
   const run: RunIdentity = { vocabSize, paramCount: model.paramCount, config: cfg, tokenizer: data.tokenizer };
   const counters = (): RunCounters => ({ step, tokensSeen, elapsedSec: elapsed(), bestValLoss, dataRng: sampler.getState() });
-  const checkpoint = async () => {
+  const checkpoint = async (announce = true) => {
     await saveRunCheckpoint(ckptDir, model.params, optimizer, run, counters());
-    progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
+    if (announce) progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
   };
   const evaluate = async () => {
     const { trainLoss, valLoss } = await estimateLoss(model, data, cfg, step);
@@ -94,8 +115,10 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   };
 
   const startStep = step; // evals and checkpoints at the resumed step were already done before the stop
+  const timer = new StepTimer(cfg.train.maxSteps, opts.backend);
   try {
     while (step < cfg.train.maxSteps) {
+      timer.beginStep();
       const lr = getLr(step, cfg.optimizer, cfg.train.maxSteps);
       if (step % cfg.train.evalInterval === 0 && !(resuming && step === startStep)) await evaluate();
       if (step > startStep && step % cfg.train.checkpointInterval === 0) await checkpoint();
@@ -116,12 +139,12 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       const [lossValue, gradNorm] = logNow ? [(await loss.data())[0], (await normTensor.data())[0]] : [null, null];
       if (lossValue !== null && !Number.isFinite(lossValue)) {
         release();
-        throw new TrainingError(`loss is ${lossValue} at step ${step + 1}; stopping (the last good checkpoint is kept in ${ckptDir})`,
+        throw new TrainingError(`loss is ${lossValue} at step ${step + 1}; stopping (${describeKeptCheckpoint(ckptDir)})`,
           'lower optimizer.lr (or alpha0), enable optimizer.gradClip, or check the data');
       }
       if (gradNorm !== null && !Number.isFinite(gradNorm)) {
         release();
-        throw new TrainingError(`gradient norm is ${gradNorm} at step ${step + 1}; stopping (the last good checkpoint is kept in ${ckptDir})`,
+        throw new TrainingError(`gradient norm is ${gradNorm} at step ${step + 1}; stopping (${describeKeptCheckpoint(ckptDir)})`,
           'lower optimizer.lr (or alpha0), or check the data');
       }
       let info;
@@ -133,6 +156,8 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
       // Step sizes kept on the device are read (and checked) only when logging, like the loss.
       if (info.lr === null && logNow) info = await optimizer.sync!();
       step += 1;
+      const measured = timer.endStep(step, startStep); // the first steps' time and the projected total (slow backends)
+      if (measured) progress.print(measured);
       tokensSeen += tokensPerStep;
       throughput.add(tokensPerStep, logNow);
       if (info.lr !== null) lastLr = info.lr;
@@ -145,16 +170,17 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
         if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));
       }
       progress.update(status);
-      if (opts.stopSignal?.stop) {
-        progress.print(`interrupted at step ${step}: saving a checkpoint (resume with --resume)`);
-        break;
-      }
+      // Interrupt hook (train/interrupt.ts): tfjs cpu kernels run synchronously, so a signal handler runs only
+      // when the loop yields to the event loop; one setImmediate per step costs microseconds.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (opts.stopSignal?.stop) break;
     }
-    if (step > startStep && !opts.stopSignal?.stop) await evaluate();
-    if (step > startStep || !resuming) await checkpoint();
+    const interrupted = opts.stopSignal?.stop === true;
+    if (step > startStep && !interrupted) await evaluate();
+    if (step > startStep || !resuming) await checkpoint(!interrupted); // interrupted: the entry script says where it went
   } finally {
     model.dispose();
     optimizer.dispose();
   }
-  return { step, lastLoss, bestValLoss, checkpointDir: ckptDir };
+  return { step, lastLoss, bestValLoss, checkpointDir: ckptDir, interrupted: opts.stopSignal?.stop === true };
 }

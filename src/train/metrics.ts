@@ -3,6 +3,7 @@
 // file reads exactly as if the run had never stopped.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { TrainingError } from '../util/errors.js';
 
 export interface MetricsRow {
   step: number;
@@ -19,13 +20,16 @@ export interface MetricsRow {
 export class MetricsLog {
   constructor(readonly path: string) {}
 
-  /** Keeps rows up to and including `step` (resume), or none (a fresh run). */
+  /**
+   * Keeps rows up to and including `step` (resume), or none (a fresh run). A last line cut short (the run was
+   * killed while appending it) is dropped; a damaged line before it is a TrainingError naming the line.
+   */
   truncateAfter(step: number | null): void {
     if (step === null || !existsSync(this.path)) {
       writeFileAtomic(this.path, '');
       return;
     }
-    const kept = readMetrics(this.path).filter((row) => row.step <= step);
+    const kept = readMetrics(this.path, { dropPartialLast: true }).filter((row) => row.step <= step);
     writeFileAtomic(this.path, kept.map((row) => JSON.stringify(row) + '\n').join(''));
   }
 
@@ -34,6 +38,20 @@ export class MetricsLog {
   }
 }
 
-export function readMetrics(path: string): MetricsRow[] {
-  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as MetricsRow);
+export function readMetrics(path: string, opts: { dropPartialLast?: boolean } = {}): MetricsRow[] {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const rows: MetricsRow[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      rows.push(JSON.parse(line) as MetricsRow);
+    } catch {
+      // every complete row ends with a newline: a last line without one was cut short by a kill
+      if (opts.dropPartialLast && i === lines.length - 1 && !text.endsWith('\n')) return;
+      throw new TrainingError(`${path} line ${i + 1} is not a JSON metrics row: ${JSON.stringify(line.slice(0, 80))}`,
+        'the file was edited or damaged; delete that line (or the file, to start the metrics over)');
+    }
+  });
+  return rows;
 }

@@ -49,7 +49,8 @@ export function removeStaleTemps(parent: string, prefix: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether process `pid` exists on this machine (EPERM: it exists, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -11,7 +11,8 @@ import { newTextReadStats, readArrowTexts } from '../../src/data/arrow.js';
 import { prepareData } from '../../src/data/prepare.js';
 import { parquetSource } from '../../src/data/arrow-sources.js';
 import { DataError } from '../../src/util/errors.js';
-import { sharedStories, storiesParquet } from './hub-fixtures.js';
+import { fixture } from '../fixtures.js';
+import { fixtureStories, storiesParquet } from './hub-fixtures.js';
 
 let dir: string;
 beforeEach(() => {
@@ -30,7 +31,7 @@ async function readAll(path: string, column = 'text') {
 
 describe('parquet -> arrow', () => {
   it('converts every row group, keeps the exact strings and counts the nulls', async () => {
-    const stories: (string | null)[] = sharedStories().slice(0, 50);
+    const stories: (string | null)[] = fixtureStories().slice(0, 50);
     stories[3] = null;
     stories[40] = null;
     writeFileSync(join(dir, 's.parquet'), storiesParquet(stories, 8)); // 7 row groups
@@ -47,7 +48,7 @@ describe('parquet -> arrow', () => {
   });
 
   it('a missing column lists the columns; truncated or damaged parquet leaves no Arrow file', async () => {
-    const bytes = storiesParquet(sharedStories().slice(0, 40), 10);
+    const bytes = storiesParquet(fixtureStories().slice(0, 40), 10);
     writeFileSync(join(dir, 'ok.parquet'), bytes);
     const missing = await convertParquetToArrow(join(dir, 'ok.parquet'), join(dir, 'ok.arrow'), 'story').catch((e) => e);
     expect(missing).toBeInstanceOf(DataError);
@@ -74,7 +75,7 @@ describe('parquet -> arrow', () => {
 
 describe('parquet: and arrow: sources', () => {
   it('parquet: folder -> Arrow cache -> token shards with exactly gpt-tokenizer\'s token counts, converted once', async () => {
-    const stories = sharedStories();
+    const stories = fixtureStories();
     const train = stories.slice(0, 60), val = stories.slice(60, 80);
     mkdirSync(join(dir, 'src'));
     writeFileSync(join(dir, 'src', 'train-00000-of-00001.parquet'), storiesParquet(train));
@@ -97,7 +98,7 @@ describe('parquet: and arrow: sources', () => {
   });
 
   it('a damaged Arrow conversion in the cache is noticed and made again', async () => {
-    const stories = sharedStories().slice(0, 30);
+    const stories = fixtureStories().slice(0, 30);
     writeFileSync(join(dir, 's.parquet'), storiesParquet(stories));
     const cfg = DataSchema.parse({ source: `parquet:${join(dir, 's.parquet')}`, cacheDir: join(dir, 'cache') });
     const lines: string[] = [];
@@ -113,12 +114,11 @@ describe('parquet: and arrow: sources', () => {
   });
 
   it('arrow: a save_to_disk folder with another text column; tokens equal gpt-tokenizer (train + held-out val)', async () => {
-    const sst2 = join('..', 'shared', 'data', 'arrow-fixtures', 'hf-datasets-sst2-validation');
-    const cfg = DataSchema.parse({ source: `arrow:${sst2}`, textColumn: 'sentence', cacheDir: join(dir, 'cache'), valFraction: 0.1 });
+    const folder = fixture('hf-datasets-tinystories-validation');
+    const cfg = DataSchema.parse({ source: `arrow:${folder}`, textColumn: 'story', cacheDir: join(dir, 'cache'), valFraction: 0.1 });
     const data = await prepareData(cfg, { log: () => {} });
-    const { texts } = await readAll(sst2, 'sentence');
-    expect(texts.length).toBe(872);
-    // prepareData's text sources trim nothing here: sst2 sentences keep their trailing space.
+    const { texts } = await readAll(folder, 'story');
+    expect(texts.length).toBe(60);
     expect(data.train.length + data.val.length).toBe(gpt2Count(texts));
     expect(data.val.length).toBeGreaterThan(0);
   });

@@ -1,19 +1,20 @@
-// The Arrow reader on real Arrow files (../shared/data/arrow-fixtures): a `datasets` save_to_disk split and
-// Apache Arrow's own integration files (IPC stream and file, utf8 and large_utf8) against their golden JSON.
+// The Arrow reader on Arrow files in test/fixtures: a `datasets` save_to_disk split of TinyStories stories and
+// Apache Arrow's own integration files (IPC stream and file, utf8 and large_utf8) against their golden JSON; and a
+// real `datasets` split (SST-2, in ../shared only: its licence is unclear, so it is not committed).
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { detectArrowFormat, listArrowFiles, newTextReadStats, readArrowTexts } from '../../src/data/arrow.js';
 import { DataError } from '../../src/util/errors.js';
 import { arrowSource } from '../../src/data/arrow-sources.js';
 import { DataSchema } from '../../src/config/schema.js';
+import { fixture, needShared } from '../fixtures.js';
+import { fixtureStories } from './hub-fixtures.js';
 
-const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'shared', 'data', 'arrow-fixtures');
-const SST2 = join(FIXTURES, 'hf-datasets-sst2-validation');
-const TESTING = join(FIXTURES, 'arrow-testing');
+const DATASET = fixture('hf-datasets-tinystories-validation');
+const TESTING = fixture('arrow-testing');
 
 const temps: string[] = [];
 const tempDir = () => {
@@ -46,13 +47,23 @@ function golden(name: string, column: string): { values: string[]; nulls: number
 }
 
 describe('arrow reader', () => {
-  it('reads a datasets save_to_disk folder through its state.json (IPC stream, sentence column)', async () => {
-    expect(listArrowFiles(SST2)).toEqual([join(SST2, 'data-00000-of-00001.arrow')]);
-    expect(detectArrowFormat(join(SST2, 'data-00000-of-00001.arrow'))).toBe('stream');
-    const { texts, stats } = await readAll(SST2, 'sentence');
+  it('reads a datasets save_to_disk folder through its state.json (IPC stream, story column)', async () => {
+    expect(listArrowFiles(DATASET)).toEqual([join(DATASET, 'data-00000-of-00001.arrow')]);
+    expect(detectArrowFormat(join(DATASET, 'data-00000-of-00001.arrow'))).toBe('stream');
+    const { texts, stats } = await readAll(DATASET, 'story');
+    expect(stats).toEqual({ files: 1, rows: 60, nulls: 0 });
+    expect(texts).toEqual(fixtureStories().slice(0, 60));
+  });
+
+  it('reads a save_to_disk folder written by the datasets library itself (SST-2)', async (ctx) => {
+    const sst2 = needShared(ctx, 'data', 'arrow-fixtures', 'hf-datasets-sst2-validation');
+    expect(detectArrowFormat(join(sst2, 'data-00000-of-00001.arrow'))).toBe('stream');
+    const { texts, stats } = await readAll(sst2, 'sentence');
     expect(stats).toEqual({ files: 1, rows: 872, nulls: 0 });
     expect(texts[0]).toBe("it 's a charming and often affecting journey . ");
     expect(texts[1]).toBe('unflinchingly bleak and desperate ');
+    const err = await readAll(sst2, 'text').catch((e) => e);
+    expect(err.message).toMatch(/no column 'text'; the columns are: idx \(Int32\), sentence \(Utf8\), label \(Int64\)/);
   });
 
   it.each([
@@ -73,9 +84,9 @@ describe('arrow reader', () => {
   });
 
   it('a missing column is a DataError listing the columns', async () => {
-    const err = await readAll(SST2, 'text').catch((e) => e);
+    const err = await readAll(DATASET, 'text').catch((e) => e);
     expect(err).toBeInstanceOf(DataError);
-    expect(err.message).toMatch(/no column 'text'; the columns are: idx \(Int32\), sentence \(Utf8\), label \(Int64\)/);
+    expect(err.message).toMatch(/no column 'text'; the columns are: idx \(Int32\), story \(Utf8\), words \(Int64\)/);
     expect(err.hint).toMatch(/data\.textColumn/);
     const notText = await readAll(join(TESTING, 'generated_primitive.stream'), 'int32_nullable').catch((e) => e);
     expect(notText.message).toMatch(/column 'int32_nullable' holds Int32, not text/);
@@ -84,7 +95,7 @@ describe('arrow reader', () => {
   it('truncated or foreign files are DataErrors naming the file', async () => {
     const dir = tempDir();
     const file = readFileSync(join(TESTING, 'generated_primitive.arrow_file'));
-    const stream = readFileSync(join(SST2, 'data-00000-of-00001.arrow'));
+    const stream = readFileSync(join(DATASET, 'data-00000-of-00001.arrow'));
     const cases: [string, Uint8Array, RegExp][] = [
       ['cut.arrow', file.subarray(0, Math.floor(file.length / 2)), /Arrow IPC file is truncated/],
       ['cut-stream.arrow', stream.subarray(0, stream.length - 8), /Arrow IPC stream is truncated/],
@@ -93,7 +104,7 @@ describe('arrow reader', () => {
     ];
     for (const [name, bytes, message] of cases) {
       writeFileSync(join(dir, name), bytes);
-      const err = await readAll(join(dir, name), 'sentence').catch((e) => e);
+      const err = await readAll(join(dir, name), 'story').catch((e) => e);
       expect(err, name).toBeInstanceOf(DataError);
       expect(err.message).toContain(join(dir, name));
       expect(err.message).toMatch(message);
@@ -102,12 +113,12 @@ describe('arrow reader', () => {
 
   it('a stream with a damaged body but an intact end marker is a corrupt-file DataError', async () => {
     const dir = tempDir();
-    const stream = Buffer.from(readFileSync(join(SST2, 'data-00000-of-00001.arrow')));
+    const stream = Buffer.from(readFileSync(join(DATASET, 'data-00000-of-00001.arrow')));
     // Overwrite the record batch message's length prefix (just after the schema message) with garbage.
     const schemaLength = stream.readInt32LE(4);
     stream.writeInt32LE(0x7ffffff0, 8 + schemaLength + 4);
     writeFileSync(join(dir, 'bad.arrow'), stream);
-    const err = await readAll(join(dir, 'bad.arrow'), 'sentence').catch((e) => e);
+    const err = await readAll(join(dir, 'bad.arrow'), 'story').catch((e) => e);
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toMatch(/corrupt Arrow IPC stream/);
   });
@@ -129,14 +140,14 @@ describe('arrow reader', () => {
     writeFileSync(join(dict, 'dataset_dict.json'), JSON.stringify({ splits: ['train', 'validation'] }));
     for (const split of ['train', 'validation']) {
       mkdirSync(join(dict, split));
-      for (const f of ['data-00000-of-00001.arrow', 'state.json']) copyFileSync(join(SST2, f), join(dict, split, f));
+      for (const f of ['data-00000-of-00001.arrow', 'state.json']) copyFileSync(join(DATASET, f), join(dict, split, f));
     }
-    const cfg = DataSchema.parse({ textColumn: 'sentence' });
+    const cfg = DataSchema.parse({ textColumn: 'story' });
     const source = arrowSource(dict, cfg, () => {});
     const count = async (it: AsyncIterable<string>) => { let n = 0; for await (const _ of it) n++; return n; };
-    expect(await count(source.train())).toBe(872);
+    expect(await count(source.train())).toBe(60);
     expect(source.val).not.toBeNull();
-    expect(await count(source.val!())).toBe(872);
+    expect(await count(source.val!())).toBe(60);
 
     const folder = tempDir();
     copyFileSync(join(TESTING, 'generated_primitive.stream'), join(folder, 'train-0.arrow'));

@@ -6,9 +6,9 @@ import { closeTokenizePool, encodeStories, parallelTokenize } from '../../src/da
 import { tokenizeStories, type TokenSink } from '../../src/data/tokenize.js';
 import { buildCompactInfo, gpt2Info, gpt2Tokenizer, loadTokenizer, TokenCounter } from '../../src/data/tokenizer.js';
 import type { Tokenizer } from '../../src/data/types.js';
-import { sharedStories } from './hub-fixtures.js';
+import { fixtureStories } from './hub-fixtures.js';
 
-const stories = sharedStories('TinyStoriesV2-GPT4-train.head10000.txt').slice(0, 150);
+const stories = fixtureStories('TinyStoriesV2-GPT4-train.head150.txt').slice(0, 150);
 // Small chunks, no inline start: every chunk goes through the two workers, interleaved.
 const POOL = { workers: 2, chunkChars: 4 * 1024, inlineChars: 0 };
 

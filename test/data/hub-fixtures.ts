@@ -1,15 +1,12 @@
-// Small TinyStories parquet files built at test time from ../shared/data/tinystories (hyparquet-writer),
+// Small TinyStories parquet files built at test time from test/fixtures/tinystories (hyparquet-writer),
 // laid out like the Hub dataset roneneldan/TinyStories (data/train-0000K-of-0000N-*.parquet). Test helper.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { fixture } from '../fixtures.js';
 
-export const TINYSTORIES_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'shared', 'data', 'tinystories');
-
-/** Stories of one shared TinyStories .txt file (split on `<|endoftext|>` lines, trimmed, non-empty). */
-export function sharedStories(file = 'TinyStories-valid.head1840.txt'): string[] {
-  return readFileSync(join(TINYSTORIES_DIR, file), 'utf8').split(/\n<\|endoftext\|>\n?/).map((s) => s.trim()).filter(Boolean);
+/** Stories of a TinyStories excerpt in test/fixtures/tinystories (split on `<|endoftext|>` lines, trimmed, non-empty). */
+export function fixtureStories(file = 'TinyStories-valid.head100.txt'): string[] {
+  return readFileSync(fixture('tinystories', file), 'utf8').split(/\n<\|endoftext\|>\n?/).map((s) => s.trim()).filter(Boolean);
 }
 
 /** A parquet file with a `text` column (nulls allowed) and an `id` column, `rowGroupSize` rows per row group. */
@@ -25,7 +22,7 @@ export function storiesParquet(texts: (string | null)[], rowGroupSize = 16): Uin
 
 /** The mock dataset: 2 train shards and 1 validation shard of real stories, plus files that are not shards. */
 export function tinyStoriesRepo(perShard = 40): { files: { path: string; data: Uint8Array }[]; train: string[][]; validation: string[] } {
-  const stories = sharedStories();
+  const stories = fixtureStories();
   const train = [stories.slice(0, perShard), stories.slice(perShard, 2 * perShard)];
   const validation = stories.slice(2 * perShard, 2 * perShard + perShard / 2);
   return {

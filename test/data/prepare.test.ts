@@ -2,7 +2,6 @@
 // inputs are unchanged and re-made when they change, maxTrainTokens is honoured, failures leave nothing trusted.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as directEncode } from 'gpt-tokenizer/encoding/r50k_base';
@@ -13,8 +12,9 @@ import { generateSyntheticStories } from '../../src/data/synthetic.js';
 import { loadTokenizer } from '../../src/data/tokenizer.js';
 import { tokenizeStories, type TokenizeFn } from '../../src/data/tokenize.js';
 import type { TokenStream } from '../../src/data/types.js';
+import { fixture } from '../fixtures.js';
 
-const TRAIN_V2 = fileURLToPath(new URL('../../../shared/data/tinystories/TinyStoriesV2-GPT4-train.head10000.txt', import.meta.url));
+const TRAIN_V2 = fixture('tinystories', 'TinyStoriesV2-GPT4-train.head150.txt');
 
 let cacheDir: string;
 beforeEach(() => { cacheDir = mkdtempSync(join(tmpdir(), 'nm-prepare-')); });

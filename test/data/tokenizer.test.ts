@@ -1,7 +1,6 @@
 // Tokenizers: GPT-2 ids equal gpt-tokenizer's own encoding of real TinyStories; the compact vocabulary is
 // lossless (unicode, emoji, control bytes, tokens outside the kept set) and its mapping is checked on load.
 import { describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
 import { encode as directEncode } from 'gpt-tokenizer/encoding/r50k_base';
 import { readStoryFiles } from '../../src/data/sources.js';
 import {
@@ -9,8 +8,9 @@ import {
   gpt2TokenBytes, gpt2Tokenizer, loadTokenizer,
 } from '../../src/data/tokenizer.js';
 import { tokenizeStories } from '../../src/data/tokenize.js';
+import { fixture } from '../fixtures.js';
 
-const VALID = fileURLToPath(new URL('../../../shared/data/tinystories/TinyStories-valid.head1840.txt', import.meta.url));
+const VALID = fixture('tinystories', 'TinyStories-valid.head100.txt');
 
 async function realStories(n: number): Promise<string[]> {
   const out: string[] = [];

@@ -1,15 +1,17 @@
-// Every golden trajectory of ../shared/reference/metaoptimize-cases.json through the optim-trace code path
-// (fused cpu kernel and stock-op reference), plus one run of the real tools/optim-trace.ts command.
+// Every golden trajectory of test/fixtures/metaoptimize-cases.json (a copy of ../shared/reference's, compared
+// in test/fixtures.test.ts) through the optim-trace code path (fused cpu kernel and stock-op reference), plus one
+// run of the real tools/optim-trace.ts command.
 import * as tf from '@tensorflow/tfjs-core';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraceCase, selectCase, type TraceCase, type TraceRecord } from '../../src/optim/metaoptimize/trace-case.js';
 import { setUpBackend } from '../../src/kernels/register.js';
+import { fixture } from '../fixtures.js';
 
-const CASES_PATH = '../shared/reference/metaoptimize-cases.json';
+const CASES_PATH = fixture('metaoptimize-cases.json');
 const cases = JSON.parse(readFileSync(CASES_PATH, 'utf8')) as Record<string, TraceCase>;
 
 /** ~1e-5 relative, 1e-7 absolute near zero (float32 tensors vs the float64 golden values). */
@@ -65,11 +67,12 @@ describe('case selection', () => {
 });
 
 describe('tools/optim-trace.ts', () => {
-  it('prints the expected trajectory of a case as JSON on stdout', () => {
+  it('prints the expected trajectory of a case as JSON on stdout, and nothing else', () => {
     const dir = mkdtempSync(join(tmpdir(), 'optim-trace-'));
     const file = join(dir, 'case.json');
     writeFileSync(file, JSON.stringify(cases.S2_Lion_Adam_layerwise_standard));
-    const stdout = execFileSync('npx', ['tsx', 'tools/optim-trace.ts', '--case', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    compare(JSON.parse(stdout) as TraceRecord[], cases.S2_Lion_Adam_layerwise_standard.expected!);
+    const r = spawnSync('npx', ['tsx', 'tools/optim-trace.ts', '--case', file], { encoding: 'utf8' });
+    expect(r.stderr, 'no tfjs banner').toBe('');
+    compare(JSON.parse(r.stdout) as TraceRecord[], cases.S2_Lion_Adam_layerwise_standard.expected!);
   });
 });
