@@ -26,6 +26,7 @@ import { causalAttentionCpuConfig, causalAttentionGradCpuConfig } from './attent
 import { causalAttentionGradWebGPUConfig, causalAttentionWebGPUConfig } from './attention/webgpu.js';
 import { META_STEP_KERNELS } from './meta-step/index.js';
 import { CLIP_NORM_KERNELS } from './clip-norm/index.js';
+import { LRFREE_STEP_KERNELS } from './lrfree-step/index.js';
 
 const KERNELS: tf.KernelConfig[] = [
   embeddingGradCpuConfig, embeddingGradWebGPUConfig,
@@ -39,6 +40,7 @@ const KERNELS: tf.KernelConfig[] = [
   linearCpuConfig, geluLinearGradCpuConfig, columnSumCpuConfig, linearWebGPUConfig, geluLinearGradWebGPUConfig, columnSumWebGPUConfig,
   ...META_STEP_KERNELS,
   ...CLIP_NORM_KERNELS,
+  ...LRFREE_STEP_KERNELS,
 ];
 
 /** Registers every custom kernel for its backend; safe to call more than once. */

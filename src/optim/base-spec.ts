@@ -28,7 +28,7 @@ export const BASE_DEFAULTS: Record<OptimBase, { beta1: number; beta2: number; mo
 /** The authors' code adds this inside the sqrt (reference convention) unless `eps` is set. */
 export const REFERENCE_EPS = 1e-10;
 
-export function resolveBaseSpec(cfg: BaseOptimizerConfig, convention: Convention = 'standard'): BaseSpec {
+export function resolveBaseSpec(cfg: Omit<BaseOptimizerConfig, 'type'> & { type: OptimBase }, convention: Convention = 'standard'): BaseSpec {
   const d = BASE_DEFAULTS[cfg.type];
   const eps = cfg.eps ?? (convention === 'reference' ? REFERENCE_EPS : d.eps);
   return {
