@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatCount } from '../util/format.js';
 import { checkResumable } from './resume.js';
 import { estimateLoss } from './eval.js';
+import { atEvalPoint, checkpointPoints, savedTrainingPoint } from './eval-point.js';
 import { MetricsLog } from './metrics.js';
 import { Progress } from './progress.js';
 import { trainStep } from './step.js';
@@ -71,6 +72,9 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
     const ck = loadCheckpoint(ckptDir);
     checkResumable(ck.state, cfg, data.tokenizer, ckptDir);
     assignParams(model.params, ck.params, ckptDir);
+    // an optimizer with its own evaluation point saved that in model.safetensors and the training point beside its state
+    const trainingPoint = savedTrainingPoint(model.params, ck.optimizerTensors, ckptDir);
+    if (trainingPoint) assignParams(model.params, trainingPoint, ckptDir);
     const saved = optimizerStateFrom(ck);
     optimizer.setState(saved); // the optimizer's variables take the values; the loaded tensors are ours to free
     tf.dispose([...saved.tensors.values()]);
@@ -97,6 +101,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   let pausedMs = 0; // GEMM tuning: not training time
   const elapsed = () => elapsedBefore + (performance.now() - t0 - pausedMs) / 1000;
   let lastLoss: number | null = null, lastLr: number[] = [getLr(step, cfg.optimizer, cfg.train.maxSteps)];
+  let lastLearned: Record<string, number> | undefined; // learning-rate-free methods: d, eta, s (as of the last read)
   let windowStart = performance.now(), windowTokens = 0, tokensPerSec = 0;
   /** The run's tuned GEMM choices for its checkpoint (none: no field). */
   const gemmState = () => {
@@ -116,12 +121,15 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
   const checkpoint = async () => {
     await optimizer.sync?.(); // state the device still holds (MetaOptimize on WebGPU) comes back first
     const opt = optimizer.getState();
-    await saveCheckpoint(ckptDir, model.params, opt, stateFor());
-    tf.dispose([...opt.tensors.values()]);
+    // model.safetensors holds the evaluation point (Schedule-Free's x, DoG's average), the state the training point
+    const points = checkpointPoints(model.params, optimizer);
+    for (const [key, t] of points.training) opt.tensors.set(key, t);
+    await saveCheckpoint(ckptDir, points.model, opt, stateFor());
+    tf.dispose([...opt.tensors.values(), ...(points.model === model.params ? [] : points.model.values())]);
     progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
   };
   const evaluate = async () => {
-    const { trainLoss, valLoss } = await estimateLoss(model, data, cfg, step);
+    const { trainLoss, valLoss } = await atEvalPoint(model.params, optimizer, () => estimateLoss(model, data, cfg, step));
     if (!Number.isFinite(valLoss)) throw new TrainingError(`validation loss is ${valLoss} at step ${step}`);
     bestValLoss = bestValLoss === null ? valLoss : Math.min(bestValLoss, valLoss);
     metrics.append({ step, elapsedSec: elapsed(), tokens: tokensSeen, trainLoss, valLoss });
@@ -188,6 +196,7 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
         pausedMs += r.ms;
       }
       if (info.lr !== null) lastLr = info.lr;
+      if (info.learned) lastLearned = info.learned;
       if (lossValue !== null) lastLoss = lossValue;
       const now = performance.now();
       if (now - windowStart > 1000 || logNow) {
@@ -195,10 +204,11 @@ export async function runTraining(cfg: Config, opts: TrainOptions): Promise<Trai
         windowStart = now;
         windowTokens = 0;
       }
-      const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, tokensPerSec,
+      const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, learned: lastLearned, tokensPerSec,
         etaSec: ((cfg.train.maxSteps - step) * tokensPerStep) / Math.max(tokensPerSec, 1e-9) };
       if (logNow) {
-        metrics.append({ step, loss: lossValue!, lr: isMeta ? lastLr : lastLr[0], tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
+        metrics.append({ step, loss: lossValue!, lr: isMeta ? lastLr : lastLr[0], ...(lastLearned ? { learned: lastLearned } : {}),
+          tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
         if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));
       }
       progress.update(status);

@@ -37,10 +37,6 @@ export class DoG extends LrFreeOptimizer {
     return { lr: s[2], learned: { eta: s[2] } };
   }
 
-  override get hasEvalPoint(): boolean {
-    return true;
-  }
-
   /** The polynomial-decay average (before the first step: the parameters). */
   override evalPoint(params: ParamMap): Map<string, tf.Tensor> {
     return new Map([...params].map(([name, x]) => [name, tf.clone(this.k === 0 ? x : this.slots.get(name)!.avg)]));

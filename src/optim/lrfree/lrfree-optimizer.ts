@@ -89,14 +89,9 @@ export abstract class LrFreeOptimizer implements Optimizer {
     return lrFreePass(inputs, attrs, this.impl);
   }
 
-  /** Evaluation point of every parameter (new tensors the caller disposes); default: copies of the parameters. */
-  evalPoint(params: ParamMap): Map<string, tf.Tensor> {
-    return new Map([...params].map(([name, v]) => [name, tf.clone(v)]));
-  }
-
-  /** Whether the evaluation point differs from the training point (Schedule-Free, DoG). */
-  get hasEvalPoint(): boolean {
-    return false;
+  /** Evaluation point of every parameter (new tensors the caller disposes); null: the parameters themselves. */
+  evalPoint(_params: ParamMap): Map<string, tf.Tensor> | null {
+    return null;
   }
 
   /** Host-side scalars (JSON) a subclass adds to the saved state, and restores from it. */

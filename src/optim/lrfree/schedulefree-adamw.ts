@@ -37,10 +37,6 @@ export class ScheduleFreeAdamW extends LrFreeOptimizer {
     return { lr: s[0], learned: { c: s[1] } };
   }
 
-  override get hasEvalPoint(): boolean {
-    return true;
-  }
-
   /** x = y + (1 − 1/β1)(z − y) (the authors' optimizer.eval()); before the first step, y itself. */
   override evalPoint(params: ParamMap): Map<string, tf.Tensor> {
     const w = 1 - 1 / this.spec.beta1;

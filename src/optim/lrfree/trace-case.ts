@@ -73,9 +73,9 @@ export async function runLrFreeTraceCase(tc: TraceCase, impl: LrFreeImpl = 'auto
       await opt.step(params, grads, cfg.lr);
       tf.dispose([...grads.values()]);
       const info = await opt.sync();
-      const evalPoint = opt.evalPoint(params);
+      const evalPoint = opt.evalPoint(params) ?? params;
       const wEval = [...evalPoint.values()].flatMap((t) => Array.from(t.dataSync()));
-      tf.dispose([...evalPoint.values()]);
+      if (evalPoint !== params) tf.dispose([...evalPoint.values()]);
       records.push({ step, w: [...params.values()].flatMap((v) => Array.from(v.dataSync())), wEval, lr: info.lr![0], ...info.learned });
     }
   } finally {
