@@ -33,6 +33,12 @@ export interface LrFreeAttrs {
   /** dog-apply: the average's weight of the new point; dog-norms: 1 = first step (no x0 yet). */
   avgWeight: number;
   first: boolean;
+  /**
+   * true: the caller assigns every output to the variable that held the input of the same name right away
+   * and never reads the old values again, so a backend may write an output into its input's storage when no
+   * other tensor shares it (cpu: refCount 1), as NmOptimStep's `inPlace`. false: inputs stay untouched.
+   */
+  inPlace: boolean;
 }
 
 export type LrFreeInputs = Partial<Record<'w' | 'g' | 'z' | 'v' | 'm' | 's' | 'x0' | 'delta' | 'avg' | 'prev' | 'coef' | 'gs', tf.Tensor>>;
@@ -62,7 +68,7 @@ function ensureRegistered(): void {
 }
 
 export function defaultAttrs(pass: LrFreePass, a: Partial<LrFreeAttrs> = {}): LrFreeAttrs {
-  return { pass, lr: 0, c: 0, beta1: 0, beta2: 0, beta3: 0, bc2: 1, eps: 0, wd: 0, avgWeight: 0, first: false, ...a };
+  return { pass, lr: 0, c: 0, beta1: 0, beta2: 0, beta3: 0, bc2: 1, eps: 0, wd: 0, avgWeight: 0, first: false, inPlace: false, ...a };
 }
 
 /**

@@ -84,9 +84,12 @@ export abstract class LrFreeOptimizer implements Optimizer {
     return { lr: [lr], learned };
   }
 
-  /** One pass of the kernel (index.ts) with this optimizer's impl. */
+  /**
+   * One pass of the kernel (index.ts) with this optimizer's impl, in place (attrs.inPlace): every caller assigns
+   * the outputs to the variables of the same-named inputs right away and reads the old values no more.
+   */
   protected pass(inputs: LrFreeInputs, attrs: LrFreeAttrs): LrFreeOutputs {
-    return lrFreePass(inputs, attrs, this.impl);
+    return lrFreePass(inputs, { ...attrs, inPlace: true }, this.impl);
   }
 
   /** Evaluation point of every parameter (new tensors the caller disposes); null: the parameters themselves. */
