@@ -67,16 +67,17 @@ export async function runLrFreeTraceCase(tc: TraceCase, impl: LrFreeImpl = 'auto
   const params: ParamMap = new Map(tensors.map((t) => [t.name, tf.tidy(() => tf.variable(tf.tensor(t.init, t.shape, 'float32')))]));
   const opt = createLrFreeOptimizer(cfg, tensors.map((t) => ({ name: t.name, shape: t.shape })), impl);
   try {
+    const read = async (ts: Iterable<tf.Tensor>) => (await Promise.all([...ts].map((t) => t.data()))).flatMap((x) => Array.from(x));
     for (let step = 1; step <= tc.steps; step++) {
-      const w = [...params.values()].flatMap((v) => Array.from(v.dataSync()));
+      const w = await read(params.values());
       const grads: GradMap = new Map(split(quadraticGrad(tc, w), sizes).map((g, i) => [tensors[i].name, tf.tensor(g, tensors[i].shape, 'float32')]));
       await opt.step(params, grads, cfg.lr);
       tf.dispose([...grads.values()]);
       const info = await opt.sync();
       const evalPoint = opt.evalPoint(params) ?? params;
-      const wEval = [...evalPoint.values()].flatMap((t) => Array.from(t.dataSync()));
+      const wEval = await read(evalPoint.values());
       if (evalPoint !== params) tf.dispose([...evalPoint.values()]);
-      records.push({ step, w: [...params.values()].flatMap((v) => Array.from(v.dataSync())), wEval, lr: info.lr![0], ...info.learned });
+      records.push({ step, w: await read(params.values()), wEval, lr: info.lr![0], ...info.learned });
     }
   } finally {
     opt.dispose();
