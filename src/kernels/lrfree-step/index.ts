@@ -5,6 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { lrFreePassReference } from './reference.js';
 import { lrFreeCpuKernel } from './cpu.js';
+import { isExclusive } from '../../backend/webgpu-raw.js';
+import { newPartials, partialCount } from '../program-base.js';
+import { BINDINGS } from './program.js';
+import { LRFREE_IN_PLACE_KERNEL, lrFreeInPlaceWebGPUKernel } from './webgpu.js';
 
 export const LRFREE_STEP_KERNEL = 'NanometaLrFreeStep';
 
@@ -56,7 +60,7 @@ export const PASS_IO: Record<LrFreePass, { inputs: (keyof LrFreeInputs)[]; outpu
   'mechanic-apply': { inputs: ['prev', 'w', 'delta', 'coef'], outputs: ['w', 'delta'] },
 };
 
-export const LRFREE_STEP_KERNELS: tf.KernelConfig[] = [lrFreeCpuKernel];
+export const LRFREE_STEP_KERNELS: tf.KernelConfig[] = [lrFreeCpuKernel, lrFreeInPlaceWebGPUKernel];
 
 let registered = false;
 
@@ -72,11 +76,14 @@ export function defaultAttrs(pass: LrFreePass, a: Partial<LrFreeAttrs> = {}): Lr
 }
 
 /**
- * One pass over one parameter tensor; returns new tensors (inputs untouched). `impl: 'reference'` forces the
- * stock-op version; otherwise the backend's registered kernel runs where there is one (cpu), else the reference.
+ * One pass over one parameter tensor; returns new tensors (inputs untouched unless attrs.inPlace).
+ * `impl: 'reference'` forces the stock-op version. Otherwise: with attrs.inPlace on WebGPU, when every tensor
+ * the pass writes is exclusive, ONE raw pass writes the outputs into the inputs' buffers and only `sums`
+ * is returned (the caller then has nothing to assign); else the backend's kernel (cpu), else the reference.
  */
 export function lrFreePass(inputs: LrFreeInputs, attrs: LrFreeAttrs, impl: 'auto' | 'reference' = 'auto'): LrFreeOutputs {
   ensureRegistered();
+  if (impl === 'auto' && attrs.inPlace && canPassInPlace(inputs, attrs)) return passInPlace(inputs, attrs);
   if (impl === 'reference' || !tf.getKernel(LRFREE_STEP_KERNEL, tf.getBackend())) return lrFreePassReference(inputs, attrs);
   const named: tf.NamedTensorMap = {};
   for (const k of [...PASS_IO[attrs.pass].inputs, 'gs'] as const) if (inputs[k]) named[k] = inputs[k]!;
@@ -84,4 +91,28 @@ export function lrFreePass(inputs: LrFreeInputs, attrs: LrFreeAttrs, impl: 'auto
   const out: LrFreeOutputs = {};
   PASS_IO[attrs.pass].outputs.forEach((name, i) => (out[name] = results[i]));
   return out;
+}
+
+function canPassInPlace(inputs: LrFreeInputs, attrs: LrFreeAttrs): boolean {
+  if (!tf.getKernel(LRFREE_IN_PLACE_KERNEL, tf.getBackend())) return false;
+  return BINDINGS[attrs.pass].write.every((name) => {
+    const t = inputs[name as keyof LrFreeInputs];
+    return t !== undefined && isExclusive(t);
+  });
+}
+
+/** The WebGPU raw pass; its per-workgroup partials summed per quantity into `sums` (one small reduction). */
+function passInPlace(inputs: LrFreeInputs, attrs: LrFreeAttrs): LrFreeOutputs {
+  const k = BINDINGS[attrs.pass].sums;
+  const n = (inputs.w ?? inputs.g ?? inputs.m)!.size;
+  const count = partialCount(n);
+  const partials = k ? newPartials(k * count) : undefined;
+  const named: tf.NamedTensorMap = {};
+  for (const [name, t] of Object.entries(inputs)) if (t) named[name] = t;
+  if (partials) named.partials = partials;
+  tf.engine().runKernel(LRFREE_IN_PLACE_KERNEL, named, attrs as unknown as tf.NamedAttrMap);
+  if (!partials) return {};
+  const sums = tf.tidy(() => tf.sum(tf.reshape(partials, [k, count]), 1));
+  partials.dispose();
+  return { sums };
 }

@@ -22,10 +22,10 @@ export class DAdaptAdam extends LrFreeOptimizer {
       const st = s.state;
       const wd = decays(s.param.shape) ? weightDecay : 0; // coupled (g + wd·x), the authors' default decouple=False
       const out = this.pass({ w: s.w, g: s.g, m: st.m, v: st.v, s: st.s, coef, gs }, defaultAttrs('dadapt', { beta1, beta2, eps, wd }));
-      s.w.assign(out.w!);
-      st.m.assign(out.m!);
-      st.v.assign(out.v!);
-      st.s.assign(out.s!);
+      if (out.w) s.w.assign(out.w);
+      if (out.m) st.m.assign(out.m);
+      if (out.v) st.v.assign(out.v);
+      if (out.s) st.s.assign(out.s);
       return out.sums!;
     });
     const total = totalSums(sums);

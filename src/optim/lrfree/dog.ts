@@ -27,8 +27,8 @@ export class DoG extends LrFreeOptimizer {
     const avgWeight = (averageGamma + 1) / (averageGamma + this.k + 1); // t = k + 1 (1 on the first step)
     for (const s of slots) {
       const out = this.pass({ w: s.w, g: s.g, avg: s.state.avg, coef, gs }, defaultAttrs('dog-apply', { wd: wdOf(s), avgWeight }));
-      s.w.assign(out.w!);
-      s.state.avg.assign(out.avg!);
+      if (out.w) s.w.assign(out.w);
+      if (out.avg) s.state.avg.assign(out.avg);
     }
     return tf.stack([rbar, G, eta]) as tf.Tensor1D;
   }

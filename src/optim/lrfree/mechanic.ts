@@ -52,8 +52,8 @@ export class Mechanic extends LrFreeOptimizer {
     const coef2 = tf.stack([ratio, sOld, scale]);
     slots.forEach((sl, i) => {
       const out = this.pass({ prev: prev[i], w: sl.w, delta: sl.state.delta, coef: coef2 }, defaultAttrs('mechanic-apply'));
-      sl.w.assign(out.w!);
-      sl.state.delta.assign(out.delta!);
+      if (out.w) sl.w.assign(out.w);
+      if (out.delta) sl.state.delta.assign(out.delta);
     });
     return tf.concat([sNew, mNew, vNew, rNew, tf.reshape(tf.mul(scale, lr), [1])]) as tf.Tensor1D;
   }

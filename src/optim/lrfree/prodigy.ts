@@ -25,9 +25,9 @@ export class Prodigy extends LrFreeOptimizer {
     const sums = slots.map((s) => {
       const st = s.state;
       const out = this.pass({ w: s.w, g: s.g, delta: st.delta, m: st.m, v: st.v, s: st.s, coef, gs }, defaultAttrs('prodigy-acc', { beta1, beta2, beta3 }));
-      st.m.assign(out.m!);
-      st.v.assign(out.v!);
-      st.s.assign(out.s!);
+      if (out.m) st.m.assign(out.m);
+      if (out.v) st.v.assign(out.v);
+      if (out.s) st.s.assign(out.s);
       return out.sums!;
     });
     const total = totalSums(sums);
@@ -45,8 +45,8 @@ export class Prodigy extends LrFreeOptimizer {
     for (const s of slots) {
       const wd = decays(s.param.shape) ? weightDecay : 0;
       const out = this.pass({ w: s.w, delta: s.state.delta, m: s.state.m, v: s.state.v, coef: coef2 }, defaultAttrs('prodigy-apply', { wd }));
-      s.w.assign(out.w!);
-      s.state.delta.assign(out.delta!);
+      if (out.w) s.w.assign(out.w);
+      if (out.delta) s.state.delta.assign(out.delta);
     }
     return tf.stack([dNext, tf.where(ok, dMax, dMaxOld), tf.where(tf.greater(den, 0), num, numOld), dlr]) as tf.Tensor1D;
   }

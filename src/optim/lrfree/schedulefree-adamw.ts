@@ -26,9 +26,9 @@ export class ScheduleFreeAdamW extends LrFreeOptimizer {
     for (const s of slots) {
       const wd = decays(s.param.shape) ? weightDecay : 0;
       const out = this.pass({ w: s.w, g: s.g, z: s.state.z, v: s.state.v, gs }, defaultAttrs('sf', { lr: co.lr, c: co.c, beta1, beta2, bc2, eps, wd }));
-      s.w.assign(out.w!);
-      s.state.z.assign(out.z!);
-      s.state.v.assign(out.v!);
+      if (out.w) s.w.assign(out.w);
+      if (out.z) s.state.z.assign(out.z);
+      if (out.v) s.state.v.assign(out.v);
     }
     return tf.tensor1d([co.lr, co.c]);
   }
