@@ -108,8 +108,10 @@ export abstract class LrFreeOptimizer implements Optimizer {
     const tensors = new Map<string, tf.Tensor>();
     for (const [name, s] of this.slots) for (const [slot, v] of Object.entries(s)) tensors.set(`${name}/${slot}`, tf.clone(v));
     tensors.set(SCALARS_KEY, tf.clone(this.scalars));
+    // the device scalars themselves are saved as the SCALARS_KEY tensor (exact); state.json also shows them by
+    // name when they have been read (sync() before a checkpoint), for people, not for setState
     const readable = this.host ? Object.fromEntries(this.scalarNames.map((n, i) => [n, this.host![i]])) : {};
-    return { tensors, scalars: { optimizer: this.name, step: this.k, ...this.hostState(), device: readable } };
+    return { tensors, scalars: { optimizer: this.name, step: this.k, ...this.hostState(), scalarValues: readable } };
   }
 
   setState(state: OptimizerState): void {

@@ -33,7 +33,8 @@ export class Prodigy extends LrFreeOptimizer {
     const total = totalSums(sums);
     const num = tf.add(tf.mul(numOld, beta3), tf.mul(tf.mul(dRatio, dlr), at(total, 0)));
     const den = at(total, 1);
-    // den = 0 (no gradient yet): the authors return before touching d and the parameters
+    // den = 0 (no gradient yet): the authors return before touching d and the parameters (m, v, s are updated
+    // already); so does this step, except that its step count k still advances (it only matters with biasCorrection)
     const ok = lr > 0 ? tf.greater(den, 0) : tf.scalar(false, 'bool');
     const dHat = tf.div(tf.mul(num, dCoef), den);
     const dGrown = tf.where(tf.equal(d, tf.scalar(d0)), tf.maximum(d, dHat), d);
