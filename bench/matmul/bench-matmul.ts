@@ -3,7 +3,7 @@
 //   npx tsx bench/matmul/bench-matmul.ts [--tokens 16384] [--chunk 2668] [--reps 10] [--variants 1,3,vec4] [--plans src,cost,128x96/2] [--only head] [--software]
 // Exits 1 when a variant computes a wrong product.
 import { Command } from 'commander';
-import { initBackend } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 import { runMain } from '../../src/util/errors.js';
 import { MATMUL_VARIANTS } from './variants.js';
 import { modelShapes, runMatmulBench } from './runner.js';
@@ -26,7 +26,7 @@ await runMain(async () => {
     if (!v) throw new Error(`--variants: unknown ${x} (${MATMUL_VARIANTS.map((w) => `${w.id} ${w.name}`).join(', ')})`);
     return v;
   });
-  const info = await initBackend('webgpu', { software: o.software });
+  const info = await setUpBackend('webgpu', { software: o.software });
   console.log(JSON.stringify({ device: info.device, variants: variants.map((v) => `${v.id} ${v.name}`), plans: o.plans }));
   const shapes = modelShapes(Number(o.tokens), Number(o.chunk)).filter((s) => !o.only || s.label.includes(o.only));
   const rows = await runMatmulBench({ shapes, variants, plans: o.plans.split(','), reps: Number(o.reps), log: (r) => console.log(JSON.stringify(r)) });

@@ -44,7 +44,7 @@ export interface LoadedCheckpoint {
   optimizerTensors: Map<string, NamedArray>;
 }
 
-async function toArrays(tensors: Map<string, tf.Tensor>): Promise<Map<string, NamedArray>> {
+async function toArrays(tensors: ReadonlyMap<string, tf.Tensor>): Promise<Map<string, NamedArray>> {
   const out = new Map<string, NamedArray>();
   for (const [name, t] of tensors) {
     const data = await t.data();
@@ -53,9 +53,12 @@ async function toArrays(tensors: Map<string, tf.Tensor>): Promise<Map<string, Na
   return out;
 }
 
-/** Saves params, optimizer state and run state atomically into `dir` (replacing any older checkpoint). */
-export async function saveCheckpoint(dir: string, params: ParamMap, optimizer: OptimizerState, state: CheckpointState): Promise<void> {
-  const model = await toArrays(params as unknown as Map<string, tf.Tensor>);
+/**
+ * Saves params (model.safetensors: the model's parameters, or an optimizer's evaluation point), optimizer state
+ * and run state atomically into `dir` (replacing any older checkpoint).
+ */
+export async function saveCheckpoint(dir: string, params: ReadonlyMap<string, tf.Tensor>, optimizer: OptimizerState, state: CheckpointState): Promise<void> {
+  const model = await toArrays(params);
   for (const [name, a] of model) {
     if (!a.data.every(Number.isFinite))
       throw new CheckpointError(`refusing to save a checkpoint at step ${state.step}: parameter ${name} holds NaN or Infinity ` +

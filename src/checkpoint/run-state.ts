@@ -6,6 +6,7 @@ import type { TokenizerInfo } from '../data/types.js';
 import type { Optimizer, ParamMap } from '../optim/types.js';
 import type { RngState } from '../util/rng.js';
 import { saveCheckpoint, TOOLKIT_VERSION, CHECKPOINT_FORMAT, type CheckpointState } from './checkpoint.js';
+import { checkpointPoints } from './eval-point.js';
 
 /** The run's counters at a checkpoint. */
 export interface RunCounters {
@@ -34,13 +35,18 @@ export function runCheckpointState(run: RunIdentity, counters: RunCounters, opti
   };
 }
 
-/** Saves the run's parameters, optimizer state and state.json into `dir`, after the device's optimizer state came back. */
+/**
+ * Saves the run's parameters, optimizer state and state.json into `dir`, after the device's optimizer state came
+ * back. model.safetensors holds the optimizer's evaluation point where it has one (eval-point.ts).
+ */
 export async function saveRunCheckpoint(dir: string, params: ParamMap, optimizer: Optimizer, run: RunIdentity, counters: RunCounters): Promise<void> {
   await optimizer.sync?.(); // state the device still holds (MetaOptimize on WebGPU) comes back first
   const opt = optimizer.getState();
+  const points = checkpointPoints(params, optimizer);
+  for (const [key, t] of points.training) opt.tensors.set(key, t);
   try {
-    await saveCheckpoint(dir, params, opt, runCheckpointState(run, counters, optimizer));
+    await saveCheckpoint(dir, points.model, opt, runCheckpointState(run, counters, optimizer));
   } finally {
-    tf.dispose([...opt.tensors.values()]);
+    tf.dispose([...opt.tensors.values(), ...points.owned]);
   }
 }

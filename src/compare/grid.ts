@@ -1,13 +1,14 @@
 // The compare suites as data: grid-searched baselines (AdamW constant, AdamW warmup + cosine, Lion
-// constant), MetaOptimize variants started from an untuned small alpha0, and an alpha0 robustness sweep,
-// after the TinyStories experiments of Sharifnassab, Salehkaleybar & Sutton (ICML 2025), section 6.
+// constant), MetaOptimize variants started from an untuned small alpha0, an alpha0 robustness sweep, after
+// the TinyStories experiments of Sharifnassab, Salehkaleybar & Sutton (ICML 2025), section 6, and the
+// tuning-free methods (lr-free.md), one run each at their authors' defaults.
 import { ConfigError } from '../util/errors.js';
 
 export type SuiteName = 'quick' | 'paper' | 'continual';
 export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'paper', 'continual'];
 
 /** Which family a run belongs to; the best run of each baseline family is its "tuned" result. */
-export type RunGroup = 'adamw-constant' | 'adamw-cosine' | 'lion-constant' | 'metaoptimize' | 'robustness';
+export type RunGroup = 'adamw-constant' | 'adamw-cosine' | 'lion-constant' | 'metaoptimize' | 'robustness' | 'tuning-free';
 export const BASELINE_GROUPS: readonly RunGroup[] = ['adamw-constant', 'adamw-cosine', 'lion-constant'];
 
 export interface MetaVariant {
@@ -21,6 +22,22 @@ export interface MetaVariant {
   base: 'adamw' | 'lion';
   blocks: 'scalar' | 'layerwise';
 }
+
+/** A tuning-free method: its preset in configs/optim/ (the authors' defaults) and that preset's optimizer.lr. */
+export interface TuningFreeMethod {
+  key: string;
+  method: string;
+  lr: number;
+}
+
+/** Every suite runs these once each, untuned, like MetaOptimize's variants (issue 15). */
+export const TUNING_FREE: readonly TuningFreeMethod[] = [
+  { key: 'schedulefree-adamw', method: 'Schedule-Free AdamW', lr: 2.5e-3 },
+  { key: 'prodigy', method: 'Prodigy', lr: 1 },
+  { key: 'dog', method: 'DoG (averaged)', lr: 1 },
+  { key: 'dadapt-adam', method: 'D-Adaptation Adam', lr: 1 },
+  { key: 'mechanic-adamw', method: 'mechanic(AdamW)', lr: 1 },
+];
 
 export interface SuiteDef {
   name: SuiteName;
@@ -40,6 +57,8 @@ export interface SuiteDef {
   robustness: { variant: string; alpha0s: number[] } | null;
   /** Non-stationary data: data.switchEvery = round(steps * this); null = stationary. */
   switchFraction: number | null;
+  /** The tuning-free methods, one run each at their defaults (phase 1). */
+  tuningFree: readonly TuningFreeMethod[];
 }
 
 const MO_ADAMW_LION: MetaVariant = { key: 'mo-adamw-lion', method: 'MO(AdamW, Lion) scalar', optim: 'mo-adamw-lion', base: 'adamw', blocks: 'scalar' };
@@ -62,6 +81,7 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     alpha0Factor: 0.01,
     robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-4, 1e-2] },
     switchFraction: null,
+    tuningFree: TUNING_FREE,
   },
   // The paper's grids (AdamW constant 1e-5 ... 1e-1, cosine peaks 1e-5, 1e-4, 1e-3 and one more
   // decade, since small models like larger lrs), all six variants, alpha0 over four decades.
@@ -76,6 +96,7 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     alpha0Factor: 0.01,
     robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-5, 1e-4, 1e-3, 1e-2] },
     switchFraction: null,
+    tuningFree: TUNING_FREE,
   },
   // Continual learning: the token permutation switches on and off every quarter of the run; the
   // learned step sizes should rise after each switch (the paper's non-stationary figures).
@@ -90,6 +111,7 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     alpha0Factor: 0.01,
     robustness: null,
     switchFraction: 0.25,
+    tuningFree: TUNING_FREE,
   },
 };
 
@@ -149,6 +171,11 @@ export function phaseOneRuns(suite: SuiteDef, steps: number): RunSpec[] {
       sets: { ...SAME_BASE.adamw, 'optimizer.lr': lr, 'optimizer.schedule.type': 'cosine', 'optimizer.schedule.warmupSteps': warmupSteps,
         'optimizer.schedule.minLr': roundSig(lr / 10) },
       hyper: { lr, schedule: 'cosine', warmupSteps } });
+  // Schedule-Free's warmup is its own key; it gets the cosine baselines' warmup (5% of a short run)
+  for (const t of suite.tuningFree)
+    runs.push({ id: t.key, group: 'tuning-free', method: t.method, optim: t.key,
+      sets: { 'optimizer.lr': t.lr, ...(t.key === 'schedulefree-adamw' ? { 'optimizer.base.warmupSteps': warmupSteps } : {}) },
+      hyper: { lr: t.lr, schedule: 'constant', ...(t.key === 'schedulefree-adamw' ? { warmupSteps } : {}) } });
   if (suite.robustness) {
     const variant = findVariant(suite, suite.robustness.variant);
     for (const alpha0 of suite.robustness.alpha0s)

@@ -1,5 +1,6 @@
 // Compare plots as Vega-Lite specs rendered to SVG in Node (vega-lite 5 -> vega 5, renderer 'none'), and
-// to PNG with resvg's prebuilt renderer: loss vs tokens, learned step sizes vs steps, loss vs alpha0.
+// to PNG with resvg's prebuilt renderer: loss vs tokens (tuned baselines, MetaOptimize, tuning-free methods),
+// learned step sizes vs steps (MetaOptimize's α, the tuning-free methods' effective step), loss vs alpha0.
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
@@ -33,7 +34,7 @@ export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Loss against tokens: tuned baselines and MetaOptimize',
+    title: 'Loss against tokens: tuned baselines, MetaOptimize and the tuning-free methods',
     data: { values },
     facet: { column: { field: 'series', type: 'nominal', title: null, sort: ['val loss', 'train loss (logged)'] } },
     spec: {
@@ -50,7 +51,7 @@ export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/** Learned step sizes of one MetaOptimize run against steps: one line per block, log scale; switches marked. */
+/** Learned step sizes of one MetaOptimize or tuning-free run against steps: one line per block, log scale; switches marked. */
 export function stepSizeSpec(run: RunSummary, referenceLr: number | null): TopLevelSpec {
   const values: { step: number; alpha: number; block: string }[] = [];
   for (const m of readMetrics(run.dir)) {
@@ -84,7 +85,7 @@ export function stepSizeSpec(run: RunSummary, referenceLr: number | null): TopLe
     });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `Learned step sizes: ${run.spec.method}`, subtitle: `α0 = ${formatLr(run.spec.hyper.lr)}${switches.length ? `; dotted lines: data switches every ${run.switchEvery} steps` : ''}` },
+    title: { text: `Learned step sizes: ${run.spec.method}`, subtitle: `${run.spec.group === 'tuning-free' ? `effective step size (d·lr, η or Σs·lr) at the authors' defaults, lr = ${formatLr(run.spec.hyper.lr)}` : `α0 = ${formatLr(run.spec.hyper.lr)}`}${switches.length ? `; dotted lines: data switches every ${run.switchEvery} steps` : ''}` },
     width: WIDTH, height: HEIGHT,
     layer: layers,
     config: CONFIG,
@@ -140,7 +141,7 @@ export async function writePlots(outDir: string, summaries: RunSummary[]): Promi
   const plots: [string, TopLevelSpec][] = [['loss-vs-tokens', lossVsTokensSpec(summaries)]];
   const rows = methodRows(summaries);
   const tuned = (group: string) => rows.find((r) => r.group === group)?.run?.spec.hyper.lr ?? null;
-  for (const s of summaries.filter((x) => x.spec.group === 'metaoptimize'))
+  for (const s of summaries.filter((x) => x.spec.group === 'metaoptimize' || x.spec.group === 'tuning-free'))
     plots.push([`step-sizes-${s.spec.id}`, stepSizeSpec(s, tuned(s.spec.optim.startsWith('mo-lion') ? 'lion-constant' : 'adamw-constant'))]);
   const sweep = summaries.filter((s) => s.spec.group === 'robustness').sort((a, b) => a.spec.hyper.lr - b.spec.hyper.lr);
   if (sweep.length) {

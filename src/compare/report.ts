@@ -9,13 +9,13 @@ import { pickBest, readMetrics, toArray, type RunSummary, type SuiteState } from
 
 const GROUP_NAMES: Record<RunGroup, string> = {
   'adamw-constant': 'AdamW constant', 'adamw-cosine': 'AdamW warmup + cosine', 'lion-constant': 'Lion constant',
-  metaoptimize: 'MetaOptimize', robustness: 'alpha0 sweep',
+  metaoptimize: 'MetaOptimize', robustness: 'alpha0 sweep', 'tuning-free': 'tuning-free',
 };
 
-/** One line of the main table: a tuned baseline family, or one MetaOptimize variant. */
+/** One line of the main table: a tuned baseline family, one MetaOptimize variant, or one tuning-free method. */
 export interface MethodRow {
   method: string;
-  kind: 'baseline' | 'metaoptimize';
+  kind: 'baseline' | 'metaoptimize' | 'tuning-free';
   group: RunGroup;
   /** The chosen run (best of the grid, or the variant's only run); null if none finished. */
   run: RunSummary | null;
@@ -33,6 +33,8 @@ export function methodRows(summaries: RunSummary[]): MethodRow[] {
   }
   for (const s of summaries.filter((x) => x.spec.group === 'metaoptimize'))
     rows.push({ method: s.spec.method, kind: 'metaoptimize', group: 'metaoptimize', run: s, cost: costOf([s]), grid: [] });
+  for (const s of summaries.filter((x) => x.spec.group === 'tuning-free'))
+    rows.push({ method: s.spec.method, kind: 'tuning-free', group: 'tuning-free', run: s, cost: costOf([s]), grid: [] });
   return rows;
 }
 
@@ -49,6 +51,8 @@ export function hyperText(r: RunSummary): string {
   const h = r.spec.hyper;
   if (r.spec.group === 'metaoptimize' || r.spec.group === 'robustness')
     return `α0 = ${formatLr(h.lr)}, η = ${h.metaLr}, ${h.blocks}`;
+  if (r.spec.group === 'tuning-free')
+    return `authors' defaults (configs/optim/${r.spec.optim}): lr = ${formatLr(h.lr)}${h.warmupSteps !== undefined ? `, warmup ${h.warmupSteps}` : ''}`;
   if (h.schedule === 'cosine') return `peak lr = ${formatLr(h.lr)}, warmup ${h.warmupSteps}, cosine to lr/10`;
   return `lr = ${formatLr(h.lr)}`;
 }
@@ -83,6 +87,7 @@ export function reportSentences(summaries: RunSummary[], steps: number): string[
     out.push(`Overall, ${wins} of ${metas.length} MetaOptimize variants reached a final val loss at or below the best tuned baseline (${bestBaseline.method}, ${fmtLoss(bestBaseline.run!.finalValLoss)})` +
       (bestMeta ? `; the best variant, ${bestMeta.method}, was ${relText(bestMeta.run!.finalValLoss, bestBaseline.run!.finalValLoss, 'that baseline')}.` : '; none finished.'));
   }
+  out.push(...tuningFreeSentences(rows, bestBaseline));
   out.push(...costSentences(rows), ...robustnessSentences(summaries, bestBaseline), ...switchSentences(summaries), ...onlineLossSentences(rows));
   const failed = summaries.filter((s) => s.diverged);
   if (failed.length) out.push(`${failed.length} run(s) failed or diverged and were left out of every "best" choice: ${failed.map((f) => f.spec.id).join(', ')}.`);
@@ -117,6 +122,22 @@ function metaSentence(m: MethodRow, baselines: MethodRow[], bestBaseline: Method
         : `; its step size (geometric mean over blocks) first reached the tuned lr ${formatLr(ref.run.spec.hyper.lr)} at step ${reached} of ${r.steps}`;
   }
   return { text: `${text}; ${stepText} (largest ${fmtNum(r.maxLr)})${climb}.`, beatBest };
+}
+
+/**
+ * The tuning-free methods, each run once at its authors' defaults: final val loss against the best tuned
+ * baseline, and the step size it settled on (metrics.jsonl `lr`: d·lr, η or Σs·lr; `learned`: d, η, Σs).
+ */
+function tuningFreeSentences(rows: MethodRow[], bestBaseline: MethodRow | null): string[] {
+  return rows.filter((r) => r.kind === 'tuning-free' && r.run).map((m) => {
+    const r = m.run!;
+    if (r.diverged) return `${m.method} (tuning-free, authors' defaults) failed or diverged (see logs/${r.spec.id}.log).`;
+    const last = readMetrics(r.dir).filter((x) => x.learned !== undefined).at(-1)?.learned;
+    const learned = last ? Object.entries(last).map(([k, v]) => `${k} = ${fmtNum(v)}`).join(', ') : null;
+    return `${m.method} (tuning-free, one run at its authors' defaults) ended at val loss ${fmtLoss(r.finalValLoss)}` +
+      (bestBaseline?.run ? `, ${relText(r.finalValLoss, bestBaseline.run.finalValLoss, `the best tuned baseline, ${bestBaseline.method}`)}` : '') +
+      (r.finalLr.length ? `; its effective step size ended at ${fmtNum(r.finalLr[0])}${learned ? ` (${learned})` : ''}` : '') + '.';
+  });
 }
 
 /** First logged step whose geometric-mean step size is >= lr; null if never; undefined without metrics. */

@@ -13,6 +13,8 @@ export interface MetricsRow {
   loss?: number | null;
   /** The lr used at this step: a number, or one step size per MetaOptimize block. */
   lr?: number | number[];
+  /** Tuning-free methods: the learned scalars (d, eta, s) after the step. */
+  learned?: Record<string, number>;
   tokensPerSec?: number;
   elapsedSec?: number;
   tokens?: number;

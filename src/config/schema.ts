@@ -46,16 +46,90 @@ export const DataSchema = z
   })
   .strict();
 
-export const BaseOptimizerSchema = z
+/** The base optimizers MetaOptimize can wrap (one fused NanometaOptimStep each). */
+export const FUSED_BASE_TYPES = ['adamw', 'lion', 'sgdm', 'sgd', 'rmsprop'] as const;
+/** The learning-rate-free methods (../shared/reference/lr-free.md): their own step sizes, no MetaOptimize. */
+export const LRFREE_TYPES = ['schedulefree-adamw', 'prodigy', 'dog', 'dadapt-adam', 'mechanic'] as const;
+
+/** The optimizer mechanic wraps (optimizer.base.inner): AdamW or SGD, with optimizer.lr as its lr. */
+export const InnerOptimizerSchema = z
   .object({
-    type: z.enum(['adamw', 'lion', 'sgdm', 'sgd', 'rmsprop']).default('adamw').describe('base optimizer'),
-    beta1: z.number().min(0).max(1).optional().describe('adamw: 0.9; lion (c): 0.9'),
-    beta2: z.number().min(0).max(1).optional().describe('adamw: 0.999 (nanoGPT uses 0.95); lion (rho): 0.99; rmsprop: 0.99'),
-    momentum: z.number().min(0).max(1).optional().describe('sgdm: 0.9'),
-    eps: z.number().positive().optional().describe('adamw, rmsprop: 1e-8'),
+    type: z.enum(['adamw', 'sgd']).default('adamw').describe('base optimizer mechanic scales'),
+    beta1: z.number().min(0).max(1).optional().describe('adamw: 0.9'),
+    beta2: z.number().min(0).max(1).optional().describe('adamw: 0.999'),
+    eps: z.number().positive().optional().describe('adamw: 1e-8'),
     weightDecay: z.number().min(0).default(0).describe('decoupled weight decay (multiplied by the lr)'),
   })
   .strict();
+
+/**
+ * Keys of the learning-rate-free methods, and which types read them (a key set on another type is refused,
+ * naming it). Defaults are the authors' (optim/lrfree/spec.ts fills them in).
+ */
+export const LRFREE_KEYS = {
+  beta3: ['prodigy'],
+  warmupSteps: ['schedulefree-adamw'],
+  r: ['schedulefree-adamw'],
+  weightLrPower: ['schedulefree-adamw'],
+  biasCorrection: ['prodigy', 'dadapt-adam'],
+  safeguardWarmup: ['prodigy'],
+  dCoef: ['prodigy'],
+  d0: ['prodigy', 'dadapt-adam'],
+  growthRate: ['prodigy', 'dadapt-adam'],
+  repsRel: ['dog'],
+  averageGamma: ['dog'],
+  sDecay: ['mechanic'],
+  sInit: ['mechanic'],
+  inner: ['mechanic'],
+} as const;
+
+/** Keys of the common set (beta1, beta2, momentum, eps) each learning-rate-free type does not read. */
+const LRFREE_UNUSED: Record<(typeof LRFREE_TYPES)[number], string[]> = {
+  'schedulefree-adamw': ['momentum'],
+  prodigy: ['momentum'],
+  dog: ['beta1', 'beta2', 'momentum'],
+  'dadapt-adam': ['momentum'],
+  mechanic: ['beta1', 'beta2', 'momentum', 'weightDecay'],
+};
+
+export const BaseOptimizerSchema = z
+  .object({
+    type: z.enum([...FUSED_BASE_TYPES, ...LRFREE_TYPES]).default('adamw')
+      .describe('base optimizer; schedulefree-adamw | prodigy | dog | dadapt-adam | mechanic set their own step sizes (lr-free.md)'),
+    beta1: z.number().min(0).max(1).optional().describe('adamw, schedulefree-adamw, prodigy, dadapt-adam: 0.9; lion (c): 0.9'),
+    beta2: z.number().min(0).max(1).optional().describe('adamw, schedulefree-adamw, prodigy, dadapt-adam: 0.999 (nanoGPT uses 0.95); lion (rho): 0.99; rmsprop: 0.99'),
+    momentum: z.number().min(0).max(1).optional().describe('sgdm: 0.9'),
+    eps: z.number().positive().optional().describe('adamw, rmsprop, the lr-free methods: 1e-8'),
+    weightDecay: z.number().min(0).default(0)
+      .describe('weight decay on tensors of rank >= 2: decoupled (times the lr) for adamw, lion, sgd(m), rmsprop, schedulefree-adamw (at y), prodigy; added to g for dog and dadapt-adam'),
+    beta3: z.number().min(0).max(1).optional().describe('prodigy: EMA of the d estimate; default sqrt(beta2)'),
+    warmupSteps: int().optional().describe('schedulefree-adamw: linear lr warmup steps (default 0)'),
+    r: z.number().min(0).optional().describe('schedulefree-adamw: polynomial weighting power of the average (default 0)'),
+    weightLrPower: z.number().min(0).optional().describe('schedulefree-adamw: average weights are lr_max^weightLrPower (default 2)'),
+    biasCorrection: z.boolean().optional().describe('prodigy, dadapt-adam: Adam bias correction in the step (default false)'),
+    safeguardWarmup: z.boolean().optional().describe('prodigy: leave lr out of the d denominator (default false)'),
+    dCoef: z.number().positive().optional().describe('prodigy: multiplies the d estimate (default 1)'),
+    d0: z.number().positive().optional().describe('prodigy, dadapt-adam: initial d (default 1e-6)'),
+    growthRate: z.number().gt(1).nullable().optional().describe('prodigy, dadapt-adam: d grows at most this factor per step; null = unbounded (default)'),
+    repsRel: z.number().positive().optional().describe('dog: first step distance reps_rel*(1 + |x0|) (default 1e-6)'),
+    averageGamma: z.number().min(0).optional().describe('dog: polynomial-decay average gamma, evaluated at the average (default 8)'),
+    sDecay: z.number().min(0).optional().describe('mechanic: s_decay (lambda), default 0.01'),
+    sInit: z.number().positive().optional().describe('mechanic: s_init, default 1e-8'),
+    inner: InnerOptimizerSchema.optional().describe('mechanic: the optimizer it scales (adamw | sgd), default adamw'),
+  })
+  .strict()
+  .superRefine((base, ctx) => {
+    for (const [key, types] of Object.entries(LRFREE_KEYS)) {
+      if ((base as Record<string, unknown>)[key] !== undefined && !(types as readonly string[]).includes(base.type))
+        ctx.addIssue({ code: 'custom', path: [key], message: `optimizer.base.${key} applies only to ${types.join(', ')}, not to type '${base.type}'` });
+    }
+    const unused = (LRFREE_UNUSED as Record<string, string[]>)[base.type] ?? [];
+    for (const key of unused) {
+      const value = (base as Record<string, unknown>)[key];
+      if (value !== undefined && !(key === 'weightDecay' && value === 0))
+        ctx.addIssue({ code: 'custom', path: [key], message: `optimizer.base.${key} is not read by type '${base.type}'${base.type === 'mechanic' ? ' (set it on optimizer.base.inner)' : ''}` });
+    }
+  });
 
 export const ScheduleSchema = z
   .object({
@@ -140,6 +214,9 @@ export type ModelConfig = Config['model'];
 export type DataConfig = Config['data'];
 export type OptimizerConfig = Config['optimizer'];
 export type BaseOptimizerConfig = OptimizerConfig['base'];
+export type InnerOptimizerConfig = z.infer<typeof InnerOptimizerSchema>;
+export type LrFreeType = (typeof LRFREE_TYPES)[number];
+export type FusedBaseType = (typeof FUSED_BASE_TYPES)[number];
 export type MetaOptimizeConfig = NonNullable<OptimizerConfig['metaOptimize']>;
 export type ScheduleConfig = OptimizerConfig['schedule'];
 export type TrainConfig = Config['train'];

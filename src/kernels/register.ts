@@ -28,6 +28,8 @@ import { webgpuKernels as layerNormWebGPU } from './layernorm/webgpu.js';
 import { cpuKernels as linearCpu } from './linear/cpu.js';
 import { webgpuKernels as linearWebGPU } from './linear/webgpu.js';
 import { cpuKernels as logSumExpCpu } from './logsumexp/cpu.js';
+import { cpuKernels as lrFreeStepCpu } from './lrfree-step/cpu.js';
+import { webgpuKernels as lrFreeStepWebGPU } from './lrfree-step/webgpu.js';
 import { webgpuKernels as logSumExpWebGPU } from './logsumexp/webgpu.js';
 import { cpuKernels as matMulCpu } from './matmul/cpu.js';
 import { webgpuKernels as matMulWebGPU } from './matmul/webgpu.js';
@@ -42,11 +44,11 @@ import { cpuKernels as softmaxCpu } from './softmax/cpu.js';
 export const KERNELS: Readonly<Record<string, readonly tf.KernelConfig[]>> = {
   cpu: [
     ...attentionCpu, ...broadcastCpu, ...causalSoftmaxCpu, ...clipNormCpu, ...crossEntropyCpu, ...embeddingCpu, ...geluCpu,
-    ...layerNormCpu, ...linearCpu, ...logSumExpCpu, ...matMulCpu, ...metaStepCpu, ...optimStepCpu, ...softmaxCpu,
+    ...layerNormCpu, ...linearCpu, ...logSumExpCpu, ...lrFreeStepCpu, ...matMulCpu, ...metaStepCpu, ...optimStepCpu, ...softmaxCpu,
   ],
   webgpu: [
     ...attentionWebGPU, ...causalSoftmaxWebGPU, ...clipNormWebGPU, ...crossEntropyWebGPU, ...embeddingWebGPU, ...geluWebGPU,
-    ...layerNormWebGPU, ...linearWebGPU, ...logSumExpWebGPU, ...matMulWebGPU, ...metaStepWebGPU, ...optimStepWebGPU,
+    ...layerNormWebGPU, ...linearWebGPU, ...logSumExpWebGPU, ...lrFreeStepWebGPU, ...matMulWebGPU, ...metaStepWebGPU, ...optimStepWebGPU,
   ],
 };
 

@@ -14,7 +14,7 @@ export const BASE_RULES: Readonly<Record<OptimBase, BaseRule>> = {
   adamw: adamwRule, lion: lionRule, sgdm: sgdmRule, sgd: sgdRule, rmsprop: rmspropRule,
 };
 
-export function resolveBaseSpec(cfg: BaseOptimizerConfig, convention: Convention = 'standard'): BaseSpec {
+export function resolveBaseSpec(cfg: Omit<BaseOptimizerConfig, 'type'> & { type: OptimBase }, convention: Convention = 'standard'): BaseSpec {
   return resolveSpec(BASE_RULES[cfg.type], cfg, convention);
 }
 

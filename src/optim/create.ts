@@ -1,6 +1,6 @@
 // Builds the optimizer of a config's `optimizer` section: a plain base optimizer, or MetaOptimize wrapping
-// one (metaoptimize.md). Validates what zod cannot: schedule vs MetaOptimize, block patterns vs parameters.
-import type { OptimizerConfig } from '../config/schema.js';
+// one (metaoptimize.md), or a learning-rate-free method (optim/lrfree, lr-free.md). Validates what zod cannot: schedule vs MetaOptimize, block patterns vs parameters.
+import type { FusedBaseType, OptimizerConfig } from '../config/schema.js';
 import { ConfigError } from '../util/errors.js';
 import { AdamW } from './adamw.js';
 import { resolveBaseSpec, type Convention } from './base-spec.js';
@@ -12,6 +12,8 @@ import { MetaOptimize, type MetaStatePlace } from './metaoptimize/metaoptimize.j
 import { RMSProp } from './rmsprop.js';
 import { SGD, SGDM } from './sgd.js';
 import type { KernelImpl, Optimizer, ParamMap, ParamSpec, TracedOptimizer } from './types.js';
+import { createLrFreeOptimizer } from './lrfree/create.js';
+import { isLrFree } from './lrfree/spec.js';
 
 export interface CreateOptions {
   /** Kernel implementation: 'auto' (the backend's fused kernel) or 'reference' (stock tf ops). */
@@ -21,7 +23,9 @@ export interface CreateOptions {
 }
 
 export function createBaseOptimizer(cfg: OptimizerConfig, params: ParamSpec[], convention: Convention, impl: KernelImpl = 'auto'): TracedOptimizer {
-  const s = resolveBaseSpec(cfg.base, convention);
+  const base = cfg.base;
+  if (isLrFree(base.type)) throw new ConfigError(`optimizer.base.type '${base.type}' learns its own step size: MetaOptimize cannot wrap it`, 'set optimizer.metaOptimize=null');
+  const s = resolveBaseSpec({ ...base, type: base.type as FusedBaseType }, convention);
   const common = { weightDecay: s.weightDecay, convention, impl };
   switch (s.type) {
     case 'adamw': return new AdamW(params, { ...common, beta1: s.beta1, beta2: s.beta2, eps: s.eps });
@@ -36,6 +40,7 @@ export function createOptimizer(cfg: OptimizerConfig, params: ParamMap | ParamSp
   const specs = paramSpecs(params);
   const dup = specs.find((p, i) => specs.findIndex((q) => q.name === p.name) !== i);
   if (dup) throw new ConfigError(`optimizer: parameter name '${dup.name}' appears twice`);
+  if (isLrFree(cfg.base.type)) return createLrFreeOptimizer(cfg, specs, options.impl);
   const mo = cfg.metaOptimize;
   if (!mo) return createBaseOptimizer(cfg, specs, 'standard', options.impl);
   if (cfg.schedule.type !== 'constant') {

@@ -15,6 +15,8 @@ export interface StepInfo {
    * device (MetaOptimize on WebGPU): `sync()` reads it.
    */
   lr: number[] | null;
+  /** Learning-rate-free methods: the learned scalars after the step (d, eta, s, ...), when read (see sync). */
+  learned?: Record<string, number>;
 }
 
 /** Everything needed to continue an optimizer exactly: tensors by name, plus JSON-able scalars. */
@@ -41,6 +43,11 @@ export interface Optimizer {
    * and returns the last step's info with `lr` filled in. Needed before getState() and for logging.
    */
   sync?(): Promise<StepInfo>;
+  /**
+   * Methods evaluated away from the point where gradients are taken (Schedule-Free's x, DoG's average): that
+   * evaluation point for every parameter, as new tensors the caller disposes. Absent or null: the parameters.
+   */
+  evalPoint?(params: ParamMap): Map<string, tf.Tensor> | null;
   /** Snapshot of the state; tensors are copies the caller disposes. */
   getState(): OptimizerState;
   /** Restores a snapshot taken by getState (shapes and names are checked). */

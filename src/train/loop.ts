@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatCount } from '../util/format.js';
 import { resumeFrom } from './resume.js';
 import { estimateLoss } from './eval.js';
+import { atEvalPoint } from './eval-point.js';
 import { MetricsLog } from './metrics.js';
 import { Progress, Throughput } from './progress.js';
 import { trainStep } from './step.js';
@@ -99,6 +100,7 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
   const t0 = performance.now();
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
   let lastLoss: number | null = null, lastLr: number[] = [getLr(step, cfg.optimizer, cfg.train.maxSteps)];
+  let lastLearned: Record<string, number> | undefined; // learning-rate-free methods: d, eta, s (as of the last read)
   const throughput = new Throughput();
   const run: RunIdentity = { vocabSize, paramCount: model.paramCount, config: cfg, tokenizer: data.tokenizer };
   const counters = (): RunCounters => ({ step, tokensSeen, elapsedSec: elapsed(), bestValLoss, dataRng: sampler.getState() });
@@ -107,7 +109,7 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
     if (announce) progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
   };
   const evaluate = async () => {
-    const { trainLoss, valLoss } = await estimateLoss(model, data, cfg, step);
+    const { trainLoss, valLoss } = await atEvalPoint(model.params, optimizer, () => estimateLoss(model, data, cfg, step));
     if (!Number.isFinite(valLoss)) throw new TrainingError(`validation loss is ${valLoss} at step ${step}`);
     bestValLoss = bestValLoss === null ? valLoss : Math.min(bestValLoss, valLoss);
     metrics.append({ step, elapsedSec: elapsed(), tokens: tokensSeen, trainLoss, valLoss });
@@ -161,12 +163,14 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
       tokensSeen += tokensPerStep;
       throughput.add(tokensPerStep, logNow);
       if (info.lr !== null) lastLr = info.lr;
+      if (info.learned) lastLearned = info.learned;
       if (lossValue !== null) lastLoss = lossValue;
       const { tokensPerSec } = throughput;
-      const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, tokensPerSec,
+      const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, learned: lastLearned, tokensPerSec,
         etaSec: throughput.etaSec((cfg.train.maxSteps - step) * tokensPerStep) };
       if (logNow) {
-        metrics.append({ step, loss: lossValue!, lr: isMeta ? lastLr : lastLr[0], tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
+        metrics.append({ step, loss: lossValue!, lr: isMeta ? lastLr : lastLr[0], ...(lastLearned ? { learned: lastLearned } : {}),
+          tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
         if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));
       }
       progress.update(status);

@@ -1,4 +1,4 @@
-// metrics.jsonl: one JSON object per logged step (step, loss, lr, tokensPerSec, elapsedSec, tokens; eval
+// metrics.jsonl: one JSON object per logged step (step, loss, lr, learned, tokensPerSec, elapsedSec, tokens; eval
 // rows add trainLoss and valLoss). On resume, rows after the checkpoint's step are dropped so that the
 // file reads exactly as if the run had never stopped.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,10 @@ import { TrainingError } from '../util/errors.js';
 export interface MetricsRow {
   step: number;
   loss?: number;
+  /** The step size used: lr, MetaOptimize's per-block step sizes, or a learning-rate-free method's effective step (d·lr, eta, Σs·lr). */
   lr?: number | number[];
+  /** Learning-rate-free methods: the learned scalar(s) after the step, by name (prodigy/dadapt-adam d, dog eta, mechanic s, schedulefree-adamw c). */
+  learned?: Record<string, number>;
   tokensPerSec?: number;
   elapsedSec: number;
   tokens: number;

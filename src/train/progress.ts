@@ -7,6 +7,8 @@ export interface ProgressStatus {
   maxSteps: number;
   loss: number | null;
   lr: number[];
+  /** Learning-rate-free methods: the learned scalars (d, eta, s), shown after the step size. */
+  learned?: Record<string, number>;
   tokensPerSec: number;
   etaSec: number;
 }
@@ -20,7 +22,7 @@ export class Progress {
   line(s: ProgressStatus): string {
     const loss = s.loss === null ? '   -   ' : s.loss.toFixed(4);
     return `step ${String(s.step).padStart(String(s.maxSteps).length)}/${s.maxSteps} | loss ${loss} | ` +
-      `${this.formatStepSizes(s.lr)} | ${formatRate(s.tokensPerSec)} tok/s | ETA ${formatDuration(s.etaSec)}`;
+      `${this.formatStepSizes(s.lr)}${formatLearned(s.learned)} | ${formatRate(s.tokensPerSec)} tok/s | ETA ${formatDuration(s.etaSec)}`;
   }
 
   /** One lr, a few per-block step sizes, or the range over many blocks (layerwise MetaOptimize). */
@@ -69,4 +71,11 @@ export class Throughput {
   etaSec(tokensLeft: number): number {
     return tokensLeft / Math.max(this.tokensPerSec, 1e-9);
   }
+}
+
+/** ` (d 8.70e-1)`: the learned scalars of a learning-rate-free method, or nothing. */
+function formatLearned(learned: Record<string, number> | undefined): string {
+  if (!learned) return '';
+  const parts = Object.entries(learned).map(([k, v]) => `${k} ${formatLr(v)}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }

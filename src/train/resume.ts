@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { TokenizerInfo } from '../data/types.js';
 import { assignParams, loadCheckpoint, optimizerStateFrom, type CheckpointState } from '../checkpoint/checkpoint.js';
 import type { RunCounters } from '../checkpoint/run-state.js';
+import { savedTrainingPoint } from '../checkpoint/eval-point.js';
 import type { Optimizer, ParamMap } from '../optim/types.js';
 import { CheckpointError } from '../util/errors.js';
 
@@ -17,6 +18,9 @@ export function resumeFrom(dir: string, cfg: Config, tokenizer: TokenizerInfo, p
   const ck = loadCheckpoint(dir);
   checkResumable(ck.state, cfg, tokenizer, dir);
   assignParams(params, ck.params, dir);
+  // an optimizer with its own evaluation point saved that in model.safetensors and the training point beside its state
+  const trainingPoint = savedTrainingPoint(params, ck.optimizerTensors, dir);
+  if (trainingPoint) assignParams(params, trainingPoint, dir);
   const saved = optimizerStateFrom(ck);
   optimizer.setState(saved); // the optimizer's variables take the values; the loaded tensors are ours to free
   tf.dispose([...saved.tensors.values()]);

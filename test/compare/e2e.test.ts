@@ -15,10 +15,10 @@ const TINY = ['model.nLayer=1', 'model.nHead=2', 'model.nEmbd=32', 'model.blockS
   'train.evalInterval=2', 'train.logInterval=1', `data.cacheDir=${join(out, 'data')}`, 'data.syntheticStories=300'];
 
 describe('compare quick suite with the real train.ts', () => {
-  it('runs 16 tiny runs and writes report.md, runs.csv and valid plots', async () => {
+  it('runs 21 tiny runs (5 tuning-free) and writes report.md, runs.csv and valid plots', async () => {
     const { summaries, plots } = await runCompare({ config: 'tinystories-tiny', suite: 'quick', steps: 4, jobs: 2, outDir: out, sets: TINY,
       backend: 'cpu', log: () => {} });
-    expect(summaries).toHaveLength(16);
+    expect(summaries).toHaveLength(21);
     for (const s of summaries) {
       expect(s.status, s.spec.id).toBe('done');
       expect(s.steps).toBe(4);
@@ -32,6 +32,9 @@ describe('compare quick suite with the real train.ts', () => {
         expect(cfg.optimizer.metaOptimize!.meta.lr).toBe(s.spec.hyper.metaLr);
         expect(s.finalLr).toHaveLength(s.blockNames.length);
         expect(s.blockNames.length > 1).toBe(s.spec.hyper.blocks === 'layerwise');
+      } else if (s.spec.group === 'tuning-free') {
+        expect(cfg.optimizer.base.type).toBe(s.spec.optim === 'mechanic-adamw' ? 'mechanic' : s.spec.optim); // the preset reached train.ts
+        expect(s.finalLr[0]).toBeGreaterThan(0); // its effective step size was logged
       } else {
         expect(cfg.optimizer.metaOptimize).toBeNull();
         expect(cfg.optimizer.schedule.type).toBe(s.spec.hyper.schedule);
@@ -39,11 +42,11 @@ describe('compare quick suite with the real train.ts', () => {
       }
     }
     const csv = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n');
-    expect(csv).toHaveLength(17);
+    expect(csv).toHaveLength(22);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toMatch(/\| AdamW constant \(tuned\) \| lr = [0-9e-]+ \| \d\.\d{3} \| \d\.\d{3} \| \d\.\d{3} \| 512 \|/);
     expect(report).toContain('## What it shows');
-    expect(plots).toHaveLength(6);
+    expect(plots).toHaveLength(11);
     for (const p of plots) expect(checkXml(readFileSync(join(out, p), 'utf8'))).toBe('svg');
   }, 600_000);
 });

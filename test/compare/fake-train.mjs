@@ -1,7 +1,8 @@
 // A stand-in for train.ts in compare tests: same CLI and run-folder layout (config.json, metrics.jsonl,
 // checkpoint/state.json), with a deterministic synthetic loss whose minimum sits at lr 1e-3 (AdamW),
 // 3e-4 (Lion). Env FAKE_TRAIN_STOP=<id>:<step> kills that run (SIGKILL) after checkpointing <step>;
-// FAKE_TRAIN_FAIL=<id> makes that run exit 1 at its second step, like a diverged run.
+// FAKE_TRAIN_FAIL=<id> makes that run exit 1 at its second step, like a diverged run. Tuning-free presets
+// learn their step size (it climbs to twice the best lr).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -27,6 +28,8 @@ appendFileSync(join(dirname(out), '..', 'fake-calls.log'), `${id} ${resume ? 're
 const maxSteps = sets['train.maxSteps'];
 const lr = sets['optimizer.lr'];
 const isMeta = optim.startsWith('mo-');
+// tuning-free presets (issue 15): optimizer.lr is a multiplier; the learned step size d·lr climbs to 2x the best lr
+const tuningFree = ['schedulefree-adamw', 'prodigy', 'dog', 'dadapt-adam', 'mechanic-adamw'].includes(optim);
 const lion = optim.startsWith('lion') || optim.startsWith('mo-lion');
 const best = lion ? 3e-4 : 1e-3;
 const blocks = isMeta ? (sets['optimizer.metaOptimize.blocks'] === 'layerwise' ? ['wte.weight', 'h.0.attn.qkv.weight', 'lm_head'] : ['all']) : [];
@@ -47,6 +50,7 @@ writeFileSync(join(out, 'config.json'), JSON.stringify({
 
 /** Step size at step t: MetaOptimize climbs from alpha0 towards the best lr (block b a bit slower). */
 function alpha(t, b) {
+  if (tuningFree) return Math.min(2 * best, 1e-6 * Math.exp(t));
   if (!isMeta) {
     if (optim !== 'adamw-cosine') return lr;
     const w = sets['optimizer.schedule.warmupSteps'];
@@ -63,7 +67,7 @@ const stopAt = process.env.FAKE_TRAIN_STOP?.split(':');
 for (let step = start + 1; step <= maxSteps; step++) {
   const lrs = isMeta ? blocks.map((_, b) => alpha(step, b)) : [alpha(step, 0)];
   const loss = lossAt(step, lrs[0]);
-  const row = { step, loss, lr: isMeta ? lrs : lrs[0], tokensPerSec: 1000, elapsedSec: step * 0.05, tokens: step * tokensPerStep };
+  const row = { step, loss, lr: isMeta ? lrs : lrs[0], ...(tuningFree ? { learned: { d: lrs[0] / lr } } : {}), tokensPerSec: 1000, elapsedSec: step * 0.05, tokens: step * tokensPerStep };
   if (step % evalEvery === 0 || step === maxSteps) Object.assign(row, { valLoss: loss + 0.05, trainLoss: loss });
   appendFileSync(join(out, 'metrics.jsonl'), JSON.stringify(row) + '\n');
   if (!Number.isFinite(loss)) { console.error('TrainingError: non-finite loss'); process.exit(1); }

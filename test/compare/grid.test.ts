@@ -3,16 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { SUITES, formatLr, metaLrFor, phaseOneRuns, phaseTwoRuns, plannedRunCount, suiteSets, warmupFor } from '../../src/compare/grid.js';
 
 describe('compare suites', () => {
-  it('quick: 3+3+3 baseline runs, a 3-point alpha0 sweep over four decades, four variants; ids unique', () => {
+  it('quick: 3+3+3 baseline runs, a 3-point alpha0 sweep over four decades, four variants, five tuning-free runs; ids unique', () => {
     const one = phaseOneRuns(SUITES.quick, 150);
     const count = (g: string) => one.filter((r) => r.group === g).length;
-    expect([count('adamw-constant'), count('adamw-cosine'), count('lion-constant'), count('robustness')]).toEqual([3, 3, 3, 3]);
+    expect([count('adamw-constant'), count('adamw-cosine'), count('lion-constant'), count('robustness'), count('tuning-free')]).toEqual([3, 3, 3, 3, 5]);
     const sweep = one.filter((r) => r.group === 'robustness').map((r) => r.hyper.lr);
     expect(Math.log10(Math.max(...sweep) / Math.min(...sweep))).toBeCloseTo(4);
     const two = phaseTwoRuns(SUITES.quick, 150, { adamw: 3e-3, lion: 3e-4 });
     const ids = [...one, ...two].map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(plannedRunCount(SUITES.quick)).toBe(16);
+    expect(plannedRunCount(SUITES.quick)).toBe(21);
+  });
+
+  it('every suite runs each tuning-free method once at its preset (Schedule-Free with the cosine warmup)', () => {
+    for (const suite of Object.values(SUITES)) {
+      const free = phaseOneRuns(suite, 200).filter((r) => r.group === 'tuning-free');
+      expect(free.map((r) => r.optim)).toEqual(['schedulefree-adamw', 'prodigy', 'dog', 'dadapt-adam', 'mechanic-adamw']);
+      expect(free.find((r) => r.optim === 'schedulefree-adamw')!.sets).toEqual({ 'optimizer.lr': 2.5e-3, 'optimizer.base.warmupSteps': 10 });
+    }
   });
 
   it('paper: AdamW constant 1e-5..1e-1, cosine includes 1e-5, 1e-4, 1e-3, six variants', () => {

@@ -31,26 +31,28 @@ describe('compare suite (fake trainer)', () => {
     const lines: string[] = [];
     const { summaries, plots } = await runCompare({ config: 'tinystories-tiny', suite: 'quick', steps: 8, jobs: 2, outDir: out,
       trainer: fake, log: (l) => lines.push(l) });
-    expect(summaries).toHaveLength(16);
+    expect(summaries).toHaveLength(21);
     expect(summaries.every((s) => s.status === 'done')).toBe(true);
     // Phase 2 used the fake's best constant lrs (1e-3 AdamW, 3e-4 Lion): alpha0 two decades below.
     expect(readSuiteState(out)!.best).toEqual({ adamw: 1e-3, lion: 3e-4 });
     expect(summaries.map((s) => s.spec.id)).toEqual(expect.arrayContaining(['mo-adamw-lion-a1e-5', 'mo-lion-lion-a3e-6', 'robust-mo-adamw-lion-a1e-6']));
-    expect(lines.at(-1)).toMatch(/^runs 16\/16 · ETA/);
+    expect(lines.at(-1)).toMatch(/^runs 21\/21 · ETA/);
 
     const csv = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe(CSV_COLUMNS.join(','));
-    expect(csv).toHaveLength(17);
+    expect(csv).toHaveLength(22);
     for (const s of summaries) expect(csv.some((row) => row.startsWith(`${s.spec.id},${s.spec.group},`))).toBe(true);
 
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     for (const method of ['AdamW constant (tuned)', 'AdamW warmup + cosine (tuned)', 'Lion constant (tuned)', 'MO(AdamW, Lion) scalar',
-      'MO(AdamW, Lion) layerwise', 'MO(AdamW, Adam) scalar', 'MO(Lion, Lion) scalar'])
+      'MO(AdamW, Lion) layerwise', 'MO(AdamW, Adam) scalar', 'MO(Lion, Lion) scalar', 'Schedule-Free AdamW', 'Prodigy', 'DoG (averaged)',
+      'D-Adaptation Adam', 'mechanic(AdamW)'])
       expect(report).toContain(`| ${method} |`);
     for (const s of summaries) expect(report).toContain(`| ${s.spec.id} |`);
 
-    expect(plots.sort()).toEqual(['loss-vs-tokens.svg', 'robustness-alpha0.svg', 'step-sizes-mo-adamw-adam-a1e-5.svg',
-      'step-sizes-mo-adamw-lion-a1e-5.svg', 'step-sizes-mo-adamw-lion-layerwise-a1e-5.svg', 'step-sizes-mo-lion-lion-a3e-6.svg']);
+    expect(plots.sort()).toEqual(['loss-vs-tokens.svg', 'robustness-alpha0.svg', 'step-sizes-dadapt-adam.svg', 'step-sizes-dog.svg',
+      'step-sizes-mechanic-adamw.svg', 'step-sizes-mo-adamw-adam-a1e-5.svg', 'step-sizes-mo-adamw-lion-a1e-5.svg',
+      'step-sizes-mo-adamw-lion-layerwise-a1e-5.svg', 'step-sizes-mo-lion-lion-a3e-6.svg', 'step-sizes-prodigy.svg', 'step-sizes-schedulefree-adamw.svg']);
     for (const p of plots) {
       const svg = readFileSync(join(out, p), 'utf8');
       expect(checkXml(svg)).toBe('svg');
@@ -67,7 +69,7 @@ describe('compare suite (fake trainer)', () => {
     rmSync(join(out, 'report.md'));
     await runCompare({ suite: 'quick', outDir: out, reportOnly: true });
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toBe(report);
-    expect(calls(out)).toHaveLength(16);
+    expect(calls(out)).toHaveLength(21);
   });
 
   it('resumes: finished runs are skipped, an interrupted run continues with --resume', async () => {
@@ -77,21 +79,21 @@ describe('compare suite (fake trainer)', () => {
     const first = await runSuite(opts);
     expect(first.state.records['adamw-lr1e-2'].status).toBe('interrupted');
     expect(first.summaries.find((s) => s.spec.id === 'adamw-lr1e-2')!.status).toBe('partial');
-    expect(calls(out)).toHaveLength(5);
+    expect(calls(out)).toHaveLength(10);
     delete process.env.FAKE_TRAIN_STOP;
 
     const second = await runSuite(opts);
-    expect(calls(out).slice(5)).toEqual(['adamw-lr1e-2 resume']);
+    expect(calls(out).slice(10)).toEqual(['adamw-lr1e-2 resume']);
     expect(second.summaries.every((s) => s.status === 'done')).toBe(true);
     const rows = readFileSync(join(out, 'runs', 'adamw-lr1e-2', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
     expect(rows).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     await runSuite(opts); // everything finished: nothing runs
-    expect(calls(out)).toHaveLength(6);
+    expect(calls(out)).toHaveLength(11);
     // A longer --steps extends every run with --resume.
     await runSuite({ ...opts, steps: 10 });
-    expect(calls(out).slice(6)).toHaveLength(5);
-    expect(calls(out).slice(6).every((c) => c.endsWith(' resume'))).toBe(true);
+    expect(calls(out).slice(11)).toHaveLength(10);
+    expect(calls(out).slice(11).every((c) => c.endsWith(' resume'))).toBe(true);
   });
 
   it('keeps a failed run failed (no retry) unless retryFailed, and leaves it out of the best choice', async () => {
@@ -124,6 +126,6 @@ describe('compare suite (fake trainer)', () => {
     await expect(runSuite({ ...opts, sets: ['model.nLayer=2'] })).rejects.toThrow(/suite\.json was made by --suite continual --config tinystories-tiny/);
     await expect(runSuite({ ...opts, sets: ['train.maxSteps=9'] })).rejects.toThrow(/use --steps|sets train.maxSteps/);
     expect(existsSync(join(out, 'runs'))).toBe(true);
-    expect(readdirSync(join(out, 'logs')).length).toBe(5);
+    expect(readdirSync(join(out, 'logs')).length).toBe(10);
   });
 });

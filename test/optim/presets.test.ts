@@ -12,6 +12,8 @@ const EXPECTED: Record<string, string> = {
   adamw: 'adamw', 'adamw-cosine': 'adamw', lion: 'lion', sgdm: 'sgdm', rmsprop: 'rmsprop',
   'mo-adamw-lion': 'metaoptimize(adamw, lion)', 'mo-adamw-lion-layerwise': 'metaoptimize(adamw, lion)',
   'mo-adamw-lion-reference': 'metaoptimize(adamw, lion)', 'mo-adamw-adam': 'metaoptimize(adamw, adam)', 'mo-lion-lion': 'metaoptimize(lion, lion)',
+  'schedulefree-adamw': 'schedulefree-adamw', prodigy: 'prodigy', dog: 'dog', 'dadapt-adam': 'dadapt-adam',
+  'mechanic-adamw': 'mechanic(adamw)', 'mechanic-sgd': 'mechanic(sgd)',
 };
 
 beforeAll(async () => {
