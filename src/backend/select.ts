@@ -1,5 +1,5 @@
-// Backend selection for --backend auto|cpu|webgpu|tensorflow (issue 2, "Backends").
-// auto: tensorflow (if installed), then a hardware WebGPU adapter, then cpu. Prints nothing; returns BackendInfo.
+// Backend selection for --backend auto|cpu|wasm|webgpu|tensorflow (issue 2, "Backends"; wasm: issue 13).
+// auto: tensorflow (if installed), then a hardware WebGPU adapter, then wasm, then cpu. Prints nothing; returns BackendInfo.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu'; // registers the 'cpu' backend and its kernels with tfjs-core
 import './tfjs-gradients.js';
@@ -8,11 +8,12 @@ import { registerKernels } from '../kernels/register.js';
 import { BackendError } from '../util/errors.js';
 import { initTensorflow } from './tensorflow.js';
 import type { BackendChoice, BackendInfo, BackendOptions } from './types.js';
+import { initWasm, tryWasm } from './wasm.js';
 import { initWebGPU, softwareFromEnv } from './webgpu.js';
 
 export type { BackendChoice, BackendInfo, BackendName, BackendOptions } from './types.js';
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu', 'tensorflow'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'];
 
 async function initCpu(): Promise<BackendInfo> {
   if (!(await tf.setBackend('cpu'))) throw new BackendError('tfjs could not start the cpu backend', 'reinstall with `npm install`');
@@ -40,6 +41,12 @@ async function tryHardwareWebGPU(): Promise<BackendInfo | null> {
   }
 }
 
+/** auto without a GPU: wasm, else cpu with the reason wasm was passed over. */
+async function autoWasm(opts: BackendOptions): Promise<BackendInfo> {
+  const { info, reason } = await tryWasm({ wasmDir: opts.wasmDir });
+  return info ?? { ...(await initCpu()), fallback: `wasm backend unavailable (${reason}); using cpu` };
+}
+
 /** Activates a tfjs backend, registers nanometa's custom kernels, and says what was chosen. */
 export async function initBackend(name: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
   if (!BACKEND_CHOICES.includes(name)) {
@@ -51,6 +58,9 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
     case 'cpu':
       info = await initCpu();
       break;
+    case 'wasm':
+      info = await initWasm({ wasmDir: opts.wasmDir });
+      break;
     case 'webgpu':
       info = await initWebGPU({ software: opts.software ?? softwareFromEnv(), profile: opts.profile });
       break;
@@ -58,7 +68,7 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
       info = await initTensorflow();
       break;
     case 'auto':
-      info = (await initTensorflow(true)) ?? (await tryHardwareWebGPU()) ?? (await initCpu());
+      info = (await initTensorflow(true)) ?? (await tryHardwareWebGPU()) ?? (await autoWasm(opts));
       break;
   }
   registerKernels(); // again: overrides of a backend's own kernels apply once that backend has loaded them

@@ -15,6 +15,7 @@ import { layerNormCpuConfig, layerNormGradCpuConfig } from './layernorm/cpu.js';
 import { layerNormGradWebGPUConfig, layerNormWebGPUConfig } from './layernorm/webgpu.js';
 import { overrideCpuMatMul } from './matmul/cpu.js';
 import { overrideWebGPUMatMul } from './matmul/webgpu.js';
+import { overrideWasmMatMul } from './matmul/wasm.js';
 import { overrideCpuBroadcast } from './broadcast/cpu.js';
 import { overrideCpuSoftmax } from './softmax/cpu.js';
 import { OPTIM_STEP_KERNELS } from './optim-step/index.js';
@@ -26,6 +27,17 @@ import { causalAttentionCpuConfig, causalAttentionGradCpuConfig } from './attent
 import { causalAttentionGradWebGPUConfig, causalAttentionWebGPUConfig } from './attention/webgpu.js';
 import { META_STEP_KERNELS } from './meta-step/index.js';
 import { CLIP_NORM_KERNELS } from './clip-norm/index.js';
+import { wasmKernels as embeddingWasm } from './embedding/wasm.js';
+import { wasmKernels as logsumexpWasm } from './logsumexp/wasm.js';
+import { wasmKernels as crossEntropyWasm } from './cross-entropy/wasm.js';
+import { wasmKernels as layernormWasm } from './layernorm/wasm.js';
+import { wasmKernels as geluWasm } from './gelu/wasm.js';
+import { wasmKernels as causalSoftmaxWasm } from './causal-softmax/wasm.js';
+import { wasmKernels as attentionWasm } from './attention/wasm.js';
+import { wasmKernels as linearWasm } from './linear/wasm.js';
+import { wasmKernels as optimStepWasm } from './optim-step/wasm.js';
+import { wasmKernels as metaStepWasm } from './meta-step/wasm.js';
+import { wasmKernels as clipNormWasm } from './clip-norm/wasm.js';
 
 const KERNELS: tf.KernelConfig[] = [
   embeddingGradCpuConfig, embeddingGradWebGPUConfig,
@@ -39,6 +51,9 @@ const KERNELS: tf.KernelConfig[] = [
   linearCpuConfig, geluLinearGradCpuConfig, columnSumCpuConfig, linearWebGPUConfig, geluLinearGradWebGPUConfig, columnSumWebGPUConfig,
   ...META_STEP_KERNELS,
   ...CLIP_NORM_KERNELS,
+  // wasm (issue 13): products on XNNPACK, the rest cpu.ts's loops over views of the wasm heap
+  ...embeddingWasm, ...logsumexpWasm, ...crossEntropyWasm, ...layernormWasm, ...geluWasm, ...causalSoftmaxWasm,
+  ...attentionWasm, ...linearWasm, ...optimStepWasm, ...metaStepWasm, ...clipNormWasm,
 ];
 
 /** Registers every custom kernel for its backend; safe to call more than once. */
@@ -51,5 +66,6 @@ export function registerKernels(): void {
   overrideCpuMatMul(); // a faster cpu BatchMatMul (kernels/matmul/cpu.ts) in place of tfjs's
   overrideCpuBroadcast(); // broadcasting Add/Sub/Multiply/RealDiv without per-element allocations
   overrideCpuSoftmax(); // row-wise Softmax in one pass per row
+  overrideWasmMatMul(); // wasm products untransposed, so XNNPACK runs them; a no-op until the wasm backend is loaded
   overrideWebGPUMatMul(); // tiled SGEMM (kernels/matmul/program.ts); a no-op until the webgpu backend is loaded
 }

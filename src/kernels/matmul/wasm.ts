@@ -1,0 +1,53 @@
+// Matrix products on the wasm backend. tfjs-backend-wasm 4.22 hands a product to XNNPACK only when neither operand
+// is transposed; with transposeA or transposeB it runs a scalar loop at 1.4-2.7 GFLOP/s instead of 15-34 GFLOP/s
+// (bench/wasm-matmul.ts). So BatchMatMul and _FusedMatMul are replaced by versions that transpose the flagged operand
+// first (the backend's own Transpose kernel) and multiply untransposed. xnnMatMul is the product our kernels call.
+import * as tf from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { originalKernel, replaceKernel } from '../override.js';
+
+type Args = Parameters<tf.KernelFunc>[0];
+
+/** x with its last two axes swapped, a new tensor on the heap (the caller disposes it). */
+function transposeLast2(backend: tf.KernelBackend, x: tf.TensorInfo): tf.TensorInfo {
+  const perm = x.shape.map((_, i) => i);
+  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+  return tf.getKernel('Transpose', 'wasm')!.kernelFunc({ inputs: { x }, attrs: { perm }, backend }) as tf.TensorInfo;
+}
+
+/** The backend's own product kernel `name`, run with both operands untransposed. */
+function untransposed(name: string): tf.KernelFunc {
+  return (args: Args) => {
+    const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+    const original = originalKernel(name, 'wasm')!;
+    if (!transposeA && !transposeB) return original(args);
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const backend = args.backend as tf.KernelBackend;
+    const ta = transposeA ? transposeLast2(backend, a) : a;
+    const tb = transposeB ? transposeLast2(backend, b) : b;
+    try {
+      return original({ ...args, inputs: { ...args.inputs, a: ta, b: tb }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+    } finally {
+      if (ta !== a) backend.disposeData(ta.dataId);
+      if (tb !== b) backend.disposeData(tb.dataId);
+    }
+  };
+}
+
+/** Replaces the wasm backend's BatchMatMul and _FusedMatMul (a no-op until that backend has loaded its kernels). */
+export function overrideWasmMatMul(): void {
+  for (const name of ['BatchMatMul', '_FusedMatMul']) replaceKernel(name, 'wasm', untransposed(name));
+}
+
+/** c (M, N) = op(a) op(b) + bias, op = transpose where asked; a, b 2-D float32 on the wasm heap, bias (N)? */
+export function xnnMatMul(backend: WasmHeapBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean,
+  bias?: tf.TensorInfo): tf.TensorInfo {
+  const kernel = tf.getKernel('_FusedMatMul', 'wasm');
+  if (!kernel) throw new Error('tfjs-backend-wasm registered no _FusedMatMul kernel');
+  const batch = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [1, ...t.shape] });
+  const inputs: Record<string, tf.TensorInfo> = { a: batch(a), b: batch(b) };
+  if (bias) inputs.bias = bias;
+  const attrs = { transposeA, transposeB, activation: 'linear', leakyreluAlpha: 0 } as unknown as tf.NamedAttrMap;
+  const out = kernel.kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo; // (1, M, N)
+  return { ...out, shape: out.shape.slice(1) };
+}
