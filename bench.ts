@@ -20,6 +20,7 @@ const program = new Command('bench.ts')
   .addHelpText('after', `
 Examples:
   npx tsx bench.ts --config tinystories-tiny --backend cpu --steps 5
+  npx tsx bench.ts --config tinystories-tiny --backend wasm --profile
   npx tsx bench.ts --config tinystories-15m --backend webgpu --set train.batchSize=64`);
 
 await runMain(async () => {
@@ -27,6 +28,7 @@ await runMain(async () => {
   const o = program.opts<{ config: string; optim?: string; set: string[]; backend: BackendChoice; software?: boolean; steps: string; warmup: string; profile?: boolean; tuneGemm?: boolean }>();
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   const backend = await initBackend(o.backend, { software: o.software || undefined, profile: o.profile });
+  if (backend.fallback) console.error(`note: ${backend.fallback}`); // stderr: stdout is one JSON line
   const result = await benchTrainStep(cfg, backend, { steps: Number(o.steps), warmup: Number(o.warmup), profile: o.profile, tuneGemm: o.tuneGemm });
   console.log(JSON.stringify({ config: o.config, ...result }));
 });

@@ -31,6 +31,7 @@ await runMain(async () => {
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   for (const section of ['model', 'data', 'optimizer', 'train'] as const) console.log(`${section}: ${JSON.stringify(cfg[section])}`);
   const backend = await initBackend(o.backend);
+  if (backend.fallback) console.log(`note: ${backend.fallback}`);
   console.log(`backend: ${backend.name} (${backend.device})`);
   const outDir = o.out ?? join('runs', o.config.replace(/^.*[/\\]/, '').replace(/\.(ts|js|json)$/, ''));
   const stopSignal = { stop: false };

@@ -1,5 +1,7 @@
 // wasm kernels for NanometaEmbeddingGrad (scatter-add, + the tied head's dres) and NanometaEmbedPositions
-// ([weight handed on, weight[idx] + pos[n % T]]): cpu.ts's loops over views of the wasm heap.
+// ([weight handed on, weight[idx] + pos[n % T]]): cpu.ts's loops over views of the wasm heap. Also tfjs's own
+// UnsortedSegmentSum, which tfjs-backend-wasm lacks: the same scatter-add, so the stock-op reference
+// (reference.ts) and tf.gather's gradient run on wasm too.
 import type * as tf from '@tensorflow/tfjs-core';
 import { f32, fromValues, i32, passThrough, type WasmHeapBackend } from '../../backend/wasm-heap.js';
 import { EMBEDDING_GRAD, embeddingGradLoop, embedPositionsLoop, type EmbeddingGradAttrs, type EmbedPositionsAttrs } from './cpu.js';
@@ -29,7 +31,21 @@ function embedPositionsWasm({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   return [passThrough(be, weight), fromValues(be, x, [indices.shape[0], C])];
 }
 
+/** tf.unsortedSegmentSum(x (N, ...), segmentIds (N), numSegments) for float32 x. */
+function unsortedSegmentSumWasm({ inputs, backend, attrs }: Args): tf.TensorInfo {
+  const be = backend as WasmHeapBackend;
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const { numSegments } = attrs as unknown as { numSegments: number };
+  if (segmentIds.shape.length !== 1 || segmentIds.shape[0] !== x.shape[0]) {
+    throw new Error(`UnsortedSegmentSum on wasm: segmentIds [${segmentIds.shape}] must be one id per row of x [${x.shape}]`);
+  }
+  const N = x.shape[0];
+  const C = N === 0 ? 0 : f32(be, x).length / N;
+  return fromValues(be, embeddingGradLoop(f32(be, x), i32(be, segmentIds), numSegments, C), [numSegments, ...x.shape.slice(1)]);
+}
+
 export const wasmKernels: tf.KernelConfig[] = [
   { kernelName: EMBEDDING_GRAD, backendName: 'wasm', kernelFunc: embeddingGradWasm },
   { kernelName: EMBED_POSITIONS, backendName: 'wasm', kernelFunc: embedPositionsWasm },
+  { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm },
 ];

@@ -1,9 +1,11 @@
 // Matrix products on the wasm backend. tfjs-backend-wasm 4.22 hands a product to XNNPACK only when neither operand
 // is transposed; with transposeA or transposeB it runs a scalar loop at 1.4-2.7 GFLOP/s instead of 15-34 GFLOP/s
 // (bench/wasm-matmul.ts). So BatchMatMul and _FusedMatMul are replaced by versions that transpose the flagged operand
-// first (the backend's own Transpose kernel) and multiply untransposed. xnnMatMul is the product our kernels call.
+// first (the backend's own Transpose kernel) and multiply untransposed; _FusedMatMul's bias, which tfjs-wasm takes
+// only as a vector, may also be a full matrix (model/loss.ts adds the running dW so). xnnMatMul is the product our
+// kernels call.
 import * as tf from '@tensorflow/tfjs-core';
-import type { WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { f32, type WasmHeapBackend } from '../../backend/wasm-heap.js';
 import { originalKernel, replaceKernel } from '../override.js';
 
 type Args = Parameters<tf.KernelFunc>[0];
@@ -15,11 +17,25 @@ function transposeLast2(backend: tf.KernelBackend, x: tf.TensorInfo): tf.TensorI
   return tf.getKernel('Transpose', 'wasm')!.kernelFunc({ inputs: { x }, attrs: { perm }, backend }) as tf.TensorInfo;
 }
 
+/** _FusedMatMul with a bias of the output's size: the product, then the bias added in place (a fresh output). */
+function matrixBias(original: tf.KernelFunc, args: Args): tf.TensorInfo {
+  const { bias, ...inputs } = args.inputs as Record<string, tf.TensorInfo>;
+  const be = args.backend as WasmHeapBackend;
+  const out = original({ ...args, inputs }) as tf.TensorInfo;
+  const y = f32(be, out);
+  const b = f32(be, bias);
+  if (b.length !== y.length) throw new Error(`_FusedMatMul on wasm: bias [${bias.shape}] must be a vector or the output's shape [${out.shape}]`);
+  for (let i = 0; i < y.length; i++) y[i] += b[i];
+  return out;
+}
+
 /** The backend's own product kernel `name`, run with both operands untransposed. */
 function untransposed(name: string): tf.KernelFunc {
   return (args: Args) => {
     const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
-    const original = originalKernel(name, 'wasm')!;
+    const original0 = originalKernel(name, 'wasm')!;
+    const bias = (args.inputs as { bias?: tf.TensorInfo }).bias;
+    const original: tf.KernelFunc = bias && bias.shape.length !== 1 ? (a) => matrixBias(original0, a) : original0;
     if (!transposeA && !transposeB) return original(args);
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const backend = args.backend as tf.KernelBackend;
