@@ -20,6 +20,8 @@ function transposeLast2(backend: tf.KernelBackend, x: tf.TensorInfo): tf.TensorI
 /** _FusedMatMul with a bias of the output's size: the product, then the bias added in place (a fresh output). */
 function matrixBias(original: tf.KernelFunc, args: Args): tf.TensorInfo {
   const { bias, ...inputs } = args.inputs as Record<string, tf.TensorInfo>;
+  const { activation } = args.attrs as { activation?: string };
+  if (activation && activation !== 'linear') throw new Error(`_FusedMatMul on wasm: a matrix bias [${bias.shape}] with activation ${activation} is not supported`);
   const be = args.backend as WasmHeapBackend;
   const out = original({ ...args, inputs }) as tf.TensorInfo;
   const y = f32(be, out);
