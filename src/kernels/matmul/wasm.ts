@@ -1,5 +1,5 @@
 // Matrix products on the wasm backend. tfjs-backend-wasm 4.22 hands a product to XNNPACK only when neither operand
-// is transposed; with transposeA or transposeB it runs a scalar loop at 1.4-2.7 GFLOP/s instead of 15-34 GFLOP/s
+// is transposed and both batch sizes are 1; otherwise it runs a scalar loop, 0.5-3 GFLOP/s instead of 12-40 GFLOP/s
 // (bench/wasm-matmul.ts). So BatchMatMul and _FusedMatMul are replaced by versions that transpose the flagged operand
 // first (the backend's own Transpose kernel) and multiply untransposed; _FusedMatMul's bias, which tfjs-wasm takes
 // only as a vector, may also be a full matrix (model/loss.ts adds the running dW so). xnnMatMul is the product our

@@ -1,5 +1,6 @@
 // wasm kernels of NmOptimStep and NanometaTraceDot: cpu.ts's fused loop writing straight into outputs allocated
-// on the wasm heap. Never in place: XNNPACK caches packed weights by tensor id, so a tensor's data must not change.
+// on the wasm heap. Never in place: tfjs-wasm caches each XNNPACK operator, with its packed copy of the weights, under
+// the weight tensor's id, so a tensor's data must not change while it lives.
 import type * as tf from '@tensorflow/tfjs-core';
 import { allocate, f32, type WasmHeapBackend } from '../../backend/wasm-heap.js';
 import { OPTIM_STEP_KERNEL, TRACE_DOT_KERNEL, usesM, usesV, type OptimStepAttrs } from './attrs.js';
