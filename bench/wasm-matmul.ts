@@ -2,6 +2,7 @@
 // layers and the LM head, forward x·Wᵀ, backward dy·W and dyᵀ·x), GFLOP/s per shape and variant:
 //   v1 tfjs-wasm: the backend's own BatchMatMul with the transpose flags (a scalar loop unless both are false)
 //   v2 nanometa: BatchMatMul as registered by kernels/matmul/wasm.ts (flagged operand transposed first, then XNNPACK)
+//   v3 swapped (dyᵀ·x products only): (xᵀ·dy)ᵀ, transposing the two smaller matrices (x and the result) instead of dy
 //   cpu (--cpu): nanometa's cpu BatchMatMul (kernels/matmul/cpu.ts), for the ratio
 // Each variant is checked against a float64 JS product first (max abs error printed), then timed (median of --reps).
 //   npx tsx bench/wasm-matmul.ts [--rows 512] [--dim 64] [--vocab 832] [--reps 15] [--cpu]
@@ -66,7 +67,8 @@ for (const [label, as, bs, ta, tb] of shapes) {
     const variants: Array<[string, () => tf.TensorInfo | tf.Tensor]> = backend === 'cpu'
       ? [['cpu', () => tf.matMul(a, b, ta, tb)]]
       : [['v1_tfjs', () => originalKernel('BatchMatMul', 'wasm')!({ inputs: { a, b }, attrs: { transposeA: ta, transposeB: tb }, backend: tf.backend() }) as tf.TensorInfo],
-        ['v2_nanometa', () => tf.matMul(a, b, ta, tb)]];
+        ['v2_nanometa', () => tf.matMul(a, b, ta, tb)],
+        ...(ta && !tb ? [['v3_swapped', () => tf.tidy(() => tf.transpose(tf.matMul(tf.transpose(b), a)))] as [string, () => tf.Tensor]] : [])];
     for (const [name, run] of variants) {
       const { ms, out } = timeIt(run);
       let err = 0;
