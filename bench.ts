@@ -23,6 +23,7 @@ const program = new Command('bench.ts')
   .addHelpText('after', `
 Examples:
   npx tsx bench.ts --config tinystories-tiny --backend cpu --steps 5
+  npx tsx bench.ts --config tinystories-tiny --backend wasm --profile
   npx tsx bench.ts --config tinystories-15m --backend webgpu --set train.batchSize=64
 
 Variants (listed in the JSON as "variants"):
@@ -39,6 +40,7 @@ await runMain(async () => {
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
   const variants = stepVariants(o.variant);
   const backend = await setUpBackend(o.backend, { software: o.software || undefined, profile: o.profile });
+  if (backend.fallback) console.error(`note: ${backend.fallback}`); // stderr: stdout is one JSON line
   for (const v of variants) v.use();
   const result = await benchTrainStep(cfg, backend, { steps: Number(o.steps), warmup: Number(o.warmup), profile: o.profile });
   console.log(JSON.stringify({ config: o.config, ...(o.variant.length ? { variants: o.variant } : {}), ...result }));

@@ -22,7 +22,8 @@ const program = new Command('sample.ts')
 await runMain(async () => {
   program.parse();
   const o = program.opts<Record<string, string | undefined>>();
-  await setUpBackend(o.backend as BackendChoice);
+  const backend = await setUpBackend(o.backend as BackendChoice);
+  if (backend.fallback) console.error(`note: ${backend.fallback}`); // stderr: stdout is the samples
   const dir = o.checkpoint!.replace(/\/$/, '');
   const sampler = loadSampler(/checkpoint$/.test(dir) ? dir : `${dir}/checkpoint`);
   const flags: Record<string, unknown> = {

@@ -41,6 +41,7 @@ await runMain(async () => {
   console.log(describeFlags(resolveFlags()));
   const backend = await setUpBackend(o.backend);
   console.log(`backend: ${backend.name} (${backend.device})${backend.reason ? `; ${backend.reason}` : ''}`);
+  if (backend.fallback) console.log(`note: ${backend.fallback}`);
   const outDir = o.out ?? join('runs', o.config.replace(/^.*[/\\]/, '').replace(/\.(ts|js|json)$/, ''));
   const interrupt = installInterruptHandlers(() => describeKeptCheckpoint(join(outDir, 'checkpoint')));
   const result = await runTraining(cfg, { outDir, resume: o.resume, backend, stopSignal: interrupt.stopSignal });

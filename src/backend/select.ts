@@ -1,5 +1,5 @@
-// Backend selection for --backend auto|cpu|webgpu|tensorflow. auto: tensorflow (if installed), then a hardware
-// WebGPU adapter, then cpu. Prints nothing; returns BackendInfo. Imports no kernels: kernels/register.ts's
+// Backend selection for --backend auto|cpu|wasm|webgpu|tensorflow. auto: tensorflow (if installed), then a hardware
+// WebGPU adapter, then wasm, then cpu. Prints nothing; returns BackendInfo. Imports no kernels: kernels/register.ts's
 // setUpBackend calls initBackend and then registers nanometa's kernels for the backend chosen.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu'; // registers the 'cpu' backend and its kernels with tfjs-core
@@ -8,12 +8,13 @@ import { cpus } from 'node:os';
 import { BackendError } from '../util/errors.js';
 import { initTensorflow } from './tensorflow.js';
 import type { BackendChoice, BackendInfo, BackendOptions } from './types.js';
+import { initWasm, tryWasm } from './wasm.js';
 import { initWebGPU, softwareFromEnv } from './webgpu.js';
 import { hardwareGpuUnavailable } from './probe.js';
 
 export type { BackendChoice, BackendInfo, BackendName, BackendOptions } from './types.js';
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu', 'tensorflow'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'];
 
 async function initCpu(): Promise<BackendInfo> {
   if (!(await tf.setBackend('cpu'))) throw new BackendError('tfjs could not start the cpu backend', 'reinstall with `npm install`');
@@ -41,6 +42,13 @@ async function tryHardwareWebGPU(): Promise<BackendInfo | null> {
   }
 }
 
+/** auto without a GPU: wasm, else cpu with the reason wasm was passed over. */
+async function autoWasm(opts: BackendOptions, reason: string): Promise<BackendInfo> {
+  const wasm = await tryWasm({ wasmDir: opts.wasmDir });
+  if (wasm.info) return { ...wasm.info, reason };
+  return { ...(await initCpu()), reason, fallback: `wasm backend unavailable (${wasm.reason}); using cpu` };
+}
+
 /** Activates a tfjs backend and says what was chosen; kernels/register.ts's setUpBackend adds nanometa's kernels. */
 export async function initBackend(name: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
   if (!BACKEND_CHOICES.includes(name)) {
@@ -50,6 +58,9 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
   switch (name) {
     case 'cpu':
       info = await initCpu();
+      break;
+    case 'wasm':
+      info = await initWasm({ wasmDir: opts.wasmDir });
       break;
     case 'webgpu':
       info = await initWebGPU({ software: opts.software ?? softwareFromEnv(), profile: opts.profile });
@@ -61,7 +72,7 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
       // Probe hook (backend/probe.ts): without a Vulkan loader Dawn can find no GPU and only prints a warning.
       const noGpu = hardwareGpuUnavailable();
       info = (await initTensorflow(true)) ?? (noGpu ? null : await tryHardwareWebGPU());
-      info ??= { ...(await initCpu()), reason: `no GPU: ${noGpu ?? 'Dawn found no hardware WebGPU adapter'}; --backend webgpu explains more` };
+      info ??= await autoWasm(opts, `no GPU: ${noGpu ?? 'Dawn found no hardware WebGPU adapter'}; --backend webgpu explains more`);
       break;
     }
   }

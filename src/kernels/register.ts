@@ -1,7 +1,7 @@
 // The one list of nanometa's tfjs kernels (STYLE 14), registered by one set-up call after the backend is initialised:
 // setUpBackend (entry scripts, tests) = backend/select's initBackend, then registerKernels for the backend it chose.
-// Each op folder exports one list per backend file (`cpuKernels` in cpu.ts, `webgpuKernels` in webgpu.ts); a new
-// backend adds its files' lists under its name below. Kernel names carry the `Nanometa` prefix; a config named after
+// Each op folder exports one list per backend file (`cpuKernels` in cpu.ts, `webgpuKernels` in webgpu.ts,
+// `wasmKernels` in wasm.ts); a new backend adds its files' lists under its name below. Kernel names carry the `Nanometa` prefix; a config named after
 // one of tfjs's own kernels (BatchMatMul, Add, Softmax, ...) replaces it, keeping it as the fallback (override.ts).
 // Folders that only replace tfjs kernels (matmul, broadcast, softmax) have no index.ts: their op is tfjs's own
 // (tf.matMul, tf.add, tf.softmax), and tfjs's kernel is the reference.
@@ -37,6 +37,19 @@ import { cpuKernels as metaStepCpu } from './meta-step/cpu.js';
 import { webgpuKernels as metaStepWebGPU } from './meta-step/webgpu.js';
 import { cpuKernels as optimStepCpu } from './optim-step/cpu.js';
 import { webgpuKernels as optimStepWebGPU } from './optim-step/webgpu.js';
+import { wasmKernels as attentionWasm } from './attention/wasm.js';
+import { wasmKernels as causalSoftmaxWasm } from './causal-softmax/wasm.js';
+import { wasmKernels as clipNormWasm } from './clip-norm/wasm.js';
+import { wasmKernels as crossEntropyWasm } from './cross-entropy/wasm.js';
+import { wasmKernels as embeddingWasm } from './embedding/wasm.js';
+import { wasmKernels as geluWasm } from './gelu/wasm.js';
+import { wasmKernels as layerNormWasm } from './layernorm/wasm.js';
+import { wasmKernels as linearWasm } from './linear/wasm.js';
+import { wasmKernels as logSumExpWasm } from './logsumexp/wasm.js';
+import { wasmKernels as lrFreeStepWasm } from './lrfree-step/wasm.js';
+import { wasmKernels as matMulWasm } from './matmul/wasm.js';
+import { wasmKernels as metaStepWasm } from './meta-step/wasm.js';
+import { wasmKernels as optimStepWasm } from './optim-step/wasm.js';
 import { installKernel } from './override.js';
 import { cpuKernels as softmaxCpu } from './softmax/cpu.js';
 
@@ -49,6 +62,12 @@ export const KERNELS: Readonly<Record<string, readonly tf.KernelConfig[]>> = {
   webgpu: [
     ...attentionWebGPU, ...causalSoftmaxWebGPU, ...clipNormWebGPU, ...crossEntropyWebGPU, ...embeddingWebGPU, ...geluWebGPU,
     ...layerNormWebGPU, ...linearWebGPU, ...logSumExpWebGPU, ...lrFreeStepWebGPU, ...matMulWebGPU, ...metaStepWebGPU, ...optimStepWebGPU,
+  ],
+  // products on XNNPACK (untransposed: tfjs-wasm runs transposed products in a slow loop), the rest cpu.ts's loops
+  // over views of the wasm heap (backend/wasm-heap.ts)
+  wasm: [
+    ...attentionWasm, ...causalSoftmaxWasm, ...clipNormWasm, ...crossEntropyWasm, ...embeddingWasm, ...geluWasm,
+    ...layerNormWasm, ...linearWasm, ...logSumExpWasm, ...lrFreeStepWasm, ...matMulWasm, ...metaStepWasm, ...optimStepWasm,
   ],
 };
 

@@ -1,11 +1,15 @@
-// initBackend: each named backend starts (WebGPU on the software adapter), auto falls back, errors carry hints.
+// initBackend: each named backend starts (WebGPU on the software adapter), auto falls back (and says why), errors carry hints.
 import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initBackend, type BackendChoice } from '../../src/backend/select.js';
 import { BackendError } from '../../src/util/errors.js';
 import { testBackends } from './available.js';
 
 const webgpu = (await testBackends())[1];
+const wasm = (await testBackends())[2];
 
 describe('initBackend', () => {
   afterEach(() => {
@@ -63,17 +67,40 @@ describe('initBackend', () => {
     expect((err as BackendError).hint).toMatch(/npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/);
   });
 
-  it('auto never picks a software WebGPU adapter; without tfjs-node or a GPU it is cpu', async () => {
+  it('auto never picks a software WebGPU adapter; without tfjs-node or a GPU it is wasm', async () => {
     const info = await initBackend('auto');
-    expect(['cpu', 'webgpu', 'tensorflow']).toContain(info.name);
+    expect(['wasm', 'webgpu', 'tensorflow']).toContain(info.name);
     if (info.name === 'webgpu') expect(info.isSoftware).toBe(false);
+    expect(info.fallback).toBeUndefined();
     expect(tf.getBackend()).toBe(info.name);
+  });
+
+  it.skipIf(wasm.skip)('wasm: activates tfjs-backend-wasm (XNNPACK, SIMD) with the custom kernels', async () => {
+    const info = await initBackend('wasm');
+    expect(info).toMatchObject({ name: 'wasm', isSoftware: true });
+    expect(info.device).toMatch(/XNNPACK, SIMD, 1 thread/);
+    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.getKernel('NanometaLinear', 'wasm')).toBeDefined();
+    expect(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]), false, true).data()).toEqual(new Float32Array([11]));
+  });
+
+  it('wasm with its binary missing: a BackendError naming the file; auto falls back to cpu and says why', async () => {
+    const wasmDir = mkdtempSync(join(tmpdir(), 'nanometa-no-wasm-')); // an install whose .wasm files are gone
+    const err = await initBackend('wasm', { wasmDir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).message).toMatch(/wasm backend's binary .*nanometa-no-wasm-.*tfjs-backend-wasm(-simd)?\.wasm is missing/);
+    expect((err as BackendError).hint).toMatch(/npm install @tensorflow\/tfjs-backend-wasm@4\.22\.0.*--backend cpu/);
+    const info = await initBackend('auto', { wasmDir });
+    if (info.name === 'cpu') {
+      expect(info.fallback).toMatch(/^wasm backend unavailable \(the wasm backend's binary .* is missing\); using cpu$/);
+      expect(tf.getBackend()).toBe('cpu');
+    } else expect(['webgpu', 'tensorflow']).toContain(info.name); // a machine with a GPU or tfjs-node never tries wasm
   });
 
   it('rejects an unknown backend name with the allowed ones', async () => {
     const err = await initBackend('metal' as BackendChoice).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as BackendError).message).toMatch(/unknown backend 'metal'/);
-    expect((err as BackendError).hint).toMatch(/auto, cpu, webgpu, tensorflow/);
+    expect((err as BackendError).hint).toMatch(/auto, cpu, wasm, webgpu, tensorflow/);
   });
 });

@@ -6,23 +6,29 @@ import { GELU, GELU_GRAD } from './index.js';
 const K = Math.sqrt(2 / Math.PI);
 const A = 0.044715;
 
-/** y = 0.5 x (1 + tanh(K (x + A x^3))). */
+/**
+ * y = 0.5 x (1 + tanh(K (x + A x^3))), computed as x s with s = 1 / (1 + exp(-2 K (x + A x^3))) = (1 + tanh) / 2:
+ * one Math.exp instead of Math.tanh, half the time in V8 (the same value to float32 rounding).
+ */
 export function geluLoop(x: Float32Array): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    out[i] = 0.5 * v * (1 + Math.tanh(K * (v + A * v * v * v)));
+    out[i] = v / (1 + Math.exp(-2 * K * (v + A * v * v * v)));
   }
   return out;
 }
 
-/** dx = dy * gelu'(x), gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) K (1 + 3 A x^2), t = tanh(K (x + A x^3)). */
+/**
+ * dx = dy * gelu'(x), gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) K (1 + 3 A x^2), t = tanh(K (x + A x^3)); with
+ * s = (1 + t) / 2 as in geluLoop, 0.5 (1 + t) = s and 0.5 (1 - t^2) = 2 s (1 - s).
+ */
 export function geluGradLoop(x: Float32Array, dy: Float32Array): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    const t = Math.tanh(K * (v + A * v * v * v));
-    out[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * K * (1 + 3 * A * v * v));
+    const s = 1 / (1 + Math.exp(-2 * K * (v + A * v * v * v)));
+    out[i] = dy[i] * (s + 2 * v * s * (1 - s) * K * (1 + 3 * A * v * v));
   }
   return out;
 }

@@ -1,0 +1,51 @@
+// wasm kernels for NanometaLinear, NanometaGeluLinearGrad and NanometaColumnSum: the products on XNNPACK
+// (matmul/wasm.ts, the bias in its epilogue), GELU, gelu' and the residual in cpu.ts's loops over heap views.
+import type * as tf from '@tensorflow/tfjs-core';
+import { f32, fromValues, type WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { geluGradLoop, geluLoop } from '../gelu/cpu.js';
+import { xnnMatMul } from '../matmul/wasm.js';
+import { columnSumLoop } from './cpu.js';
+import { COLUMN_SUM, GELU_LINEAR_GRAD, LINEAR, type LinearAttrs } from './index.js';
+
+type Args = Parameters<tf.KernelFunc>[0];
+
+function linearWasm({ inputs, backend, attrs }: Args): tf.TensorInfo {
+  const be = backend as WasmHeapBackend;
+  const { x, weight, bias, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const { geluInput } = attrs as unknown as LinearAttrs;
+  const act = geluInput ? fromValues(be, geluLoop(f32(be, x!)), x!.shape) : x!; // (N, in)
+  const y = xnnMatMul(be, act, weight!, false, true, bias); // (N, out)
+  if (geluInput) be.disposeData(act.dataId);
+  if (residual) {
+    const out = f32(be, y);
+    const r = f32(be, residual);
+    for (let i = 0; i < out.length; i++) out[i] += r[i];
+  }
+  return y;
+}
+
+/** du = (dy W) ⊙ gelu'(u), dW = dy^T gelu(u); dy (N, out), weight (out, in), u (N, in). */
+function geluLinearGradWasm({ inputs, backend }: Args): tf.TensorInfo[] {
+  const be = backend as WasmHeapBackend;
+  const { dy, weight, u } = inputs as Record<string, tf.TensorInfo>;
+  const g = fromValues(be, geluLoop(f32(be, u)), u.shape); // (N, in)
+  const dW = xnnMatMul(be, dy, g, true, false); // (out, in)
+  be.disposeData(g.dataId);
+  const du = xnnMatMul(be, dy, weight, false, false); // (N, in): dy W, then times gelu'(u) in place
+  const values = geluGradLoop(f32(be, u), f32(be, du));
+  f32(be, du).set(values);
+  return [du, dW];
+}
+
+function columnSumWasm({ inputs, backend }: Args): tf.TensorInfo {
+  const be = backend as WasmHeapBackend;
+  const { x } = inputs as { x: tf.TensorInfo };
+  const [R, C] = x.shape;
+  return fromValues(be, columnSumLoop(f32(be, x), R, C), [C]);
+}
+
+export const wasmKernels: tf.KernelConfig[] = [
+  { kernelName: LINEAR, backendName: 'wasm', kernelFunc: linearWasm },
+  { kernelName: GELU_LINEAR_GRAD, backendName: 'wasm', kernelFunc: geluLinearGradWasm },
+  { kernelName: COLUMN_SUM, backendName: 'wasm', kernelFunc: columnSumWasm },
+];
