@@ -26,17 +26,17 @@ describe('GPU probe', () => {
     }
   });
 
-  it('--backend auto without a GPU prints nothing from Dawn or tfjs, and says why it chose the cpu', (ctx) => {
+  it('--backend auto without a GPU prints nothing from Dawn or tfjs, and says why it chose wasm', (ctx) => {
     if (!system) return ctx.skip('this machine has a Vulkan loader; the check is for machines without one');
-    const script = `import { initBackend } from './src/backend/select.ts';
+    const script = `import { setUpBackend } from './src/kernels/register.ts';
       import * as tf from '@tensorflow/tfjs-core';
-      const info = await initBackend('auto'); tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)));
+      const info = await setUpBackend('auto'); tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)));
       console.log(JSON.stringify(info));`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const info = JSON.parse(r.stdout.trim());
-    expect(info.name).toBe('cpu');
+    expect(info.name).toBe('wasm'); // no GPU: the fastest CPU backend
     expect(info.reason).toBe(`no GPU: no Vulkan loader (${VULKAN_LOADER}), so no GPU driver is reachable; --backend webgpu explains more`);
   });
 });

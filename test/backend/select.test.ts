@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initBackend, type BackendChoice } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 import { BackendError } from '../../src/util/errors.js';
 import { testBackends } from './available.js';
 
@@ -75,8 +76,8 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe(info.name);
   });
 
-  it.skipIf(wasm.skip)('wasm: activates tfjs-backend-wasm (XNNPACK, SIMD) with the custom kernels', async () => {
-    const info = await initBackend('wasm');
+  it.skipIf(wasm.skip)('wasm: activates tfjs-backend-wasm (XNNPACK, SIMD); setUpBackend adds the custom kernels', async () => {
+    const info = await setUpBackend('wasm');
     expect(info).toMatchObject({ name: 'wasm', isSoftware: true });
     expect(info.device).toMatch(/XNNPACK, SIMD, 1 thread/);
     expect(tf.getBackend()).toBe('wasm');

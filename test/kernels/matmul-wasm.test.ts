@@ -2,7 +2,7 @@
 // XNNPACK, aᵀ·b swapped where that copies less, a bias vector or matrix) against the same products on cpu.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
 
@@ -12,7 +12,7 @@ interface Case { a: number[]; b: number[]; ta: boolean; tb: boolean; bias?: numb
 
 /** op(a)·op(b) (+ bias) on `backend`, from the same deterministic inputs. */
 async function product(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Array> {
-  await initBackend(backend);
+  await setUpBackend(backend);
   return tf.tidy(() => {
     const a = tf.tensor(floats(c.a.reduce((x, y) => x * y), 1), c.a);
     const b = tf.tensor(floats(c.b.reduce((x, y) => x * y), 2), c.b);
@@ -40,7 +40,7 @@ describe.skipIf(!!wasm.skip)(`matrix products on ${wasm.label}`, () => {
     const got = await product('wasm', c);
     expectClose(got, expected, 1e-5);
     const dataIds = () => tf.backend().numDataIds(); // the backend's own count: temporaries it allocated included
-    await initBackend('wasm');
+    await setUpBackend('wasm');
     const before = dataIds();
     await product('wasm', c);
     expect(dataIds()).toBe(before); // the transposed copies are freed

@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, type BackendInfo } from '../../src/backend/select.js';
+import type { BackendInfo } from '../../src/backend/select.js';
+import { setUpBackend } from '../../src/kernels/register.js';
 import { ArrayTokenStream, BatchSampler } from '../../src/data/batches.js';
 import { buildModel } from '../../src/model/gpt.js';
 import { createOptimizer } from '../../src/optim/create.js';
@@ -54,16 +55,16 @@ async function stepKernels(optimizer: (typeof OPTIMIZERS)[number][1]): Promise<s
 
 describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
   it('has a wasm kernel for every nanometa kernel registered for cpu', async () => {
-    await initBackend('wasm');
+    await setUpBackend('wasm');
     const cpuOnly = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).filter(isNanometa).filter((name) => !tf.getKernel(name, 'wasm'));
     expect(cpuOnly).toEqual([]);
   });
 
   for (const [label, optimizer] of OPTIMIZERS) {
     it(`runs every nanometa kernel of a step as a kernel, none as its reference: ${label}`, async () => {
-      await initBackend('cpu');
+      await setUpBackend('cpu');
       const cpu = (await stepKernels(optimizer)).filter(isNanometa);
-      await initBackend('wasm');
+      await setUpBackend('wasm');
       const onWasm = await stepKernels(optimizer);
       expect(cpu.length).toBeGreaterThan(20);
       expect(onWasm.filter(isNanometa)).toEqual(cpu);
@@ -78,8 +79,8 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
         await runTraining(cfg, { outDir: out, backend: info, log: quiet });
         return losses(out);
       };
-      const cpu = await run(await initBackend('cpu'));
-      const onWasm = await run(await initBackend('wasm'));
+      const cpu = await run(await setUpBackend('cpu'));
+      const onWasm = await run(await setUpBackend('wasm'));
       expect(onWasm.map((r) => r.step)).toEqual(cpu.map((r) => r.step));
       expect(cpu.length).toBe(20);
       cpu.forEach((row, i) => {
@@ -90,7 +91,7 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
   }
 
   it('continues exactly after --resume (MetaOptimize layerwise) and frees what it loaded', async () => {
-    const info = await initBackend('wasm');
+    const info = await setUpBackend('wasm');
     const cfg = (maxSteps: number) => tinyConfig(cache, { train: { maxSteps }, optimizer: OPTIMIZERS[1][1] });
     const full = tempDir(), split = tempDir();
     await runTraining(cfg(6), { outDir: full, backend: info, log: quiet });
@@ -102,7 +103,7 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
   });
 
   it('leaves tf.memory().numTensors unchanged across steps (accumulation, clipping, MetaOptimize)', async () => {
-    await initBackend('wasm');
+    await setUpBackend('wasm');
     const cfg = tinyConfig(cache, { train: { gradAccumSteps: 2 }, optimizer: { metaOptimize: { blocks: 'layerwise' } } });
     const model = buildModel(cfg.model, 64, 1);
     const optimizer = createOptimizer(cfg.optimizer, model.params);
@@ -123,7 +124,7 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
   it("samples cpu's tokens from the same checkpoint and seed", async () => {
     const out = tempDir();
     const cfg = tinyConfig(cache, { train: { maxSteps: 4 } });
-    await runTraining(cfg, { outDir: out, backend: await initBackend('cpu'), log: quiet });
+    await runTraining(cfg, { outDir: out, backend: await setUpBackend('cpu'), log: quiet });
     const draw = async () => {
       const sampler = loadSampler(join(out, 'checkpoint'));
       const tokens = [];
@@ -131,7 +132,7 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
       return tokens;
     };
     const cpu = await draw();
-    await initBackend('wasm');
+    await setUpBackend('wasm');
     const onWasm = await draw();
     expect(cpu.flat().length).toBeGreaterThan(30);
     expect(onWasm).toEqual(cpu);
