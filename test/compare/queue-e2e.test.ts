@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompare } from '../../src/compare/compare.js';
-import { SUITES } from '../../src/compare/grid.js';
+import { plannedRunCount, SUITES } from '../../src/compare/grid.js';
 import { QUEUE_NAME } from '../../src/compare/queue.js';
 import { CSV_COLUMNS } from '../../src/compare/report.js';
 import { runQueuedCompare } from '../../src/compare/queue-coordinator.js';
@@ -93,9 +93,10 @@ describe.skipIf(!HAVE_REDIS)('compare --queue with worker.ts processes', () => {
     const { summaries, views } = await coordinator;
 
     // Every run done, each finished exactly once (nothing run twice to the end), the stopped ones elsewhere.
-    expect(views.map((v) => v.state)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    const runs = plannedRunCount(SUITES.continual); // 10: the constant grid, MetaOptimize and the tuning-free group
+    expect(views.map((v) => v.state)).toEqual(Array(runs).fill('done'));
     const finishedLines = [a, b, c].flatMap((w) => lines(w, /\) finished at step 30$/));
-    expect(finishedLines).toHaveLength(5);
+    expect(finishedLines).toHaveLength(runs);
     for (const v of views) expect(finishedLines.filter((l) => l.includes(`(${v.jobId})`)), v.runId).toHaveLength(1);
     expect(lines(a, /finished at step/).some((l) => l.includes(killed!.jobId))).toBe(false);
     expect(lines(c, /finished at step/).some((l) => l.includes(termed!.jobId))).toBe(false);
@@ -130,19 +131,19 @@ describe.skipIf(!HAVE_REDIS)('compare --queue with worker.ts processes', () => {
     // is trained again, and the report is the same; --status prints the same table.
     const again = await runQueuedCompare({ queueUrl: redis.url, suite: SUITES.continual, config: 'tinystories-tiny', steps: STEPS,
       outDir: join(tmp, 'again'), sets: TINY, graceSec: 10, log: () => {} });
-    expect(again.views.map((v) => v.state)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(again.views.map((v) => v.state)).toEqual(Array(runs).fill('done'));
     expect(readFileSync(join(tmp, 'again', 'runs.csv'), 'utf8')).toBe(readFileSync(join(tmp, 'queued', 'runs.csv'), 'utf8'));
     const table: string[] = [];
     await runQueuedCompare({ queueUrl: redis.url, suite: SUITES.continual, config: 'tinystories-tiny', steps: STEPS,
       outDir: join(tmp, 'status'), sets: TINY, graceSec: 10, statusOnly: true, log: (text) => table.push(text) });
     expect(table).toHaveLength(1);
-    expect(table[0].split('\n').slice(1, 6).map((row) => row.split(/\s+/).slice(0, 2))).toEqual(views.map((v) => [v.runId, 'done']));
-    expect(table[0]).toMatch(/\n5 done · 0 running · 0 queued · 0 failed$/);
-    expect([a, b, c].flatMap((w) => lines(w, /\) (started|resumed)/))).toHaveLength(7);
+    expect(table[0].split('\n').slice(1, 1 + runs).map((row) => row.split(/\s+/).slice(0, 2))).toEqual(views.map((v) => [v.runId, 'done']));
+    expect(table[0]).toMatch(new RegExp(`\n${runs} done · 0 running · 0 queued · 0 failed$`));
+    expect([a, b, c].flatMap((w) => lines(w, /\) (started|resumed)/))).toHaveLength(runs + 2);
   }, 600_000);
 
   it('fails a diverging run with train.ts\'s message, without retrying it (unless --retry-failed), while the other run finishes', async () => {
-    const suite = { ...SUITES.continual, adamwConstant: [3e-4, 1e39], variants: [] };
+    const suite = { ...SUITES.continual, adamwConstant: [3e-4, 1e39], variants: [], tuningFree: [] };
     const { summaries, views } = await runQueuedCompare({ queueUrl: redis.url, suite, config: 'tinystories-tiny', steps: 8,
       outDir: join(tmp, 'diverging'), sets: TINY, graceSec: 10, pollSec: 0.2, log: () => {} });
     expect(views.map((v) => [v.runId, v.state])).toEqual([['adamw-lr3e-4', 'done'], ['adamw-lr1e39', 'failed']]);
