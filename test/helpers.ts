@@ -1,10 +1,15 @@
-// Shared test set-up: the cpu backend (with nanometa's kernels) and tiny configs.
+// Shared test set-up: the cpu backend (with nanometa's kernels), tiny configs, and the per-step tensor count check.
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setUpBackend } from '../src/kernels/register.js';
 import { validateConfig } from '../src/config/resolve.js';
 import type { Config } from '../src/config/schema.js';
+import { ArrayTokenStream, BatchSampler } from '../src/data/batches.js';
+import { buildModel } from '../src/model/gpt.js';
+import { createOptimizer } from '../src/optim/create.js';
+import { trainStep } from '../src/train/step.js';
 
 export async function useCpu(): Promise<void> {
   await setUpBackend('cpu');
@@ -33,4 +38,30 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
       ? merge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
   }
   return out;
+}
+
+/**
+ * tf.memory().numTensors after one warm-up step and after three more of a tiny model on the active backend:
+ * trainStep with two micro-batches and clipping, then MetaOptimize(AdamW, Lion) layerwise. Equal when a step leaks
+ * nothing.
+ */
+export async function tensorsAcrossSteps(cacheDir: string): Promise<{ before: number; after: number }> {
+  const cfg = tinyConfig(cacheDir, { train: { gradAccumSteps: 2 }, optimizer: { metaOptimize: { blocks: 'layerwise' } } });
+  const model = buildModel(cfg.model, 64, 1);
+  const optimizer = createOptimizer(cfg.optimizer, model.params);
+  const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)), 16, 4, 1);
+  const step = async () => {
+    const { loss, grads, gradNorm, gradScale } = await trainStep(model, [sampler.next(), sampler.next()], 1, () => undefined);
+    await optimizer.step(model.params, grads, 1e-3, gradScale);
+    tf.dispose([loss, gradNorm, ...(gradScale ? [gradScale] : []), ...grads.values()]);
+  };
+  try {
+    await step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await step();
+    return { before, after: tf.memory().numTensors };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
 }

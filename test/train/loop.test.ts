@@ -7,12 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runTraining } from '../../src/train/loop.js';
 import { loadCheckpoint } from '../../src/checkpoint/checkpoint.js';
 import { readMetrics } from '../../src/train/metrics.js';
-import { trainStep } from '../../src/train/step.js';
-import { buildModel } from '../../src/model/gpt.js';
-import { createOptimizer } from '../../src/optim/create.js';
-import { BatchSampler, ArrayTokenStream } from '../../src/data/batches.js';
 import type { BackendInfo } from '../../src/backend/select.js';
-import { tempDir, tinyConfig, useCpu } from '../helpers.js';
+import { tempDir, tensorsAcrossSteps, tinyConfig, useCpu } from '../helpers.js';
 
 const backend: BackendInfo = { name: 'cpu', device: 'test', isSoftware: true };
 const quiet = () => {};
@@ -93,20 +89,7 @@ describe('runTraining', () => {
 
 describe('trainStep', () => {
   it('leaves tf.memory().numTensors unchanged across steps (with accumulation and MetaOptimize)', async () => {
-    const cfg = tinyConfig(cache, { train: { gradAccumSteps: 2 }, optimizer: { metaOptimize: { blocks: 'layerwise' } } });
-    const model = buildModel(cfg.model, 64, 1);
-    const optimizer = createOptimizer(cfg.optimizer, model.params);
-    const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)), 16, 4, 1);
-    const step = async () => {
-      const { loss, grads, gradNorm, gradScale } = await trainStep(model, [sampler.next(), sampler.next()], 1, () => undefined);
-      await optimizer.step(model.params, grads, 1e-3, gradScale);
-      tf.dispose([loss, gradNorm, gradScale!, ...grads.values()]);
-    };
-    await step();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) await step();
-    expect(tf.memory().numTensors).toBe(before);
-    optimizer.dispose();
-    model.dispose();
+    const { before, after } = await tensorsAcrossSteps(cache);
+    expect(after).toBe(before);
   });
 });
