@@ -8,7 +8,7 @@
 //   npx tsx bench/wasm-matmul.ts [--rows 512] [--dim 64] [--vocab 832] [--reps 15] [--cpu]
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
-import { initBackend } from '../src/backend/select.js';
+import { setUpBackend } from '../src/kernels/register.js';
 import { originalKernel } from '../src/kernels/override.js';
 
 const o = new Command('bench/wasm-matmul.ts').option('--rows <n>', 'tokens per step (batch × T)', '512').option('--dim <n>', 'model width d', '64')
@@ -62,7 +62,7 @@ for (const [label, as, bs, ta, tb] of shapes) {
   const gflop = (2 * M * K * (tb ? bs[0] : bs[1])) / 1e9;
   const row: Record<string, unknown> = { shape: label, M, K, N: tb ? bs[0] : bs[1] };
   for (const backend of backends) {
-    await initBackend(backend as 'wasm' | 'cpu');
+    await setUpBackend(backend as 'wasm' | 'cpu');
     const a = tf.tensor2d(av, as as [number, number]), b = tf.tensor2d(bv, bs as [number, number]);
     const variants: Array<[string, () => tf.TensorInfo | tf.Tensor]> = backend === 'cpu'
       ? [['cpu', () => tf.matMul(a, b, ta, tb)]]
