@@ -13,14 +13,28 @@ import { join } from 'node:path';
 
 const program = new Command('train.ts')
   .description('Train a GPT language model (nanoGPT-style) with a fixed schedule or MetaOptimize learned step sizes.')
-  .option('-c, --config <name|path>', `config name in configs/ (${listNames(CONFIGS_DIR).join(', ')}) or a file path`, 'tinystories-tiny')
-  .option('--optim <preset>', `optimizer preset in configs/optim/ (${listNames(join(CONFIGS_DIR, 'optim')).join(', ')})`)
-  .option('-s, --set <key=value>', 'override one config key, e.g. --set train.maxSteps=500 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option(
+    '-c, --config <name|path>',
+    `config name in configs/ (${listNames(CONFIGS_DIR).join(', ')}) or a file path`,
+    'tinystories-tiny',
+  )
+  .option(
+    '--optim <preset>',
+    `optimizer preset in configs/optim/ (${listNames(join(CONFIGS_DIR, 'optim')).join(', ')})`,
+  )
+  .option(
+    '-s, --set <key=value>',
+    'override one config key, e.g. --set train.maxSteps=500 (repeatable)',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
   .option('-o, --out <dir>', 'run folder (config.json, metrics.jsonl, checkpoint/); default runs/<config>')
-  .option('--resume', 'continue from the run folder\'s checkpoint (raise train.maxSteps to extend a finished run)')
+  .option('--resume', "continue from the run folder's checkpoint (raise train.maxSteps to extend a finished run)")
   .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKEND_CHOICES]).default('auto'))
   .option('--help-config', 'list every config key with its type, default and meaning, then exit')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   npx tsx train.ts --config tinystories-tiny
   npx tsx train.ts --config tinystories-tiny --optim mo-adamw-lion --out runs/mo
@@ -28,16 +42,26 @@ Examples:
   npx tsx train.ts --config runs/mo/config.json --out runs/mo --resume --set train.maxSteps=2000
 
 Environment flags (recorded in the run's config.json):
-${flagsHelp()}`);
+${flagsHelp()}`,
+  );
 
 await runMain(async () => {
   program.parse();
-  const o = program.opts<{ config: string; optim?: string; set: string[]; out?: string; resume?: boolean; backend: BackendChoice; helpConfig?: boolean }>();
+  const o = program.opts<{
+    config: string;
+    optim?: string;
+    set: string[];
+    out?: string;
+    resume?: boolean;
+    backend: BackendChoice;
+    helpConfig?: boolean;
+  }>();
   if (o.helpConfig) return void console.log(describeConfigKeys());
   const supervised = await superviseUnderTsx(); // `npx tsx train.ts`: the run happens in a child (src/train/interrupt.ts)
   if (supervised !== null) return void (process.exitCode = supervised);
   const cfg = await resolveConfig({ config: o.config, optim: o.optim, set: o.set });
-  for (const section of ['model', 'data', 'optimizer', 'train'] as const) console.log(`${section}: ${JSON.stringify(cfg[section])}`);
+  for (const section of ['model', 'data', 'optimizer', 'train'] as const)
+    console.log(`${section}: ${JSON.stringify(cfg[section])}`);
   console.log(describeFlags(resolveFlags()));
   const backend = await setUpBackend(o.backend);
   console.log(`backend: ${backend.name} (${backend.device})${backend.reason ? `; ${backend.reason}` : ''}`);
@@ -46,9 +70,13 @@ await runMain(async () => {
   const interrupt = installInterruptHandlers(() => describeKeptCheckpoint(join(outDir, 'checkpoint')));
   const result = await runTraining(cfg, { outDir, resume: o.resume, backend, stopSignal: interrupt.stopSignal });
   if (result.interrupted) {
-    console.log(`interrupted at step ${result.step}: checkpoint saved to ${result.checkpointDir} (resume with --resume)`);
+    console.log(
+      `interrupted at step ${result.step}: checkpoint saved to ${result.checkpointDir} (resume with --resume)`,
+    );
     return void (process.exitCode = interrupt.exitCode());
   }
-  console.log(`done: step ${result.step}, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}; sample with:\n` +
-    `  npx tsx sample.ts --checkpoint ${result.checkpointDir}`);
+  console.log(
+    `done: step ${result.step}, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}; sample with:\n` +
+      `  npx tsx sample.ts --checkpoint ${result.checkpointDir}`,
+  );
 });

@@ -7,12 +7,31 @@ import { Command } from 'commander';
 import { causalAttentionGradLoop, causalAttentionLoop } from '../src/kernels/attention/cpu.js';
 import type { AttentionDims } from '../src/kernels/attention/index.js';
 
-const o = new Command('bench/attention-loops.ts').option('--batch <n>', 'B', '8').option('--seq <n>', 'T', '64')
-  .option('--dim <n>', 'C', '64').option('--heads <n>', 'H', '4').option('--reps <n>', 'timed runs', '15').parse().opts();
-const d: AttentionDims = { B: Number(o.batch), T: Number(o.seq), H: Number(o.heads), hs: Number(o.dim) / Number(o.heads) };
+const o = new Command('bench/attention-loops.ts')
+  .option('--batch <n>', 'B', '8')
+  .option('--seq <n>', 'T', '64')
+  .option('--dim <n>', 'C', '64')
+  .option('--heads <n>', 'H', '4')
+  .option('--reps <n>', 'timed runs', '15')
+  .parse()
+  .opts();
+const d: AttentionDims = {
+  B: Number(o.batch),
+  T: Number(o.seq),
+  H: Number(o.heads),
+  hs: Number(o.dim) / Number(o.heads),
+};
 
 /** q, k, v of head h in batch row b as contiguous (T, hs) float64 tiles. */
-function tiles(qkv: Float32Array, { T, H, hs }: AttentionDims, b: number, h: number, q: Float64Array, k: Float64Array, v: Float64Array): void {
+function tiles(
+  qkv: Float32Array,
+  { T, H, hs }: AttentionDims,
+  b: number,
+  h: number,
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+): void {
   const C = H * hs;
   for (let t = 0; t < T; t++) {
     const o = (b * T + t) * 3 * C + h * hs;
@@ -30,7 +49,11 @@ function weights(q: Float64Array, k: Float64Array, i: number, hs: number, scale:
   let m = -Infinity;
   for (let j = 0; j <= i; j++) {
     const ko = j * hs;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, e = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      e = 0;
     for (; e + 3 < hs; e += 4) {
       s0 += q[qo + e] * k[ko + e];
       s1 += q[qo + e + 1] * k[ko + e + 1];
@@ -43,16 +66,21 @@ function weights(q: Float64Array, k: Float64Array, i: number, hs: number, scale:
     if (s > m) m = s;
   }
   let sum = 0;
-  for (let j = 0; j <= i; j++) sum += (p[j] = Math.exp(p[j] - m));
+  for (let j = 0; j <= i; j++) sum += p[j] = Math.exp(p[j] - m);
   const inv = 1 / sum;
   for (let j = 0; j <= i; j++) p[j] *= inv;
 }
 
 function forwardV2(qkv: Float32Array, dims: AttentionDims): Float32Array {
   const { B, T, H, hs } = dims;
-  const C = H * hs, scale = 1 / Math.sqrt(hs);
+  const C = H * hs,
+    scale = 1 / Math.sqrt(hs);
   const y = new Float32Array(B * T * C);
-  const q = new Float64Array(T * hs), k = new Float64Array(T * hs), v = new Float64Array(T * hs), p = new Float64Array(T), acc = new Float64Array(hs);
+  const q = new Float64Array(T * hs),
+    k = new Float64Array(T * hs),
+    v = new Float64Array(T * hs),
+    p = new Float64Array(T),
+    acc = new Float64Array(hs);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       tiles(qkv, dims, b, h, q, k, v);
@@ -60,7 +88,8 @@ function forwardV2(qkv: Float32Array, dims: AttentionDims): Float32Array {
         weights(q, k, i, hs, scale, p);
         acc.fill(0);
         for (let j = 0; j <= i; j++) {
-          const pj = p[j], vo = j * hs;
+          const pj = p[j],
+            vo = j * hs;
           for (let e = 0; e < hs; e++) acc[e] += pj * v[vo + e];
         }
         const yo = (b * T + i) * C + h * hs;
@@ -73,14 +102,24 @@ function forwardV2(qkv: Float32Array, dims: AttentionDims): Float32Array {
 
 function backwardV2(qkv: Float32Array, dy: Float32Array, dims: AttentionDims): Float32Array {
   const { B, T, H, hs } = dims;
-  const C = H * hs, scale = 1 / Math.sqrt(hs);
+  const C = H * hs,
+    scale = 1 / Math.sqrt(hs);
   const out = new Float32Array(B * T * 3 * C);
-  const q = new Float64Array(T * hs), k = new Float64Array(T * hs), v = new Float64Array(T * hs), p = new Float64Array(T), dp = new Float64Array(T);
-  const dq = new Float64Array(T * hs), dk = new Float64Array(T * hs), dv = new Float64Array(T * hs), g = new Float64Array(hs);
+  const q = new Float64Array(T * hs),
+    k = new Float64Array(T * hs),
+    v = new Float64Array(T * hs),
+    p = new Float64Array(T),
+    dp = new Float64Array(T);
+  const dq = new Float64Array(T * hs),
+    dk = new Float64Array(T * hs),
+    dv = new Float64Array(T * hs),
+    g = new Float64Array(hs);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       tiles(qkv, dims, b, h, q, k, v);
-      dq.fill(0); dk.fill(0); dv.fill(0);
+      dq.fill(0);
+      dk.fill(0);
+      dv.fill(0);
       for (let i = 0; i < T; i++) {
         weights(q, k, i, hs, scale, p);
         const go = (b * T + i) * C + h * hs;
@@ -88,9 +127,16 @@ function backwardV2(qkv: Float32Array, dy: Float32Array, dims: AttentionDims): F
         let D = 0;
         for (let j = 0; j <= i; j++) {
           const vo = j * hs;
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0, e = 0;
+          let s0 = 0,
+            s1 = 0,
+            s2 = 0,
+            s3 = 0,
+            e = 0;
           for (; e + 3 < hs; e += 4) {
-            s0 += g[e] * v[vo + e]; s1 += g[e + 1] * v[vo + e + 1]; s2 += g[e + 2] * v[vo + e + 2]; s3 += g[e + 3] * v[vo + e + 3];
+            s0 += g[e] * v[vo + e];
+            s1 += g[e + 1] * v[vo + e + 1];
+            s2 += g[e + 2] * v[vo + e + 2];
+            s3 += g[e + 3] * v[vo + e + 3];
           }
           for (; e < hs; e++) s0 += g[e] * v[vo + e];
           dp[j] = s0 + s1 + s2 + s3;
@@ -98,7 +144,9 @@ function backwardV2(qkv: Float32Array, dy: Float32Array, dims: AttentionDims): F
         }
         const qo = i * hs;
         for (let j = 0; j <= i; j++) {
-          const ko = j * hs, pj = p[j], ds = pj * (dp[j] - D) * scale;
+          const ko = j * hs,
+            pj = p[j],
+            ds = pj * (dp[j] - D) * scale;
           for (let e = 0; e < hs; e++) {
             dq[qo + e] += ds * k[ko + e];
             dk[ko + e] += ds * q[qo + e];
@@ -120,7 +168,8 @@ function backwardV2(qkv: Float32Array, dy: Float32Array, dims: AttentionDims): F
 }
 
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed));
-const qkv = rand(d.B * d.T * 3 * d.H * d.hs, 1), dy = rand(d.B * d.T * d.H * d.hs, 2);
+const qkv = rand(d.B * d.T * 3 * d.H * d.hs, 1),
+  dy = rand(d.B * d.T * d.H * d.hs, 2);
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
 function cpuMs(run: () => unknown): number {
@@ -136,10 +185,23 @@ function cpuMs(run: () => unknown): number {
 }
 
 const ref = { fwd: causalAttentionLoop(qkv, d), bwd: causalAttentionGradLoop(qkv, dy, d) };
-const errF = maxDiff(forwardV2(qkv, d), ref.fwd), errB = maxDiff(backwardV2(qkv, dy, d), ref.bwd);
+const errF = maxDiff(forwardV2(qkv, d), ref.fwd),
+  errB = maxDiff(backwardV2(qkv, dy, d), ref.bwd);
 if (errF > 1e-5 || errB > 1e-5) throw new Error(`v2 disagrees with v1: forward ${errF}, backward ${errB}`);
 for (let round = 0; round < 2; round++) {
-  console.log(JSON.stringify({ dims: d, round,
-    v1: { fwdMs: +cpuMs(() => causalAttentionLoop(qkv, d)).toFixed(2), bwdMs: +cpuMs(() => causalAttentionGradLoop(qkv, dy, d)).toFixed(2) },
-    v2: { fwdMs: +cpuMs(() => forwardV2(qkv, d)).toFixed(2), bwdMs: +cpuMs(() => backwardV2(qkv, dy, d)).toFixed(2), maxErr: Math.max(errF, errB) } }));
+  console.log(
+    JSON.stringify({
+      dims: d,
+      round,
+      v1: {
+        fwdMs: +cpuMs(() => causalAttentionLoop(qkv, d)).toFixed(2),
+        bwdMs: +cpuMs(() => causalAttentionGradLoop(qkv, dy, d)).toFixed(2),
+      },
+      v2: {
+        fwdMs: +cpuMs(() => forwardV2(qkv, d)).toFixed(2),
+        bwdMs: +cpuMs(() => backwardV2(qkv, dy, d)).toFixed(2),
+        maxErr: Math.max(errF, errB),
+      },
+    }),
+  );
 }

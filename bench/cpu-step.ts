@@ -14,9 +14,15 @@ import { trainStep } from '../src/train/step.js';
 import { BatchSampler, ArrayTokenStream } from '../src/data/batches.js';
 import { Rng } from '../src/util/rng.js';
 
-const o = new Command().option('--config <name>', 'config', 'tinystories-tiny').option('--stock', 'tfjs stock kernels only')
-  .option('--steps <n>', 'timed steps', '5').option('--optim <preset>', 'optimizer preset').option('--vocab <n>', 'tokenizer vocabulary', '769')
-  .option('-s, --set <kv>', 'override', (v: string, a: string[]) => [...a, v], [] as string[]).parse().opts();
+const o = new Command()
+  .option('--config <name>', 'config', 'tinystories-tiny')
+  .option('--stock', 'tfjs stock kernels only')
+  .option('--steps <n>', 'timed steps', '5')
+  .option('--optim <preset>', 'optimizer preset')
+  .option('--vocab <n>', 'tokenizer vocabulary', '769')
+  .option('-s, --set <kv>', 'override', (v: string, a: string[]) => [...a, v], [] as string[])
+  .parse()
+  .opts();
 if (o.stock) {
   await tf.setBackend('cpu');
 } else await setUpBackend('cpu');
@@ -25,11 +31,21 @@ const V = paddedVocabSize(cfg.model, Number(o.vocab));
 const model = buildModel(cfg.model, V, 1);
 const optimizer = createOptimizer(cfg.optimizer, model.params);
 const rng = new Rng(1);
-const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 100_000 }, () => rng.int(Number(o.vocab)))), cfg.model.blockSize, cfg.train.batchSize, 1);
+const sampler = new BatchSampler(
+  new ArrayTokenStream(Int32Array.from({ length: 100_000 }, () => rng.int(Number(o.vocab)))),
+  cfg.model.blockSize,
+  cfg.train.batchSize,
+  1,
+);
 const times: number[] = [];
 for (let i = 0; i < Number(o.steps) + 1; i++) {
   const t0 = performance.now();
-  const { loss, grads, gradNorm, gradScale } = await trainStep(model, [sampler.next()], cfg.optimizer.gradClip, () => undefined);
+  const { loss, grads, gradNorm, gradScale } = await trainStep(
+    model,
+    [sampler.next()],
+    cfg.optimizer.gradClip,
+    () => undefined,
+  );
   await optimizer.step(model.params, grads, cfg.optimizer.lr, gradScale);
   tf.dispose([gradNorm, ...(gradScale ? [gradScale] : [])]);
   await loss.data();
@@ -38,5 +54,15 @@ for (let i = 0; i < Number(o.steps) + 1; i++) {
 }
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
-console.log(JSON.stringify({ config: o.config, optimizer: optimizer.name, kernels: o.stock ? 'tfjs stock' : 'nanometa', params: model.paramCount, batch: cfg.train.batchSize,
-  blockSize: cfg.model.blockSize, medianStepMs: Math.round(median), tokensPerSec: Math.round((cfg.train.batchSize * cfg.model.blockSize) / (median / 1000)) }));
+console.log(
+  JSON.stringify({
+    config: o.config,
+    optimizer: optimizer.name,
+    kernels: o.stock ? 'tfjs stock' : 'nanometa',
+    params: model.paramCount,
+    batch: cfg.train.batchSize,
+    blockSize: cfg.model.blockSize,
+    medianStepMs: Math.round(median),
+    tokensPerSec: Math.round((cfg.train.batchSize * cfg.model.blockSize) / (median / 1000)),
+  }),
+);

@@ -38,15 +38,19 @@ async function main(): Promise<void> {
     .option('--reps <n>', 'timed repetitions (median reported)', '5')
     .option('--variants <list>', 'comma-separated variant numbers to run', '0,1')
     .option('--oracle <name>', 'reference (tf.unsortedSegmentSum) or loop (the plain JS loop)', 'reference')
-    .parse().opts();
+    .parse()
+    .opts();
   const info = await setUpBackend(opts.backend as BackendChoice, { software: Boolean(opts.software) });
   const [N, V, C, reps] = [Number(opts.n), Number(opts.v), Number(opts.c), Number(opts.reps)];
-  const ids = Int32Array.from({ length: N }, (_, i) => Math.floor(V * Math.pow(((i * 2654435761) % 4294967296) / 4294967296, 3)));
+  const ids = Int32Array.from({ length: N }, (_, i) =>
+    Math.floor(V * Math.pow(((i * 2654435761) % 4294967296) / 4294967296, 3)),
+  );
   const idx = tf.tensor1d(ids, 'int32'); // (N), skewed like token frequencies
   const dy = tf.randomNormal([N, C], 0, 1, 'float32', 1) as tf.Tensor2D; // (N, C)
-  const expected = opts.oracle === 'loop'
-    ? embeddingGradLoop((await dy.data()) as Float32Array, ids, V, C)
-    : await embeddingGradReference(dy, idx, V).data();
+  const expected =
+    opts.oracle === 'loop'
+      ? embeddingGradLoop((await dy.data()) as Float32Array, ids, V, C)
+      : await embeddingGradReference(dy, idx, V).data();
   const chosen = String(opts.variants).split(',');
   for (const [name, fn] of Object.entries(VARIANTS).filter(([n]) => chosen.includes(n.split('-')[0]))) {
     const got = await fn(dy, idx, V).data();
@@ -55,7 +59,19 @@ async function main(): Promise<void> {
     if (maxErr > 1e-4) throw new Error(`${name}: max |error| ${maxErr} against tf.unsortedSegmentSum`);
     const ms = await timeMs(() => fn(dy, idx, V), reps);
     const bytes = 4 * (N * C + N + V * C); // read dy and ids, write dW
-    console.log(JSON.stringify({ variant: name, backend: info.name, device: info.device, N, V, C, ms: +ms.toFixed(2), gbPerSec: +(bytes / ms / 1e6).toFixed(3), maxErr }));
+    console.log(
+      JSON.stringify({
+        variant: name,
+        backend: info.name,
+        device: info.device,
+        N,
+        V,
+        C,
+        ms: +ms.toFixed(2),
+        gbPerSec: +(bytes / ms / 1e6).toFixed(3),
+        maxErr,
+      }),
+    );
   }
 }
 

@@ -7,14 +7,24 @@ import { NanometaError, runMain } from '../src/util/errors.js';
 import { formatSummary, summarizeGpuLog } from './gpu-log.js';
 
 await runMain(async () => {
-  const o = new Command('bench/gpu-summary.ts').description('Summarise bench/gpu.sh logs (tokens/s, ratios, issue 5 targets) as markdown.')
-    .argument('<logs...>', 'gpu.log files, read in order as one log (runs of one configuration in several logs are pooled: pass one call\'s log to compare within a call)').parse();
-  const text = o.args.map((f) => {
-    try {
-      return readFileSync(f, 'utf8');
-    } catch (e) {
-      throw new NanometaError(`cannot read ${f}: ${(e as Error).message}`, 'pass the gpu.log that bench/gpu.sh wrote to $OUT');
-    }
-  }).join('\n');
+  const o = new Command('bench/gpu-summary.ts')
+    .description('Summarise bench/gpu.sh logs (tokens/s, ratios, issue 5 targets) as markdown.')
+    .argument(
+      '<logs...>',
+      "gpu.log files, read in order as one log (runs of one configuration in several logs are pooled: pass one call's log to compare within a call)",
+    )
+    .parse();
+  const text = o.args
+    .map((f) => {
+      try {
+        return readFileSync(f, 'utf8');
+      } catch (e) {
+        throw new NanometaError(
+          `cannot read ${f}: ${(e as Error).message}`,
+          'pass the gpu.log that bench/gpu.sh wrote to $OUT',
+        );
+      }
+    })
+    .join('\n');
   console.log(formatSummary(summarizeGpuLog(text)));
 });

@@ -20,7 +20,8 @@ async function main(): Promise<void> {
     .option('--n <rows>', 'rows (tokens in one loss chunk)', '1024')
     .option('--v <cols>', 'vocabulary V', '2368')
     .option('--reps <n>', 'timed repetitions (median reported)', '5')
-    .parse().opts();
+    .parse()
+    .opts();
   const info = await setUpBackend(opts.backend as BackendChoice, { software: Boolean(opts.software) });
   const [n, V, reps] = [Number(opts.n), Number(opts.v), Number(opts.reps)];
   const x = tf.randomNormal([n, V], 0, 3, 'float32', 1) as tf.Tensor2D; // (n, V) logits
@@ -39,7 +40,18 @@ async function main(): Promise<void> {
       out.dispose();
     }
     const ms = times.sort((a, b) => a - b)[Math.floor(reps / 2)];
-    console.log(JSON.stringify({ variant: name, backend: info.name, device: info.device, n, V, ms: +ms.toFixed(2), gbPerSec: +((4 * n * V) / ms / 1e6).toFixed(3), maxErr }));
+    console.log(
+      JSON.stringify({
+        variant: name,
+        backend: info.name,
+        device: info.device,
+        n,
+        V,
+        ms: +ms.toFixed(2),
+        gbPerSec: +((4 * n * V) / ms / 1e6).toFixed(3),
+        maxErr,
+      }),
+    );
   }
 }
 

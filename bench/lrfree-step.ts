@@ -31,14 +31,21 @@ const METHODS: [string, Record<string, unknown>][] = [
 ];
 
 const makeParams = (shapes: { name: string; shape: number[] }[]): ParamMap =>
-  new Map(shapes.map((s, i) => [s.name, tf.tidy(() => tf.variable(tf.randomNormal(s.shape, 0, 0.02, 'float32', 1 + i)))]));
-const makeGrads = (params: ParamMap): GradMap => new Map([...params].map(([name, v], i) => [name, tf.randomNormal(v.shape, 0, 1e-3, 'float32', 1001 + i)]));
+  new Map(
+    shapes.map((s, i) => [s.name, tf.tidy(() => tf.variable(tf.randomNormal(s.shape, 0, 0.02, 'float32', 1 + i)))]),
+  );
+const makeGrads = (params: ParamMap): GradMap =>
+  new Map([...params].map(([name, v], i) => [name, tf.randomNormal(v.shape, 0, 1e-3, 'float32', 1001 + i)]));
 
 /**
  * Max |fused − reference| over all weights after 3 steps, in units of (1e-4 of the largest weight move + 4 float32
  * ulps of the largest weight): the tolerance of test/optim/lrfree-cases.test.ts. Below 1 passes.
  */
-async function check(cfg: Record<string, unknown>, shapes: { name: string; shape: number[] }[], grads: GradMap): Promise<number> {
+async function check(
+  cfg: Record<string, unknown>,
+  shapes: { name: string; shape: number[] }[],
+  grads: GradMap,
+): Promise<number> {
   const [a, b, init] = [makeParams(shapes), makeParams(shapes), makeParams(shapes)];
   const parsed = OptimizerSchema.parse(cfg);
   const [oa, ob] = [createOptimizer(parsed, a), createOptimizer(parsed, b, { impl: 'reference' })];
@@ -46,7 +53,8 @@ async function check(cfg: Record<string, unknown>, shapes: { name: string; shape
     await oa.step(a, grads, parsed.lr);
     await ob.step(b, grads, parsed.lr);
   }
-  const max = (f: (n: string, v: tf.Variable) => tf.Tensor) => Math.max(...[...a].map(([n, v]) => tf.tidy(() => tf.max(f(n, v)).dataSync()[0])));
+  const max = (f: (n: string, v: tf.Variable) => tf.Tensor) =>
+    Math.max(...[...a].map(([n, v]) => tf.tidy(() => tf.max(f(n, v)).dataSync()[0])));
   const diff = max((n, v) => tf.abs(tf.sub(v, b.get(n)!)));
   const moved = max((n, v) => tf.abs(tf.sub(v, init.get(n)!)));
   const largest = max((_, v) => tf.abs(v));
@@ -64,13 +72,28 @@ async function time(opt: Optimizer, params: ParamMap, grads: GradMap, lr: number
 }
 
 await runMain(async () => {
-  const o = program.parse().opts<{ backend: string; iters: string; rounds: string; d: string; layers: string; vocab: string }>();
+  const o = program
+    .parse()
+    .opts<{ backend: string; iters: string; rounds: string; d: string; layers: string; vocab: string }>();
   const info = await setUpBackend(o.backend as BackendChoice);
-  const shapes = paramTable(ModelSchema.parse({ nEmbd: Number(o.d), nLayer: Number(o.layers), nHead: 4 }), Number(o.vocab)).map((p) => ({ name: p.name, shape: [...p.shape] }));
+  const shapes = paramTable(
+    ModelSchema.parse({ nEmbd: Number(o.d), nLayer: Number(o.layers), nHead: 4 }),
+    Number(o.vocab),
+  ).map((p) => ({ name: p.name, shape: [...p.shape] }));
   const n = shapes.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
-  console.log(`backend ${info.device}; ${shapes.length} tensors, ${n} parameters (d ${o.d}, ${o.layers} layers, vocab ${o.vocab})`);
+  console.log(
+    `backend ${info.device}; ${shapes.length} tensors, ${n} parameters (d ${o.d}, ${o.layers} layers, vocab ${o.vocab})`,
+  );
   const grads = makeGrads(makeParams(shapes));
-  const runs: { name: string; impl: KernelImpl; lr: number; err: number; params: ParamMap; opt: Optimizer & { bufferCount: number }; ms: number[] }[] = [];
+  const runs: {
+    name: string;
+    impl: KernelImpl;
+    lr: number;
+    err: number;
+    params: ParamMap;
+    opt: Optimizer & { bufferCount: number };
+    ms: number[];
+  }[] = [];
   for (const [name, cfg] of METHODS) {
     const err = await check(cfg, shapes, grads);
     if (!(err < 1)) throw new Error(`${name}: fused kernel differs from the reference by ${err} of the tolerance`);
@@ -91,9 +114,12 @@ await runMain(async () => {
   const adamw = best(runs[0]);
   for (const r of runs) {
     const ref = runs.find((x) => x.name === r.name && x.impl === 'reference');
-    const vsRef = r.impl === 'auto' && ref ? ` | fused ${(best(ref) / best(r)).toFixed(2)}x faster than the reference` : '';
-    console.log(`${`${r.name} ${r.impl === 'auto' ? 'fused' : 'reference'}`.padEnd(30)} ${best(r).toFixed(2)} ms/step (best round) | ${(best(r) / adamw).toFixed(2)}x adamw | ` +
-      `${r.opt.bufferCount / shapes.length} buffers per tensor | max |fused-ref| ${r.err.toFixed(2)} of the tolerance${vsRef}`);
+    const vsRef =
+      r.impl === 'auto' && ref ? ` | fused ${(best(ref) / best(r)).toFixed(2)}x faster than the reference` : '';
+    console.log(
+      `${`${r.name} ${r.impl === 'auto' ? 'fused' : 'reference'}`.padEnd(30)} ${best(r).toFixed(2)} ms/step (best round) | ${(best(r) / adamw).toFixed(2)}x adamw | ` +
+        `${r.opt.bufferCount / shapes.length} buffers per tensor | max |fused-ref| ${r.err.toFixed(2)} of the tolerance${vsRef}`,
+    );
     r.opt.dispose();
     tf.dispose([...r.params.values()]);
   }

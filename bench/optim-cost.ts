@@ -26,7 +26,9 @@ const program = new Command('optim-cost')
   .option('--out <file>', 'also write the markdown table here');
 
 await runMain(async () => {
-  const o = program.parse().opts<{ config: string; optims: string; backend: BackendChoice; steps: string; rounds: string; out?: string }>();
+  const o = program
+    .parse()
+    .opts<{ config: string; optims: string; backend: BackendChoice; steps: string; rounds: string; out?: string }>();
   const presets = o.optims.split(',');
   const backend = await setUpBackend(o.backend);
   const cfgs = await Promise.all(presets.map((optim) => resolveConfig({ config: o.config, optim })));
@@ -42,7 +44,8 @@ await runMain(async () => {
     return { name, optimizer, stateBytes, weightBytes, ms: [] as number[] };
   });
   for (let round = 0; round < Number(o.rounds); round++)
-    for (const [i, r] of rows.entries()) r.ms.push((await benchTrainStep(cfgs[i], backend, { steps: Number(o.steps), warmup: 2 })).medianStepMs);
+    for (const [i, r] of rows.entries())
+      r.ms.push((await benchTrainStep(cfgs[i], backend, { steps: Number(o.steps), warmup: 2 })).medianStepMs);
   const base = rows[0];
   const best = (r: (typeof rows)[number]) => Math.min(...r.ms);
   const lines = [
@@ -50,8 +53,11 @@ await runMain(async () => {
     '',
     '| Method | Optimizer | Step time | Step time vs AdamW | Optimizer state | State vs weights | State vs AdamW |',
     '|---|---|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.name} | ${r.optimizer} | ${best(r).toFixed(1)} ms | ${(best(r) / best(base)).toFixed(2)}x | ${(r.stateBytes / 2 ** 20).toFixed(2)} MiB | ` +
-      `${(r.stateBytes / r.weightBytes).toFixed(2)}x | ${(r.stateBytes / base.stateBytes).toFixed(2)}x |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.optimizer} | ${best(r).toFixed(1)} ms | ${(best(r) / best(base)).toFixed(2)}x | ${(r.stateBytes / 2 ** 20).toFixed(2)} MiB | ` +
+        `${(r.stateBytes / r.weightBytes).toFixed(2)}x | ${(r.stateBytes / base.stateBytes).toFixed(2)}x |`,
+    ),
   ];
   console.log(lines.join('\n'));
   if (o.out) writeFileAtomic(o.out, lines.join('\n') + '\n');

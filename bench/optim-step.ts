@@ -29,15 +29,23 @@ const VARIANTS: [string, Record<string, unknown>][] = [
 ];
 
 function makeParams(shapes: { name: string; shape: number[] }[], seed: number): ParamMap {
-  return new Map(shapes.map((s, i) => [s.name, tf.tidy(() => tf.variable(tf.randomNormal(s.shape, 0, 0.02, 'float32', seed + i)))]));
+  return new Map(
+    shapes.map((s, i) => [s.name, tf.tidy(() => tf.variable(tf.randomNormal(s.shape, 0, 0.02, 'float32', seed + i)))]),
+  );
 }
 
 function makeGrads(params: ParamMap, seed: number): GradMap {
-  return new Map([...params].map(([name, v], i) => [name, tf.randomNormal(v.shape, 0, 1e-3, 'float32', seed + 1000 + i)]));
+  return new Map(
+    [...params].map(([name, v], i) => [name, tf.randomNormal(v.shape, 0, 1e-3, 'float32', seed + 1000 + i)]),
+  );
 }
 
 /** Max |fused − reference| over all weights after 2 steps (the check before timing). */
-async function check(cfg: Record<string, unknown>, shapes: { name: string; shape: number[] }[], grads: GradMap): Promise<number> {
+async function check(
+  cfg: Record<string, unknown>,
+  shapes: { name: string; shape: number[] }[],
+  grads: GradMap,
+): Promise<number> {
   const a = makeParams(shapes, 1);
   const b = makeParams(shapes, 1);
   const oa = createOptimizer(OptimizerSchema.parse(cfg), a);
@@ -58,7 +66,12 @@ function median(xs: number[]): number {
 }
 
 /** Wall ms and process CPU ms (user + system, all threads) per step; CPU time is steadier on a shared machine. */
-async function time(opt: Optimizer, params: ParamMap, grads: GradMap, iters: number): Promise<{ wall: number; cpu: number }> {
+async function time(
+  opt: Optimizer,
+  params: ParamMap,
+  grads: GradMap,
+  iters: number,
+): Promise<{ wall: number; cpu: number }> {
   for (let i = 0; i < 5; i++) await opt.step(params, grads, 1e-3); // warm-up (JIT)
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -69,19 +82,31 @@ async function time(opt: Optimizer, params: ParamMap, grads: GradMap, iters: num
 }
 
 await runMain(async () => {
-  const o = program.parse().opts<{ backend: string; iters: string; rounds: string; d: string; layers: string; vocab: string }>();
+  const o = program
+    .parse()
+    .opts<{ backend: string; iters: string; rounds: string; d: string; layers: string; vocab: string }>();
   const info = await setUpBackend(o.backend as BackendChoice);
   const model = ModelSchema.parse({ nEmbd: Number(o.d), nLayer: Number(o.layers), nHead: 4 });
   const shapes = paramTable(model, Number(o.vocab)).map((p) => ({ name: p.name, shape: [...p.shape] }));
   const n = shapes.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
-  console.log(`backend ${info.device}; ${shapes.length} tensors, ${n} parameters (d ${o.d}, ${o.layers} layers, vocab ${o.vocab})`);
+  console.log(
+    `backend ${info.device}; ${shapes.length} tensors, ${n} parameters (d ${o.d}, ${o.layers} layers, vocab ${o.vocab})`,
+  );
   const grads = makeGrads(makeParams(shapes, 1), 1);
   const runs = [];
   for (const [name, cfg] of VARIANTS) {
     const err = await check(cfg, shapes, grads);
     if (!(err < 1e-6)) throw new Error(`${name}: fused kernel differs from the reference by ${err}`);
     const params = makeParams(shapes, 1);
-    runs.push({ name, cfg, err, params, opt: createOptimizer(OptimizerSchema.parse(cfg), params), ms: [] as number[], cpu: [] as number[] });
+    runs.push({
+      name,
+      cfg,
+      err,
+      params,
+      opt: createOptimizer(OptimizerSchema.parse(cfg), params),
+      ms: [] as number[],
+      cpu: [] as number[],
+    });
   }
   // Rounds interleave the variants so that load on a shared machine hits them alike; we report the best round.
   for (let round = 0; round < Number(o.rounds); round++) {
@@ -100,9 +125,11 @@ await runMain(async () => {
     const cpu = median(r.cpu);
     const streams = r.cfg.metaOptimize ? 9 : 7; // float32 arrays read + written per parameter
     const overhead = r === runs[0] ? '' : ` | overhead wall ${pct(ms, base.wall)}, cpu ${pct(cpu, base.cpu)}`;
-    console.log(`${r.name.padEnd(38)} wall ${ms.toFixed(2)} ms/step (best round; median ${median(r.ms).toFixed(2)}), cpu ${cpu.toFixed(2)} ms/step (median), ` +
-      `${((streams * 4 * n) / ms / 1e6).toFixed(2)} GB/s | ${r.opt.bufferCount} parameter-sized buffers (${(r.opt.bufferCount / shapes.length).toFixed(0)} per tensor) | ` +
-      `max |fused-ref| ${r.err.toExponential(1)}${overhead}`);
+    console.log(
+      `${r.name.padEnd(38)} wall ${ms.toFixed(2)} ms/step (best round; median ${median(r.ms).toFixed(2)}), cpu ${cpu.toFixed(2)} ms/step (median), ` +
+        `${((streams * 4 * n) / ms / 1e6).toFixed(2)} GB/s | ${r.opt.bufferCount} parameter-sized buffers (${(r.opt.bufferCount / shapes.length).toFixed(0)} per tensor) | ` +
+        `max |fused-ref| ${r.err.toExponential(1)}${overhead}`,
+    );
     r.opt.dispose();
     tf.dispose([...r.params.values()]);
   }

@@ -11,7 +11,8 @@ export interface StepVariant {
 
 export const STEP_VARIANTS: Record<string, StepVariant> = {
   lnprograms: {
-    about: "the WebGPU LayerNorm backward as 3-4 tfjs programs instead of src's 2 raw passes (bench/layernorm/programs.ts)",
+    about:
+      "the WebGPU LayerNorm backward as 3-4 tfjs programs instead of src's 2 raw passes (bench/layernorm/programs.ts)",
     use: useLayerNormGradPrograms,
   },
 };

@@ -70,7 +70,9 @@ function topKernels(kernels: Array<{ name: string; ms: number }>, n = 15): Kerne
     stat.ms += k.ms;
     by.set(k.name, stat);
   }
-  return [...by.values()].sort((a, b) => b.ms - a.ms || b.count - a.count).slice(0, n)
+  return [...by.values()]
+    .sort((a, b) => b.ms - a.ms || b.count - a.count)
+    .slice(0, n)
     .map((k) => ({ ...k, ms: +k.ms.toFixed(3) }));
 }
 
@@ -127,18 +129,34 @@ export async function benchTrainStep(cfg: Config, backend: BackendInfo, opts: Be
   opt.dispose();
   model.dispose();
   return {
-    backend: backend.name, device: backend.device, isSoftware: backend.isSoftware,
+    backend: backend.name,
+    device: backend.device,
+    isSoftware: backend.isSoftware,
     model: { nLayer: cfg.model.nLayer, nHead: cfg.model.nHead, nEmbd: cfg.model.nEmbd, blockSize: T, vocabSize: V },
-    optimizer: opt.name, params: model.paramCount, batch: B, tokensPerStep: B * T, steps: opts.steps,
-    medianStepMs: +medianStepMs.toFixed(2), medianIssueMs: +median(issues).toFixed(2), tokensPerSec: Math.round((B * T) / (medianStepMs / 1000)),
-    peakTensorBytes: peak.peakBytes, gpuBytesAllocated: memory.gpuBytesAllocated, kernelsPerStep: peak.kernelCount,
+    optimizer: opt.name,
+    params: model.paramCount,
+    batch: B,
+    tokensPerStep: B * T,
+    steps: opts.steps,
+    medianStepMs: +medianStepMs.toFixed(2),
+    medianIssueMs: +median(issues).toFixed(2),
+    tokensPerSec: Math.round((B * T) / (medianStepMs / 1000)),
+    peakTensorBytes: peak.peakBytes,
+    gpuBytesAllocated: memory.gpuBytesAllocated,
+    kernelsPerStep: peak.kernelCount,
     ...(counted.dispatches >= 0 ? { dispatchesPerStep: counted.dispatches } : {}),
-    lossFirst: +losses[0].toFixed(4), lossLast: +losses[losses.length - 1].toFixed(4),
+    lossFirst: +losses[0].toFixed(4),
+    lossLast: +losses[losses.length - 1].toFixed(4),
     flags,
-    ...(opts.profile ? {
-      kernelMsTotal: +peak.kernels.reduce((a, k) => a + k.ms, 0).toFixed(2),
-      topKernels: topKernels(peak.kernels),
-      topKernelShapes: topKernels(peak.kernels.map((k) => ({ name: `${k.name} ${k.shapes}`, ms: k.ms })), 25),
-    } : {}),
+    ...(opts.profile
+      ? {
+          kernelMsTotal: +peak.kernels.reduce((a, k) => a + k.ms, 0).toFixed(2),
+          topKernels: topKernels(peak.kernels),
+          topKernelShapes: topKernels(
+            peak.kernels.map((k) => ({ name: `${k.name} ${k.shapes}`, ms: k.ms })),
+            25,
+          ),
+        }
+      : {}),
   };
 }

@@ -14,9 +14,14 @@ const req = createRequire(import.meta.url);
 const pkg = dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
 const wasm = await import('@tensorflow/tfjs-backend-wasm');
 const orig = join(tmpdir(), `nm-worker-orig-${process.pid}.js`);
-writeFileSync(orig, req(join(pkg, 'wasm-out/tfjs-backend-wasm-threaded-simd.worker.js')).wasmWorkerContents.replace(/\n/g, '\\n'));
+writeFileSync(
+  orig,
+  req(join(pkg, 'wasm-out/tfjs-backend-wasm-threaded-simd.worker.js')).wasmWorkerContents.replace(/\n/g, '\\n'),
+);
 const shim = join(tmpdir(), `nm-worker-shim-${process.pid}.js`);
-writeFileSync(shim, `
+writeFileSync(
+  shim,
+  `
 const wt = require('worker_threads'); const fs = require('fs'), os = require('os'), path = require('path');
 const origOn = wt.parentPort.on.bind(wt.parentPort);
 wt.parentPort.on = (ev, handler) => {
@@ -33,15 +38,27 @@ wt.parentPort.on = (ev, handler) => {
 };
 Object.assign(global, { require$$0: require('fs'), require$$1: require('path'), require$$3: require('perf_hooks'), require$$4: require('os'), commonjsGlobal: global });
 require(${JSON.stringify(orig)});
-`);
+`,
+);
 const create = URL.createObjectURL;
-if (process.env.PROBE_CORES) { const os = req('os'); const real = os.cpus(); os.cpus = () => [...real, ...real]; }
+if (process.env.PROBE_CORES) {
+  const os = req('os');
+  const real = os.cpus();
+  os.cpus = () => [...real, ...real];
+}
 URL.createObjectURL = (obj: Blob) => (obj.type === 'application/javascript' ? shim : create(obj));
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
 wasm.setWasmPaths(join(pkg, 'dist') + '/');
 wasm.setThreadsCount(2);
 const t0 = performance.now();
-console.log('setBackend', await tf.setBackend('wasm'), 'threads', wasm.getThreadsCount(), (performance.now() - t0).toFixed(0), 'ms');
+console.log(
+  'setBackend',
+  await tf.setBackend('wasm'),
+  'threads',
+  wasm.getThreadsCount(),
+  (performance.now() - t0).toFixed(0),
+  'ms',
+);
 URL.createObjectURL = create;
 function time(f: () => tf.Tensor, n = 20) {
   tf.dispose(f());
@@ -53,11 +70,18 @@ function time(f: () => tf.Tensor, n = 20) {
   }
   return (performance.now() - t0) / n;
 }
-for (const [M, K, N] of [[512, 64, 832], [512, 256, 64], [1024, 1024, 1024]]) {
-  const a = tf.randomNormal([M, K]), b = tf.randomNormal([K, N]);
-  const c0 = process.cpuUsage(); const w0 = performance.now();
+for (const [M, K, N] of [
+  [512, 64, 832],
+  [512, 256, 64],
+  [1024, 1024, 1024],
+]) {
+  const a = tf.randomNormal([M, K]),
+    b = tf.randomNormal([K, N]);
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
   const ms = time(() => tf.matMul(a, b), M > 1000 ? 3 : 20);
-  const cu = process.cpuUsage(c0); console.log('cpu/wall', ((cu.user + cu.system) / 1000 / (performance.now() - w0)).toFixed(2));
-  console.log(M, K, N, ms.toFixed(2), 'ms', (2 * M * N * K / 1e6 / ms).toFixed(1), 'GFLOP/s');
+  const cu = process.cpuUsage(c0);
+  console.log('cpu/wall', ((cu.user + cu.system) / 1000 / (performance.now() - w0)).toFixed(2));
+  console.log(M, K, N, ms.toFixed(2), 'ms', ((2 * M * N * K) / 1e6 / ms).toFixed(1), 'GFLOP/s');
 }
 process.exit(0);

@@ -12,6 +12,13 @@ export const config: ConfigDelta = {
     schedule: { type: 'cosine', warmupSteps: 1000, minLr: 5e-5 }, // minLr = lr/10 (Chinchilla-style)
     gradClip: 1,
   },
-  train: { maxSteps: 20000, batchSize: 128, evalInterval: 1000, evalIters: 50, logInterval: 10, checkpointInterval: 1000 },
+  train: {
+    maxSteps: 20000,
+    batchSize: 128,
+    evalInterval: 1000,
+    evalIters: 50,
+    logInterval: 10,
+    checkpointInterval: 1000,
+  },
   sample: { prompt: 'Once upon a time', maxNewTokens: 256 },
 };

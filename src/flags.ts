@@ -20,27 +20,64 @@ interface FlagSpec<T> {
 }
 
 function choice<T extends string>(env: string, choices: readonly T[], about: string): FlagSpec<T> {
-  return { env, about, parse: (raw) => choices.find((c) => c === raw), allowed: choices.join(' or '), fallback: () => choices[0] };
+  return {
+    env,
+    about,
+    parse: (raw) => choices.find((c) => c === raw),
+    allowed: choices.join(' or '),
+    fallback: () => choices[0],
+  };
 }
 
 function bool(env: string, about: string): FlagSpec<boolean> {
-  return { env, about, parse: (raw) => (raw === '1' || raw === 'true' ? true : raw === '0' || raw === 'false' ? false : undefined), allowed: '1, true, 0 or false', fallback: () => false };
+  return {
+    env,
+    about,
+    parse: (raw) => (raw === '1' || raw === 'true' ? true : raw === '0' || raw === 'false' ? false : undefined),
+    allowed: '1, true, 0 or false',
+    fallback: () => false,
+  };
 }
 
 function count(env: string, about: string, fallback: () => number): FlagSpec<number> {
-  return { env, about, parse: (raw) => (/^\d+$/.test(raw) ? Number(raw) : undefined), allowed: 'a whole number', fallback };
+  return {
+    env,
+    about,
+    parse: (raw) => (/^\d+$/.test(raw) ? Number(raw) : undefined),
+    allowed: 'a whole number',
+    fallback,
+  };
 }
 
 const SPECS = {
-  attention: choice('NANOMETA_ATTENTION', ['fused', 'matmul'] as const,
-    'causal self-attention: the fused kernels, or batched products + the causal-softmax kernel (the path attention dropout always takes)'),
-  linear: choice('NANOMETA_LINEAR', ['fused', 'stock'] as const,
-    'linear layers: one kernel with bias, residual and GELU fused, or the stock tfjs ops (the reference, and the path of backends without the kernels)'),
-  optimStep: choice('NANOMETA_OPTIM', ['in-place', 'programs'] as const,
-    'WebGPU optimizer step: one pass per tensor writing its state in place, or one program per output (the path for tensors that cannot be written in place)'),
-  webgpuSoftware: bool('NANOMETA_WEBGPU_SOFTWARE', "WebGPU: Mesa's software adapter (slow; tests and machines without a GPU)"),
-  webgpuProfile: bool('NANOMETA_WEBGPU_PROFILE', 'WebGPU: timestamp queries, so tf.profile reports GPU time per kernel'),
-  tokenizeWorkers: count('NANOMETA_TOKENIZE_WORKERS', 'threads that tokenize prepared data (0 or 1: this thread); default every core', availableParallelism),
+  attention: choice(
+    'NANOMETA_ATTENTION',
+    ['fused', 'matmul'] as const,
+    'causal self-attention: the fused kernels, or batched products + the causal-softmax kernel (the path attention dropout always takes)',
+  ),
+  linear: choice(
+    'NANOMETA_LINEAR',
+    ['fused', 'stock'] as const,
+    'linear layers: one kernel with bias, residual and GELU fused, or the stock tfjs ops (the reference, and the path of backends without the kernels)',
+  ),
+  optimStep: choice(
+    'NANOMETA_OPTIM',
+    ['in-place', 'programs'] as const,
+    'WebGPU optimizer step: one pass per tensor writing its state in place, or one program per output (the path for tensors that cannot be written in place)',
+  ),
+  webgpuSoftware: bool(
+    'NANOMETA_WEBGPU_SOFTWARE',
+    "WebGPU: Mesa's software adapter (slow; tests and machines without a GPU)",
+  ),
+  webgpuProfile: bool(
+    'NANOMETA_WEBGPU_PROFILE',
+    'WebGPU: timestamp queries, so tf.profile reports GPU time per kernel',
+  ),
+  tokenizeWorkers: count(
+    'NANOMETA_TOKENIZE_WORKERS',
+    'threads that tokenize prepared data (0 or 1: this thread); default every core',
+    availableParallelism,
+  ),
 };
 
 export type FlagName = keyof typeof SPECS;
@@ -55,7 +92,11 @@ export function flag<K extends FlagName>(name: K): Flags[K] {
   const raw = process.env[spec.env];
   if (raw === undefined || raw === '') return spec.fallback();
   const value = spec.parse(raw);
-  if (value === undefined) throw new ConfigError(`${spec.env}=${raw} is not a valid value (${spec.about})`, `set ${spec.env} to ${spec.allowed}, or unset it`);
+  if (value === undefined)
+    throw new ConfigError(
+      `${spec.env}=${raw} is not a valid value (${spec.about})`,
+      `set ${spec.env} to ${spec.allowed}, or unset it`,
+    );
   return value;
 }
 
@@ -77,8 +118,10 @@ export function resolveFlags(): Flags {
   const known = new Set([...Object.values(SPECS).map((s) => s.env), ...OPTION_DEFAULTS]);
   for (const name of Object.keys(process.env)) {
     if (name.startsWith('NANOMETA_') && !known.has(name)) {
-      throw new ConfigError(`environment variable ${name} is not a nanometa flag`,
-        `unset it; the flags are ${[...known].join(', ')} (GEMM variants and planners are bench/matmul's: npx tsx bench/matmul/bench-matmul.ts --help)`);
+      throw new ConfigError(
+        `environment variable ${name} is not a nanometa flag`,
+        `unset it; the flags are ${[...known].join(', ')} (GEMM variants and planners are bench/matmul's: npx tsx bench/matmul/bench-matmul.ts --help)`,
+      );
     }
   }
   return Object.fromEntries(Object.keys(SPECS).map((k) => [k, flag(k as FlagName)])) as Flags;
@@ -91,10 +134,14 @@ export function defaultFlags(): Flags {
 
 /** One line for the log: `flags: attention=fused linear=fused ...`. */
 export function describeFlags(flags: Flags = resolveFlags()): string {
-  return `flags: ${Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+  return `flags: ${Object.entries(flags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}`;
 }
 
 /** `--help` text: each flag's variable, values and meaning. */
 export function flagsHelp(): string {
-  return Object.values(SPECS).map((s) => `  ${s.env}: ${s.allowed}; ${s.about}`).join('\n');
+  return Object.values(SPECS)
+    .map((s) => `  ${s.env}: ${s.allowed}; ${s.about}`)
+    .join('\n');
 }

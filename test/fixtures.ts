@@ -19,6 +19,7 @@ export function needShared(ctx: { skip: (note: string) => never }, ...parts: str
   const path = join(SHARED, ...parts);
   if (existsSync(path)) return path;
   const shown = relative(REPO, path);
-  if (process.env.CI === 'true') throw new Error(`${shown} is missing, and CI must run every test: check out the shared data beside the repo`);
+  if (process.env.CI === 'true')
+    throw new Error(`${shown} is missing, and CI must run every test: check out the shared data beside the repo`);
   return ctx.skip(`needs ${shown} (the shared data beside the repo; absent here)`);
 }

@@ -34,8 +34,10 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
-    out[k] = prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v)
-      ? merge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v)
+        ? merge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
@@ -46,12 +48,25 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
  * nothing.
  */
 export async function tensorsAcrossSteps(cacheDir: string): Promise<{ before: number; after: number }> {
-  const cfg = tinyConfig(cacheDir, { train: { gradAccumSteps: 2 }, optimizer: { metaOptimize: { blocks: 'layerwise' } } });
+  const cfg = tinyConfig(cacheDir, {
+    train: { gradAccumSteps: 2 },
+    optimizer: { metaOptimize: { blocks: 'layerwise' } },
+  });
   const model = buildModel(cfg.model, 64, 1);
   const optimizer = createOptimizer(cfg.optimizer, model.params);
-  const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)), 16, 4, 1);
+  const sampler = new BatchSampler(
+    new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)),
+    16,
+    4,
+    1,
+  );
   const step = async () => {
-    const { loss, grads, gradNorm, gradScale } = await trainStep(model, [sampler.next(), sampler.next()], 1, () => undefined);
+    const { loss, grads, gradNorm, gradScale } = await trainStep(
+      model,
+      [sampler.next(), sampler.next()],
+      1,
+      () => undefined,
+    );
     await optimizer.step(model.params, grads, 1e-3, gradScale);
     tf.dispose([loss, gradNorm, ...(gradScale ? [gradScale] : []), ...grads.values()]);
   };

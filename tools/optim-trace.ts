@@ -13,11 +13,16 @@ const program = new Command('optim-trace')
   .description('run one optimizer trace case on the cpu backend and print its per-step records as JSON')
   .requiredOption('--case <file>', 'JSON file: one case object, or cases by name')
   .option('--name <case>', 'which case, when the file holds several')
-  .option('--impl <impl>', 'auto (fused cpu kernel) | reference (stock tf ops) | host (lr-free cases: float64 JS, the authors\' math)', 'auto');
+  .option(
+    '--impl <impl>',
+    "auto (fused cpu kernel) | reference (stock tf ops) | host (lr-free cases: float64 JS, the authors' math)",
+    'auto',
+  );
 
 await runMain(async () => {
   const opts = program.parse().opts<{ case: string; name?: string; impl: string }>();
-  if (opts.impl !== 'auto' && opts.impl !== 'reference' && opts.impl !== 'host') throw new ConfigError(`--impl ${opts.impl}: allowed are auto, reference, host`);
+  if (opts.impl !== 'auto' && opts.impl !== 'reference' && opts.impl !== 'host')
+    throw new ConfigError(`--impl ${opts.impl}: allowed are auto, reference, host`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(opts.case, 'utf8'));
@@ -28,7 +33,10 @@ await runMain(async () => {
   await setUpBackend('cpu');
   tf.env().set('PROD', true); // silences tfjs's install-tfjs-node banner: this tool's output is the JSON alone
   const lrFree = isLrFreeCase(traceCase);
-  if (opts.impl === 'host' && !lrFree) throw new ConfigError('--impl host runs only the learning-rate-free cases (lrfree-cases.json)');
-  const records = lrFree ? await runLrFreeTraceCase(traceCase, opts.impl as 'auto' | 'reference' | 'host') : await runTraceCase(traceCase, { impl: opts.impl as 'auto' | 'reference' });
+  if (opts.impl === 'host' && !lrFree)
+    throw new ConfigError('--impl host runs only the learning-rate-free cases (lrfree-cases.json)');
+  const records = lrFree
+    ? await runLrFreeTraceCase(traceCase, opts.impl as 'auto' | 'reference' | 'host')
+    : await runTraceCase(traceCase, { impl: opts.impl as 'auto' | 'reference' });
   process.stdout.write(`${JSON.stringify(records, null, 1)}\n`);
 });

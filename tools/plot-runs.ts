@@ -11,8 +11,10 @@ import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { ConfigError, runMain } from '../src/util/errors.js';
 import { isLrFree } from '../src/optim/lrfree/spec.js';
 
-const program = new Command('plot-runs.ts').description('Summarise run folders into summary.md and SVG/PNG plots.')
-  .requiredOption('--out <dir>', 'folder for summary.md and the plots').argument('<runs...>', 'run folders (train.ts --out)');
+const program = new Command('plot-runs.ts')
+  .description('Summarise run folders into summary.md and SVG/PNG plots.')
+  .requiredOption('--out <dir>', 'folder for summary.md and the plots')
+  .argument('<runs...>', 'run folders (train.ts --out)');
 
 await runMain(async () => {
   program.parse();
@@ -24,16 +26,36 @@ await runMain(async () => {
     const mo = cfg.optimizer.metaOptimize;
     const free = isLrFree(cfg.optimizer.base.type); // tuning-free: its effective step size is plotted like MetaOptimize's
     const spec: RunSpec = {
-      id: basename(dir), group: mo ? 'metaoptimize' : free ? 'tuning-free' : 'adamw-constant', method: mo ? `MO(${cfg.optimizer.base.type}, ${mo.meta.type}) ${typeof mo.blocks === 'string' ? mo.blocks : 'groups'}` : `${cfg.optimizer.base.type} ${cfg.optimizer.schedule.type}`,
-      optim: mo ? `mo-${cfg.optimizer.base.type}` : cfg.optimizer.base.type, sets: {},
-      hyper: { lr: cfg.optimizer.lr, schedule: cfg.optimizer.schedule.type, metaLr: mo?.meta.lr, blocks: mo ? String(mo.blocks) : undefined },
+      id: basename(dir),
+      group: mo ? 'metaoptimize' : free ? 'tuning-free' : 'adamw-constant',
+      method: mo
+        ? `MO(${cfg.optimizer.base.type}, ${mo.meta.type}) ${typeof mo.blocks === 'string' ? mo.blocks : 'groups'}`
+        : `${cfg.optimizer.base.type} ${cfg.optimizer.schedule.type}`,
+      optim: mo ? `mo-${cfg.optimizer.base.type}` : cfg.optimizer.base.type,
+      sets: {},
+      hyper: {
+        lr: cfg.optimizer.lr,
+        schedule: cfg.optimizer.schedule.type,
+        metaLr: mo?.meta.lr,
+        blocks: mo ? String(mo.blocks) : undefined,
+      },
     };
     return summariseRun(dir, spec, cfg.train.maxSteps);
   });
   await writePlots(outDir, summaries);
-  const rows = summaries.map((s) => `| ${s.spec.id} | ${s.spec.method} | ${s.spec.hyper.lr}${s.spec.hyper.metaLr ? `, η ${s.spec.hyper.metaLr}` : ''} | ${s.finalTrainLoss.toFixed(3)} | ` +
-    `${s.finalValLoss.toFixed(3)} | ${s.bestValLoss.toFixed(3)} | ${s.finalLr.length === 1 ? s.finalLr[0].toExponential(2) : `${Math.min(...s.finalLr).toExponential(1)}..${Math.max(...s.finalLr).toExponential(1)}`} |`);
-  writeFileAtomic(join(outDir, 'summary.md'), ['| run | method | lr / α0 | final train loss | final val loss | best val loss | final step size |',
-    '|---|---|---|---:|---:|---:|---|', ...rows, ''].join('\n'));
+  const rows = summaries.map(
+    (s) =>
+      `| ${s.spec.id} | ${s.spec.method} | ${s.spec.hyper.lr}${s.spec.hyper.metaLr ? `, η ${s.spec.hyper.metaLr}` : ''} | ${s.finalTrainLoss.toFixed(3)} | ` +
+      `${s.finalValLoss.toFixed(3)} | ${s.bestValLoss.toFixed(3)} | ${s.finalLr.length === 1 ? s.finalLr[0].toExponential(2) : `${Math.min(...s.finalLr).toExponential(1)}..${Math.max(...s.finalLr).toExponential(1)}`} |`,
+  );
+  writeFileAtomic(
+    join(outDir, 'summary.md'),
+    [
+      '| run | method | lr / α0 | final train loss | final val loss | best val loss | final step size |',
+      '|---|---|---|---:|---:|---:|---|',
+      ...rows,
+      '',
+    ].join('\n'),
+  );
   console.log(`wrote ${outDir}/summary.md and plots`);
 });

@@ -142,12 +142,19 @@ export class LayerNormColumnSumProgram extends FlatProgram {
 
 /** NanometaLayerNormGrad on WebGPU as the three programs above (4 dispatches with a bias, 3 without). */
 function layerNormGradPrograms({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const { x, weight, dy, dres } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo; dres?: tf.TensorInfo };
+  const { x, weight, dy, dres } = inputs as {
+    x: tf.TensorInfo;
+    weight: tf.TensorInfo;
+    dy: tf.TensorInfo;
+    dres?: tf.TensorInfo;
+  };
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const gpu = backend as WebGPUBackend;
   const [N, C] = x.shape;
   const dxInputs = dres ? [x, weight, dy, dres] : [x, weight, dy];
-  const dx = gpu.runWebGPUProgram(new LayerNormGradXProgram(N, C, dres !== undefined), dxInputs, 'float32', [{ type: 'float32', data: [eps] }]); // (N, C)
+  const dx = gpu.runWebGPUProgram(new LayerNormGradXProgram(N, C, dres !== undefined), dxInputs, 'float32', [
+    { type: 'float32', data: [eps] },
+  ]); // (N, C)
   const rowsPerChunk = Math.ceil(N / MAX_CHUNKS);
   const chunks = Math.ceil(N / rowsPerChunk);
   const partials = gpu.runWebGPUProgram(new LayerNormGradPartialsProgram(chunks, C), [x, dy], 'float32', [

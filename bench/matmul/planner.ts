@@ -9,11 +9,13 @@ export const COST_TILES: readonly GemmTile[] = ['64x64', '128x128', '128x96', '9
 
 const SMS = 132;
 /** Threads of these kernels an SM holds at once: ~128 registers a thread for 8×8 outputs; ~40 for 64x64's 4×4. */
-const SM_THREADS = 512, SM_THREADS_64 = 1024;
+const SM_THREADS = 512,
+  SM_THREADS_64 = 1024;
 /** Threads an SM needs to keep its FP32 pipes busy (each has 64 independent FMAs per staged k). */
 const SATURATING_THREADS = 384;
 /** fp32 FMAs per µs the whole GPU sustains in these kernels (~30 TFLOP/s), and floats per µs of DRAM traffic (~4 TB/s). */
-const FMA_PER_US = 15e6, FLOATS_PER_US = 1e6;
+const FMA_PER_US = 15e6,
+  FLOATS_PER_US = 1e6;
 /** One more dispatch (split-K's reduction), µs: the GPU's gap between dispatches and tfjs's host cost of one. */
 const DISPATCH_US = 10;
 /** 64x64 does half of 128x128's FMAs per workgroup-memory read. */
@@ -51,10 +53,14 @@ export function costPlans(shape: Omit<GemmShape, 'splitK'>): GemmPlan[] {
 
 /** The plan with the least estimateGemmUs (ties: the earlier in COST_TILES, then the smaller split). */
 export function planByCost(shape: Omit<GemmShape, 'splitK'>): GemmPlan {
-  let best = costPlans(shape)[0], bestUs = Infinity;
+  let best = costPlans(shape)[0],
+    bestUs = Infinity;
   for (const plan of costPlans(shape)) {
     const us = estimateGemmUs(shape, plan);
-    if (us < bestUs) { best = plan; bestUs = us; }
+    if (us < bestUs) {
+      best = plan;
+      bestUs = us;
+    }
   }
   return best;
 }

@@ -5,7 +5,15 @@
 // CUTLASS's SIMT mainloop); 'deep': 32 of K per staged tile; 'wide': A and B read from global memory as vec4s;
 // 'double': prefetch into two workgroup-memory buffers, one barrier per tile; 'unrolled': vec4 with the FMA
 // loop and epilogue written out.
-import { GELU_FNS, GemmProgram, tileGeometry, type GemmAddend, type GemmGelu, type GemmShape, type GemmTile } from '../../src/kernels/matmul/program.js';
+import {
+  GELU_FNS,
+  GemmProgram,
+  tileGeometry,
+  type GemmAddend,
+  type GemmGelu,
+  type GemmShape,
+  type GemmTile,
+} from '../../src/kernels/matmul/program.js';
 
 export type InnerLoop = 'scalar' | 'prefetch' | 'deep' | 'wide' | 'double' | 'unrolled';
 export const INNER_LOOPS: readonly InnerLoop[] = ['scalar', 'prefetch', 'deep', 'wide', 'double', 'unrolled'];
@@ -22,14 +30,24 @@ export function workgroupBytes(tile: GemmTile, loop: InnerLoop | 'vec4'): number
   return (loop === 'deep' ? 32 : 16) * (m + pad + n + pad) * 4 * (loop === 'double' ? 2 : 1);
 }
 
-const VEC4_GELU = 'fn geluV(v : vec4<f32>) -> vec4<f32> { return vec4<f32>(geluF(v.x), geluF(v.y), geluF(v.z), geluF(v.w)); }';
+const VEC4_GELU =
+  'fn geluV(v : vec4<f32>) -> vec4<f32> { return vec4<f32>(geluF(v.x), geluF(v.y), geluF(v.z), geluF(v.w)); }';
 
 export class VariantGemmProgram extends GemmProgram {
-  constructor(readonly loop: InnerLoop, shape: GemmShape, transA: boolean, transB: boolean, tile: GemmTile, addend: GemmAddend = 'none', gelu: GemmGelu = 'none') {
+  constructor(
+    readonly loop: InnerLoop,
+    shape: GemmShape,
+    transA: boolean,
+    transB: boolean,
+    tile: GemmTile,
+    addend: GemmAddend = 'none',
+    gelu: GemmGelu = 'none',
+  ) {
     super(shape, transA, transB, tile, addend, gelu);
     this.shaderKey += `_${loop}`;
     if (loop === 'wide') {
-      if (!wideEligible(shape, transA, transB)) throw new Error(`VariantGemmProgram: 'wide' needs the operands' contiguous dimensions to be multiples of 4`);
+      if (!wideEligible(shape, transA, transB))
+        throw new Error(`VariantGemmProgram: 'wide' needs the operands' contiguous dimensions to be multiples of 4`);
       this.variableComponents = [4, 4, ...this.variableNames.slice(2).map(() => 1)];
     }
   }
@@ -55,11 +73,13 @@ export class VariantGemmProgram extends GemmProgram {
 
   /** prefetch/double: tile k0 from global memory into the registers ra, rb (zeros outside M, N or [kStart, kEnd)). */
   private fetch(): string {
-    return this.perOperand((o, name) => `
+    return this.perOperand(
+      (o, name) => `
               ${o.coords}
               var v = 0.0;
               if (${o.guard}) { v = ${name}[${o.index}]; }
-              r${name.toLowerCase()}[l] = v;`);
+              r${name.toLowerCase()}[l] = v;`,
+    );
   }
 
   /** prefetch/double: the registers into workgroup memory (through GELU when the operand takes it; geluF(0) = 0). */
@@ -77,7 +97,8 @@ export class VariantGemmProgram extends GemmProgram {
   }
 
   private registers(): string {
-    const a = this.operand('A'), b = this.operand('B');
+    const a = this.operand('A'),
+      b = this.operand('B');
     return `
         var ra : array<f32, ${this.loadsOf(a.size)}>; // this thread's share of the next A tile
         var rb : array<f32, ${this.loadsOf(b.size)}>;`;
@@ -85,7 +106,8 @@ export class VariantGemmProgram extends GemmProgram {
 
   protected override kLoop(): string {
     const [sizeA, sizeB] = this.sizes;
-    if (this.loop === 'double') return `${this.registers()}
+    if (this.loop === 'double')
+      return `${this.registers()}
         var k0 = kStart;
         var putA = 0;
         var putB = 0;
@@ -97,7 +119,8 @@ export class VariantGemmProgram extends GemmProgram {
           let readB = (t % 2) * ${sizeB};
           k0 = kStart + (t + 1) * ${this.bk}; // past kEnd on the last tile: every load guarded out
           ${this.fetch()}`;
-    if (this.loop === 'prefetch') return `${this.registers()}
+    if (this.loop === 'prefetch')
+      return `${this.registers()}
         var k0 = kStart;
         ${this.fetch()}
         for (var t = 0; t < tiles; t++) {
@@ -105,7 +128,8 @@ export class VariantGemmProgram extends GemmProgram {
           workgroupBarrier();
           k0 = kStart + (t + 1) * ${this.bk}; // past kEnd on the last tile: every load guarded out
           ${this.fetch()}`;
-    if (this.loop === 'wide') return `
+    if (this.loop === 'wide')
+      return `
         for (var t = 0; t < tiles; t++) {
           let k0 = kStart + t * ${this.bk};
           ${this.wideStage()}
@@ -144,15 +168,23 @@ export class VariantGemmProgram extends GemmProgram {
     const stage = (which: 'A' | 'B', tile: string, P: number) => {
       const { x, extent, origin, dim, off, kMajor } = this.layout(which);
       const load = (index: string) => (this.gelu === which ? `geluV(${which}[${index}])` : `${which}[${index}]`);
-      return kMajor ? this.loadRounds((extent / 4) * this.bk, `
+      return kMajor
+        ? this.loadRounds(
+            (extent / 4) * this.bk,
+            `
               let k = e / ${extent / 4}; let ${x}q = e % ${extent / 4}; let g${x} = ${origin} + 4 * ${x}q; let gk = k0 + k;
               var v = vec4<f32>(0.0);
               if (g${x} < uniforms.${dim} && gk < kEnd) { v = ${load(`(${off} + gk * uniforms.${dim} + g${x}) / 4`)}; }
-              ${tile}[k * ${P} + ${x}q] = v;`) : this.loadRounds(extent * Q, `
+              ${tile}[k * ${P} + ${x}q] = v;`,
+          )
+        : this.loadRounds(
+            extent * Q,
+            `
               let ${x} = e / ${Q}; let k = 4 * (e % ${Q}); let g${x} = ${origin} + ${x}; let gk = k0 + k;
               var v = vec4<f32>(0.0);
               if (g${x} < uniforms.${dim} && gk < kEnd) { v = ${load(`(${off} + g${x} * uniforms.K + gk) / 4`)}; }
-              for (var j = 0; j < 4; j++) { ${tile}[(k + j) * ${P} + ${x} / 4][${x} % 4] = v[j]; }`);
+              for (var j = 0; j < 4; j++) { ${tile}[(k + j) * ${P} + ${x} / 4][${x} % 4] = v[j]; }`,
+          );
     };
     return stage('A', 'As', PA) + stage('B', 'Bs', PB);
   }
@@ -169,22 +201,33 @@ export class VariantGemmProgram extends GemmProgram {
     const accs = Array.from({ length: 4 * G * G }, (_, i) => `acc${i}`);
     const fmas: string[] = [];
     for (let kk = 0; kk < this.bk; kk++) {
-      const loads = Array.from({ length: G }, (_, g) => `let a${g} = As[${kk * PA + g * TY} + ty]; let b${g} = Bs[${kk * PB + g * TX} + tx];`);
+      const loads = Array.from(
+        { length: G },
+        (_, g) => `let a${g} = As[${kk * PA + g * TY} + ty]; let b${g} = Bs[${kk * PB + g * TX} + tx];`,
+      );
       const body: string[] = [];
-      for (let ig = 0; ig < G; ig++) for (let i = 0; i < 4; i++) for (let jg = 0; jg < G; jg++) {
-        const idx = (ig * 4 + i) * G + jg;
-        body.push(`acc${idx} = fma(vec4<f32>(a${ig}.${C[i]}), b${jg}, acc${idx});`);
-      }
+      for (let ig = 0; ig < G; ig++)
+        for (let i = 0; i < 4; i++)
+          for (let jg = 0; jg < G; jg++) {
+            const idx = (ig * 4 + i) * G + jg;
+            body.push(`acc${idx} = fma(vec4<f32>(a${ig}.${C[i]}), b${jg}, acc${idx});`);
+          }
       fmas.push(`          { ${loads.join(' ')}\n            ${body.join('\n            ')} }`);
     }
     const stores: string[] = [];
-    for (let ig = 0; ig < G; ig++) for (let i = 0; i < 4; i++) {
-      const row: string[] = [];
-      for (let jg = 0; jg < G; jg++) for (let c = 0; c < 4; c++) {
-        row.push(`{ let gn = col0 + ${jg * 4 * TX + c} + tx * 4; if (gn < uniforms.N) { let o = cOff + gm * uniforms.N + gn; result[o] = ${this.epilogue(`acc${(ig * 4 + i) * G + jg}.${C[c]}`)}; } }`);
+    for (let ig = 0; ig < G; ig++)
+      for (let i = 0; i < 4; i++) {
+        const row: string[] = [];
+        for (let jg = 0; jg < G; jg++)
+          for (let c = 0; c < 4; c++) {
+            row.push(
+              `{ let gn = col0 + ${jg * 4 * TX + c} + tx * 4; if (gn < uniforms.N) { let o = cOff + gm * uniforms.N + gn; result[o] = ${this.epilogue(`acc${(ig * 4 + i) * G + jg}.${C[c]}`)}; } }`,
+            );
+          }
+        stores.push(
+          `        { let gm = row0 + ${ig * 4 * TY + i} + ty * 4; if (gm < uniforms.M) {\n          ${row.join('\n          ')}\n        } }`,
+        );
       }
-      stores.push(`        { let gm = row0 + ${ig * 4 * TY + i} + ty * 4; if (gm < uniforms.M) {\n          ${row.join('\n          ')}\n        } }`);
-    }
     return `${accs.map((a) => `var ${a} = vec4<f32>(0.0);`).join(' ')}${this.kLoop()}
 ${fmas.join('\n')}
           workgroupBarrier();
@@ -196,8 +239,10 @@ ${stores.join('\n')}`;
   /** 'scalar': one float per workgroup-memory read; thread (tx, ty) owns rows ty + TY·i and columns tx + TX·j. */
   private scalarCode(): string {
     const { m: TM, n: TN, tx: TX, ty: TY } = this.geo;
-    const RM = TM / TY, RN = TN / TX; // outputs per thread per side
-    const PA = TM + 1, PB = TN + 1; // padded row of a staged tile: k-major writes land in different banks
+    const RM = TM / TY,
+      RN = TN / TX; // outputs per thread per side
+    const PA = TM + 1,
+      PB = TN + 1; // padded row of a staged tile: k-major writes land in different banks
     return `${this.usesGelu ? GELU_FNS : ''}
       var<workgroup> As : array<f32, ${this.bk * PA}>;
       var<workgroup> Bs : array<f32, ${this.bk * PB}>;

@@ -18,7 +18,13 @@ export interface MatmulShape {
 /** The products of one tinystories-15m training step (d 288, 6 heads, T 256, vocabulary 50304); `tokens` = batch × 256. */
 export function modelShapes(tokens: number, chunk: number): MatmulShape[] {
   const heads = (tokens / 256) * 6;
-  const s = (label: string, a: number[], b: number[], transA: boolean, transB: boolean) => ({ label, a, b, transA, transB });
+  const s = (label: string, a: number[], b: number[], transA: boolean, transB: boolean) => ({
+    label,
+    a,
+    b,
+    transA,
+    transB,
+  });
   return [
     s('qkv x·Wᵀ', [tokens, 288], [864, 288], false, true),
     s('fc x·Wᵀ', [tokens, 288], [1152, 288], false, true),
@@ -56,15 +62,24 @@ export const MAX_ERR = 2e-4;
 const SAMPLES = 512;
 
 /** Float64 products at SAMPLES spread outputs (index into (batch, M, N)) and their scales sqrt(Σₖ (aᵢₖ bₖⱼ)²). */
-function reference(a: Float32Array, b: Float32Array, s: { batch: number; M: number; N: number; K: number; strideA: number; strideB: number },
-  transA: boolean, transB: boolean): Array<{ index: number; want: number; scale: number }> {
+function reference(
+  a: Float32Array,
+  b: Float32Array,
+  s: { batch: number; M: number; N: number; K: number; strideA: number; strideB: number },
+  transA: boolean,
+  transB: boolean,
+): Array<{ index: number; want: number; scale: number }> {
   const total = s.batch * s.M * s.N;
   const step = Math.max(1, Math.floor(total / SAMPLES));
   const out: Array<{ index: number; want: number; scale: number }> = [];
   for (let index = (step >> 1) % total; index < total && out.length < SAMPLES; index += step) {
-    const z = Math.floor(index / (s.M * s.N)), i = Math.floor(index / s.N) % s.M, j = index % s.N;
-    const ao = z * s.strideA, bo = z * s.strideB;
-    let want = 0, sq = 0;
+    const z = Math.floor(index / (s.M * s.N)),
+      i = Math.floor(index / s.N) % s.M,
+      j = index % s.N;
+    const ao = z * s.strideA,
+      bo = z * s.strideB;
+    let want = 0,
+      sq = 0;
     for (let k = 0; k < s.K; k++) {
       const p = a[ao + (transA ? k * s.M + i : i * s.K + k)] * b[bo + (transB ? j * s.K + k : k * s.N + j)];
       want += p;
@@ -101,7 +116,13 @@ export async function runMatmulBench(opts: MatmulBenchOptions): Promise<MatmulRo
       const g = gemmShape(a, b, sh.transA, sh.transB);
       if (!g) throw new Error(`${sh.label}: [${sh.a}] · [${sh.b}] is not a product the GEMM runs`);
       const shape = g.shape;
-      const samples = reference((await a.data()) as Float32Array, (await b.data()) as Float32Array, shape, sh.transA, sh.transB);
+      const samples = reference(
+        (await a.data()) as Float32Array,
+        (await b.data()) as Float32Array,
+        shape,
+        sh.transA,
+        sh.transB,
+      );
       const flops = 2 * shape.batch * shape.M * shape.N * shape.K;
       const head = { shape: sh.label, batch: shape.batch, M: shape.M, N: shape.N, K: shape.K };
       const timedRows: MatmulRow[] = [];
@@ -114,8 +135,16 @@ export async function runMatmulBench(opts: MatmulBenchOptions): Promise<MatmulRo
           seen.add(planName);
           const row: MatmulRow = { ...head, variant: `${variant.id} ${variant.name}`, plan: planName };
           const why = plan ? cannotRun(variant, plan, shape, sh.transA, sh.transB, backend) : null;
-          if (why) { emit({ ...row, skipped: why }); continue; }
-          const once = () => tf.engine().makeTensorFromTensorInfo(runVariant(variant, backend, a, b, shape, sh.transA, sh.transB, plan ?? { tile: '128x128', splitK: 1 }));
+          if (why) {
+            emit({ ...row, skipped: why });
+            continue;
+          }
+          const once = () =>
+            tf
+              .engine()
+              .makeTensorFromTensorInfo(
+                runVariant(variant, backend, a, b, shape, sh.transA, sh.transB, plan ?? { tile: '128x128', splitK: 1 }),
+              );
           const first = once();
           const got = (await first.data()) as Float32Array;
           first.dispose();

@@ -4,7 +4,13 @@
 // that shows it winning.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { planGemm, tileGeometry, type GemmPlan, type GemmShape, type GemmTile } from '../../src/kernels/matmul/program.js';
+import {
+  planGemm,
+  tileGeometry,
+  type GemmPlan,
+  type GemmShape,
+  type GemmTile,
+} from '../../src/kernels/matmul/program.js';
 import { originalWebGPUMatMul, runGemm, type GemmProgramFactory } from '../../src/kernels/matmul/webgpu.js';
 import { INNER_LOOPS, VariantGemmProgram, wideEligible, workgroupBytes, type InnerLoop } from './programs.js';
 import { COST_TILES, planByCost } from './planner.js';
@@ -26,7 +32,9 @@ const ABOUT: Record<MatmulVariant['name'], string> = {
   unrolled: 'vec4 with the FMA loop and epilogue written out',
 };
 
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = (['tfjs', 'vec4', ...INNER_LOOPS] as const).map((name, id) => ({ id, name, about: ABOUT[name] }));
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = (['tfjs', 'vec4', ...INNER_LOOPS] as const).map(
+  (name, id) => ({ id, name, about: ABOUT[name] }),
+);
 
 /** A plan argument: 'src' (planGemm), 'cost' (planner.ts's planByCost) or a tile with an optional split, '128x96/3'. */
 export type PlanArg = string;
@@ -36,33 +44,53 @@ export function resolvePlan(arg: PlanArg, shape: Omit<GemmShape, 'splitK'>): Gem
   if (arg === 'src') return planGemm(shape);
   if (arg === 'cost') return planByCost(shape);
   const [tile, split] = arg.split('/');
-  if (!COST_TILES.includes(tile as GemmTile)) throw new Error(`plan ${arg}: not src, cost or a tile (${COST_TILES.join(', ')}) with an optional /split`);
+  if (!COST_TILES.includes(tile as GemmTile))
+    throw new Error(`plan ${arg}: not src, cost or a tile (${COST_TILES.join(', ')}) with an optional /split`);
   const splitK = split === undefined ? 1 : Number(split);
   if (!Number.isInteger(splitK) || splitK < 1) throw new Error(`plan ${arg}: the split must be a positive integer`);
   return { tile: tile as GemmTile, splitK: shape.batch === 1 ? splitK : 1 };
 }
 
 /** Why a variant cannot run a product under a plan on this device, or null. */
-export function cannotRun(variant: MatmulVariant, plan: GemmPlan, shape: GemmShape, transA: boolean, transB: boolean, backend: WebGPUBackend): string | null {
+export function cannotRun(
+  variant: MatmulVariant,
+  plan: GemmPlan,
+  shape: GemmShape,
+  transA: boolean,
+  transB: boolean,
+  backend: WebGPUBackend,
+): string | null {
   if (variant.name === 'tfjs') return null;
   const limit = backend.device.limits.maxComputeWorkgroupStorageSize;
-  if (workgroupBytes(plan.tile, variant.name) > limit) return `needs ${workgroupBytes(plan.tile, variant.name)} bytes of workgroup memory (device: ${limit})`;
+  if (workgroupBytes(plan.tile, variant.name) > limit)
+    return `needs ${workgroupBytes(plan.tile, variant.name)} bytes of workgroup memory (device: ${limit})`;
   const g = tileGeometry(plan.tile);
-  if (g.tx * g.ty > backend.device.limits.maxComputeInvocationsPerWorkgroup) return `${g.tx * g.ty} threads per workgroup`;
+  if (g.tx * g.ty > backend.device.limits.maxComputeInvocationsPerWorkgroup)
+    return `${g.tx * g.ty} threads per workgroup`;
   if (variant.name === 'wide' && !wideEligible(shape, transA, transB)) return 'operands not vec4-aligned';
   return null;
 }
 
 /** Runs one product with a variant under a plan: A·B as (batch, M, N) (tfjs: the caller's output shape). */
-export function runVariant(variant: MatmulVariant, backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorInfo, shape: GemmShape,
-  transA: boolean, transB: boolean, plan: GemmPlan): tf.TensorInfo {
+export function runVariant(
+  variant: MatmulVariant,
+  backend: WebGPUBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  shape: GemmShape,
+  transA: boolean,
+  transB: boolean,
+  plan: GemmPlan,
+): tf.TensorInfo {
   if (variant.name === 'tfjs') {
     const original = originalWebGPUMatMul();
     if (!original) throw new Error("tfjs's WebGPU BatchMatMul was not registered");
     return original({ inputs: { a, b }, backend, attrs: { transposeA: transA, transposeB: transB } }) as tf.TensorInfo;
   }
   const loop = variant.name;
-  const factory: GemmProgramFactory | undefined = loop === 'vec4' ? undefined
-    : (s, tA, tB, tile, addend, gelu) => new VariantGemmProgram(loop, s, tA, tB, tile, addend, gelu);
+  const factory: GemmProgramFactory | undefined =
+    loop === 'vec4'
+      ? undefined
+      : (s, tA, tB, tile, addend, gelu) => new VariantGemmProgram(loop, s, tA, tB, tile, addend, gelu);
   return runGemm(backend, a, b, shape, transA, transB, 'none', [], 'none', plan, factory);
 }

@@ -4,7 +4,16 @@
 import type { DeepPartial, OptimizerConfig } from '../../src/config/schema.js';
 
 export const optimizer: DeepPartial<OptimizerConfig> = {
-  base: { type: 'prodigy', beta1: 0.9, beta2: 0.999, weightDecay: 0, d0: 1e-6, dCoef: 1, biasCorrection: false, safeguardWarmup: false },
+  base: {
+    type: 'prodigy',
+    beta1: 0.9,
+    beta2: 0.999,
+    weightDecay: 0,
+    d0: 1e-6,
+    dCoef: 1,
+    biasCorrection: false,
+    safeguardWarmup: false,
+  },
   lr: 1, // multiplies the learned d
   schedule: { type: 'constant' },
   gradClip: 1,

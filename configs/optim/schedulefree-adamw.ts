@@ -4,7 +4,15 @@
 import type { DeepPartial, OptimizerConfig } from '../../src/config/schema.js';
 
 export const optimizer: DeepPartial<OptimizerConfig> = {
-  base: { type: 'schedulefree-adamw', beta1: 0.9, beta2: 0.999, weightDecay: 0, warmupSteps: 100, r: 0, weightLrPower: 2 },
+  base: {
+    type: 'schedulefree-adamw',
+    beta1: 0.9,
+    beta2: 0.999,
+    weightDecay: 0,
+    warmupSteps: 100,
+    r: 0,
+    weightLrPower: 2,
+  },
   lr: 2.5e-3, // 1-10x a scheduled AdamW's peak lr, as the authors advise (nanoGPT's 6e-4 x ~4)
   schedule: { type: 'constant' },
   gradClip: 1,

@@ -11,13 +11,22 @@ function librarySearchPath(): string[] {
   const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
   const confs = ['/etc/ld.so.conf'];
   try {
-    confs.push(...readdirSync('/etc/ld.so.conf.d').filter((f) => f.endsWith('.conf')).map((f) => join('/etc/ld.so.conf.d', f)));
+    confs.push(
+      ...readdirSync('/etc/ld.so.conf.d')
+        .filter((f) => f.endsWith('.conf'))
+        .map((f) => join('/etc/ld.so.conf.d', f)),
+    );
   } catch {
     // no ld.so.conf.d: the defaults below still apply
   }
   for (const conf of confs) {
     try {
-      dirs.push(...readFileSync(conf, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('/')));
+      dirs.push(
+        ...readFileSync(conf, 'utf8')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l.startsWith('/')),
+      );
     } catch {
       // unreadable or absent
     }

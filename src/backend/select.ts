@@ -17,7 +17,8 @@ export type { BackendChoice, BackendInfo, BackendName, BackendOptions } from './
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'wasm', 'webgpu', 'tensorflow'];
 
 async function initCpu(): Promise<BackendInfo> {
-  if (!(await tf.setBackend('cpu'))) throw new BackendError('tfjs could not start the cpu backend', 'reinstall with `npm install`');
+  if (!(await tf.setBackend('cpu')))
+    throw new BackendError('tfjs could not start the cpu backend', 'reinstall with `npm install`');
   quietFirstWrite();
   const cores = cpus();
   const model = cores[0]?.model.trim() || 'unknown CPU';
@@ -72,7 +73,10 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
       // Probe hook (backend/probe.ts): without a Vulkan loader Dawn can find no GPU and only prints a warning.
       const noGpu = hardwareGpuUnavailable();
       info = (await initTensorflow(true)) ?? (noGpu ? null : await tryHardwareWebGPU());
-      info ??= await autoWasm(opts, `no GPU: ${noGpu ?? 'Dawn found no hardware WebGPU adapter'}; --backend webgpu explains more`);
+      info ??= await autoWasm(
+        opts,
+        `no GPU: ${noGpu ?? 'Dawn found no hardware WebGPU adapter'}; --backend webgpu explains more`,
+      );
       break;
     }
   }

@@ -10,7 +10,11 @@ import type { BackendInfo } from './types.js';
 
 const PACKAGE = '@tensorflow/tfjs-backend-wasm';
 /** The binaries tfjs chooses from: SIMD without threads under Node 20 (WASM_HAS_MULTITHREAD_SUPPORT is false there). */
-const BINARIES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;
+const BINARIES = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+] as const;
 const REINSTALL = `reinstall it (npm install ${PACKAGE}@${tf.version_core}), or use --backend cpu`;
 
 export interface WasmOptions {
@@ -30,7 +34,11 @@ function packageDistDir(): string | null {
 /** Makes 'wasm' the active backend; a BackendError saying what is missing when it cannot load. */
 export async function initWasm(opts: WasmOptions = {}): Promise<BackendInfo> {
   const dir = opts.wasmDir ?? packageDistDir();
-  if (dir === null) throw new BackendError(`--backend wasm needs ${PACKAGE}, which is not installed`, `npm install ${PACKAGE}@${tf.version_core}, or use --backend cpu`);
+  if (dir === null)
+    throw new BackendError(
+      `--backend wasm needs ${PACKAGE}, which is not installed`,
+      `npm install ${PACKAGE}@${tf.version_core}, or use --backend cpu`,
+    );
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
   try {
     wasm = await import('@tensorflow/tfjs-backend-wasm'); // registers the 'wasm' backend factory with tfjs-core
@@ -43,10 +51,17 @@ export async function initWasm(opts: WasmOptions = {}): Promise<BackendInfo> {
   // local files, never fetched; settable only before the first start
   if (!tf.findBackend('wasm')) wasm.setWasmPaths(Object.fromEntries(BINARIES.map((name) => [name, join(dir, name)])));
   const started = await tf.setBackend('wasm').catch((err: unknown) => {
-    throw new BackendError(`the wasm backend failed to start from ${file}: ${(err as { message?: string }).message ?? String(err)}`, REINSTALL);
+    throw new BackendError(
+      `the wasm backend failed to start from ${file}: ${(err as { message?: string }).message ?? String(err)}`,
+      REINSTALL,
+    );
   });
   if (!started) throw new BackendError(`the wasm backend failed to start from ${file}`, REINSTALL);
-  return { name: 'wasm', device: `tfjs wasm (XNNPACK${simd ? ', SIMD' : ''}, ${wasm.getThreadsCount()} thread) from ${dir}`, isSoftware: true };
+  return {
+    name: 'wasm',
+    device: `tfjs wasm (XNNPACK${simd ? ', SIMD' : ''}, ${wasm.getThreadsCount()} thread) from ${dir}`,
+    isSoftware: true,
+  };
 }
 
 /** initWasm for auto: null, with the reason, when the wasm backend cannot start here. */

@@ -34,7 +34,8 @@ export interface ShaderUniform {
 }
 
 /** WGSL struct fields of `uniforms`, in order (`name : type,` each); also a tfjs program's `uniforms` string. */
-export const uniformFields = (uniforms: ShaderUniform[]): string => uniforms.map((u) => `${u.name} : ${u.type},`).join(' ');
+export const uniformFields = (uniforms: ShaderUniform[]): string =>
+  uniforms.map((u) => `${u.name} : ${u.type},`).join(' ');
 
 /** The values in tfjs's uniform-data format, same order as uniformFields (tfjs packs them into one buffer). */
 export const uniformData = (uniforms: ShaderUniform[]): Array<{ type: 'float32' | 'int32'; data: number[] }> =>
@@ -69,8 +70,9 @@ export interface RawPass {
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 function shaderOf(pass: RawPass): string {
-  const bindings = pass.bindings.map((b, i) =>
-    `@group(0) @binding(${i + 1}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.name} : array<f32>;`);
+  const bindings = pass.bindings.map(
+    (b, i) => `@group(0) @binding(${i + 1}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.name} : array<f32>;`,
+  );
   return `
 struct Uniforms { ${uniformFields(pass.uniforms)} };
 @group(0) @binding(0) var<uniform> uniforms : Uniforms;
@@ -119,7 +121,10 @@ export function runRawPass(pass: RawPass): void {
   const uniforms = backend.makeUniforms(uniformData(pass.uniforms));
   const bindGroup = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [{ binding: 0, resource: uniforms }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+    entries: [
+      { binding: 0, resource: uniforms },
+      ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+    ],
   });
   // tensors disposed before this command buffer is submitted keep their buffers until it is (as in tfjs)
   for (const t of tensors) backend.commandQueueOwnedIds.add(t.dataId);
@@ -127,7 +132,8 @@ export function runRawPass(pass: RawPass): void {
   // copy is now stale, and the GPU buffer is the only truth
   for (const b of pass.bindings) if (b.write) backend.tensorMap.get(b.tensor.dataId)!.values = null;
   const limit = device.limits.maxComputeWorkgroupsPerDimension;
-  const dispatch: [number, number] = pass.workgroups <= limit ? [pass.workgroups, 1] : [limit, Math.ceil(pass.workgroups / limit)];
+  const dispatch: [number, number] =
+    pass.workgroups <= limit ? [pass.workgroups, 1] : [limit, Math.ceil(pass.workgroups / limit)];
   backend.ensureCommandEncoderReady();
   const timed = backend.activeTimers != null;
   if (timed && backend.supportTimestampQuery) {
@@ -152,7 +158,9 @@ export function runRawPass(pass: RawPass): void {
 
 /** A float32 tensor of `shape` whose contents a raw pass writes before anything reads it (no fill pass). */
 export function uninitializedTensor(shape: number[]): tf.Tensor {
-  const info = (tf.backend() as unknown as { makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo }).makeTensorInfo(shape, 'float32');
+  const info = (
+    tf.backend() as unknown as { makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo }
+  ).makeTensorInfo(shape, 'float32');
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
@@ -161,11 +169,15 @@ export function uninitializedTensor(shape: number[]): tf.Tensor {
  * benchmarks: per-step dispatch counts are what per-step overhead scales with. -1 where there is no WebGPU.
  */
 export async function countDispatches<T>(fn: () => Promise<T>): Promise<{ result: T; dispatches: number }> {
-  const proto = (globalThis as { GPUComputePassEncoder?: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder?.prototype;
+  const proto = (globalThis as { GPUComputePassEncoder?: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder
+    ?.prototype;
   if (!proto || tf.getBackend() !== 'webgpu') return { result: await fn(), dispatches: -1 };
   const original = proto.dispatchWorkgroups;
   let dispatches = 0;
-  proto.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...args: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) {
+  proto.dispatchWorkgroups = function (
+    this: GPUComputePassEncoder,
+    ...args: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>
+  ) {
     dispatches++;
     return original.apply(this, args);
   };

@@ -29,8 +29,10 @@ async function loadDawn(): Promise<DawnModule> {
   try {
     dawn = (await import('webgpu')) as unknown as DawnModule;
   } catch (err) {
-    throw new BackendError(`could not load Dawn (npm package 'webgpu'): ${(err as Error).message}`,
-      'reinstall with `npm install`, or run with --backend cpu');
+    throw new BackendError(
+      `could not load Dawn (npm package 'webgpu'): ${(err as Error).message}`,
+      'reinstall with `npm install`, or run with --backend cpu',
+    );
   }
   // tfjs-backend-webgpu reads GPUBufferUsage, GPUMapMode, ... as globals, as in a browser.
   Object.assign(globalThis, dawn.globals);
@@ -45,9 +47,14 @@ function installNavigator(gpu: GPU): void {
 
 function describeAdapter(adapter: GPUAdapter, dawnBackend: string): { description: string; isSoftware: boolean } {
   const info = adapter.info;
-  const name = [info.vendor, info.device || info.architecture].filter((s) => s).join(' ').trim() || 'unknown GPU';
-  const isSoftware = SOFTWARE_NAMES.test(`${info.device} ${info.description} ${info.architecture}`)
-    || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const name =
+    [info.vendor, info.device || info.architecture]
+      .filter((s) => s)
+      .join(' ')
+      .trim() || 'unknown GPU';
+  const isSoftware =
+    SOFTWARE_NAMES.test(`${info.device} ${info.description} ${info.architecture}`) ||
+    (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   const detail = info.description ? `, ${info.description}` : '';
   return { description: `${name} (${dawnBackend}${detail}${isSoftware ? ', software' : ''})`, isSoftware };
 }
@@ -109,17 +116,21 @@ export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | nul
   }
   const noGpu = opts.software ? null : hardwareGpuUnavailable(); // asking Dawn anyway would only print its warning
   if (noGpu && !opts.hardwareOnly)
-    throw new BackendError(`no hardware WebGPU adapter: ${noGpu}`,
-      'install the GPU driver and the Vulkan loader (apt-get install libvulkan1), set NANOMETA_WEBGPU_SOFTWARE=1 for the slow Mesa adapter, or use --backend cpu');
+    throw new BackendError(
+      `no hardware WebGPU adapter: ${noGpu}`,
+      'install the GPU driver and the Vulkan loader (apt-get install libvulkan1), set NANOMETA_WEBGPU_SOFTWARE=1 for the slow Mesa adapter, or use --backend cpu',
+    );
   const choice = noGpu ? null : await requestAdapter(opts.software, profile);
   if (!choice || (opts.hardwareOnly && choice.isSoftware)) {
     if (opts.hardwareOnly) return null;
-    throw new BackendError(opts.software
-      ? 'no software WebGPU adapter: Dawn found no Mesa OpenGL (EGL) driver'
-      : 'no hardware WebGPU adapter: Dawn found no Vulkan/Metal/D3D12 GPU',
-    opts.software
-      ? 'install Mesa (`apt-get install -y libegl1 libegl-mesa0 libgl1-mesa-dri`) and set EGL_PLATFORM=surfaceless, or use --backend cpu'
-      : 'check the GPU driver and Vulkan loader (libvulkan1), set NANOMETA_WEBGPU_SOFTWARE=1 for the slow Mesa adapter, or use --backend cpu');
+    throw new BackendError(
+      opts.software
+        ? 'no software WebGPU adapter: Dawn found no Mesa OpenGL (EGL) driver'
+        : 'no hardware WebGPU adapter: Dawn found no Vulkan/Metal/D3D12 GPU',
+      opts.software
+        ? 'install Mesa (`apt-get install -y libegl1 libegl-mesa0 libgl1-mesa-dri`) and set EGL_PLATFORM=surfaceless, or use --backend cpu'
+        : 'check the GPU driver and Vulkan loader (libvulkan1), set NANOMETA_WEBGPU_SOFTWARE=1 for the slow Mesa adapter, or use --backend cpu',
+    );
   }
   const device = await createDevice(choice.adapter);
   // Imported only now: the package registers its own 'webgpu' factory when navigator.gpu exists; ours replaces it.
@@ -130,14 +141,17 @@ export async function initWebGPU(opts: WebGPUOptions): Promise<BackendInfo | nul
     override readSync(dataId: object): tf.backend_util.BackendValues {
       const data = this.tensorMap.get(dataId) as { values?: unknown; dtype: string };
       if (data.values != null || data.dtype === 'string') return super.readSync(dataId);
-      throw new BackendError('a synchronous read (dataSync, arraySync, bufferSync) of a GPU tensor is impossible with WebGPU in Node',
-        'read with `await tensor.data()` or `await tensor.array()` instead');
+      throw new BackendError(
+        'a synchronous read (dataSync, arraySync, bufferSync) of a GPU tensor is impossible with WebGPU in Node',
+        'read with `await tensor.data()` or `await tensor.array()` instead',
+      );
     }
   }
   const backend = new NodeWebGPUBackend(device, choice.adapter.info);
   tf.registerBackend('webgpu', () => backend, 0);
   const ok = await tf.setBackend('webgpu');
-  if (!ok) throw new BackendError(`tfjs could not start the WebGPU backend on ${choice.description}`, 'use --backend cpu');
+  if (!ok)
+    throw new BackendError(`tfjs could not start the WebGPU backend on ${choice.description}`, 'use --backend cpu');
   const info: BackendInfo = { name: 'webgpu', device: choice.description, isSoftware: choice.isSoftware };
   active = { software: opts.software, profile, info };
   return info;

@@ -48,7 +48,10 @@ async function toArrays(tensors: ReadonlyMap<string, tf.Tensor>): Promise<Map<st
   const out = new Map<string, NamedArray>();
   for (const [name, t] of tensors) {
     const data = await t.data();
-    out.set(name, { shape: t.shape, data: data instanceof Int32Array ? data : Float32Array.from(data as Float32Array) });
+    out.set(name, {
+      shape: t.shape,
+      data: data instanceof Int32Array ? data : Float32Array.from(data as Float32Array),
+    });
   }
   return out;
 }
@@ -57,19 +60,31 @@ async function toArrays(tensors: ReadonlyMap<string, tf.Tensor>): Promise<Map<st
  * Saves params (model.safetensors: the model's parameters, or an optimizer's evaluation point), optimizer state
  * and run state atomically into `dir` (replacing any older checkpoint).
  */
-export async function saveCheckpoint(dir: string, params: ReadonlyMap<string, tf.Tensor>, optimizer: OptimizerState, state: CheckpointState): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  params: ReadonlyMap<string, tf.Tensor>,
+  optimizer: OptimizerState,
+  state: CheckpointState,
+): Promise<void> {
   const model = await toArrays(params);
   for (const [name, a] of model) {
     if (!a.data.every(Number.isFinite))
-      throw new CheckpointError(`refusing to save a checkpoint at step ${state.step}: parameter ${name} holds NaN or Infinity ` +
-        `(the previous checkpoint in ${dir} is kept)`, 'lower optimizer.lr (or alpha0), or enable optimizer.gradClip');
+      throw new CheckpointError(
+        `refusing to save a checkpoint at step ${state.step}: parameter ${name} holds NaN or Infinity ` +
+          `(the previous checkpoint in ${dir} is kept)`,
+        'lower optimizer.lr (or alpha0), or enable optimizer.gradClip',
+      );
   }
   const opt = await toArrays(optimizer.tensors);
   const files = {
     'model.safetensors': encodeSafetensors(model, { format: 'pt', step: String(state.step) }),
     'optimizer.safetensors': encodeSafetensors(opt, { optimizer: state.optimizer.name }),
   };
-  const stateJson = JSON.stringify({ ...state, files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, digest(bytes)])) }, null, 1);
+  const stateJson = JSON.stringify(
+    { ...state, files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, digest(bytes)])) },
+    null,
+    1,
+  );
   try {
     writeDirAtomic(dir, (tmp) => {
       for (const [name, bytes] of Object.entries(files)) writeFileSync(join(tmp, name), bytes);
@@ -93,11 +108,15 @@ function diskFull(dir: string, step: number, files: Record<string, Uint8Array>, 
     // the free space is only informative
   }
   const kept = checkpointStep(dir) !== null;
-  return new CheckpointError(`no space left on the disk holding ${dirname(dir)}: the checkpoint of step ${step} needs ` +
-    `${formatBytes(needed)} (${Object.entries(files).map(([n, b]) => `${n} ${formatBytes(b.length)}`).join(', ')}, state.json ${formatBytes(stateBytes)})` +
-    `${free === null ? '' : ` and ${formatBytes(free)} is free`}; it was not written, and ${describeKeptCheckpoint(dir)}`,
+  return new CheckpointError(
+    `no space left on the disk holding ${dirname(dir)}: the checkpoint of step ${step} needs ` +
+      `${formatBytes(needed)} (${Object.entries(files)
+        .map(([n, b]) => `${n} ${formatBytes(b.length)}`)
+        .join(', ')}, state.json ${formatBytes(stateBytes)})` +
+      `${free === null ? '' : ` and ${formatBytes(free)} is free`}; it was not written, and ${describeKeptCheckpoint(dir)}`,
     `free at least ${formatBytes(free !== null && free < needed ? needed - free : needed)} there (df -h ${dirname(dir)}), or train into a folder on another disk with --out` +
-    (kept ? `; then continue with --resume (copy the run folder there first if you change --out)` : ''));
+      (kept ? `; then continue with --resume (copy the run folder there first if you change --out)` : ''),
+  );
 }
 
 export function hasCheckpoint(dir: string): boolean {
@@ -112,7 +131,10 @@ export function hasCheckpoint(dir: string): boolean {
 export function loadCheckpoint(dir: string, opts: { optimizer?: boolean } = {}): LoadedCheckpoint {
   const statePath = join(dir, 'state.json');
   if (!existsSync(statePath))
-    throw new CheckpointError(`no checkpoint in ${dir} (missing state.json)`, 'pass the checkpoint folder, e.g. runs/NAME/checkpoint');
+    throw new CheckpointError(
+      `no checkpoint in ${dir} (missing state.json)`,
+      'pass the checkpoint folder, e.g. runs/NAME/checkpoint',
+    );
   let raw: { format?: unknown };
   try {
     raw = JSON.parse(readFileSync(statePath, 'utf8')) as { format?: unknown };
@@ -120,8 +142,10 @@ export function loadCheckpoint(dir: string, opts: { optimizer?: boolean } = {}):
     throw new CheckpointError(`${statePath} does not parse: ${(err as Error).message}`);
   }
   if (raw?.format !== CHECKPOINT_FORMAT)
-    throw new CheckpointError(`${dir} has checkpoint format ${JSON.stringify(raw?.format)}; this nanometa reads format ${CHECKPOINT_FORMAT}`,
-      'retrain with this version (npx tsx train.ts ...)');
+    throw new CheckpointError(
+      `${dir} has checkpoint format ${JSON.stringify(raw?.format)}; this nanometa reads format ${CHECKPOINT_FORMAT}`,
+      'retrain with this version (npx tsx train.ts ...)',
+    );
   const state = parseCheckpointState(raw, statePath) as CheckpointState;
   const read = (name: string) => {
     const path = join(dir, name);
@@ -146,8 +170,11 @@ export function assignParams(params: ParamMap, saved: Map<string, NamedArray>, s
       problems.push(`${name}: checkpoint ${JSON.stringify(s.shape)} vs model ${JSON.stringify(v.shape)}`);
   }
   for (const name of saved.keys()) if (!params.has(name)) problems.push(`unexpected ${name}`);
-  if (problems.length) throw new CheckpointError(`${source} does not fit the model:\n  ${problems.join('\n  ')}`,
-    'the architecture comes from the checkpoint; do not override model.* keys when resuming or sampling');
+  if (problems.length)
+    throw new CheckpointError(
+      `${source} does not fit the model:\n  ${problems.join('\n  ')}`,
+      'the architecture comes from the checkpoint; do not override model.* keys when resuming or sampling',
+    );
   for (const [name, v] of params) {
     const s = saved.get(name)!;
     tf.tidy(() => v.assign(tf.tensor(s.data, s.shape, 'float32')));
@@ -157,6 +184,7 @@ export function assignParams(params: ParamMap, saved: Map<string, NamedArray>, s
 /** Optimizer arrays as tensors for optimizer.setState (which assigns them to its variables); the caller disposes them after. */
 export function optimizerStateFrom(loaded: LoadedCheckpoint): OptimizerState {
   const tensors = new Map<string, tf.Tensor>();
-  for (const [name, a] of loaded.optimizerTensors) tensors.set(name, tf.tensor(a.data, a.shape, a.data instanceof Int32Array ? 'int32' : 'float32'));
+  for (const [name, a] of loaded.optimizerTensors)
+    tensors.set(name, tf.tensor(a.data, a.shape, a.data instanceof Int32Array ? 'int32' : 'float32'));
   return { tensors, scalars: loaded.state.optimizer.scalars };
 }

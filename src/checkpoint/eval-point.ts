@@ -14,7 +14,10 @@ export const trainingPointKey = (param: string): string => `${param}/w`;
  * What a checkpoint stores: `model` for model.safetensors (the evaluation point, or the parameters) and the
  * training point to add to the optimizer tensors (empty when it is the same). The caller disposes `owned`.
  */
-export function checkpointPoints(params: ParamMap, optimizer: Optimizer): { model: Map<string, tf.Tensor>; training: Map<string, tf.Tensor>; owned: tf.Tensor[] } {
+export function checkpointPoints(
+  params: ParamMap,
+  optimizer: Optimizer,
+): { model: Map<string, tf.Tensor>; training: Map<string, tf.Tensor>; owned: tf.Tensor[] } {
   const point = optimizer.evalPoint?.(params) ?? null;
   if (!point) return { model: params, training: new Map(), owned: [] };
   const training = new Map([...params].map(([name, v]) => [trainingPointKey(name), tf.clone(v) as tf.Tensor]));
@@ -22,11 +25,18 @@ export function checkpointPoints(params: ParamMap, optimizer: Optimizer): { mode
 }
 
 /** The training point a checkpoint saved beside its evaluation point (`<param>/w`), or null when it saved none. */
-export function savedTrainingPoint(params: ParamMap, optimizerTensors: Map<string, NamedArray>, dir: string): Map<string, NamedArray> | null {
+export function savedTrainingPoint(
+  params: ParamMap,
+  optimizerTensors: Map<string, NamedArray>,
+  dir: string,
+): Map<string, NamedArray> | null {
   const names = [...params.keys()];
   const found = names.filter((n) => optimizerTensors.has(trainingPointKey(n)));
   if (found.length === 0) return null;
   if (found.length !== names.length)
-    throw new CheckpointError(`${dir}/optimizer.safetensors holds the training point of ${found.length} of ${names.length} parameters`, 'the checkpoint is damaged; resume from an intact one');
+    throw new CheckpointError(
+      `${dir}/optimizer.safetensors holds the training point of ${found.length} of ${names.length} parameters`,
+      'the checkpoint is damaged; resume from an intact one',
+    );
   return new Map(names.map((n) => [n, optimizerTensors.get(trainingPointKey(n))!]));
 }

@@ -41,11 +41,17 @@ export function lockRunFolder(outDir: string, log: (line: string) => void): RunL
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
       const held = readLock(path);
       if (held && (held.host !== mine.host || processAlive(held.pid)))
-        throw new TrainingError(`${outDir} is in use by another run (pid ${held.pid} on ${held.host}, started ${held.started})`,
+        throw new TrainingError(
+          `${outDir} is in use by another run (pid ${held.pid} on ${held.host}, started ${held.started})`,
           held.host === mine.host
             ? `wait for it to finish, stop it (kill -INT ${held.pid}), or train into another folder with --out`
-            : `if that run is gone, delete ${path}; or train into another folder with --out`);
-      log(held ? `note: taking over ${path} from process ${held.pid}, which is no longer running` : `note: replacing the unreadable lock ${path}`);
+            : `if that run is gone, delete ${path}; or train into another folder with --out`,
+        );
+      log(
+        held
+          ? `note: taking over ${path} from process ${held.pid}, which is no longer running`
+          : `note: replacing the unreadable lock ${path}`,
+      );
       rmSync(path, { force: true });
       continue;
     }
@@ -53,7 +59,8 @@ export function lockRunFolder(outDir: string, log: (line: string) => void): RunL
     closeSync(fd);
     const release = () => {
       const now = readLock(path);
-      if (now && now.pid === mine.pid && now.host === mine.host && now.started === mine.started) rmSync(path, { force: true });
+      if (now && now.pid === mine.pid && now.host === mine.host && now.started === mine.started)
+        rmSync(path, { force: true });
       process.off('exit', release);
     };
     process.on('exit', release); // a second Ctrl-C exits at once; the lock goes with it

@@ -20,7 +20,9 @@ export function checkpointStep(dir: string): number | null {
 /** What survives a failure: "the checkpoint of step N in DIR is kept", or that none was saved yet. */
 export function describeKeptCheckpoint(dir: string): string {
   const step = checkpointStep(dir);
-  return step === null ? `no checkpoint has been saved in ${dir} yet` : `the checkpoint of step ${step} in ${dir} is kept`;
+  return step === null
+    ? `no checkpoint has been saved in ${dir} yet`
+    : `the checkpoint of step ${step} in ${dir} is kept`;
 }
 
 /**
@@ -33,17 +35,27 @@ export function recoverRunFolder(outDir: string, resume: boolean, log: (line: st
   const prefix = `.${basename(ckptDir)}.tmp-`;
   if (existsSync(outDir) && !existsSync(ckptDir)) {
     const stranded = readdirSync(outDir)
-      .filter((name) => name.startsWith(prefix) && name.endsWith('.old') && !processAlive(Number.parseInt(name.slice(prefix.length), 10)))
+      .filter(
+        (name) =>
+          name.startsWith(prefix) &&
+          name.endsWith('.old') &&
+          !processAlive(Number.parseInt(name.slice(prefix.length), 10)),
+      )
       .filter((name) => checkpointStep(join(outDir, name)) !== null)
       .sort((a, b) => checkpointStep(join(outDir, b))! - checkpointStep(join(outDir, a))!);
     if (stranded.length) {
       renameSync(join(outDir, stranded[0]), ckptDir);
-      log(`recovered the checkpoint of step ${checkpointStep(ckptDir)} from ${join(outDir, stranded[0])} ` +
-        '(a run was stopped while replacing it) -> ' + ckptDir);
+      log(
+        `recovered the checkpoint of step ${checkpointStep(ckptDir)} from ${join(outDir, stranded[0])} ` +
+          '(a run was stopped while replacing it) -> ' +
+          ckptDir,
+      );
     }
   }
   for (const name of ['checkpoint', 'config.json', 'metrics.jsonl']) removeStaleTemps(outDir, `.${name}.tmp-`);
   if (resume && existsSync(ckptDir) && checkpointStep(ckptDir) === null)
-    throw new CheckpointError(`${ckptDir} exists but has no readable state.json, so --resume cannot continue it`,
-      `move the folder away to start fresh (mv ${ckptDir} ${join(dirname(ckptDir), 'checkpoint.broken')}), or resume from a copy that has its state.json`);
+    throw new CheckpointError(
+      `${ckptDir} exists but has no readable state.json, so --resume cannot continue it`,
+      `move the folder away to start fresh (mv ${ckptDir} ${join(dirname(ckptDir), 'checkpoint.broken')}), or resume from a copy that has its state.json`,
+    );
 }

@@ -30,8 +30,14 @@ export function runCheckpointState(run: RunIdentity, counters: RunCounters, opti
   const opt = optimizer.getState();
   tf.dispose([...opt.tensors.values()]);
   return {
-    format: CHECKPOINT_FORMAT, toolkitVersion: TOOLKIT_VERSION, ...counters, vocabSize: run.vocabSize, paramCount: run.paramCount,
-    config: run.config, tokenizer: run.tokenizer, optimizer: { name: optimizer.name, blockNames: optimizer.blockNames, scalars: opt.scalars },
+    format: CHECKPOINT_FORMAT,
+    toolkitVersion: TOOLKIT_VERSION,
+    ...counters,
+    vocabSize: run.vocabSize,
+    paramCount: run.paramCount,
+    config: run.config,
+    tokenizer: run.tokenizer,
+    optimizer: { name: optimizer.name, blockNames: optimizer.blockNames, scalars: opt.scalars },
   };
 }
 
@@ -39,7 +45,13 @@ export function runCheckpointState(run: RunIdentity, counters: RunCounters, opti
  * Saves the run's parameters, optimizer state and state.json into `dir`, after the device's optimizer state came
  * back. model.safetensors holds the optimizer's evaluation point where it has one (eval-point.ts).
  */
-export async function saveRunCheckpoint(dir: string, params: ParamMap, optimizer: Optimizer, run: RunIdentity, counters: RunCounters): Promise<void> {
+export async function saveRunCheckpoint(
+  dir: string,
+  params: ParamMap,
+  optimizer: Optimizer,
+  run: RunIdentity,
+  counters: RunCounters,
+): Promise<void> {
   await optimizer.sync?.(); // state the device still holds (MetaOptimize on WebGPU) comes back first
   const opt = optimizer.getState();
   const points = checkpointPoints(params, optimizer);

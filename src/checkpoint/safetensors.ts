@@ -14,7 +14,11 @@ export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Re
   let offset = 0;
   for (const [name, t] of tensors) {
     const bytes = t.data.byteLength;
-    header[name] = { dtype: t.data instanceof Int32Array ? 'I32' : 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    header[name] = {
+      dtype: t.data instanceof Int32Array ? 'I32' : 'F32',
+      shape: t.shape,
+      data_offsets: [offset, offset + bytes],
+    };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -44,12 +48,18 @@ export function readFileBytes(path: string): Buffer {
 }
 
 /** Parses the bytes of a safetensors file read from `path` (named in errors). */
-export function parseSafetensors(path: string, buf: Buffer): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
+export function parseSafetensors(
+  path: string,
+  buf: Buffer,
+): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
   const bad = (why: string) => new CheckpointError(`${path} is not a valid safetensors file: ${why}`);
   if (buf.length < 8) throw bad('shorter than its 8-byte header length');
   const headerLen = Number(buf.readBigUInt64LE(0));
   if (8 + headerLen > buf.length) throw bad(`header length ${headerLen} exceeds the file size ${buf.length}`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  let header: Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>
+  >;
   try {
     header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8'));
   } catch {
@@ -82,20 +92,35 @@ function checkLayout(header: Record<string, unknown>, dataBytes: number, bad: (w
   const entries: Entry[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = (raw ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (dtype !== 'F32' && dtype !== 'I32') throw bad(`tensor ${name} has dtype ${JSON.stringify(dtype)}; nanometa reads F32 and I32`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`tensor ${name} has shape ${JSON.stringify(shape)}`);
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = (raw ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (dtype !== 'F32' && dtype !== 'I32')
+      throw bad(`tensor ${name} has dtype ${JSON.stringify(dtype)}; nanometa reads F32 and I32`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw bad(`tensor ${name} has shape ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0))
       throw bad(`tensor ${name} has data_offsets ${JSON.stringify(offsets)}`);
     const [start, end] = offsets as [number, number];
-    if (start % 4 !== 0 || end % 4 !== 0) throw bad(`tensor ${name} has data_offsets [${start}, ${end}], not multiples of 4 (shifted?)`);
+    if (start % 4 !== 0 || end % 4 !== 0)
+      throw bad(`tensor ${name} has data_offsets [${start}, ${end}], not multiples of 4 (shifted?)`);
     const want = 4 * shape.reduce((a: number, b: number) => a * b, 1);
-    if (end - start !== want) throw bad(`tensor ${name} of shape ${JSON.stringify(shape)} needs ${want} bytes but data_offsets [${start}, ${end}] hold ${end - start}`);
+    if (end - start !== want)
+      throw bad(
+        `tensor ${name} of shape ${JSON.stringify(shape)} needs ${want} bytes but data_offsets [${start}, ${end}] hold ${end - start}`,
+      );
     entries.push({ name, dtype, shape, start, end });
   }
   let at = 0;
   for (const e of [...entries].sort((a, b) => a.start - b.start)) {
-    if (e.start !== at) throw bad(e.start < at ? `tensor ${e.name} overlaps the tensor before it (data_offsets start ${e.start} < ${at})` : `a gap of ${e.start - at} bytes before tensor ${e.name}`);
+    if (e.start !== at)
+      throw bad(
+        e.start < at
+          ? `tensor ${e.name} overlaps the tensor before it (data_offsets start ${e.start} < ${at})`
+          : `a gap of ${e.start - at} bytes before tensor ${e.name}`,
+      );
     at = e.end;
   }
   if (at > dataBytes) throw bad(`the tensors need ${at} data bytes but the file holds ${dataBytes} (truncated?)`);

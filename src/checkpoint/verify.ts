@@ -21,7 +21,9 @@ export const CheckpointStateSchema = z.object({
   tokensSeen: count,
   elapsedSec: z.number().min(0),
   bestValLoss: z.number().nullable(),
-  dataRng: z.tuple([uint32, uint32, uint32, uint32]).describe('the batch sampler\'s RNG state; without it a resumed run reads other batches'),
+  dataRng: z
+    .tuple([uint32, uint32, uint32, uint32])
+    .describe("the batch sampler's RNG state; without it a resumed run reads other batches"),
   vocabSize: z.number().int().min(1),
   paramCount: count,
   config: ConfigSchema,
@@ -32,7 +34,11 @@ export const CheckpointStateSchema = z.object({
     identity: z.string().min(1),
     gpt2Ids: z.array(count).optional(),
   }),
-  optimizer: z.object({ name: z.string(), blockNames: z.array(z.string()), scalars: z.record(z.string(), z.unknown()) }),
+  optimizer: z.object({
+    name: z.string(),
+    blockNames: z.array(z.string()),
+    scalars: z.record(z.string(), z.unknown()),
+  }),
   gemmChoices: z.object({ device: z.string(), choices: z.record(z.string(), z.unknown()) }).optional(),
   files: z.record(z.string(), FileDigestSchema).optional(),
 });
@@ -41,9 +47,14 @@ export const CheckpointStateSchema = z.object({
 export function parseCheckpointState(raw: unknown, path: string): z.infer<typeof CheckpointStateSchema> {
   const parsed = CheckpointStateSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.code === 'invalid_type' && i.message.includes('undefined') ? 'missing' : i.message}`);
-  throw new CheckpointError(`${path} is not a valid checkpoint state:\n  ${problems.join('\n  ')}`,
-    'it was edited or damaged; use another checkpoint, or retrain (npx tsx train.ts ...)');
+  const problems = parsed.error.issues.map(
+    (i) =>
+      `${i.path.join('.') || '(top level)'}: ${i.code === 'invalid_type' && i.message.includes('undefined') ? 'missing' : i.message}`,
+  );
+  throw new CheckpointError(
+    `${path} is not a valid checkpoint state:\n  ${problems.join('\n  ')}`,
+    'it was edited or damaged; use another checkpoint, or retrain (npx tsx train.ts ...)',
+  );
 }
 
 export function digest(bytes: Uint8Array): FileDigest {
@@ -54,9 +65,11 @@ export function digest(bytes: Uint8Array): FileDigest {
 export function checkDigest(path: string, bytes: Uint8Array, expected: FileDigest): void {
   const actual = digest(bytes);
   if (actual.bytes !== expected.bytes || actual.sha256 !== expected.sha256)
-    throw new CheckpointError(`${path} does not match the checksum state.json recorded when it was saved ` +
-      `(${actual.bytes} bytes, sha256 ${actual.sha256.slice(0, 12)}... vs ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}...): the file was changed or damaged`,
-      'use another checkpoint (an earlier run folder or a backup), or retrain');
+    throw new CheckpointError(
+      `${path} does not match the checksum state.json recorded when it was saved ` +
+        `(${actual.bytes} bytes, sha256 ${actual.sha256.slice(0, 12)}... vs ${expected.bytes} bytes, ${expected.sha256.slice(0, 12)}...): the file was changed or damaged`,
+      'use another checkpoint (an earlier run folder or a backup), or retrain',
+    );
 }
 
 /** Refuses NaN or Infinity in a float tensor, naming the file, tensor and first bad index. */
@@ -66,8 +79,10 @@ export function checkFinite(path: string, tensors: Map<string, NamedArray>): voi
     const data = t.data;
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i]))
-        throw new CheckpointError(`${path}: tensor ${name} holds ${data[i]} at index ${i}; the checkpoint is damaged`,
-          'use another checkpoint (an earlier run folder or a backup), or retrain');
+        throw new CheckpointError(
+          `${path}: tensor ${name} holds ${data[i]} at index ${i}; the checkpoint is damaged`,
+          'use another checkpoint (an earlier run folder or a backup), or retrain',
+        );
     }
   }
 }

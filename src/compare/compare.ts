@@ -41,14 +41,24 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   const suite = SUITES[opts.suite as SuiteName];
   const steps = opts.steps ?? suite.defaultSteps;
   const jobs = opts.jobs ?? 1;
-  if (!Number.isInteger(steps) || steps < 1) throw new ConfigError(`--steps ${opts.steps} must be a positive integer`, 'e.g. --steps 200');
-  if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError(`--jobs ${opts.jobs} must be a positive integer`, 'e.g. --jobs 2 (one per CPU core)');
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new ConfigError(`--steps ${opts.steps} must be a positive integer`, 'e.g. --steps 200');
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new ConfigError(`--jobs ${opts.jobs} must be a positive integer`, 'e.g. --jobs 2 (one per CPU core)');
   if (opts.reportOnly) return reportOnly(opts.outDir);
   if (!opts.config) throw new ConfigError('--config is required', 'e.g. --config tinystories-tiny');
   const outDir = opts.outDir ?? defaultOutDir(opts.config, suite.name);
   const result = await runSuite({
-    suite, config: opts.config, steps, jobs, outDir, sets: opts.sets ?? [], backend: opts.backend ?? null,
-    trainer: opts.trainer, retryFailed: opts.retryFailed, log: opts.log,
+    suite,
+    config: opts.config,
+    steps,
+    jobs,
+    outDir,
+    sets: opts.sets ?? [],
+    backend: opts.backend ?? null,
+    trainer: opts.trainer,
+    retryFailed: opts.retryFailed,
+    log: opts.log,
   });
   const plots = await writePlots(outDir, result.summaries);
   writeReport(outDir, result.state, result.summaries, plots);
@@ -57,10 +67,17 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
 
 /** Rebuilds plots, report.md and runs.csv from a suite folder's suite.json and run folders. */
 async function reportOnly(outDir: string | undefined): Promise<CompareResult> {
-  if (!outDir) throw new ConfigError('--report-only needs --out DIR (the suite folder)', 'e.g. --report-only --out out/compare-tinystories-tiny-quick');
+  if (!outDir)
+    throw new ConfigError(
+      '--report-only needs --out DIR (the suite folder)',
+      'e.g. --report-only --out out/compare-tinystories-tiny-quick',
+    );
   const state = readSuiteState(outDir);
-  if (!state) throw new ConfigError(`${join(outDir, 'suite.json')} not found`, 'run the suite first (without --report-only)');
-  const summaries = state.specs.map((s) => summariseRun(join(outDir, 'runs', s.id), s, state.steps, state.records[s.id]));
+  if (!state)
+    throw new ConfigError(`${join(outDir, 'suite.json')} not found`, 'run the suite first (without --report-only)');
+  const summaries = state.specs.map((s) =>
+    summariseRun(join(outDir, 'runs', s.id), s, state.steps, state.records[s.id]),
+  );
   const plots = await writePlots(outDir, summaries);
   writeReport(outDir, state, summaries, plots);
   return { outDir, summaries, plots };

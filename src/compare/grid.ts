@@ -8,7 +8,8 @@ export type SuiteName = 'quick' | 'paper' | 'continual';
 export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'paper', 'continual'];
 
 /** Which family a run belongs to; the best run of each baseline family is its "tuned" result. */
-export type RunGroup = 'adamw-constant' | 'adamw-cosine' | 'lion-constant' | 'metaoptimize' | 'robustness' | 'tuning-free';
+export type RunGroup =
+  'adamw-constant' | 'adamw-cosine' | 'lion-constant' | 'metaoptimize' | 'robustness' | 'tuning-free';
 export const BASELINE_GROUPS: readonly RunGroup[] = ['adamw-constant', 'adamw-cosine', 'lion-constant'];
 
 export interface MetaVariant {
@@ -61,12 +62,48 @@ export interface SuiteDef {
   tuningFree: readonly TuningFreeMethod[];
 }
 
-const MO_ADAMW_LION: MetaVariant = { key: 'mo-adamw-lion', method: 'MO(AdamW, Lion) scalar', optim: 'mo-adamw-lion', base: 'adamw', blocks: 'scalar' };
-const MO_ADAMW_LION_LW: MetaVariant = { key: 'mo-adamw-lion-layerwise', method: 'MO(AdamW, Lion) layerwise', optim: 'mo-adamw-lion-layerwise', base: 'adamw', blocks: 'layerwise' };
-const MO_ADAMW_ADAM: MetaVariant = { key: 'mo-adamw-adam', method: 'MO(AdamW, Adam) scalar', optim: 'mo-adamw-adam', base: 'adamw', blocks: 'scalar' };
-const MO_ADAMW_ADAM_LW: MetaVariant = { key: 'mo-adamw-adam-layerwise', method: 'MO(AdamW, Adam) layerwise', optim: 'mo-adamw-adam', base: 'adamw', blocks: 'layerwise' };
-const MO_LION_LION: MetaVariant = { key: 'mo-lion-lion', method: 'MO(Lion, Lion) scalar', optim: 'mo-lion-lion', base: 'lion', blocks: 'scalar' };
-const MO_LION_LION_LW: MetaVariant = { key: 'mo-lion-lion-layerwise', method: 'MO(Lion, Lion) layerwise', optim: 'mo-lion-lion', base: 'lion', blocks: 'layerwise' };
+const MO_ADAMW_LION: MetaVariant = {
+  key: 'mo-adamw-lion',
+  method: 'MO(AdamW, Lion) scalar',
+  optim: 'mo-adamw-lion',
+  base: 'adamw',
+  blocks: 'scalar',
+};
+const MO_ADAMW_LION_LW: MetaVariant = {
+  key: 'mo-adamw-lion-layerwise',
+  method: 'MO(AdamW, Lion) layerwise',
+  optim: 'mo-adamw-lion-layerwise',
+  base: 'adamw',
+  blocks: 'layerwise',
+};
+const MO_ADAMW_ADAM: MetaVariant = {
+  key: 'mo-adamw-adam',
+  method: 'MO(AdamW, Adam) scalar',
+  optim: 'mo-adamw-adam',
+  base: 'adamw',
+  blocks: 'scalar',
+};
+const MO_ADAMW_ADAM_LW: MetaVariant = {
+  key: 'mo-adamw-adam-layerwise',
+  method: 'MO(AdamW, Adam) layerwise',
+  optim: 'mo-adamw-adam',
+  base: 'adamw',
+  blocks: 'layerwise',
+};
+const MO_LION_LION: MetaVariant = {
+  key: 'mo-lion-lion',
+  method: 'MO(Lion, Lion) scalar',
+  optim: 'mo-lion-lion',
+  base: 'lion',
+  blocks: 'scalar',
+};
+const MO_LION_LION_LW: MetaVariant = {
+  key: 'mo-lion-lion-layerwise',
+  method: 'MO(Lion, Lion) layerwise',
+  optim: 'mo-lion-lion',
+  base: 'lion',
+  blocks: 'layerwise',
+};
 
 export const SUITES: Record<SuiteName, SuiteDef> = {
   // Few short runs for a 2-core CPU: grids of three around the usual small-model optimum.
@@ -139,7 +176,10 @@ export interface RunSpec {
 
 /** Compact lr label for ids and tables: 0.001 -> `1e-3`, 0.0003 -> `3e-4`. */
 export function formatLr(lr: number): string {
-  return lr.toExponential().replace('e+', 'e').replace(/\.?0+e/, 'e');
+  return lr
+    .toExponential()
+    .replace('e+', 'e')
+    .replace(/\.?0+e/, 'e');
 }
 
 /** nanoGPT-style warmup: the paper used 1k steps on TinyStories; short runs warm up for 5% of the run. */
@@ -160,26 +200,60 @@ export function metaLrFor(steps: number): number {
 export function phaseOneRuns(suite: SuiteDef, steps: number): RunSpec[] {
   const runs: RunSpec[] = [];
   for (const lr of suite.adamwConstant)
-    runs.push({ id: `adamw-lr${formatLr(lr)}`, group: 'adamw-constant', method: 'AdamW constant', optim: 'adamw',
-      sets: { ...SAME_BASE.adamw, 'optimizer.lr': lr }, hyper: { lr, schedule: 'constant' } });
+    runs.push({
+      id: `adamw-lr${formatLr(lr)}`,
+      group: 'adamw-constant',
+      method: 'AdamW constant',
+      optim: 'adamw',
+      sets: { ...SAME_BASE.adamw, 'optimizer.lr': lr },
+      hyper: { lr, schedule: 'constant' },
+    });
   for (const lr of suite.lionConstant)
-    runs.push({ id: `lion-lr${formatLr(lr)}`, group: 'lion-constant', method: 'Lion constant', optim: 'lion',
-      sets: { ...SAME_BASE.lion, 'optimizer.lr': lr }, hyper: { lr, schedule: 'constant' } });
+    runs.push({
+      id: `lion-lr${formatLr(lr)}`,
+      group: 'lion-constant',
+      method: 'Lion constant',
+      optim: 'lion',
+      sets: { ...SAME_BASE.lion, 'optimizer.lr': lr },
+      hyper: { lr, schedule: 'constant' },
+    });
   const warmupSteps = warmupFor(steps);
   for (const lr of suite.adamwCosine)
-    runs.push({ id: `adamw-cosine-lr${formatLr(lr)}`, group: 'adamw-cosine', method: 'AdamW warmup + cosine', optim: 'adamw-cosine',
-      sets: { ...SAME_BASE.adamw, 'optimizer.lr': lr, 'optimizer.schedule.type': 'cosine', 'optimizer.schedule.warmupSteps': warmupSteps,
-        'optimizer.schedule.minLr': roundSig(lr / 10) },
-      hyper: { lr, schedule: 'cosine', warmupSteps } });
+    runs.push({
+      id: `adamw-cosine-lr${formatLr(lr)}`,
+      group: 'adamw-cosine',
+      method: 'AdamW warmup + cosine',
+      optim: 'adamw-cosine',
+      sets: {
+        ...SAME_BASE.adamw,
+        'optimizer.lr': lr,
+        'optimizer.schedule.type': 'cosine',
+        'optimizer.schedule.warmupSteps': warmupSteps,
+        'optimizer.schedule.minLr': roundSig(lr / 10),
+      },
+      hyper: { lr, schedule: 'cosine', warmupSteps },
+    });
   // Schedule-Free's warmup is its own key; it gets the cosine baselines' warmup (5% of a short run)
   for (const t of suite.tuningFree)
-    runs.push({ id: t.key, group: 'tuning-free', method: t.method, optim: t.key,
-      sets: { 'optimizer.lr': t.lr, ...(t.key === 'schedulefree-adamw' ? { 'optimizer.base.warmupSteps': warmupSteps } : {}) },
-      hyper: { lr: t.lr, schedule: 'constant', ...(t.key === 'schedulefree-adamw' ? { warmupSteps } : {}) } });
+    runs.push({
+      id: t.key,
+      group: 'tuning-free',
+      method: t.method,
+      optim: t.key,
+      sets: {
+        'optimizer.lr': t.lr,
+        ...(t.key === 'schedulefree-adamw' ? { 'optimizer.base.warmupSteps': warmupSteps } : {}),
+      },
+      hyper: { lr: t.lr, schedule: 'constant', ...(t.key === 'schedulefree-adamw' ? { warmupSteps } : {}) },
+    });
   if (suite.robustness) {
     const variant = findVariant(suite, suite.robustness.variant);
     for (const alpha0 of suite.robustness.alpha0s)
-      runs.push({ ...metaRun(variant, alpha0, steps), id: `robust-${variant.key}-a${formatLr(alpha0)}`, group: 'robustness' });
+      runs.push({
+        ...metaRun(variant, alpha0, steps),
+        id: `robust-${variant.key}-a${formatLr(alpha0)}`,
+        group: 'robustness',
+      });
   }
   return runs;
 }
@@ -218,16 +292,35 @@ export function suiteSets(suite: SuiteDef, steps: number): Record<string, string
 function metaRun(v: MetaVariant, alpha0: number, steps: number): RunSpec {
   const metaLr = metaLrFor(steps);
   return {
-    id: v.key, group: 'metaoptimize', method: v.method, optim: v.optim,
-    sets: { 'optimizer.lr': alpha0, 'optimizer.metaOptimize.meta.lr': roundSig(metaLr), 'optimizer.metaOptimize.blocks': v.blocks },
+    id: v.key,
+    group: 'metaoptimize',
+    method: v.method,
+    optim: v.optim,
+    sets: {
+      'optimizer.lr': alpha0,
+      'optimizer.metaOptimize.meta.lr': roundSig(metaLr),
+      'optimizer.metaOptimize.blocks': v.blocks,
+    },
     hyper: { lr: alpha0, schedule: 'constant', metaLr: roundSig(metaLr), blocks: v.blocks },
   };
 }
 
 function findVariant(suite: SuiteDef, key: string): MetaVariant {
-  const all = [MO_ADAMW_LION, MO_ADAMW_LION_LW, MO_ADAMW_ADAM, MO_ADAMW_ADAM_LW, MO_LION_LION, MO_LION_LION_LW, ...suite.variants];
+  const all = [
+    MO_ADAMW_LION,
+    MO_ADAMW_LION_LW,
+    MO_ADAMW_ADAM,
+    MO_ADAMW_ADAM_LW,
+    MO_LION_LION,
+    MO_LION_LION_LW,
+    ...suite.variants,
+  ];
   const v = all.find((x) => x.key === key);
-  if (!v) throw new ConfigError(`unknown MetaOptimize variant ${key} in suite ${suite.name}`, 'use one of the variant keys defined in src/compare/grid.ts');
+  if (!v)
+    throw new ConfigError(
+      `unknown MetaOptimize variant ${key} in suite ${suite.name}`,
+      'use one of the variant keys defined in src/compare/grid.ts',
+    );
   return v;
 }
 

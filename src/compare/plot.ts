@@ -12,7 +12,8 @@ import { formatLr } from './grid.js';
 import { methodRows } from './report.js';
 import { readMetrics, toArray, type RunSummary } from './runs.js';
 
-const WIDTH = 520, HEIGHT = 300;
+const WIDTH = 520,
+  HEIGHT = 300;
 const CONFIG = { font: 'DejaVu Sans, sans-serif', view: { stroke: null }, legend: { labelLimit: 480 } };
 
 /** Val and train loss against tokens for the tuned (chosen) baselines and every MetaOptimize variant. */
@@ -24,12 +25,18 @@ export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
     if (!row.run) continue;
     // Several runs of one method (an α0 or η sweep) get their hyper-parameters in the label: one line each.
     const h = row.run.spec.hyper;
-    const method = row.kind === 'baseline' ? `${row.method} (tuned)`
-      : shared(row.method) ? `${row.method}, α0 ${formatLr(h.lr)}, η ${h.metaLr}` : row.method;
+    const method =
+      row.kind === 'baseline'
+        ? `${row.method} (tuned)`
+        : shared(row.method)
+          ? `${row.method}, α0 ${formatLr(h.lr)}, η ${h.metaLr}`
+          : row.method;
     for (const m of readMetrics(row.run.dir)) {
       const tokens = m.tokens ?? 0;
-      if (typeof m.loss === 'number' && Number.isFinite(m.loss)) values.push({ method, tokens, loss: m.loss, series: 'train loss (logged)' });
-      if (m.valLoss !== undefined && Number.isFinite(m.valLoss)) values.push({ method, tokens, loss: m.valLoss, series: 'val loss' });
+      if (typeof m.loss === 'number' && Number.isFinite(m.loss))
+        values.push({ method, tokens, loss: m.loss, series: 'train loss (logged)' });
+      if (m.valLoss !== undefined && Number.isFinite(m.valLoss))
+        values.push({ method, tokens, loss: m.valLoss, series: 'val loss' });
     }
   }
   return {
@@ -38,7 +45,8 @@ export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
     data: { values },
     facet: { column: { field: 'series', type: 'nominal', title: null, sort: ['val loss', 'train loss (logged)'] } },
     spec: {
-      width: WIDTH * 0.8, height: HEIGHT,
+      width: WIDTH * 0.8,
+      height: HEIGHT,
       mark: { type: 'line', strokeWidth: 1.5, point: false },
       encoding: {
         x: { field: 'tokens', type: 'quantitative', title: 'tokens' },
@@ -56,24 +64,38 @@ export function stepSizeSpec(run: RunSummary, referenceLr: number | null): TopLe
   const values: { step: number; alpha: number; block: string }[] = [];
   for (const m of readMetrics(run.dir)) {
     toArray(m.lr).forEach((alpha, b) => {
-      if (alpha > 0 && Number.isFinite(alpha)) values.push({ step: m.step, alpha, block: run.blockNames[b] ?? `block ${b}` });
+      if (alpha > 0 && Number.isFinite(alpha))
+        values.push({ step: m.step, alpha, block: run.blockNames[b] ?? `block ${b}` });
     });
   }
-  const layers: unknown[] = [{
-    data: { values },
-    mark: { type: 'line', strokeWidth: 1.5 },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: { field: 'alpha', type: 'quantitative', title: 'step size α (log scale)', scale: { type: 'log' } },
-      color: { field: 'block', type: 'nominal', title: 'block', legend: values.length && new Set(values.map((v) => v.block)).size > 1 ? {} : null },
+  const layers: unknown[] = [
+    {
+      data: { values },
+      mark: { type: 'line', strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'step' },
+        y: { field: 'alpha', type: 'quantitative', title: 'step size α (log scale)', scale: { type: 'log' } },
+        color: {
+          field: 'block',
+          type: 'nominal',
+          title: 'block',
+          legend: values.length && new Set(values.map((v) => v.block)).size > 1 ? {} : null,
+        },
+      },
     },
-  }];
+  ];
   if (referenceLr !== null)
     layers.push({
       data: { values: [{ lr: referenceLr, label: `tuned constant lr ${formatLr(referenceLr)}` }] },
       layer: [
-        { mark: { type: 'rule', strokeDash: [6, 4], color: 'black' }, encoding: { y: { field: 'lr', type: 'quantitative' } } },
-        { mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10 }, encoding: { y: { field: 'lr', type: 'quantitative' }, x: { datum: 0 }, text: { field: 'label' } } },
+        {
+          mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
+          encoding: { y: { field: 'lr', type: 'quantitative' } },
+        },
+        {
+          mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10 },
+          encoding: { y: { field: 'lr', type: 'quantitative' }, x: { datum: 0 }, text: { field: 'label' } },
+        },
       ],
     });
   const switches = switchSteps(run.steps, run.switchEvery);
@@ -85,8 +107,12 @@ export function stepSizeSpec(run: RunSummary, referenceLr: number | null): TopLe
     });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `Learned step sizes: ${run.spec.method}`, subtitle: `${run.spec.group === 'tuning-free' ? `effective step size (d·lr, η or Σs·lr) at the authors' defaults, lr = ${formatLr(run.spec.hyper.lr)}` : `α0 = ${formatLr(run.spec.hyper.lr)}`}${switches.length ? `; dotted lines: data switches every ${run.switchEvery} steps` : ''}` },
-    width: WIDTH, height: HEIGHT,
+    title: {
+      text: `Learned step sizes: ${run.spec.method}`,
+      subtitle: `${run.spec.group === 'tuning-free' ? `effective step size (d·lr, η or Σs·lr) at the authors' defaults, lr = ${formatLr(run.spec.hyper.lr)}` : `α0 = ${formatLr(run.spec.hyper.lr)}`}${switches.length ? `; dotted lines: data switches every ${run.switchEvery} steps` : ''}`,
+    },
+    width: WIDTH,
+    height: HEIGHT,
     layer: layers,
     config: CONFIG,
   } as TopLevelSpec;
@@ -94,27 +120,45 @@ export function stepSizeSpec(run: RunSummary, referenceLr: number | null): TopLe
 
 /** Final val loss against alpha0 for the robustness sweep, with the best tuned baseline as a reference line. */
 export function robustnessSpec(sweep: RunSummary[], reference: { method: string; loss: number } | null): TopLevelSpec {
-  const values = sweep.filter((s) => Number.isFinite(s.finalValLoss)).map((s) => ({ alpha0: s.spec.hyper.lr, loss: s.finalValLoss }));
-  const layers: unknown[] = [{
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'alpha0', type: 'quantitative', title: 'initial step size α0 (log scale)', scale: { type: 'log' } },
-      y: { field: 'loss', type: 'quantitative', title: 'final val loss', scale: { zero: false } },
+  const values = sweep
+    .filter((s) => Number.isFinite(s.finalValLoss))
+    .map((s) => ({ alpha0: s.spec.hyper.lr, loss: s.finalValLoss }));
+  const layers: unknown[] = [
+    {
+      data: { values },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'alpha0', type: 'quantitative', title: 'initial step size α0 (log scale)', scale: { type: 'log' } },
+        y: { field: 'loss', type: 'quantitative', title: 'final val loss', scale: { zero: false } },
+      },
     },
-  }];
+  ];
   if (reference)
     layers.push({
       data: { values: [{ loss: reference.loss, label: `${reference.method} (tuned): ${reference.loss.toFixed(3)}` }] },
       layer: [
-        { mark: { type: 'rule', strokeDash: [6, 4], color: 'black' }, encoding: { y: { field: 'loss', type: 'quantitative' } } },
-        { mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10 }, encoding: { y: { field: 'loss', type: 'quantitative' }, x: { datum: values[0]?.alpha0 ?? 1e-6 }, text: { field: 'label' } } },
+        {
+          mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
+          encoding: { y: { field: 'loss', type: 'quantitative' } },
+        },
+        {
+          mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10 },
+          encoding: {
+            y: { field: 'loss', type: 'quantitative' },
+            x: { datum: values[0]?.alpha0 ?? 1e-6 },
+            text: { field: 'label' },
+          },
+        },
       ],
     });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: `Robustness to α0: ${sweep[0]?.spec.method ?? ''}`, subtitle: 'final val loss after the same number of steps' },
-    width: WIDTH, height: HEIGHT,
+    title: {
+      text: `Robustness to α0: ${sweep[0]?.spec.method ?? ''}`,
+      subtitle: 'final val loss after the same number of steps',
+    },
+    width: WIDTH,
+    height: HEIGHT,
     layer: layers,
     config: CONFIG,
   } as TopLevelSpec;
@@ -132,7 +176,10 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 /** SVG -> PNG at 2x, with the system fonts (text is missing where a machine has none). */
 export function svgToPng(svg: string): Uint8Array {
-  const resvg = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } });
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  });
   return resvg.render().asPng();
 }
 
@@ -142,11 +189,21 @@ export async function writePlots(outDir: string, summaries: RunSummary[]): Promi
   const rows = methodRows(summaries);
   const tuned = (group: string) => rows.find((r) => r.group === group)?.run?.spec.hyper.lr ?? null;
   for (const s of summaries.filter((x) => x.spec.group === 'metaoptimize' || x.spec.group === 'tuning-free'))
-    plots.push([`step-sizes-${s.spec.id}`, stepSizeSpec(s, tuned(s.spec.optim.startsWith('mo-lion') ? 'lion-constant' : 'adamw-constant'))]);
-  const sweep = summaries.filter((s) => s.spec.group === 'robustness').sort((a, b) => a.spec.hyper.lr - b.spec.hyper.lr);
+    plots.push([
+      `step-sizes-${s.spec.id}`,
+      stepSizeSpec(s, tuned(s.spec.optim.startsWith('mo-lion') ? 'lion-constant' : 'adamw-constant')),
+    ]);
+  const sweep = summaries
+    .filter((s) => s.spec.group === 'robustness')
+    .sort((a, b) => a.spec.hyper.lr - b.spec.hyper.lr);
   if (sweep.length) {
-    const best = rows.filter((r) => r.kind === 'baseline' && r.run).sort((a, b) => a.run!.finalValLoss - b.run!.finalValLoss)[0];
-    plots.push(['robustness-alpha0', robustnessSpec(sweep, best ? { method: best.method, loss: best.run!.finalValLoss } : null)]);
+    const best = rows
+      .filter((r) => r.kind === 'baseline' && r.run)
+      .sort((a, b) => a.run!.finalValLoss - b.run!.finalValLoss)[0];
+    plots.push([
+      'robustness-alpha0',
+      robustnessSpec(sweep, best ? { method: best.method, loss: best.run!.finalValLoss } : null),
+    ]);
   }
   const names: string[] = [];
   for (const [name, spec] of plots) {

@@ -22,7 +22,11 @@ export class SuiteProgress {
   private timer: NodeJS.Timeout | null = null;
   private lastPrinted = 0;
 
-  constructor(private steps: number, private total: number, private log: ProgressLog = defaultLog) {}
+  constructor(
+    private steps: number,
+    private total: number,
+    private log: ProgressLog = defaultLog,
+  ) {}
 
   start(): void {
     this.startedAt = Date.now();
@@ -57,7 +61,11 @@ export class SuiteProgress {
     this.runningRuns.delete(id);
     this.done++;
     if (!ok) this.failed++;
-    const what = ok ? 'finished' : status === 'interrupted' ? 'interrupted (resumed by the next compare)' : `FAILED (see logs/${id}.log)`;
+    const what = ok
+      ? 'finished'
+      : status === 'interrupted'
+        ? 'interrupted (resumed by the next compare)'
+        : `FAILED (see logs/${id}.log)`;
     this.log(`compare: ${id} ${what} · ${this.line()}`, false);
   }
 
@@ -68,7 +76,8 @@ export class SuiteProgress {
   /** `runs 5/16 (1 failed) · adamw-lr1e-3 120/150 loss 3.21 · ETA 12m 30s`. */
   line(): string {
     const parts = [`runs ${this.done}/${this.total}${this.failed ? ` (${this.failed} failed)` : ''}`];
-    for (const [id, r] of this.runningRuns) parts.push(`${id} ${r.step}/${this.steps}${r.loss !== null ? ` loss ${r.loss.toFixed(3)}` : ''}`);
+    for (const [id, r] of this.runningRuns)
+      parts.push(`${id} ${r.step}/${this.steps}${r.loss !== null ? ` loss ${r.loss.toFixed(3)}` : ''}`);
     const eta = this.etaSec();
     parts.push(`ETA ${eta === null ? '?' : formatDuration(eta)}`);
     return parts.join(' · ');
@@ -119,7 +128,10 @@ export function lastRow(path: string): { step?: number; loss?: number; tokensPer
     const length = Math.min(size, 8192);
     const buf = Buffer.alloc(length);
     readSync(fd, buf, 0, length, size - length);
-    const lines = buf.toString('utf8').split('\n').filter((l) => l.trim());
+    const lines = buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     for (let i = lines.length - 1; i >= 0; i--) {
       try {
         return JSON.parse(lines[i]);

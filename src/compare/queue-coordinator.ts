@@ -8,9 +8,26 @@ import { resolveConfig } from '../config/resolve.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { ConfigError, NanometaError } from '../util/errors.js';
 import { defaultOutDir } from './compare.js';
-import { SUITES, SUITE_NAMES, phaseOneRuns, phaseTwoRuns, suiteSets, type RunSpec, type SuiteDef, type SuiteName } from './grid.js';
+import {
+  SUITES,
+  SUITE_NAMES,
+  phaseOneRuns,
+  phaseTwoRuns,
+  suiteSets,
+  type RunSpec,
+  type SuiteDef,
+  type SuiteName,
+} from './grid.js';
 import { writePlots } from './plot.js';
-import { QUEUE_NAME, RedisLink, checkQueueUrl, runJobId, type RunJobData, type RunJobProgress, type RunJobResult } from './queue.js';
+import {
+  QUEUE_NAME,
+  RedisLink,
+  checkQueueUrl,
+  runJobId,
+  type RunJobData,
+  type RunJobProgress,
+  type RunJobResult,
+} from './queue.js';
 import { renderTable, type RunView } from './queue-table.js';
 import { writeReport } from './report.js';
 import { summariseRun, writeSuiteState, type RunSummary, type SuiteState } from './runs.js';
@@ -48,27 +65,56 @@ interface Planned {
 }
 
 /** Jobs stay in Redis when finished: their results are the report's data and attach other coordinators. */
-const JOB_OPTIONS = { attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false } as const;
+const JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'fixed', delay: 1000 },
+  removeOnComplete: false,
+  removeOnFail: false,
+} as const;
 
 /** compare.ts --queue: checks the command line as a local compare would, then runs the coordinator; returns the suite folder. */
-export async function runQueuedCompareCli(o: { queueUrl: string; config?: string; suite: string; steps?: number; outDir?: string; sets: string[];
-  backend?: string; retryFailed: boolean; statusOnly: boolean; graceSec: number }): Promise<string> {
-  if (!SUITE_NAMES.includes(o.suite as SuiteName)) throw new ConfigError(`unknown suite '${o.suite}'`, `use --suite ${SUITE_NAMES.join('|')}`);
+export async function runQueuedCompareCli(o: {
+  queueUrl: string;
+  config?: string;
+  suite: string;
+  steps?: number;
+  outDir?: string;
+  sets: string[];
+  backend?: string;
+  retryFailed: boolean;
+  statusOnly: boolean;
+  graceSec: number;
+}): Promise<string> {
+  if (!SUITE_NAMES.includes(o.suite as SuiteName))
+    throw new ConfigError(`unknown suite '${o.suite}'`, `use --suite ${SUITE_NAMES.join('|')}`);
   if (!o.config) throw new ConfigError('--config is required', 'e.g. --config tinystories-tiny');
-  if (o.backend) throw new ConfigError('--backend is chosen by each worker with --queue', 'pass it to worker.ts --backend');
+  if (o.backend)
+    throw new ConfigError('--backend is chosen by each worker with --queue', 'pass it to worker.ts --backend');
   const suite = SUITES[o.suite as SuiteName];
   const steps = o.steps ?? suite.defaultSteps;
-  if (!Number.isInteger(steps) || steps < 1) throw new ConfigError(`--steps ${o.steps} must be a positive integer`, 'e.g. --steps 200');
-  if (!Number.isFinite(o.graceSec) || o.graceSec < 0) throw new ConfigError(`--grace-sec ${o.graceSec} must be a number of seconds`, 'e.g. --grace-sec 60');
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new ConfigError(`--steps ${o.steps} must be a positive integer`, 'e.g. --steps 200');
+  if (!Number.isFinite(o.graceSec) || o.graceSec < 0)
+    throw new ConfigError(`--grace-sec ${o.graceSec} must be a number of seconds`, 'e.g. --grace-sec 60');
   const outDir = o.outDir ?? defaultOutDir(o.config, suite.name);
-  await runQueuedCompare({ queueUrl: checkQueueUrl(o.queueUrl), suite, config: o.config, steps, outDir, sets: o.sets, retryFailed: o.retryFailed,
-    statusOnly: o.statusOnly, graceSec: o.graceSec });
+  await runQueuedCompare({
+    queueUrl: checkQueueUrl(o.queueUrl),
+    suite,
+    config: o.config,
+    steps,
+    outDir,
+    sets: o.sets,
+    retryFailed: o.retryFailed,
+    statusOnly: o.statusOnly,
+    graceSec: o.graceSec,
+  });
   return outDir;
 }
 
 export async function runQueuedCompare(opts: QueueCompareOptions): Promise<QueueCompareResult> {
   for (const s of opts.sets)
-    if (/^train\.maxSteps=/.test(s)) throw new ConfigError(`--set ${s}: the suite sets train.maxSteps itself`, 'use --steps N');
+    if (/^train\.maxSteps=/.test(s))
+      throw new ConfigError(`--set ${s}: the suite sets train.maxSteps itself`, 'use --steps N');
   const log = opts.log ?? defaultLog;
   const link = new RedisLink(opts.queueUrl, opts.graceSec, (line) => log(line, false));
   const queue = new Queue<RunJobData, RunJobResult>(QUEUE_NAME, { connection: link.redis });
@@ -82,18 +128,37 @@ export async function runQueuedCompare(opts: QueueCompareOptions): Promise<Queue
   }
 }
 
-async function follow(opts: QueueCompareOptions, queue: Queue<RunJobData, RunJobResult>, log: NonNullable<QueueCompareOptions['log']>): Promise<QueueCompareResult> {
+async function follow(
+  opts: QueueCompareOptions,
+  queue: Queue<RunJobData, RunJobResult>,
+  log: NonNullable<QueueCompareOptions['log']>,
+): Promise<QueueCompareResult> {
   // A bad --config or --set concerns every run: stop here rather than fail each run with it.
-  await resolveConfig({ config: opts.config, set: [...Object.entries(suiteSets(opts.suite, opts.steps)).map(([k, v]) => `${k}=${v}`), ...opts.sets] });
+  await resolveConfig({
+    config: opts.config,
+    set: [...Object.entries(suiteSets(opts.suite, opts.steps)).map(([k, v]) => `${k}=${v}`), ...opts.sets],
+  });
   const state: SuiteState = opts.statusOnly
-    ? { version: 1, suite: opts.suite.name, config: opts.config, steps: opts.steps, sets: opts.sets, backend: null, best: null, specs: phaseOneRuns(opts.suite, opts.steps), records: {} }
+    ? {
+        version: 1,
+        suite: opts.suite.name,
+        config: opts.config,
+        steps: opts.steps,
+        sets: opts.sets,
+        backend: null,
+        best: null,
+        specs: phaseOneRuns(opts.suite, opts.steps),
+        records: {},
+      }
     : openState({ ...opts, backend: null });
   const planned: Planned[] = [];
   const plan = async (specs: RunSpec[]) => {
     for (const spec of specs) planned.push(await planRun(opts, spec, queue));
   };
   await plan(state.specs);
-  const constIds = new Set(state.specs.filter((s) => s.group === 'adamw-constant' || s.group === 'lion-constant').map((s) => s.id));
+  const constIds = new Set(
+    state.specs.filter((s) => s.group === 'adamw-constant' || s.group === 'lion-constant').map((s) => s.id),
+  );
   let phaseTwo = false;
   let lastText = '';
   for (;;) {
@@ -108,7 +173,11 @@ async function follow(opts: QueueCompareOptions, queue: Queue<RunJobData, RunJob
     }
     if (!opts.statusOnly) writeSuiteState(opts.outDir, state);
     const pending = phaseTwo ? 0 : opts.suite.variants.length;
-    const text = renderTable(planned.map((p) => p.view), opts.steps, pending);
+    const text = renderTable(
+      planned.map((p) => p.view),
+      opts.steps,
+      pending,
+    );
     const finished = phaseTwo && planned.every((p) => settled(p.view));
     if (opts.statusOnly || finished) {
       log(text, false);
@@ -120,20 +189,32 @@ async function follow(opts: QueueCompareOptions, queue: Queue<RunJobData, RunJob
   }
   const views = planned.map((p) => p.view);
   if (opts.statusOnly) return { summaries: [], plots: [], views };
-  const summaries = state.specs.map((s) => summariseRun(join(opts.outDir, 'runs', s.id), s, opts.steps, state.records[s.id]));
+  const summaries = state.specs.map((s) =>
+    summariseRun(join(opts.outDir, 'runs', s.id), s, opts.steps, state.records[s.id]),
+  );
   const plots = await writePlots(opts.outDir, summaries);
   writeReport(opts.outDir, state, summaries, plots);
-  for (const v of views) if (v.state === 'failed') log(`compare: ${v.runId} FAILED on ${v.worker ?? '-'}: ${v.error}`, false);
+  for (const v of views)
+    if (v.state === 'failed') log(`compare: ${v.runId} FAILED on ${v.worker ?? '-'}: ${v.error}`, false);
   return { summaries, plots, views };
 }
 
 /** Resolves a run's config (a bad one fails that run only) and, unless --status, enqueues its job. */
-async function planRun(opts: QueueCompareOptions, spec: RunSpec, queue: Queue<RunJobData, RunJobResult>): Promise<Planned> {
-  const sets = [...Object.entries(suiteSets(opts.suite, opts.steps)).map(([k, v]) => `${k}=${v}`), ...opts.sets,
-    ...Object.entries(spec.sets).map(([k, v]) => `${k}=${v}`)];
+async function planRun(
+  opts: QueueCompareOptions,
+  spec: RunSpec,
+  queue: Queue<RunJobData, RunJobResult>,
+): Promise<Planned> {
+  const sets = [
+    ...Object.entries(suiteSets(opts.suite, opts.steps)).map(([k, v]) => `${k}=${v}`),
+    ...opts.sets,
+    ...Object.entries(spec.sets).map(([k, v]) => `${k}=${v}`),
+  ];
   const view: RunView = { runId: spec.id, jobId: null, state: 'queued' };
   try {
-    const config = JSON.parse(JSON.stringify(await resolveConfig({ config: opts.config, optim: spec.optim, set: sets })));
+    const config = JSON.parse(
+      JSON.stringify(await resolveConfig({ config: opts.config, optim: spec.optim, set: sets })),
+    );
     const jobId = runJobId(config);
     const data = { runId: spec.id, config };
     view.jobId = jobId;
@@ -146,8 +227,13 @@ async function planRun(opts: QueueCompareOptions, spec: RunSpec, queue: Queue<Ru
 }
 
 /** Reads one job's state into its view; a finished job's result becomes the suite's run folder. */
-async function refresh(p: Planned, queue: Queue<RunJobData, RunJobResult>, opts: QueueCompareOptions, state: SuiteState,
-  log: NonNullable<QueueCompareOptions['log']>): Promise<void> {
+async function refresh(
+  p: Planned,
+  queue: Queue<RunJobData, RunJobResult>,
+  opts: QueueCompareOptions,
+  state: SuiteState,
+  log: NonNullable<QueueCompareOptions['log']>,
+): Promise<void> {
   const record = (state.records[p.spec.id] ??= { status: 'pending', wallSec: 0, attempts: 0 });
   if (!p.jobId) {
     Object.assign(record, { status: 'failed', error: p.view.error });
@@ -173,15 +259,36 @@ async function refresh(p: Planned, queue: Queue<RunJobData, RunJobResult>, opts:
     // --status writes these too: the constant grids' results place the MetaOptimize runs (phase 2).
     writeFileAtomic(join(dir, 'metrics.jsonl'), result.metrics);
     writeFileAtomic(join(dir, 'config.json'), JSON.stringify(result.config, null, 2) + '\n');
-    Object.assign(record, { status: 'done', step: result.step, worker: result.worker, attempts: job.attemptsStarted ?? 1 });
-    Object.assign(p.view, { state: 'done', worker: result.worker, step: result.step, loss: lastLoss(result.metrics), tokensPerSec: null });
+    Object.assign(record, {
+      status: 'done',
+      step: result.step,
+      worker: result.worker,
+      attempts: job.attemptsStarted ?? 1,
+    });
+    Object.assign(p.view, {
+      state: 'done',
+      worker: result.worker,
+      step: result.step,
+      loss: lastLoss(result.metrics),
+      tokensPerSec: null,
+    });
   } else if (jobState === 'failed') {
     Object.assign(record, { status: 'failed', error: job.failedReason, worker: job.processedBy ?? progress?.worker });
-    Object.assign(p.view, { state: 'failed', error: job.failedReason, worker: job.processedBy ?? progress?.worker, final: true });
+    Object.assign(p.view, {
+      state: 'failed',
+      error: job.failedReason,
+      worker: job.processedBy ?? progress?.worker,
+      final: true,
+    });
   } else if (jobState === 'active') {
     record.status = 'running';
-    Object.assign(p.view, { state: 'running', worker: progress?.worker ?? job.processedBy, step: progress?.step, loss: progress?.loss,
-      tokensPerSec: progress?.tokensPerSec });
+    Object.assign(p.view, {
+      state: 'running',
+      worker: progress?.worker ?? job.processedBy,
+      step: progress?.step,
+      loss: progress?.loss,
+      tokensPerSec: progress?.tokensPerSec,
+    });
   } else {
     record.status = 'pending';
     Object.assign(p.view, { state: 'queued', worker: undefined, tokensPerSec: null });

@@ -10,7 +10,14 @@ import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { BackendError, ConfigError } from '../util/errors.js';
 import { lastRow } from './progress.js';
-import { QUEUE_NAME, RedisLink, hideUrlPassword, type RunJobData, type RunJobProgress, type RunJobResult } from './queue.js';
+import {
+  QUEUE_NAME,
+  RedisLink,
+  hideUrlPassword,
+  type RunJobData,
+  type RunJobProgress,
+  type RunJobResult,
+} from './queue.js';
 import { checkpointStep, readMetrics } from './runs.js';
 import { defaultTrainer, type TrainerCommand } from './suite.js';
 
@@ -45,21 +52,39 @@ const GUARD = fileURLToPath(new URL('./queue-child-guard.mjs', import.meta.url))
  * its run goes back to the queue and the worker stops with the error), or until Redis is lost.
  */
 export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Promise<void> {
-  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new ConfigError(`--concurrency ${opts.concurrency} must be a positive integer`, 'e.g. --concurrency 1 (one per GPU)');
-  if (!(opts.stallSec > 0)) throw new ConfigError(`--stall-sec ${opts.stallSec} must be a positive number of seconds`, 'e.g. --stall-sec 30');
-  if (!(opts.graceSec >= 0)) throw new ConfigError(`--grace-sec ${opts.graceSec} must be a number of seconds`, 'e.g. --grace-sec 60');
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
+    throw new ConfigError(
+      `--concurrency ${opts.concurrency} must be a positive integer`,
+      'e.g. --concurrency 1 (one per GPU)',
+    );
+  if (!(opts.stallSec > 0))
+    throw new ConfigError(`--stall-sec ${opts.stallSec} must be a positive number of seconds`, 'e.g. --stall-sec 30');
+  if (!(opts.graceSec >= 0))
+    throw new ConfigError(`--grace-sec ${opts.graceSec} must be a number of seconds`, 'e.g. --grace-sec 60');
   const log = opts.log ?? ((line: string) => console.log(line));
   const link = new RedisLink(opts.queueUrl, opts.graceSec, log);
   const name = `${hostname()}:${process.pid}`;
   let fault: (err: Error) => void = () => {};
   const faulted = new Promise<Error>((resolve) => (fault = resolve));
-  const ctx: JobContext = { ...opts, runsDir: resolve(opts.runsDir), name, active: new Map(), stopping: false, fault, log };
+  const ctx: JobContext = {
+    ...opts,
+    runsDir: resolve(opts.runsDir),
+    name,
+    active: new Map(),
+    stopping: false,
+    fault,
+    log,
+  };
   let worker: Worker<RunJobData, RunJobResult> | null = null;
   try {
     await link.ready();
     worker = new Worker<RunJobData, RunJobResult>(QUEUE_NAME, (job, token) => trainJob(job, token, ctx), {
-      connection: link.redis, concurrency: opts.concurrency, name,
-      lockDuration: opts.stallSec * 1000, stalledInterval: Math.max(500, (opts.stallSec * 1000) / 2), maxStalledCount: 3,
+      connection: link.redis,
+      concurrency: opts.concurrency,
+      name,
+      lockDuration: opts.stallSec * 1000,
+      stalledInterval: Math.max(500, (opts.stallSec * 1000) / 2),
+      maxStalledCount: 3,
     });
     worker.on('error', () => {}); // connection trouble: RedisLink reports it and gives up after the grace period
     // A lock this worker could not renew has gone (or will go) to another worker: stop training beside it.
@@ -69,9 +94,13 @@ export async function runWorker(opts: WorkerOptions, stop: Promise<string>): Pro
         ctx.active.get(id)?.child.kill('SIGKILL');
       }
     });
-    log(`worker ${name}: serving ${hideUrlPassword(opts.queueUrl)} (concurrency ${opts.concurrency}, runs in ${ctx.runsDir})`);
+    log(
+      `worker ${name}: serving ${hideUrlPassword(opts.queueUrl)} (concurrency ${opts.concurrency}, runs in ${ctx.runsDir})`,
+    );
     const reason = await link.guard(Promise.race([stop, faulted]));
-    log(`worker ${name}: ${reason instanceof Error ? 'cannot train here' : reason}: stopping runs at their next step, returning them to the queue`);
+    log(
+      `worker ${name}: ${reason instanceof Error ? 'cannot train here' : reason}: stopping runs at their next step, returning them to the queue`,
+    );
     ctx.stopping = true;
     for (const a of ctx.active.values()) stopRun(a);
     await link.guard(worker.close());
@@ -105,7 +134,11 @@ interface JobContext extends WorkerOptions {
   log: (line: string) => void;
 }
 
-async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | undefined, ctx: JobContext): Promise<RunJobResult> {
+async function trainJob(
+  job: Job<RunJobData, RunJobResult>,
+  token: string | undefined,
+  ctx: JobContext,
+): Promise<RunJobResult> {
   const id = job.id!;
   if (ctx.stopping) return backToQueue(job, token);
   const dir = join(ctx.runsDir, id);
@@ -117,7 +150,9 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   const args = [...trainer.args, '--config', configPath, '--out', dir];
   if (resumedFrom > 0) args.push('--resume');
   if (ctx.backend) args.push('--backend', ctx.backend);
-  ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) ${resumedFrom > 0 ? `resumed at step ${resumedFrom}` : 'started'}`);
+  ctx.log(
+    `worker ${ctx.name}: ${job.data.runId} (${id}) ${resumedFrom > 0 ? `resumed at step ${resumedFrom}` : 'started'}`,
+  );
 
   const { exit, tail, entry } = await runTrainer(job, ctx, dir, trainer.command, args, resumedFrom);
 
@@ -125,8 +160,15 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   const maxSteps = (job.data.config.train as { maxSteps?: number } | undefined)?.maxSteps ?? 0;
   if (exit.code === 0 && step >= maxSteps) {
     ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) finished at step ${step}`);
-    return { runId: job.data.runId, worker: ctx.name, step, resumedFrom, summary: runNumbers(dir),
-      metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8'), config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) };
+    return {
+      runId: job.data.runId,
+      worker: ctx.name,
+      step,
+      resumedFrom,
+      summary: runNumbers(dir),
+      metrics: readFileSync(join(dir, 'metrics.jsonl'), 'utf8'),
+      config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')),
+    };
   }
   if (entry.stopRequested && [0, 130, 143, null].includes(exit.code)) {
     // Our own shutdown: train.ts checkpointed (or was killed by the signal); another worker continues the run.
@@ -135,14 +177,21 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
   }
   // Killed from outside (OOM killer...), stopped by someone else's signal, or not started: BullMQ retries it.
   if (exit.code === null || exit.code === -1 || exit.code === 0 || exit.code === 130 || exit.code === 143)
-    throw new Error(exit.code === -1 ? `train.ts could not start: ${exit.signal}`
-      : `train.ts stopped at step ${step} of ${maxSteps} (${exit.code === null ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`);
+    throw new Error(
+      exit.code === -1
+        ? `train.ts could not start: ${exit.signal}`
+        : `train.ts stopped at step ${step} of ${maxSteps} (${exit.code === null ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`,
+    );
   const message = errorLines(tail) || `train.ts exited with code ${exit.code}`;
   if (/^BackendError: /.test(message)) {
     // This machine cannot train (no GPU, a --backend it lacks): the run goes to another worker, this one stops.
     ctx.log(`worker ${ctx.name}: ${job.data.runId} (${id}) returned to the queue: ${message.split('\n')[0]}`);
-    ctx.fault(new BackendError(`train.ts cannot run here: ${message.replace(/^BackendError: /, '').replace(/\nhint: /, ' (')}${message.includes('\nhint: ') ? ')' : ''}`,
-      'fix worker.ts --backend or this machine\'s set-up, then start the worker again'));
+    ctx.fault(
+      new BackendError(
+        `train.ts cannot run here: ${message.replace(/^BackendError: /, '').replace(/\nhint: /, ' (')}${message.includes('\nhint: ') ? ')' : ''}`,
+        "fix worker.ts --backend or this machine's set-up, then start the worker again",
+      ),
+    );
     return backToQueue(job, token);
   }
   // train.ts stopped for the run's own reasons (non-finite loss, bad config): retrying would fail the same way.
@@ -151,13 +200,23 @@ async function trainJob(job: Job<RunJobData, RunJobResult>, token: string | unde
 }
 
 /** Runs one train.ts child (log in runsDir/logs/<job id>.log), reporting its progress each second until it exits. */
-async function runTrainer(job: Job<RunJobData, RunJobResult>, ctx: JobContext, dir: string, command: string, args: string[], resumedFrom: number) {
+async function runTrainer(
+  job: Job<RunJobData, RunJobResult>,
+  ctx: JobContext,
+  dir: string,
+  command: string,
+  args: string[],
+  resumedFrom: number,
+) {
   const id = job.id!;
   mkdirSync(join(ctx.runsDir, 'logs'), { recursive: true });
   const logFile = createWriteStream(join(ctx.runsDir, 'logs', `${id}.log`), { flags: 'a' });
   // Own process group: a Ctrl-C in the worker's terminal reaches the worker only, which then stops the
   // run with one SIGTERM (train.ts finishes the step, checkpoints and exits 143).
-  const child = spawn(command, ['--import', GUARD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  const child = spawn(command, ['--import', GUARD, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+  });
   const entry: Active = { child, stopRequested: false, closed: new Promise((done) => child.on('close', done)) };
   ctx.active.set(id, entry);
   if (ctx.stopping) stopRun(entry);
@@ -199,9 +258,11 @@ function runNumbers(dir: string): RunJobResult['summary'] {
   const lastEval = evals.at(-1);
   const finite = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
   return {
-    finalTrainLoss: finite(lastEval?.trainLoss ?? last?.loss), finalValLoss: finite(lastEval?.valLoss),
+    finalTrainLoss: finite(lastEval?.trainLoss ?? last?.loss),
+    finalValLoss: finite(lastEval?.valLoss),
     bestValLoss: evals.length ? finite(Math.min(...evals.map((r) => r.valLoss!))) : null,
-    tokens: last?.tokens ?? 0, elapsedSec: last?.elapsedSec ?? 0,
+    tokens: last?.tokens ?? 0,
+    elapsedSec: last?.elapsedSec ?? 0,
   };
 }
 

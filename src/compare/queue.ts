@@ -25,7 +25,13 @@ export interface RunJobResult {
   /** The checkpoint step this attempt resumed from (0: trained from scratch). */
   resumedFrom: number;
   /** The run's final numbers, for readers of the queue (the coordinator's report recomputes them from `metrics`). */
-  summary: { finalTrainLoss: number | null; finalValLoss: number | null; bestValLoss: number | null; tokens: number; elapsedSec: number };
+  summary: {
+    finalTrainLoss: number | null;
+    finalValLoss: number | null;
+    bestValLoss: number | null;
+    tokens: number;
+    elapsedSec: number;
+  };
   /** metrics.jsonl as written by train.ts. */
   metrics: string;
   /** config.json as written by train.ts (with `run`). */
@@ -44,7 +50,10 @@ export interface RunJobProgress {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object')
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(value);
 }
 
@@ -59,10 +68,16 @@ export function checkQueueUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`--queue ${hideUrlPassword(url)} is not a URL`, 'use redis://[user:password@]host:port[/db] or rediss:// for TLS');
+    throw new ConfigError(
+      `--queue ${hideUrlPassword(url)} is not a URL`,
+      'use redis://[user:password@]host:port[/db] or rediss:// for TLS',
+    );
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
-    throw new ConfigError(`--queue ${hideUrlPassword(url)}: scheme must be redis:// or rediss://`, 'e.g. --queue redis://localhost:6379');
+    throw new ConfigError(
+      `--queue ${hideUrlPassword(url)}: scheme must be redis:// or rediss://`,
+      'e.g. --queue redis://localhost:6379',
+    );
   return url;
 }
 
@@ -91,9 +106,17 @@ export class RedisLink {
   private everReady = false;
   private closing = false;
 
-  constructor(readonly url: string, readonly graceSec: number, private log: (line: string) => void = () => {}) {
+  constructor(
+    readonly url: string,
+    readonly graceSec: number,
+    private log: (line: string) => void = () => {},
+  ) {
     checkQueueUrl(url);
-    this.redis = new Redis(url, { maxRetriesPerRequest: null, disconnectTimeout: 200, retryStrategy: (times) => (this.closing ? null : Math.min(200 * times, 2000)) });
+    this.redis = new Redis(url, {
+      maxRetriesPerRequest: null,
+      disconnectTimeout: 200,
+      retryStrategy: (times) => (this.closing ? null : Math.min(200 * times, 2000)),
+    });
     // BullMQ's workers duplicate this connection (same options): after close() none of them reconnects.
     this.redis.on('error', (err: Error & { code?: string }) => this.down(err.code ?? err.message));
     this.redis.on('close', () => this.down(this.downSince === null ? 'connection closed' : this.lastError));
@@ -108,8 +131,12 @@ export class RedisLink {
     this.timer = setInterval(() => {
       if (this.downSince !== null && Date.now() - this.downSince > graceSec * 1000) {
         clearInterval(this.timer);
-        reject(new QueueError(`cannot reach Redis at ${hideUrlPassword(url)} (${this.lastError}; tried for ${graceSec}s)`,
-          'start Redis there (redis-server), or point --queue / NANOMETA_QUEUE at a running one'));
+        reject(
+          new QueueError(
+            `cannot reach Redis at ${hideUrlPassword(url)} (${this.lastError}; tried for ${graceSec}s)`,
+            'start Redis there (redis-server), or point --queue / NANOMETA_QUEUE at a running one',
+          ),
+        );
       }
     }, 250);
   }

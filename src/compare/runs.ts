@@ -118,7 +118,9 @@ export function summariseRun(dir: string, spec: RunSpec, steps: number, record?:
   const finalTrainLoss = lastEval?.trainLoss ?? last?.loss ?? NaN;
   const lastLogged = [...rows].reverse().find((r) => r.tokens !== undefined);
   const finalValLoss = lastEval?.valLoss ?? NaN;
-  const anyNonFinite = rows.some((r) => r.loss !== undefined && !Number.isFinite(r.loss)) || evals.some((r) => !Number.isFinite(r.valLoss));
+  const anyNonFinite =
+    rows.some((r) => r.loss !== undefined && !Number.isFinite(r.loss)) ||
+    evals.some((r) => !Number.isFinite(r.valLoss));
   return {
     spec,
     dir,

@@ -7,8 +7,25 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../util/errors.js';
-import { gridCentre, phaseOneRuns, phaseTwoRuns, suiteSets, type BestConstant, type RunSpec, type SuiteDef } from './grid.js';
-import { pickBest, readSuiteState, runState, summariseRun, writeSuiteState, type RunRecord, type RunSummary, type SuiteState } from './runs.js';
+import {
+  gridCentre,
+  phaseOneRuns,
+  phaseTwoRuns,
+  suiteSets,
+  type BestConstant,
+  type RunSpec,
+  type SuiteDef,
+} from './grid.js';
+import {
+  pickBest,
+  readSuiteState,
+  runState,
+  summariseRun,
+  writeSuiteState,
+  type RunRecord,
+  type RunSummary,
+  type SuiteState,
+} from './runs.js';
 import { SuiteProgress } from './progress.js';
 
 /** The trainer: a command and the arguments before the run's own (`--config ... --out ...`). */
@@ -48,13 +65,16 @@ export interface SuiteResult {
 
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   for (const s of opts.sets)
-    if (/^train\.maxSteps=/.test(s)) throw new ConfigError(`--set ${s}: the suite sets train.maxSteps itself`, 'use --steps N');
+    if (/^train\.maxSteps=/.test(s))
+      throw new ConfigError(`--set ${s}: the suite sets train.maxSteps itself`, 'use --steps N');
   const state = openState(opts);
   const trainer = opts.trainer ?? defaultTrainer();
   const runsDir = join(opts.outDir, 'runs');
   const progress = new SuiteProgress(opts.steps, state.specs.length + opts.suite.variants.length, opts.log);
   const queue = [...state.specs];
-  const constIds = new Set(queue.filter((s) => s.group === 'adamw-constant' || s.group === 'lion-constant').map((s) => s.id));
+  const constIds = new Set(
+    queue.filter((s) => s.group === 'adamw-constant' || s.group === 'lion-constant').map((s) => s.id),
+  );
   let phaseTwoAdded = false;
   const waiters: (() => void)[] = [];
   let firstRun: string | null = null;
@@ -90,12 +110,21 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
     writeSuiteState(opts.outDir, state);
     progress.started(spec.id, dir);
     const started = Date.now();
-    const child = spawnRun(trainer, trainArgs(opts, spec, dir, before === 'partial'), join(opts.outDir, 'logs', `${spec.id}.log`));
+    const child = spawnRun(
+      trainer,
+      trainArgs(opts, spec, dir, before === 'partial'),
+      join(opts.outDir, 'logs', `${spec.id}.log`),
+    );
     if (first) firstRunReady = firstRow(join(dir, 'metrics.jsonl'), child);
     const exitCode = await child;
     record.wallSec += (Date.now() - started) / 1000;
     record.exitCode = exitCode;
-    record.status = runState(dir, opts.steps) === 'done' && exitCode === 0 ? 'done' : interrupted(exitCode) ? 'interrupted' : 'failed';
+    record.status =
+      runState(dir, opts.steps) === 'done' && exitCode === 0
+        ? 'done'
+        : interrupted(exitCode)
+          ? 'interrupted'
+          : 'failed';
     progress.finished(spec.id, record.status);
     writeSuiteState(opts.outDir, state);
   };
@@ -150,8 +179,10 @@ function interrupted(exitCode: number | null): boolean {
 
 /** Best constant lr per base family by final val loss; a family without a usable run uses its grid centre. */
 export function bestConstant(opts: Pick<SuiteOptions, 'outDir' | 'steps' | 'suite'>, state: SuiteState): BestConstant {
-  const summarise = (group: string) => state.specs.filter((s) => s.group === group)
-    .map((s) => summariseRun(join(opts.outDir, 'runs', s.id), s, opts.steps, state.records[s.id]));
+  const summarise = (group: string) =>
+    state.specs
+      .filter((s) => s.group === group)
+      .map((s) => summariseRun(join(opts.outDir, 'runs', s.id), s, opts.steps, state.records[s.id]));
   const adamw = pickBest(summarise('adamw-constant'));
   const lion = pickBest(summarise('lion-constant'));
   return {
@@ -161,16 +192,31 @@ export function bestConstant(opts: Pick<SuiteOptions, 'outDir' | 'steps' | 'suit
 }
 
 /** Loads DIR/suite.json (refusing one made for another suite, config or --set) or starts a new one. */
-export function openState(opts: Pick<SuiteOptions, 'outDir' | 'suite' | 'config' | 'steps' | 'sets' | 'backend'>): SuiteState {
+export function openState(
+  opts: Pick<SuiteOptions, 'outDir' | 'suite' | 'config' | 'steps' | 'sets' | 'backend'>,
+): SuiteState {
   mkdirSync(join(opts.outDir, 'logs'), { recursive: true });
   const old = readSuiteState(opts.outDir);
-  if (old && (old.suite !== opts.suite.name || old.config !== opts.config || JSON.stringify(old.sets) !== JSON.stringify(opts.sets)))
+  if (
+    old &&
+    (old.suite !== opts.suite.name ||
+      old.config !== opts.config ||
+      JSON.stringify(old.sets) !== JSON.stringify(opts.sets))
+  )
     throw new ConfigError(
       `${join(opts.outDir, 'suite.json')} was made by --suite ${old.suite} --config ${old.config} ${old.sets.map((s) => `--set ${s}`).join(' ')}`,
-      'use another --out folder, or repeat the same --suite, --config and --set to resume it');
+      'use another --out folder, or repeat the same --suite, --config and --set to resume it',
+    );
   const state: SuiteState = {
-    version: 1, suite: opts.suite.name, config: opts.config, steps: opts.steps, sets: opts.sets, backend: opts.backend,
-    best: null, specs: phaseOneRuns(opts.suite, opts.steps), records: old?.records ?? {},
+    version: 1,
+    suite: opts.suite.name,
+    config: opts.config,
+    steps: opts.steps,
+    sets: opts.sets,
+    backend: opts.backend,
+    best: null,
+    specs: phaseOneRuns(opts.suite, opts.steps),
+    records: old?.records ?? {},
   };
   for (const r of Object.values(state.records)) if (r.status === 'running') r.status = 'pending';
   writeSuiteState(opts.outDir, state);

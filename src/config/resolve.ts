@@ -34,20 +34,26 @@ export function validateConfig(raw: unknown, origin = 'config'): Config {
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => describeIssue(issue, raw));
-    throw new ConfigError(`invalid config (${origin}):\n  ${lines.join('\n  ')}`,
-      'see `npx tsx train.ts --help-config` for every key, its type and default');
+    throw new ConfigError(
+      `invalid config (${origin}):\n  ${lines.join('\n  ')}`,
+      'see `npx tsx train.ts --help-config` for every key, its type and default',
+    );
   }
   const cfg = parsed.data;
   const problems: string[] = [];
   if (cfg.model.nEmbd % cfg.model.nHead !== 0)
     problems.push(`model.nEmbd (${cfg.model.nEmbd}) must be divisible by model.nHead (${cfg.model.nHead})`);
   if (cfg.optimizer.metaOptimize && cfg.optimizer.schedule.type !== 'constant')
-    problems.push(`optimizer.schedule.type is '${cfg.optimizer.schedule.type}' but MetaOptimize learns its own step sizes: ` +
-      `use optimizer.schedule.type=constant (or optimizer.metaOptimize=null for a scheduled baseline)`);
+    problems.push(
+      `optimizer.schedule.type is '${cfg.optimizer.schedule.type}' but MetaOptimize learns its own step sizes: ` +
+        `use optimizer.schedule.type=constant (or optimizer.metaOptimize=null for a scheduled baseline)`,
+    );
   const { lr, schedule } = cfg.optimizer;
   if (schedule.type === 'cosine' && schedule.minLr > lr)
-    problems.push(`optimizer.schedule.minLr (${schedule.minLr}) is above optimizer.lr (${lr}): the cosine schedule would raise the lr ` +
-      `to minLr instead of decaying to it; set minLr below lr (nanoGPT uses lr/10)`);
+    problems.push(
+      `optimizer.schedule.minLr (${schedule.minLr}) is above optimizer.lr (${lr}): the cosine schedule would raise the lr ` +
+        `to minLr instead of decaying to it; set minLr below lr (nanoGPT uses lr/10)`,
+    );
   problems.push(...sizeProblems(cfg));
   if (problems.length) throw new ConfigError(`invalid config (${origin}):\n  ${problems.join('\n  ')}`);
   return Object.freeze(cfg) as Config;
@@ -59,13 +65,17 @@ const MAX_TENSOR = 2 ** 31;
 function sizeProblems(cfg: Config): string[] {
   const { blockSize: T, nEmbd: C, nHead: H } = cfg.model;
   const B = cfg.train.batchSize;
-  const floats = (n: number) => `${n.toExponential(2)} floats (${(n * 4 / 2 ** 30).toFixed(1)} GiB)`;
+  const floats = (n: number) => `${n.toExponential(2)} floats (${((n * 4) / 2 ** 30).toFixed(1)} GiB)`;
   const out: string[] = [];
   if (B * H * T * T > MAX_TENSOR)
-    out.push(`model.blockSize ${T}: one layer's attention scores (train.batchSize x model.nHead x blockSize^2) would be ${floats(B * H * T * T)}, ` +
-      `more than a tensor can hold (${floats(MAX_TENSOR)}); lower model.blockSize or train.batchSize`);
+    out.push(
+      `model.blockSize ${T}: one layer's attention scores (train.batchSize x model.nHead x blockSize^2) would be ${floats(B * H * T * T)}, ` +
+        `more than a tensor can hold (${floats(MAX_TENSOR)}); lower model.blockSize or train.batchSize`,
+    );
   else if (T * C > MAX_TENSOR || B * T * 4 * C > MAX_TENSOR)
-    out.push(`model.blockSize ${T} x model.nEmbd ${C}: the position table or an MLP activation would exceed ${floats(MAX_TENSOR)}; lower them`);
+    out.push(
+      `model.blockSize ${T} x model.nEmbd ${C}: the position table or an MLP activation would exceed ${floats(MAX_TENSOR)}; lower them`,
+    );
   return out;
 }
 
@@ -73,9 +83,14 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const path = issue.path.join('.');
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeys(issue.path.map(String));
-    return issue.keys.map((k) => `unknown key '${path ? `${path}.` : ''}${k}'; allowed: ${allowed.join(', ')}`).join('\n  ');
+    return issue.keys
+      .map((k) => `unknown key '${path ? `${path}.` : ''}${k}'; allowed: ${allowed.join(', ')}`)
+      .join('\n  ');
   }
-  const value = issue.path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), raw);
+  const value = issue.path.reduce<unknown>(
+    (o, k) => (o && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined),
+    raw,
+  );
   return `${path}: ${issue.message} (got ${JSON.stringify(value)})`;
 }
 
@@ -119,20 +134,24 @@ function nodeTypes(node: JsonSchemaNode): string[] {
 /** Parses `a.b=value` into a nested delta, converting the value by the key's type in the schema. */
 export function parseSet(assignment: string): JsonObject {
   const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new ConfigError(`--set '${assignment}' is not of the form key.path=value`, 'e.g. --set train.maxSteps=500');
+  if (eq <= 0)
+    throw new ConfigError(`--set '${assignment}' is not of the form key.path=value`, 'e.g. --set train.maxSteps=500');
   const path = assignment.slice(0, eq).trim().split('.');
   const text = assignment.slice(eq + 1).trim();
   const node = schemaAt(path);
   if (!node) {
     const parent = path.slice(0, -1);
     const allowed = allowedKeys(parent);
-    throw new ConfigError(`--set: unknown key '${path.join('.')}'` +
-      (allowed.length ? `; allowed under '${parent.join('.') || '(top)'}': ${allowed.join(', ')}` : ''));
+    throw new ConfigError(
+      `--set: unknown key '${path.join('.')}'` +
+        (allowed.length ? `; allowed under '${parent.join('.') || '(top)'}': ${allowed.join(', ')}` : ''),
+    );
   }
   const types = nodeTypes(node);
   let value: Json;
   if (text === 'null' && types.includes('null')) value = null;
-  else if ((types.includes('number') || types.includes('integer')) && text !== '' && Number.isFinite(Number(text))) value = Number(text);
+  else if ((types.includes('number') || types.includes('integer')) && text !== '' && Number.isFinite(Number(text)))
+    value = Number(text);
   else if (types.includes('boolean') && (text === 'true' || text === 'false')) value = text === 'true';
   else if ((types.includes('object') || types.includes('array')) && /^[[{]/.test(text)) {
     try {
@@ -162,7 +181,8 @@ async function loadConfigDelta(nameOrPath: string): Promise<JsonObject> {
     return raw;
   }
   const mod = (await importConfigModule(path, nameOrPath, 'config')) as { config?: ConfigDelta };
-  if (!mod.config) throw new ConfigError(`${path} does not export \`config\``, 'write `export const config: ConfigDelta = {...}`');
+  if (!mod.config)
+    throw new ConfigError(`${path} does not export \`config\``, 'write `export const config: ConfigDelta = {...}`');
   return mod.config as JsonObject;
 }
 
@@ -195,13 +215,17 @@ function findFile(nameOrPath: string, dir: string, what: string, shown: string):
     return path;
   }
   const path = join(dir, `${nameOrPath}.ts`);
-  if (existsSync(dir) && !existsSync(path)) throw new ConfigError(`unknown ${what} '${nameOrPath}'`, `available in ${shown}: ${listNames(dir).join(', ')}`);
+  if (existsSync(dir) && !existsSync(path))
+    throw new ConfigError(`unknown ${what} '${nameOrPath}'`, `available in ${shown}: ${listNames(dir).join(', ')}`);
   return path;
 }
 
 export function listNames(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.slice(0, -3))
+      .sort();
   } catch {
     return [];
   }
@@ -234,7 +258,9 @@ export function describeConfigKeys(): string {
           walk(child, path);
         } else {
           const type = child.enum ? child.enum.join('|') : nodeTypes(child).join('|');
-          lines.push(`  ${path.padEnd(36)} ${type.padEnd(22)} default ${JSON.stringify(child.default)}  ${child.description ?? ''}`);
+          lines.push(
+            `  ${path.padEnd(36)} ${type.padEnd(22)} default ${JSON.stringify(child.default)}  ${child.description ?? ''}`,
+          );
         }
       }
     }

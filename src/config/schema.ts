@@ -10,39 +10,66 @@ export const ModelSchema = z
     nHead: int(1).default(4).describe('attention heads per block (nEmbd must divide by it)'),
     nEmbd: int(1).default(128).describe('embedding width d'),
     blockSize: int(1).default(128).describe('context length T in tokens'),
-    vocabSize: int(1).nullable().default(null)
+    vocabSize: int(1)
+      .nullable()
+      .default(null)
       .describe('vocabulary rows; null = the tokenizer vocabulary padded to padVocabMultiple'),
     padVocabMultiple: int(1).default(64).describe('pad the vocabulary to a multiple of this (GPU-friendly shapes)'),
     bias: z.boolean().default(true).describe('biases in Linear layers and LayerNorms'),
     dropout: z.number().min(0).max(1).default(0).describe('dropout probability (0 = off)'),
     initStd: z.number().positive().default(0.02).describe('std of normal weight init (GPT-2: 0.02)'),
-    lossChunkBytes: int(1024).default(1024 * 1024 * 1024)
-      .describe('largest logits chunk, in bytes, for the chunked LM head + cross-entropy (also capped by the GPU binding limit)'),
+    lossChunkBytes: int(1024)
+      .default(1024 * 1024 * 1024)
+      .describe(
+        'largest logits chunk, in bytes, for the chunked LM head + cross-entropy (also capped by the GPU binding limit)',
+      ),
   })
   .strict();
 
 export const DataSchema = z
   .object({
-    source: z.string().min(1).default('synthetic')
+    source: z
+      .string()
+      .min(1)
+      .default('synthetic')
       .describe('synthetic | text:PATH | arrow:PATH | parquet:PATH | hf:OWNER/NAME'),
     textColumn: z.string().default('text').describe('column holding the story text (arrow, parquet, hf)'),
     cacheDir: z.string().default('data').describe('folder for downloads and prepared token shards'),
-    tokenizer: z.enum(['gpt2', 'compact']).default('gpt2')
+    tokenizer: z
+      .enum(['gpt2', 'compact'])
+      .default('gpt2')
       .describe('gpt2 = GPT-2 BPE (r50k); compact = the N most frequent GPT-2 tokens + 256 bytes + end-of-text'),
-    compactVocabSize: int(1).default(2048)
+    compactVocabSize: int(1)
+      .default(2048)
       .describe('compact tokenizer: how many frequent GPT-2 tokens to keep (before the 257 byte/eot tokens)'),
-    valFraction: z.number().min(0).max(0.5).default(0.05)
+    valFraction: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .default(0.05)
       .describe('fraction of stories held out for validation when the source has no validation split'),
     syntheticStories: int(1).default(20000).describe('number of stories the synthetic generator writes'),
     seed: int().default(1337).describe('seed of data preparation (synthetic stories, train/val split)'),
-    hubUrl: z.string().nullable().default(null).describe('Hugging Face endpoint; null = $HF_ENDPOINT or https://huggingface.co'),
+    hubUrl: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('Hugging Face endpoint; null = $HF_ENDPOINT or https://huggingface.co'),
     revision: z.string().default('main').describe('dataset revision (branch, tag or commit) for hf: sources'),
     maxTrainShards: int(1).nullable().default(null).describe('hf: download at most this many train shards'),
     maxTrainTokens: int(1).nullable().default(null).describe('stop tokenizing the train split after this many tokens'),
-    switchEvery: int(1).nullable().default(null)
-      .describe('non-stationary data: switch the training distribution every this many steps (null = off; see src/data/nonstationary.ts)'),
-    switchMode: z.enum(['permute']).default('permute')
-      .describe('permute = in odd phases every token id (inputs and targets) goes through one fixed permutation seeded by data.seed'),
+    switchEvery: int(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'non-stationary data: switch the training distribution every this many steps (null = off; see src/data/nonstationary.ts)',
+      ),
+    switchMode: z
+      .enum(['permute'])
+      .default('permute')
+      .describe(
+        'permute = in odd phases every token id (inputs and targets) goes through one fixed permutation seeded by data.seed',
+      ),
   })
   .strict();
 
@@ -94,25 +121,66 @@ const LRFREE_UNUSED: Record<(typeof LRFREE_TYPES)[number], string[]> = {
 
 export const BaseOptimizerSchema = z
   .object({
-    type: z.enum([...FUSED_BASE_TYPES, ...LRFREE_TYPES]).default('adamw')
-      .describe('base optimizer; schedulefree-adamw | prodigy | dog | dadapt-adam | mechanic set their own step sizes (lr-free.md)'),
-    beta1: z.number().min(0).max(1).optional().describe('adamw, schedulefree-adamw, prodigy, dadapt-adam: 0.9; lion (c): 0.9'),
-    beta2: z.number().min(0).max(1).optional().describe('adamw, schedulefree-adamw, prodigy, dadapt-adam: 0.999 (nanoGPT uses 0.95); lion (rho): 0.99; rmsprop: 0.99'),
+    type: z
+      .enum([...FUSED_BASE_TYPES, ...LRFREE_TYPES])
+      .default('adamw')
+      .describe(
+        'base optimizer; schedulefree-adamw | prodigy | dog | dadapt-adam | mechanic set their own step sizes (lr-free.md)',
+      ),
+    beta1: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('adamw, schedulefree-adamw, prodigy, dadapt-adam: 0.9; lion (c): 0.9'),
+    beta2: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'adamw, schedulefree-adamw, prodigy, dadapt-adam: 0.999 (nanoGPT uses 0.95); lion (rho): 0.99; rmsprop: 0.99',
+      ),
     momentum: z.number().min(0).max(1).optional().describe('sgdm: 0.9'),
     eps: z.number().positive().optional().describe('adamw, rmsprop, the lr-free methods: 1e-8'),
-    weightDecay: z.number().min(0).default(0)
-      .describe('weight decay on tensors of rank >= 2: decoupled (times the lr) for adamw, lion, sgd(m), rmsprop, schedulefree-adamw (at y), prodigy; added to g for dog and dadapt-adam'),
+    weightDecay: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        'weight decay on tensors of rank >= 2: decoupled (times the lr) for adamw, lion, sgd(m), rmsprop, schedulefree-adamw (at y), prodigy; added to g for dog and dadapt-adam',
+      ),
     beta3: z.number().min(0).max(1).optional().describe('prodigy: EMA of the d estimate; default sqrt(beta2)'),
     warmupSteps: int().optional().describe('schedulefree-adamw: linear lr warmup steps (default 0)'),
-    r: z.number().min(0).optional().describe('schedulefree-adamw: polynomial weighting power of the average (default 0)'),
-    weightLrPower: z.number().min(0).optional().describe('schedulefree-adamw: average weights are lr_max^weightLrPower (default 2)'),
-    biasCorrection: z.boolean().optional().describe('prodigy, dadapt-adam: Adam bias correction in the step (default false)'),
+    r: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('schedulefree-adamw: polynomial weighting power of the average (default 0)'),
+    weightLrPower: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('schedulefree-adamw: average weights are lr_max^weightLrPower (default 2)'),
+    biasCorrection: z
+      .boolean()
+      .optional()
+      .describe('prodigy, dadapt-adam: Adam bias correction in the step (default false)'),
     safeguardWarmup: z.boolean().optional().describe('prodigy: leave lr out of the d denominator (default false)'),
     dCoef: z.number().positive().optional().describe('prodigy: multiplies the d estimate (default 1)'),
     d0: z.number().positive().optional().describe('prodigy, dadapt-adam: initial d (default 1e-6)'),
-    growthRate: z.number().gt(1).nullable().optional().describe('prodigy, dadapt-adam: d grows at most this factor per step; null = unbounded (default)'),
+    growthRate: z
+      .number()
+      .gt(1)
+      .nullable()
+      .optional()
+      .describe('prodigy, dadapt-adam: d grows at most this factor per step; null = unbounded (default)'),
     repsRel: z.number().positive().optional().describe('dog: first step distance reps_rel*(1 + |x0|) (default 1e-6)'),
-    averageGamma: z.number().min(0).optional().describe('dog: polynomial-decay average gamma, evaluated at the average (default 8)'),
+    averageGamma: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('dog: polynomial-decay average gamma, evaluated at the average (default 8)'),
     sDecay: z.number().min(0).optional().describe('mechanic: s_decay (lambda), default 0.01'),
     sInit: z.number().positive().optional().describe('mechanic: s_init, default 1e-8'),
     inner: InnerOptimizerSchema.optional().describe('mechanic: the optimizer it scales (adamw | sgd), default adamw'),
@@ -121,13 +189,21 @@ export const BaseOptimizerSchema = z
   .superRefine((base, ctx) => {
     for (const [key, types] of Object.entries(LRFREE_KEYS)) {
       if ((base as Record<string, unknown>)[key] !== undefined && !(types as readonly string[]).includes(base.type))
-        ctx.addIssue({ code: 'custom', path: [key], message: `optimizer.base.${key} applies only to ${types.join(', ')}, not to type '${base.type}'` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `optimizer.base.${key} applies only to ${types.join(', ')}, not to type '${base.type}'`,
+        });
     }
     const unused = (LRFREE_UNUSED as Record<string, string[]>)[base.type] ?? [];
     for (const key of unused) {
       const value = (base as Record<string, unknown>)[key];
       if (value !== undefined && !(key === 'weightDecay' && value === 0))
-        ctx.addIssue({ code: 'custom', path: [key], message: `optimizer.base.${key} is not read by type '${base.type}'${base.type === 'mechanic' ? ' (set it on optimizer.base.inner)' : ''}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `optimizer.base.${key} is not read by type '${base.type}'${base.type === 'mechanic' ? ' (set it on optimizer.base.inner)' : ''}`,
+        });
     }
   });
 
@@ -142,7 +218,10 @@ export const ScheduleSchema = z
 
 export const MetaOptimizerSchema = z
   .object({
-    type: z.enum(['lion', 'adam', 'rmsprop', 'sgd', 'fixed']).default('lion').describe('optimizer of the log step sizes'),
+    type: z
+      .enum(['lion', 'adam', 'rmsprop', 'sgd', 'fixed'])
+      .default('lion')
+      .describe('optimizer of the log step sizes'),
     lr: z.number().min(0).default(1e-3).describe('meta step size eta'),
     beta1: z.number().min(0).max(1).optional().describe('lion (c-bar): 0.9; adam: 0.9'),
     beta2: z.number().min(0).max(1).optional().describe('lion (rho-bar): 0.99; adam, rmsprop: 0.999'),
@@ -159,8 +238,10 @@ export const MetaOptimizeSchema = z
     meta: MetaOptimizerSchema.prefault({}),
     gamma: z.number().min(0).max(1).default(1).describe('trace decay gamma (0 = hypergradient descent)'),
     blocks: BlocksSchema.default('scalar'),
-    convention: z.enum(['standard', 'reference']).default('standard')
-      .describe('standard = PyTorch-semantics base optimizers; reference = the authors\' experiment code'),
+    convention: z
+      .enum(['standard', 'reference'])
+      .default('standard')
+      .describe("standard = PyTorch-semantics base optimizers; reference = the authors' experiment code"),
   })
   .strict();
 
@@ -223,5 +304,9 @@ export type TrainConfig = Config['train'];
 export type SampleConfig = Config['sample'];
 
 /** A config file or preset: any subset of the config, nested. */
-export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> | null }
+    : T;
 export type ConfigDelta = DeepPartial<Config>;

@@ -26,7 +26,11 @@ export function originalKernel(name: string, backend: string): tf.KernelFunc | n
 }
 
 /** Runs the backend's own kernel that a replacement falls back to. */
-export function runOriginal(name: string, backend: string, args: Parameters<tf.KernelFunc>[0]): ReturnType<tf.KernelFunc> {
+export function runOriginal(
+  name: string,
+  backend: string,
+  args: Parameters<tf.KernelFunc>[0],
+): ReturnType<tf.KernelFunc> {
   const original = originalKernel(name, backend);
   if (!original) throw new Error(`${backend} has no kernel ${name} of its own to fall back to`);
   return original(args);

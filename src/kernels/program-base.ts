@@ -28,7 +28,8 @@ export abstract class FlatProgram implements WebGPUProgram {
 }
 
 /** WGSL expression: this workgroup's flat index (tfjs folds an x dispatch past the per-dimension limit into y and z). */
-export const WORKGROUP_INDEX = 'i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x)';
+export const WORKGROUP_INDEX =
+  'i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x)';
 
 /**
  * WGSL tree reductions over a workgroup of `size` threads sharing one workgroup array `buffer` of `type`:
@@ -37,8 +38,12 @@ export const WORKGROUP_INDEX = 'i32((workgroupId.z * numWorkgroups.y + workgroup
  * barrier keeps a call's writes from overtaking the previous call's reads of buffer[0] (Mesa's llvmpipe
  * mis-orders them with only a trailing barrier).
  */
-export function workgroupReductions(buffer: string, type: string, size: number,
-  fns: Record<string, (a: string, b: string) => string>): string {
+export function workgroupReductions(
+  buffer: string,
+  type: string,
+  size: number,
+  fns: Record<string, (a: string, b: string) => string>,
+): string {
   const reduce = ([name, combine]: [string, (a: string, b: string) => string]) => `
       fn ${name}(v : ${type}) -> ${type} {
         workgroupBarrier();

@@ -56,18 +56,53 @@ import { cpuKernels as softmaxCpu } from './softmax/cpu.js';
 /** Kernels by tfjs backend name. A backend with no entry (tensorflow) runs every op's stock-op reference. */
 export const KERNELS: Readonly<Record<string, readonly tf.KernelConfig[]>> = {
   cpu: [
-    ...attentionCpu, ...broadcastCpu, ...causalSoftmaxCpu, ...clipNormCpu, ...crossEntropyCpu, ...embeddingCpu, ...geluCpu,
-    ...layerNormCpu, ...linearCpu, ...logSumExpCpu, ...lrFreeStepCpu, ...matMulCpu, ...metaStepCpu, ...optimStepCpu, ...softmaxCpu,
+    ...attentionCpu,
+    ...broadcastCpu,
+    ...causalSoftmaxCpu,
+    ...clipNormCpu,
+    ...crossEntropyCpu,
+    ...embeddingCpu,
+    ...geluCpu,
+    ...layerNormCpu,
+    ...linearCpu,
+    ...logSumExpCpu,
+    ...lrFreeStepCpu,
+    ...matMulCpu,
+    ...metaStepCpu,
+    ...optimStepCpu,
+    ...softmaxCpu,
   ],
   webgpu: [
-    ...attentionWebGPU, ...causalSoftmaxWebGPU, ...clipNormWebGPU, ...crossEntropyWebGPU, ...embeddingWebGPU, ...geluWebGPU,
-    ...layerNormWebGPU, ...linearWebGPU, ...logSumExpWebGPU, ...lrFreeStepWebGPU, ...matMulWebGPU, ...metaStepWebGPU, ...optimStepWebGPU,
+    ...attentionWebGPU,
+    ...causalSoftmaxWebGPU,
+    ...clipNormWebGPU,
+    ...crossEntropyWebGPU,
+    ...embeddingWebGPU,
+    ...geluWebGPU,
+    ...layerNormWebGPU,
+    ...linearWebGPU,
+    ...logSumExpWebGPU,
+    ...lrFreeStepWebGPU,
+    ...matMulWebGPU,
+    ...metaStepWebGPU,
+    ...optimStepWebGPU,
   ],
   // products on XNNPACK (untransposed: tfjs-wasm runs transposed products in a slow loop), the rest cpu.ts's loops
   // over views of the wasm heap (backend/wasm-heap.ts)
   wasm: [
-    ...attentionWasm, ...causalSoftmaxWasm, ...clipNormWasm, ...crossEntropyWasm, ...embeddingWasm, ...geluWasm,
-    ...layerNormWasm, ...linearWasm, ...logSumExpWasm, ...lrFreeStepWasm, ...matMulWasm, ...metaStepWasm, ...optimStepWasm,
+    ...attentionWasm,
+    ...causalSoftmaxWasm,
+    ...clipNormWasm,
+    ...crossEntropyWasm,
+    ...embeddingWasm,
+    ...geluWasm,
+    ...layerNormWasm,
+    ...linearWasm,
+    ...logSumExpWasm,
+    ...lrFreeStepWasm,
+    ...matMulWasm,
+    ...metaStepWasm,
+    ...optimStepWasm,
   ],
 };
 
@@ -77,10 +112,14 @@ export const GRADIENTS: readonly tf.GradConfig[] = [...embeddingGradients, ...la
 /** Registers the kernels of an initialised backend, and the gradients; calling it again does nothing. */
 export function registerKernels(backendName: string): void {
   if (!tf.findBackend(backendName)) {
-    throw new BackendError(`registerKernels: backend '${backendName}' is not initialised`, 'call setUpBackend (kernels/register.ts)');
+    throw new BackendError(
+      `registerKernels: backend '${backendName}' is not initialised`,
+      'call setUpBackend (kernels/register.ts)',
+    );
   }
   for (const config of KERNELS[backendName] ?? []) {
-    if (config.backendName !== backendName) throw new Error(`${config.kernelName} is listed for ${backendName} but says ${config.backendName}`);
+    if (config.backendName !== backendName)
+      throw new Error(`${config.kernelName} is listed for ${backendName} but says ${config.backendName}`);
     installKernel(config);
   }
   for (const grad of GRADIENTS) if (!tf.getGradient(grad.kernelName)) tf.registerGradient(grad);

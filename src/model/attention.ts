@@ -9,13 +9,21 @@ import { flag } from '../flags.js';
 import { linear, dropout } from './layers.js';
 
 export interface AttentionWeights {
-  qkvWeight: tf.Tensor; qkvBias?: tf.Tensor;
-  projWeight: tf.Tensor; projBias?: tf.Tensor;
+  qkvWeight: tf.Tensor;
+  qkvBias?: tf.Tensor;
+  projWeight: tf.Tensor;
+  projBias?: tf.Tensor;
 }
 
-
 /** softmax(q k^T / sqrt(hs) + mask) v from qkv (B*T, 3C) by batched products, with dropout on the attention matrix. */
-function matmulAttention(qkv: tf.Tensor2D, B: number, T: number, nHead: number, dropoutRate: number, seed?: number): tf.Tensor2D {
+function matmulAttention(
+  qkv: tf.Tensor2D,
+  B: number,
+  T: number,
+  nHead: number,
+  dropoutRate: number,
+  seed?: number,
+): tf.Tensor2D {
   const C = qkv.shape[1] / 3;
   const hs = C / nHead;
   // One transpose for q, k and v together, then a split whose gradient is one concat (three slices would
@@ -32,22 +40,29 @@ function matmulAttention(qkv: tf.Tensor2D, B: number, T: number, nHead: number, 
  * as nanoGPT's x + dropout(c_proj(y)).
  */
 export function attention(
-  x: tf.Tensor2D, B: number, T: number, w: AttentionWeights, nHead: number, dropoutRate: number, seed?: number,
+  x: tf.Tensor2D,
+  B: number,
+  T: number,
+  w: AttentionWeights,
+  nHead: number,
+  dropoutRate: number,
+  seed?: number,
   residual?: tf.Tensor2D,
 ): tf.Tensor2D {
   const C = x.shape[1];
-  if (x.rank !== 2 || x.shape[0] !== B * T) throw new TypeError(`attention: x must be (B*T, C) = (${B * T}, C), got [${x.shape}]`);
+  if (x.rank !== 2 || x.shape[0] !== B * T)
+    throw new TypeError(`attention: x must be (B*T, C) = (${B * T}, C), got [${x.shape}]`);
   const qkv = linear(x, w.qkvWeight, w.qkvBias); // (B*T, 3C)
   // The fused kernel has no attention dropout: it serves whenever that dropout is off (rate 0, or not training).
   // It is the default on WebGPU (4 dispatches per layer and step instead of ~20, no (B, H, T, T) matrix) and on
   // cpu (faster there too: bench/cpu-step.ts).
   const fused = (dropoutRate === 0 || seed === undefined) && flag('attention') === 'fused';
   const y = fused
-    ? tf.reshape(causalAttention(tf.reshape(qkv, [B, T, 3 * C]), nHead), [B * T, C]) as tf.Tensor2D // (B*T, C)
+    ? (tf.reshape(causalAttention(tf.reshape(qkv, [B, T, 3 * C]), nHead), [B * T, C]) as tf.Tensor2D) // (B*T, C)
     : matmulAttention(qkv, B, T, nHead, dropoutRate, seed); // (B*T, C)
   if (dropoutRate > 0 && seed !== undefined) {
     const out = dropout(linear(y, w.projWeight, w.projBias), dropoutRate, seed + 1) as tf.Tensor2D; // (B*T, C)
-    return residual ? tf.add(residual, out) as tf.Tensor2D : out;
+    return residual ? (tf.add(residual, out) as tf.Tensor2D) : out;
   }
   return linear(y, w.projWeight, w.projBias, residual); // (B*T, C)
 }

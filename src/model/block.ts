@@ -9,15 +9,33 @@ import type { ParamMap } from './params.js';
 
 /** x (B*T, C) -> (B*T, C). */
 export function block(
-  x: tf.Tensor2D, B: number, T: number, params: ParamMap, i: number, nHead: number, dropoutRate: number, seed?: number,
+  x: tf.Tensor2D,
+  B: number,
+  T: number,
+  params: ParamMap,
+  i: number,
+  nHead: number,
+  dropoutRate: number,
+  seed?: number,
 ): tf.Tensor2D {
   const p = (name: string) => params.get(`h.${i}.${name}`);
   const [xs, h1] = layerNormResidual(x, p('ln_1.weight')!, p('ln_1.bias')); // (B*T, C) each
   // x + attn(ln_1(x)): the residual add is in the attention's output projection (or after its dropout).
-  const x1 = attention(h1, B, T, {
-    qkvWeight: p('attn.qkv.weight')!, qkvBias: p('attn.qkv.bias'),
-    projWeight: p('attn.proj.weight')!, projBias: p('attn.proj.bias'),
-  }, nHead, dropoutRate, seed, xs); // (B*T, C)
+  const x1 = attention(
+    h1,
+    B,
+    T,
+    {
+      qkvWeight: p('attn.qkv.weight')!,
+      qkvBias: p('attn.qkv.bias'),
+      projWeight: p('attn.proj.weight')!,
+      projBias: p('attn.proj.bias'),
+    },
+    nHead,
+    dropoutRate,
+    seed,
+    xs,
+  ); // (B*T, C)
   const [x1s, h2] = layerNormResidual(x1, p('ln_2.weight')!, p('ln_2.bias')); // (B*T, C) each
   const u = linear(h2, p('mlp.fc.weight')!, p('mlp.fc.bias')); // (B*T, 4C), before GELU
   // mlp.proj(gelu(u)): GELU is applied as the projection's GEMM loads u, and the residual add is in its epilogue.

@@ -25,7 +25,11 @@ export class GPT {
   readonly specs: ParamSpec[];
   readonly paramCount: number;
 
-  constructor(readonly cfg: ModelConfig, readonly vocabSize: number, seed: number) {
+  constructor(
+    readonly cfg: ModelConfig,
+    readonly vocabSize: number,
+    seed: number,
+  ) {
     this.specs = paramTable(cfg, vocabSize);
     this.paramCount = countParams(this.specs);
     const rng = new Rng(seed);

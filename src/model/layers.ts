@@ -1,7 +1,10 @@
 // Small building blocks of the GPT forward pass, as in nanoGPT's model.py: LayerNorm, Linear, GELU (tanh).
 import * as tf from '@tensorflow/tfjs-core';
 import { gelu as fusedGelu } from '../kernels/gelu/index.js';
-import { layerNorm as fusedLayerNorm, layerNormResidual as fusedLayerNormResidual } from '../kernels/layernorm/index.js';
+import {
+  layerNorm as fusedLayerNorm,
+  layerNormResidual as fusedLayerNormResidual,
+} from '../kernels/layernorm/index.js';
 import { geluLinear as fusedGeluLinear, linear as fusedLinear } from '../kernels/linear/index.js';
 
 const LN_EPS = 1e-5; // torch.nn.LayerNorm default

@@ -27,12 +27,15 @@ function chunks(N: number, rows: number): Array<[number, number]> {
 export function logSumExpSum(h: tf.Tensor2D, W: tf.Tensor2D, chunkBytes: number): tf.Scalar {
   const rows = chunkRows(W.shape[0], chunkBytes);
   const op = tf.customGrad(((hIn: tf.Tensor, WIn: tf.Tensor, save: tf.GradSaveFunc) => {
-    const hh = hIn as tf.Tensor2D, WW = WIn as tf.Tensor2D;
+    const hh = hIn as tf.Tensor2D,
+      WW = WIn as tf.Tensor2D;
     const [N, C] = hh.shape;
     save([hh, WW]);
     let total: tf.Tensor = tf.scalar(0);
     for (const [start, n] of chunks(N, rows)) {
-      const next = tf.tidy(() => tf.add(total, tf.sum(rowLogSumExp(tf.matMul(tf.slice(hh, [start, 0], [n, C]), WW, false, true)))));
+      const next = tf.tidy(() =>
+        tf.add(total, tf.sum(rowLogSumExp(tf.matMul(tf.slice(hh, [start, 0], [n, C]), WW, false, true)))),
+      );
       total.dispose();
       total = next;
     }
@@ -45,14 +48,17 @@ export function logSumExpSum(h: tf.Tensor2D, W: tf.Tensor2D, chunkBytes: number)
         const p = tf.tidy(() => tf.softmax(tf.matMul(hc, Ws, false, true), -1)); // (n, V)
         dhParts.push(tf.matMul(p, Ws)); // (n, C)
         const next = tf.tidy(() => tf.add(dW, tf.matMul(p, hc, true, false))); // (V, C)
-        dW.dispose(); p.dispose(); hc.dispose();
+        dW.dispose();
+        p.dispose();
+        hc.dispose();
         dW = next;
       }
       const dh = dhParts.length === 1 ? dhParts[0] : tf.concat(dhParts, 0);
       if (dhParts.length > 1) dhParts.forEach((t) => t.dispose());
       const scale = dy as tf.Scalar;
       const out = [tf.mul(dh, scale), tf.mul(dW, scale)];
-      dh.dispose(); dW.dispose();
+      dh.dispose();
+      dW.dispose();
       return out;
     };
     return { value: total as tf.Scalar, gradFunc };
@@ -77,8 +83,10 @@ function trainChunk(hc: tf.Tensor2D, W: tf.Tensor2D, yc: tf.Tensor1D, scale: num
     const dlogits = crossEntropyGrad(logits, lse, yc, scale); // (n, V)
     logits.dispose(); // up to chunkBytes: free it before the two GEMMs
     const dh = tf.matMul(dlogits, W); // (n, C)
-    const dW = dWIn === null ? tf.matMul(dlogits, hc, true, false)
-      : tf.fused.matMul({ a: dlogits, b: hc, transposeA: true, bias: dWIn }); // (V, C): the addition inside the GEMM
+    const dW =
+      dWIn === null
+        ? tf.matMul(dlogits, hc, true, false)
+        : tf.fused.matMul({ a: dlogits, b: hc, transposeA: true, bias: dWIn }); // (V, C): the addition inside the GEMM
     dlogits.dispose();
     return { loss: tf.sum(nll) as tf.Scalar, dh: dh as tf.Tensor2D, dW: dW as tf.Tensor2D };
   });
@@ -95,7 +103,8 @@ export function crossEntropyTrain(h: tf.Tensor2D, W: tf.Tensor2D, y: tf.Tensor1D
   const rows = chunkRows(W.shape[0], chunkBytes);
   // y is closed over, not an input: customGrad then wants gradients for h and W only.
   const op = tf.customGrad(((hIn: tf.Tensor, WIn: tf.Tensor, save: tf.GradSaveFunc) => {
-    const hh = hIn as tf.Tensor2D, WW = WIn as tf.Tensor2D;
+    const hh = hIn as tf.Tensor2D,
+      WW = WIn as tf.Tensor2D;
     const [N, C] = hh.shape;
     let total: tf.Scalar | null = null;
     let dW: tf.Tensor2D | null = null;
@@ -105,16 +114,27 @@ export function crossEntropyTrain(h: tf.Tensor2D, W: tf.Tensor2D, y: tf.Tensor1D
       const hc = whole ? hh : tf.slice(hh, [start, 0], [n, C]); // (n, C)
       const yc = whole ? y : tf.slice(y, [start], [n]); // (n)
       const part = trainChunk(hc, WW, yc, 1 / N, dW);
-      if (!whole) { hc.dispose(); yc.dispose(); }
+      if (!whole) {
+        hc.dispose();
+        yc.dispose();
+      }
       dW?.dispose();
       dW = part.dW;
       dhParts.push(part.dh);
       if (total === null) total = part.loss;
-      else { const next = tf.add(total, part.loss) as tf.Scalar; total.dispose(); part.loss.dispose(); total = next; }
+      else {
+        const next = tf.add(total, part.loss) as tf.Scalar;
+        total.dispose();
+        part.loss.dispose();
+        total = next;
+      }
     }
     const dh = dhParts.length === 1 ? dhParts[0] : tf.concat(dhParts, 0); // (N, C)
     save([dh, dW!]); // saved as clones: the forward's tidy frees these
-    const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.mul(saved[0], dy as tf.Scalar), tf.mul(saved[1], dy as tf.Scalar)];
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
+      tf.mul(saved[0], dy as tf.Scalar),
+      tf.mul(saved[1], dy as tf.Scalar),
+    ];
     return { value: total!, gradFunc }; // the rows' losses were scaled by 1/N in rowNll
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(h, W) as tf.Scalar;

@@ -17,11 +17,14 @@ export interface ParamSpec {
 }
 
 export function paramTable(cfg: ModelConfig, vocabSize: number): ParamSpec[] {
-  const C = cfg.nEmbd, std = cfg.initStd;
+  const C = cfg.nEmbd,
+    std = cfg.initStd;
   const residualStd = std / Math.sqrt(2 * cfg.nLayer); // GPT-2 paper: scale residual projections
   const specs: ParamSpec[] = [];
-  const matrix = (name: string, shape: number[], s = std) => specs.push({ name, shape, init: { kind: 'normal', std: s }, decay: true });
-  const vector = (name: string, n: number, kind: 'zeros' | 'ones') => specs.push({ name, shape: [n], init: { kind }, decay: false });
+  const matrix = (name: string, shape: number[], s = std) =>
+    specs.push({ name, shape, init: { kind: 'normal', std: s }, decay: true });
+  const vector = (name: string, n: number, kind: 'zeros' | 'ones') =>
+    specs.push({ name, shape: [n], init: { kind }, decay: false });
   const layerNorm = (name: string) => {
     vector(`${name}.weight`, C, 'ones');
     if (cfg.bias) vector(`${name}.bias`, C, 'zeros');
@@ -52,8 +55,11 @@ export function countParams(specs: ParamSpec[]): number {
 /** The model's vocabulary rows: config override, else the tokenizer's size padded up. */
 export function paddedVocabSize(cfg: ModelConfig, tokenizerVocab: number): number {
   if (cfg.vocabSize !== null && cfg.vocabSize < tokenizerVocab)
-    throw new ConfigError(`model.vocabSize (${cfg.vocabSize}) is smaller than the tokenizer's vocabulary (${tokenizerVocab} ids): ` +
-      `token ids up to ${tokenizerVocab - 1} have no embedding row`, `set model.vocabSize=null (the tokenizer's size, padded) or at least ${tokenizerVocab}`);
+    throw new ConfigError(
+      `model.vocabSize (${cfg.vocabSize}) is smaller than the tokenizer's vocabulary (${tokenizerVocab} ids): ` +
+        `token ids up to ${tokenizerVocab - 1} have no embedding row`,
+      `set model.vocabSize=null (the tokenizer's size, padded) or at least ${tokenizerVocab}`,
+    );
   if (cfg.vocabSize !== null) return cfg.vocabSize;
   return Math.ceil(tokenizerVocab / cfg.padVocabMultiple) * cfg.padVocabMultiple;
 }

@@ -18,9 +18,25 @@ export const adamwRule: BaseRule = {
   slots: ['m', 'v'],
   coefficients({ beta1, beta2, eps, convention }, t) {
     if (convention === 'reference') {
-      return { decay1: beta1, gain1: 1, decay2: beta2, gain2: 1, scale1: 1, scale2: (1 - beta2) / (1 - beta2 ** t), epsIn: eps };
+      return {
+        decay1: beta1,
+        gain1: 1,
+        decay2: beta2,
+        gain2: 1,
+        scale1: 1,
+        scale2: (1 - beta2) / (1 - beta2 ** t),
+        epsIn: eps,
+      };
     }
-    return { decay1: beta1, gain1: 1 - beta1, decay2: beta2, gain2: 1 - beta2, scale1: 1 / (1 - beta1 ** t), scale2: 1 / (1 - beta2 ** t), epsOut: eps };
+    return {
+      decay1: beta1,
+      gain1: 1 - beta1,
+      decay2: beta2,
+      gain2: 1 - beta2,
+      scale1: 1 / (1 - beta1 ** t),
+      scale2: 1 / (1 - beta2 ** t),
+      epsOut: eps,
+    };
   },
 };
 
@@ -35,7 +51,11 @@ export interface AdamWOptions {
 
 export class AdamW extends FusedOptimizer {
   constructor(params: ParamSpec[], o: AdamWOptions = {}) {
-    const spec = resolveSpec(adamwRule, { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay ?? 0 }, o.convention);
+    const spec = resolveSpec(
+      adamwRule,
+      { beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay ?? 0 },
+      o.convention,
+    );
     super('adamw', params, adamwRule, spec, o.impl);
   }
 }

@@ -22,8 +22,12 @@ export interface BaseSpec {
 export const REFERENCE_EPS = 1e-10;
 
 /** The coefficients a base optimizer sets; the others keep the neutral values of stepAttrs. */
-export type Coefficients = Partial<Pick<OptimStepAttrs,
-  'decay1' | 'gain1' | 'decay2' | 'gain2' | 'scale1' | 'scale2' | 'epsIn' | 'epsOut' | 'interp' | 'oldMomentum'>>;
+export type Coefficients = Partial<
+  Pick<
+    OptimStepAttrs,
+    'decay1' | 'gain1' | 'decay2' | 'gain2' | 'scale1' | 'scale2' | 'epsIn' | 'epsOut' | 'interp' | 'oldMomentum'
+  >
+>;
 
 export interface BaseRule {
   readonly type: OptimBase;
@@ -36,7 +40,11 @@ export interface BaseRule {
 }
 
 /** The rule's spec for a config section (unset keys take the rule's defaults). */
-export function resolveSpec(rule: BaseRule, cfg: Omit<BaseOptimizerConfig, 'type'>, convention: Convention = 'standard'): BaseSpec {
+export function resolveSpec(
+  rule: BaseRule,
+  cfg: Omit<BaseOptimizerConfig, 'type'>,
+  convention: Convention = 'standard',
+): BaseSpec {
   const d = rule.defaults;
   return {
     type: rule.type,
@@ -58,10 +66,33 @@ export function decayOf(spec: BaseSpec, shape: readonly number[]): number {
  * The kernel's attributes for step t with step size alpha and decay kappa: the rule's coefficients over neutral
  * ones; `trace` (MetaOptimize) adds the trace update with decay gamma and the Σ h·g output.
  */
-export function stepAttrs(rule: BaseRule, spec: BaseSpec, alpha: number, kappa: number, t: number, trace: { gamma: number } | null): OptimStepAttrs {
+export function stepAttrs(
+  rule: BaseRule,
+  spec: BaseSpec,
+  alpha: number,
+  kappa: number,
+  t: number,
+  trace: { gamma: number } | null,
+): OptimStepAttrs {
   return {
-    base: spec.type, alpha, kappa, decay1: 0, gain1: 0, decay2: 0, gain2: 0, scale1: 1, scale2: 1, epsIn: 0, epsOut: 0,
-    interp: 0, oldMomentum: false, traced: trace !== null, zOut: trace !== null, gamma: trace?.gamma ?? 0, alphaIndex: -1,
-    inPlace: false, ...rule.coefficients(spec, t),
+    base: spec.type,
+    alpha,
+    kappa,
+    decay1: 0,
+    gain1: 0,
+    decay2: 0,
+    gain2: 0,
+    scale1: 1,
+    scale2: 1,
+    epsIn: 0,
+    epsOut: 0,
+    interp: 0,
+    oldMomentum: false,
+    traced: trace !== null,
+    zOut: trace !== null,
+    gamma: trace?.gamma ?? 0,
+    alphaIndex: -1,
+    inPlace: false,
+    ...rule.coefficients(spec, t),
   };
 }

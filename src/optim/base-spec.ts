@@ -11,15 +11,28 @@ import { sgdmRule, sgdRule } from './sgd.js';
 export { decayOf, REFERENCE_EPS, type BaseSpec, type Convention } from './base-rule.js';
 
 export const BASE_RULES: Readonly<Record<OptimBase, BaseRule>> = {
-  adamw: adamwRule, lion: lionRule, sgdm: sgdmRule, sgd: sgdRule, rmsprop: rmspropRule,
+  adamw: adamwRule,
+  lion: lionRule,
+  sgdm: sgdmRule,
+  sgd: sgdRule,
+  rmsprop: rmspropRule,
 };
 
-export function resolveBaseSpec(cfg: Omit<BaseOptimizerConfig, 'type'> & { type: OptimBase }, convention: Convention = 'standard'): BaseSpec {
+export function resolveBaseSpec(
+  cfg: Omit<BaseOptimizerConfig, 'type'> & { type: OptimBase },
+  convention: Convention = 'standard',
+): BaseSpec {
   return resolveSpec(BASE_RULES[cfg.type], cfg, convention);
 }
 
 /** Kernel attributes for step t (1-based) with step size alpha and decay kappa; `trace` for MetaOptimize. */
-export function kernelAttrs(spec: BaseSpec, alpha: number, kappa: number, t: number, trace: { gamma: number } | null): OptimStepAttrs {
+export function kernelAttrs(
+  spec: BaseSpec,
+  alpha: number,
+  kappa: number,
+  t: number,
+  trace: { gamma: number } | null,
+): OptimStepAttrs {
   return stepAttrs(BASE_RULES[spec.type], spec, alpha, kappa, t, trace);
 }
 

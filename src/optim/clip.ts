@@ -17,7 +17,7 @@ export interface GradClip {
 export function clipGradNorm(grads: GradMap, maxNorm: number): GradClip {
   // Σ g² of every gradient as partial sums (WebGPU: seven gradients per dispatch), then one kernel each for
   // the norm and the scale
-  const partials = grads.size === 0 ? tf.zeros([1]) as tf.Tensor1D : sumSquaresPartials([...grads.values()]);
+  const partials = grads.size === 0 ? (tf.zeros([1]) as tf.Tensor1D) : sumSquaresPartials([...grads.values()]);
   const norm = clipNormFromPartials(partials, 0);
   const scale = maxNorm > 0 ? clipNormFromPartials(partials, maxNorm) : null;
   partials.dispose();

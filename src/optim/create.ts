@@ -22,21 +22,39 @@ export interface CreateOptions {
   metaState?: MetaStatePlace;
 }
 
-export function createBaseOptimizer(cfg: OptimizerConfig, params: ParamSpec[], convention: Convention, impl: KernelImpl = 'auto'): TracedOptimizer {
+export function createBaseOptimizer(
+  cfg: OptimizerConfig,
+  params: ParamSpec[],
+  convention: Convention,
+  impl: KernelImpl = 'auto',
+): TracedOptimizer {
   const base = cfg.base;
-  if (isLrFree(base.type)) throw new ConfigError(`optimizer.base.type '${base.type}' learns its own step size: MetaOptimize cannot wrap it`, 'set optimizer.metaOptimize=null');
+  if (isLrFree(base.type))
+    throw new ConfigError(
+      `optimizer.base.type '${base.type}' learns its own step size: MetaOptimize cannot wrap it`,
+      'set optimizer.metaOptimize=null',
+    );
   const s = resolveBaseSpec({ ...base, type: base.type as FusedBaseType }, convention);
   const common = { weightDecay: s.weightDecay, convention, impl };
   switch (s.type) {
-    case 'adamw': return new AdamW(params, { ...common, beta1: s.beta1, beta2: s.beta2, eps: s.eps });
-    case 'lion': return new Lion(params, { ...common, beta1: s.beta1, beta2: s.beta2 });
-    case 'sgdm': return new SGDM(params, { ...common, momentum: s.momentum });
-    case 'sgd': return new SGD(params, common);
-    case 'rmsprop': return new RMSProp(params, { ...common, beta2: s.beta2, eps: s.eps });
+    case 'adamw':
+      return new AdamW(params, { ...common, beta1: s.beta1, beta2: s.beta2, eps: s.eps });
+    case 'lion':
+      return new Lion(params, { ...common, beta1: s.beta1, beta2: s.beta2 });
+    case 'sgdm':
+      return new SGDM(params, { ...common, momentum: s.momentum });
+    case 'sgd':
+      return new SGD(params, common);
+    case 'rmsprop':
+      return new RMSProp(params, { ...common, beta2: s.beta2, eps: s.eps });
   }
 }
 
-export function createOptimizer(cfg: OptimizerConfig, params: ParamMap | ParamSpec[], options: CreateOptions = {}): Optimizer & { bufferCount: number } {
+export function createOptimizer(
+  cfg: OptimizerConfig,
+  params: ParamMap | ParamSpec[],
+  options: CreateOptions = {},
+): Optimizer & { bufferCount: number } {
   const specs = paramSpecs(params);
   const dup = specs.find((p, i) => specs.findIndex((q) => q.name === p.name) !== i);
   if (dup) throw new ConfigError(`optimizer: parameter name '${dup.name}' appears twice`);
@@ -44,11 +62,26 @@ export function createOptimizer(cfg: OptimizerConfig, params: ParamMap | ParamSp
   const mo = cfg.metaOptimize;
   if (!mo) return createBaseOptimizer(cfg, specs, 'standard', options.impl);
   if (cfg.schedule.type !== 'constant') {
-    throw new ConfigError(`optimizer.schedule.type is '${cfg.schedule.type}' but MetaOptimize learns the step sizes itself`,
-      "set optimizer.schedule.type=constant (optimizer.lr is then MetaOptimize's initial step size alpha0), or optimizer.metaOptimize=null");
+    throw new ConfigError(
+      `optimizer.schedule.type is '${cfg.schedule.type}' but MetaOptimize learns the step sizes itself`,
+      "set optimizer.schedule.type=constant (optimizer.lr is then MetaOptimize's initial step size alpha0), or optimizer.metaOptimize=null",
+    );
   }
-  if (!(cfg.lr > 0)) throw new ConfigError(`optimizer.lr is ${cfg.lr}; with MetaOptimize it is the initial step size alpha0 and must be > 0`, 'e.g. --set optimizer.lr=1e-5');
-  const blocks = buildBlocks(mo.blocks, specs.map((p) => p.name));
+  if (!(cfg.lr > 0))
+    throw new ConfigError(
+      `optimizer.lr is ${cfg.lr}; with MetaOptimize it is the initial step size alpha0 and must be > 0`,
+      'e.g. --set optimizer.lr=1e-5',
+    );
+  const blocks = buildBlocks(
+    mo.blocks,
+    specs.map((p) => p.name),
+  );
   const base = createBaseOptimizer(cfg, specs, mo.convention, options.impl);
-  return new MetaOptimize(base, { alpha0: cfg.lr, gamma: mo.gamma, meta: resolveMetaSpec(mo.meta, mo.convention), blocks, metaState: options.metaState });
+  return new MetaOptimize(base, {
+    alpha0: cfg.lr,
+    gamma: mo.gamma,
+    meta: resolveMetaSpec(mo.meta, mo.convention),
+    blocks,
+    metaState: options.metaState,
+  });
 }

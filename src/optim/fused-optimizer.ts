@@ -2,11 +2,30 @@
 // one fused kernel call per tensor (src/kernels/optim-step) with the coefficients of the optimizer's rule
 // (adamw.ts, ...). It is a TracedOptimizer (types.ts): MetaOptimize wraps it through stepFused / stepOnDevice.
 import * as tf from '@tensorflow/tfjs-core';
-import { canStepInPlace, newPartials, partialCount, optimStep, optimStepInPlace, traceDotPartials, traceDotSeparate } from '../kernels/optim-step/index.js';
+import {
+  canStepInPlace,
+  newPartials,
+  partialCount,
+  optimStep,
+  optimStepInPlace,
+  traceDotPartials,
+  traceDotSeparate,
+} from '../kernels/optim-step/index.js';
 import { CheckpointError, TrainingError } from '../util/errors.js';
 import { decayOf, stepAttrs, type BaseRule, type BaseSpec } from './base-rule.js';
 import { sameShape, stateTensor, zerosVariable } from './state.js';
-import type { DeviceAlphas, GradMap, KernelImpl, OptimizerState, ParamMap, ParamSpec, StepInfo, TraceArgs, TracedOptimizer, TracePartials } from './types.js';
+import type {
+  DeviceAlphas,
+  GradMap,
+  KernelImpl,
+  OptimizerState,
+  ParamMap,
+  ParamSpec,
+  StepInfo,
+  TraceArgs,
+  TracedOptimizer,
+  TracePartials,
+} from './types.js';
 
 export type { DeviceAlphas, KernelImpl, ParamSpec, TraceArgs, TracePartials } from './types.js';
 
@@ -45,7 +64,13 @@ export class FusedOptimizer implements TracedOptimizer {
   }
 
   async step(params: ParamMap, grads: GradMap, lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo> {
-    await this.stepFused(params, grads, this.params.map(() => lr), null, gradScale ?? undefined);
+    await this.stepFused(
+      params,
+      grads,
+      this.params.map(() => lr),
+      null,
+      gradScale ?? undefined,
+    );
     return { lr: [lr] };
   }
 
@@ -56,7 +81,13 @@ export class FusedOptimizer implements TracedOptimizer {
    * With `trace`, also updates h and returns Σ h·g per parameter (old h, float64 sums of the kernel's
    * partials); without, returns null. `gradScale` multiplies every gradient (clipping), on the device.
    */
-  async stepFused(params: ParamMap, grads: GradMap, alphas: number[] | DeviceAlphas, trace: TraceArgs | null, gradScale?: tf.Scalar): Promise<Float64Array | null> {
+  async stepFused(
+    params: ParamMap,
+    grads: GradMap,
+    alphas: number[] | DeviceAlphas,
+    trace: TraceArgs | null,
+    gradScale?: tf.Scalar,
+  ): Promise<Float64Array | null> {
     const partials = this.stepOnDevice(params, grads, alphas, trace, gradScale);
     return partials && sumPartials(partials);
   }
@@ -65,19 +96,37 @@ export class FusedOptimizer implements TracedOptimizer {
    * stepFused without reading anything back: with `trace`, returns the partial sums of Σ h·g on the device
    * (the caller disposes them); without, null.
    */
-  stepOnDevice(params: ParamMap, grads: GradMap, alphas: number[] | DeviceAlphas, trace: TraceArgs | null, gradScale?: tf.Scalar): TracePartials | null {
+  stepOnDevice(
+    params: ParamMap,
+    grads: GradMap,
+    alphas: number[] | DeviceAlphas,
+    trace: TraceArgs | null,
+    gradScale?: tf.Scalar,
+  ): TracePartials | null {
     this.t += 1;
     const tensors = this.params.map((p) => {
       const w = params.get(p.name);
       const g = grads.get(p.name);
-      if (!w || !g) throw new TrainingError(`optimizer step: no ${w ? 'gradient' : 'parameter'} named ${p.name}`, 'every parameter the optimizer was built with needs a gradient each step');
-      if (!sameShape(g.shape, p.shape)) throw new TrainingError(`optimizer step: gradient of ${p.name} has shape [${g.shape}], expected [${p.shape}]`);
+      if (!w || !g)
+        throw new TrainingError(
+          `optimizer step: no ${w ? 'gradient' : 'parameter'} named ${p.name}`,
+          'every parameter the optimizer was built with needs a gradient each step',
+        );
+      if (!sameShape(g.shape, p.shape))
+        throw new TrainingError(`optimizer step: gradient of ${p.name} has shape [${g.shape}], expected [${p.shape}]`);
       const s = this.slots.get(p.name)!;
       return { w, g, m: s.m, v: s.v, h: trace?.h.get(p.name) };
     });
     const attrsOf = (i: number) => {
       const onDevice = !Array.isArray(alphas);
-      const attrs = stepAttrs(this.rule, this.spec, onDevice ? 0 : alphas[i], decayOf(this.spec, this.params[i].shape), this.t, trace ? { gamma: trace.gamma } : null);
+      const attrs = stepAttrs(
+        this.rule,
+        this.spec,
+        onDevice ? 0 : alphas[i],
+        decayOf(this.spec, this.params[i].shape),
+        this.t,
+        trace ? { gamma: trace.gamma } : null,
+      );
       if (onDevice) attrs.alphaIndex = alphas.index[i];
       return attrs;
     };
@@ -100,7 +149,10 @@ export class FusedOptimizer implements TracedOptimizer {
     const flat = tf.tidy((): tf.Tensor | undefined => {
       const partials: tf.Tensor1D[] = [];
       if (separateZ) {
-        const z = traceDotPartials(tensors.map((t) => [t.h!, t.g]), gradScale);
+        const z = traceDotPartials(
+          tensors.map((t) => [t.h!, t.g]),
+          gradScale,
+        );
         partials.push(z.partials);
         lengths.push(...z.lengths);
       }
@@ -126,15 +178,20 @@ export class FusedOptimizer implements TracedOptimizer {
 
   getState(): OptimizerState {
     const tensors = new Map<string, tf.Tensor>();
-    for (const [name, s] of this.slots) for (const [slot, v] of Object.entries(s)) tensors.set(`${name}/${slot}`, tf.clone(v));
+    for (const [name, s] of this.slots)
+      for (const [slot, v] of Object.entries(s)) tensors.set(`${name}/${slot}`, tf.clone(v));
     return { tensors, scalars: { optimizer: this.name, step: this.t } };
   }
 
   setState(state: OptimizerState): void {
     const step = state.scalars.step;
-    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new CheckpointError(`optimizer state: scalar 'step' must be a non-negative integer, got ${JSON.stringify(step)}`);
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0)
+      throw new CheckpointError(
+        `optimizer state: scalar 'step' must be a non-negative integer, got ${JSON.stringify(step)}`,
+      );
     const pairs: [tf.Variable, tf.Tensor][] = [];
-    for (const [name, s] of this.slots) for (const [slot, v] of Object.entries(s)) pairs.push([v, stateTensor(state, `${name}/${slot}`, v.shape)]);
+    for (const [name, s] of this.slots)
+      for (const [slot, v] of Object.entries(s)) pairs.push([v, stateTensor(state, `${name}/${slot}`, v.shape)]);
     for (const [v, t] of pairs) v.assign(t);
     this.t = step;
   }

@@ -25,7 +25,11 @@ export interface LionOptions {
 
 export class Lion extends FusedOptimizer {
   constructor(params: ParamSpec[], o: LionOptions = {}) {
-    const spec = resolveSpec(lionRule, { beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay ?? 0 }, o.convention);
+    const spec = resolveSpec(
+      lionRule,
+      { beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay ?? 0 },
+      o.convention,
+    );
     super('lion', params, lionRule, spec, o.impl);
   }
 }

@@ -15,7 +15,8 @@ export const rmspropRule: BaseRule = {
   defaults: { beta1: 0, beta2: 0.99, momentum: 0, eps: 1e-8 },
   slots: ['v'],
   coefficients({ beta2, eps, convention }, t) {
-    if (convention === 'reference') return { decay2: beta2, gain2: 1, scale2: (1 - beta2) / (1 - beta2 ** t), epsIn: eps };
+    if (convention === 'reference')
+      return { decay2: beta2, gain2: 1, scale2: (1 - beta2) / (1 - beta2 ** t), epsIn: eps };
     return { decay2: beta2, gain2: 1 - beta2, scale2: 1, epsOut: eps };
   },
 };
@@ -30,7 +31,11 @@ export interface RMSPropOptions {
 
 export class RMSProp extends FusedOptimizer {
   constructor(params: ParamSpec[], o: RMSPropOptions = {}) {
-    const spec = resolveSpec(rmspropRule, { beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay ?? 0 }, o.convention);
+    const spec = resolveSpec(
+      rmspropRule,
+      { beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay ?? 0 },
+      o.convention,
+    );
     super('rmsprop', params, rmspropRule, spec, o.impl);
   }
 }

@@ -23,7 +23,9 @@ export const sgdmRule: BaseRule = {
   defaults: { beta1: 0, beta2: 0, momentum: 0.9, eps: 0 },
   slots: ['m'],
   coefficients: ({ momentum, convention }) =>
-    convention === 'reference' ? { decay1: momentum, gain1: 1 - momentum, oldMomentum: true } : { decay1: momentum, gain1: 1 },
+    convention === 'reference'
+      ? { decay1: momentum, gain1: 1 - momentum, oldMomentum: true }
+      : { decay1: momentum, gain1: 1 },
 };
 
 export interface SGDOptions {

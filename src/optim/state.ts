@@ -6,9 +6,15 @@ import type { OptimizerState } from './types.js';
 /** The named tensor of a saved state, checked against the expected shape (CheckpointError otherwise). */
 export function stateTensor(state: OptimizerState, key: string, shape: readonly number[]): tf.Tensor {
   const t = state.tensors.get(key);
-  if (!t) throw new CheckpointError(`optimizer state has no tensor '${key}'`, 'the checkpoint was written by a different optimizer configuration; resume with the same optimizer section');
-  if (!sameShape(t.shape, shape)) throw new CheckpointError(`optimizer state tensor '${key}' has shape [${t.shape}], expected [${shape}]`);
-  if (t.dtype !== 'float32') throw new CheckpointError(`optimizer state tensor '${key}' has dtype ${t.dtype}, expected float32`);
+  if (!t)
+    throw new CheckpointError(
+      `optimizer state has no tensor '${key}'`,
+      'the checkpoint was written by a different optimizer configuration; resume with the same optimizer section',
+    );
+  if (!sameShape(t.shape, shape))
+    throw new CheckpointError(`optimizer state tensor '${key}' has shape [${t.shape}], expected [${shape}]`);
+  if (t.dtype !== 'float32')
+    throw new CheckpointError(`optimizer state tensor '${key}' has dtype ${t.dtype}, expected float32`);
   return t;
 }
 

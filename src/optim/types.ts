@@ -101,7 +101,19 @@ export interface TracedOptimizer extends Optimizer {
    * One step with step size alphas[i] for params[i] (host numbers, or on the device); with `trace`, updates h and
    * returns Σ h·g per parameter read back as float64 sums, else null. `gradScale` multiplies every gradient.
    */
-  stepFused(params: ParamMap, grads: GradMap, alphas: number[] | DeviceAlphas, trace: TraceArgs | null, gradScale?: tf.Scalar): Promise<Float64Array | null>;
+  stepFused(
+    params: ParamMap,
+    grads: GradMap,
+    alphas: number[] | DeviceAlphas,
+    trace: TraceArgs | null,
+    gradScale?: tf.Scalar,
+  ): Promise<Float64Array | null>;
   /** stepFused without reading back: the Σ h·g partial sums stay on the device (the caller disposes them). */
-  stepOnDevice(params: ParamMap, grads: GradMap, alphas: number[] | DeviceAlphas, trace: TraceArgs | null, gradScale?: tf.Scalar): TracePartials | null;
+  stepOnDevice(
+    params: ParamMap,
+    grads: GradMap,
+    alphas: number[] | DeviceAlphas,
+    trace: TraceArgs | null,
+    gradScale?: tf.Scalar,
+  ): TracePartials | null;
 }

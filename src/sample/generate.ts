@@ -26,7 +26,12 @@ export function loadSampler(dir: string): Sampler {
 }
 
 /** Generates one continuation of `prompt`; `onText` receives decoded text as tokens arrive. */
-export async function generate(s: Sampler, opts: SampleConfig, sampleIndex: number, onText: (text: string) => void = () => {}): Promise<{ text: string; tokens: number[] }> {
+export async function generate(
+  s: Sampler,
+  opts: SampleConfig,
+  sampleIndex: number,
+  onText: (text: string) => void = () => {},
+): Promise<{ text: string; tokens: number[] }> {
   const { model, tokenizer } = s;
   const T = model.cfg.blockSize;
   const eot = tokenizer.info.eotId;

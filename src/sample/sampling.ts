@@ -25,7 +25,8 @@ export function samplingDistribution(logits: ArrayLike<number>, vocab: number, o
   for (const i of order) total += probs[i] = Math.exp((logits[i] - max) / opts.temperature);
   for (const i of order) probs[i] /= total;
   if (opts.topP < 1) {
-    let mass = 0, keep = 0;
+    let mass = 0,
+      keep = 0;
     while (keep < order.length && mass < opts.topP) mass += probs[order[keep++]]; // smallest set with mass >= topP
     for (const i of order.slice(keep)) probs[i] = 0;
     for (const i of order.slice(0, keep)) probs[i] /= mass;
@@ -36,7 +37,8 @@ export function samplingDistribution(logits: ArrayLike<number>, vocab: number, o
 /** Draws an index from a distribution with one uniform number of `rng`. */
 export function drawToken(probs: Float64Array, rng: Rng): number {
   const u = rng.next();
-  let acc = 0, last = 0;
+  let acc = 0,
+    last = 0;
   for (let i = 0; i < probs.length; i++) {
     if (probs[i] === 0) continue;
     acc += probs[i];

@@ -13,12 +13,14 @@ export const LONG_RUN_SEC = 30 * 60;
 /** Steps timed for the measured estimate: step 1 (warm-up: kernel set-up, first allocations) is left out. */
 const MEASURED_STEPS = [2, 3];
 
-const ADVICE = 'for a run this size use a GPU (--backend webgpu on a machine with one), or a smaller config ' +
+const ADVICE =
+  'for a run this size use a GPU (--backend webgpu on a machine with one), or a smaller config ' +
   '(--config tinystories-tiny trains in about 3 minutes on a CPU)';
 
 /** Floating-point operations of one optimizer step: 6 x parameters x tokens (forward + backward). */
 export function flopsPerStep(cfg: Config, tokenizerVocab: number): number {
-  const vocab = cfg.model.vocabSize ?? Math.ceil(tokenizerVocab / cfg.model.padVocabMultiple) * cfg.model.padVocabMultiple;
+  const vocab =
+    cfg.model.vocabSize ?? Math.ceil(tokenizerVocab / cfg.model.padVocabMultiple) * cfg.model.padVocabMultiple;
   const params = countParams(paramTable(cfg.model, vocab));
   return 6 * params * cfg.train.batchSize * cfg.model.blockSize * cfg.train.gradAccumSteps;
 }
@@ -34,9 +36,11 @@ export function preRunEstimate(cfg: Config, backend: BackendInfo): string | null
   const flops = flopsPerStep(cfg, expectedVocab(cfg));
   const stepSec = flops / CPU_FLOPS;
   if (stepSec * cfg.train.maxSteps < LONG_RUN_SEC) return null;
-  return `estimate: a step of this config is ${(flops / 1e12).toFixed(2)} TFLOP; at the ${CPU_FLOPS / 1e9} GFLOP/s measured for tfjs on a CPU ` +
+  return (
+    `estimate: a step of this config is ${(flops / 1e12).toFixed(2)} TFLOP; at the ${CPU_FLOPS / 1e9} GFLOP/s measured for tfjs on a CPU ` +
     `that is about ${formatDuration(stepSec)} per step and ${formatDuration(stepSec * cfg.train.maxSteps)} for ${cfg.train.maxSteps} steps ` +
-    `on ${backend.name}; ${ADVICE}. The measured time follows after step ${MEASURED_STEPS.at(-1)}.`;
+    `on ${backend.name}; ${ADVICE}. The measured time follows after step ${MEASURED_STEPS.at(-1)}.`
+  );
 }
 
 /** Times the first steps; after the last timed one, says what they took and what the whole run would take. */
@@ -45,7 +49,11 @@ export class StepTimer {
   private startMs = 0;
 
   /** `now` reads a clock in milliseconds (a test passes its own). */
-  constructor(private readonly maxSteps: number, private readonly backend: BackendInfo, private readonly now = () => performance.now()) {}
+  constructor(
+    private readonly maxSteps: number,
+    private readonly backend: BackendInfo,
+    private readonly now = () => performance.now(),
+  ) {}
 
   beginStep(): void {
     this.startMs = this.now();
@@ -60,7 +68,9 @@ export class StepTimer {
     const perStep = this.times.reduce((a, b) => a + b, 0) / this.times.length;
     const remaining = (this.maxSteps - step) * perStep;
     if (remaining < LONG_RUN_SEC) return null;
-    return `estimate: steps ${startStep + MEASURED_STEPS[0]}-${step} took ${perStep.toFixed(1)} s each on ${this.backend.device}; ` +
-      `the remaining ${this.maxSteps - step} steps would take about ${formatDuration(remaining)}; ${ADVICE}`;
+    return (
+      `estimate: steps ${startStep + MEASURED_STEPS[0]}-${step} took ${perStep.toFixed(1)} s each on ${this.backend.device}; ` +
+      `the remaining ${this.maxSteps - step} steps would take about ${formatDuration(remaining)}; ${ADVICE}`
+    );
   }
 }

@@ -8,17 +8,31 @@ import type { PreparedData, TokenStream } from '../data/types.js';
 import { BatchSampler } from '../data/batches.js';
 import { applyDataSchedule } from '../data/nonstationary.js';
 
-export async function estimateLoss(model: GPT, data: PreparedData, cfg: Config, step: number): Promise<{ trainLoss: number; valLoss: number }> {
+export async function estimateLoss(
+  model: GPT,
+  data: PreparedData,
+  cfg: Config,
+  step: number,
+): Promise<{ trainLoss: number; valLoss: number }> {
   const split = async (stream: TokenStream, salt: number) => {
     const sampler = new BatchSampler(stream, cfg.model.blockSize, cfg.train.batchSize, cfg.train.seed + salt);
     const losses: tf.Scalar[] = [];
     for (let i = 0; i < cfg.train.evalIters; i++) {
       const batch = sampler.next();
       applyDataSchedule(batch, step, cfg.data, data.tokenizer.vocabSize);
-      losses.push(tf.tidy(() => model.loss(tf.tensor2d(batch.x, batch.shape, 'int32'), tf.tensor2d(batch.y, batch.shape, 'int32'))));
+      losses.push(
+        tf.tidy(() =>
+          model.loss(tf.tensor2d(batch.x, batch.shape, 'int32'), tf.tensor2d(batch.y, batch.shape, 'int32')),
+        ),
+      );
     }
     // pairwise adds, not tf.addN: WebGPU binds at most 8 storage buffers per shader
-    const mean = tf.tidy(() => tf.div(losses.reduce((acc: tf.Tensor, x) => tf.add(acc, x)), losses.length));
+    const mean = tf.tidy(() =>
+      tf.div(
+        losses.reduce((acc: tf.Tensor, x) => tf.add(acc, x)),
+        losses.length,
+      ),
+    );
     const value = (await mean.data())[0];
     tf.dispose([...losses, mean]);
     return value;

@@ -33,23 +33,32 @@ export interface InterruptHandlers {
  * signal (printed before quitting). A parent that started this process with an IPC channel and goes away counts as
  * a SIGTERM, so an orphaned run saves and stops instead of training on unseen.
  */
-export function installInterruptHandlers(describeKept: () => string, print: (line: string) => void = (l) => console.error(l)): InterruptHandlers {
+export function installInterruptHandlers(
+  describeKept: () => string,
+  print: (line: string) => void = (l) => console.error(l),
+): InterruptHandlers {
   const stopSignal: StopSignal = { stop: false };
   const label = (signal: StopSignalName) => (signal === 'SIGINT' ? 'Ctrl-C' : signal);
   const onSignal = (signal: StopSignalName) => {
     const first = stopSignal.signal;
     if (stopSignal.stop) {
-      print(`${newline()}${label(signal)} ${first === signal ? 'again' : `after ${label(first ?? signal)}`}: quitting without saving; ${describeKept()}`);
+      print(
+        `${newline()}${label(signal)} ${first === signal ? 'again' : `after ${label(first ?? signal)}`}: quitting without saving; ${describeKept()}`,
+      );
       process.exit(signalExitCode(first ?? signal));
     }
     stopSignal.stop = true;
     stopSignal.signal = signal;
-    print(`${newline()}${label(signal)}: stopping after this step and saving a checkpoint ` +
-      `(${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} quits without saving)`);
+    print(
+      `${newline()}${label(signal)}: stopping after this step and saving a checkpoint ` +
+        `(${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} quits without saving)`,
+    );
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
-  const onDisconnect = () => { if (!stopSignal.stop) onSignal('SIGTERM'); };
+  const onDisconnect = () => {
+    if (!stopSignal.stop) onSignal('SIGTERM');
+  };
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   if (process.channel) {
@@ -91,8 +100,13 @@ const ABORT_GRACE_MS = 1000;
  */
 export async function superviseUnderTsx(): Promise<number | null> {
   if (!parentIsTsxCli()) return null;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
-  let last = -Infinity, first: StopSignalName | undefined, forced = false;
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    detached: true,
+  });
+  let last = -Infinity,
+    first: StopSignalName | undefined,
+    forced = false;
   const relay = (signal: StopSignalName) => {
     const now = performance.now();
     if (now - last < SAME_SIGNAL_MS) return;
@@ -104,7 +118,9 @@ export async function superviseUnderTsx(): Promise<number | null> {
     setTimeout(() => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       forced = true;
-      console.error('quitting without saving (the run was inside a long step); the checkpoints it saved before, if any, are kept');
+      console.error(
+        'quitting without saving (the run was inside a long step); the checkpoints it saved before, if any, are kept',
+      );
       child.kill('SIGKILL');
     }, ABORT_GRACE_MS).unref();
   };
@@ -115,7 +131,9 @@ export async function superviseUnderTsx(): Promise<number | null> {
   try {
     return await new Promise<number>((resolve, reject) => {
       child.once('error', reject);
-      child.once('exit', (code, signal) => resolve(forced && first ? signalExitCode(first) : code ?? signalExitCode(signal ?? 'SIGKILL')));
+      child.once('exit', (code, signal) =>
+        resolve(forced && first ? signalExitCode(first) : (code ?? signalExitCode(signal ?? 'SIGKILL'))),
+      );
     });
   } finally {
     process.off('SIGINT', onInt);

@@ -72,26 +72,49 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
   const model = buildModel(cfg.model, vocabSize, cfg.train.seed);
   const optimizer = createOptimizer(cfg.optimizer, model.params);
   const tokensPerStep = cfg.train.batchSize * cfg.model.blockSize * cfg.train.gradAccumSteps;
-  log(`model: ${formatCount(model.paramCount)} parameters (${model.paramCount}), vocab ${vocabSize}; ` +
-    `optimizer ${optimizer.name}; ${tokensPerStep} tokens per step`);
+  log(
+    `model: ${formatCount(model.paramCount)} parameters (${model.paramCount}), vocab ${vocabSize}; ` +
+      `optimizer ${optimizer.name}; ${tokensPerStep} tokens per step`,
+  );
 
-  let step = 0, tokensSeen = 0, elapsedBefore = 0, bestValLoss: number | null = null;
+  let step = 0,
+    tokensSeen = 0,
+    elapsedBefore = 0,
+    bestValLoss: number | null = null;
   let sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, cfg.train.seed);
   const resuming = opts.resume && hasCheckpoint(ckptDir);
   if (opts.resume && !resuming) log(`resume: no checkpoint in ${ckptDir} yet, starting fresh`);
   if (!opts.resume && hasCheckpoint(ckptDir))
-    log(`note: ${opts.outDir} already holds a checkpoint; this fresh run replaces it at its first save (use --resume to continue it)`);
+    log(
+      `note: ${opts.outDir} already holds a checkpoint; this fresh run replaces it at its first save (use --resume to continue it)`,
+    );
   if (resuming) {
     const saved = resumeFrom(ckptDir, cfg, data.tokenizer, model.params, optimizer);
     ({ step, tokensSeen, bestValLoss, elapsedSec: elapsedBefore } = saved);
     sampler = new BatchSampler(data.train, cfg.model.blockSize, cfg.train.batchSize, saved.dataRng);
     log(`resumed from ${ckptDir} at step ${step} (${formatCount(tokensSeen)} tokens)`);
   }
-  writeFileAtomic(join(opts.outDir, 'config.json'), JSON.stringify({
-    ...cfg, run: { paramCount: model.paramCount, vocabSize, tokensPerStep, blockNames: optimizer.blockNames,
-      optimizer: optimizer.name, backend: opts.backend, flags: resolveFlags(), // the kernel paths that ran (src/flags.ts)
-      tokenizer: { ...data.tokenizer, gpt2Ids: undefined }, toolkitVersion: TOOLKIT_VERSION },
-  }, null, 2));
+  writeFileAtomic(
+    join(opts.outDir, 'config.json'),
+    JSON.stringify(
+      {
+        ...cfg,
+        run: {
+          paramCount: model.paramCount,
+          vocabSize,
+          tokensPerStep,
+          blockNames: optimizer.blockNames,
+          optimizer: optimizer.name,
+          backend: opts.backend,
+          flags: resolveFlags(), // the kernel paths that ran (src/flags.ts)
+          tokenizer: { ...data.tokenizer, gpt2Ids: undefined },
+          toolkitVersion: TOOLKIT_VERSION,
+        },
+      },
+      null,
+      2,
+    ),
+  );
   const metrics = new MetricsLog(join(opts.outDir, 'metrics.jsonl'));
   metrics.truncateAfter(resuming ? step : null);
 
@@ -99,17 +122,26 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
   const isMeta = cfg.optimizer.metaOptimize !== null;
   const t0 = performance.now();
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
-  let lastLoss: number | null = null, lastLr: number[] = [getLr(step, cfg.optimizer, cfg.train.maxSteps)];
+  let lastLoss: number | null = null,
+    lastLr: number[] = [getLr(step, cfg.optimizer, cfg.train.maxSteps)];
   let lastLearned: Record<string, number> | undefined; // learning-rate-free methods: d, eta, s (as of the last read)
   const throughput = new Throughput();
   const run: RunIdentity = { vocabSize, paramCount: model.paramCount, config: cfg, tokenizer: data.tokenizer };
-  const counters = (): RunCounters => ({ step, tokensSeen, elapsedSec: elapsed(), bestValLoss, dataRng: sampler.getState() });
+  const counters = (): RunCounters => ({
+    step,
+    tokensSeen,
+    elapsedSec: elapsed(),
+    bestValLoss,
+    dataRng: sampler.getState(),
+  });
   const checkpoint = async (announce = true) => {
     await saveRunCheckpoint(ckptDir, model.params, optimizer, run, counters());
     if (announce) progress.print(`checkpoint: step ${step} -> ${ckptDir}`);
   };
   const evaluate = async () => {
-    const { trainLoss, valLoss } = await atEvalPoint(model.params, optimizer, () => estimateLoss(model, data, cfg, step));
+    const { trainLoss, valLoss } = await atEvalPoint(model.params, optimizer, () =>
+      estimateLoss(model, data, cfg, step),
+    );
     if (!Number.isFinite(valLoss)) throw new TrainingError(`validation loss is ${valLoss} at step ${step}`);
     bestValLoss = bestValLoss === null ? valLoss : Math.min(bestValLoss, valLoss);
     metrics.append({ step, elapsedSec: elapsed(), tokens: tokensSeen, trainLoss, valLoss });
@@ -130,10 +162,19 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
         applyDataSchedule(batch, step, cfg.data, data.tokenizer.vocabSize);
         batches.push(batch);
       }
-      const dropoutSeed = (micro: number) => (cfg.model.dropout > 0 ? (cfg.train.seed * 1_000_003 + step * 64 + micro) >>> 0 : undefined);
-      const { loss, grads, gradNorm: normTensor, gradScale } = await trainStep(model, batches, cfg.optimizer.gradClip, dropoutSeed);
-      const logNow = (step + 1) % cfg.train.logInterval === 0 || step + 1 === cfg.train.maxSteps ||
-        (step + 1) % cfg.train.checkpointInterval === 0 || (step + 1) % cfg.train.evalInterval === 0;
+      const dropoutSeed = (micro: number) =>
+        cfg.model.dropout > 0 ? (cfg.train.seed * 1_000_003 + step * 64 + micro) >>> 0 : undefined;
+      const {
+        loss,
+        grads,
+        gradNorm: normTensor,
+        gradScale,
+      } = await trainStep(model, batches, cfg.optimizer.gradClip, dropoutSeed);
+      const logNow =
+        (step + 1) % cfg.train.logInterval === 0 ||
+        step + 1 === cfg.train.maxSteps ||
+        (step + 1) % cfg.train.checkpointInterval === 0 ||
+        (step + 1) % cfg.train.evalInterval === 0;
       const release = () => tf.dispose([loss, normTensor, ...(gradScale ? [gradScale] : []), ...grads.values()]);
       // Loss and gradient norm are read only when logging (and so before every eval and checkpoint): a read
       // waits for the device. A non-finite value stops the run; checkpoints refuse NaN parameters, so the
@@ -141,13 +182,17 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
       const [lossValue, gradNorm] = logNow ? [(await loss.data())[0], (await normTensor.data())[0]] : [null, null];
       if (lossValue !== null && !Number.isFinite(lossValue)) {
         release();
-        throw new TrainingError(`loss is ${lossValue} at step ${step + 1}; stopping (${describeKeptCheckpoint(ckptDir)})`,
-          'lower optimizer.lr (or alpha0), enable optimizer.gradClip, or check the data');
+        throw new TrainingError(
+          `loss is ${lossValue} at step ${step + 1}; stopping (${describeKeptCheckpoint(ckptDir)})`,
+          'lower optimizer.lr (or alpha0), enable optimizer.gradClip, or check the data',
+        );
       }
       if (gradNorm !== null && !Number.isFinite(gradNorm)) {
         release();
-        throw new TrainingError(`gradient norm is ${gradNorm} at step ${step + 1}; stopping (${describeKeptCheckpoint(ckptDir)})`,
-          'lower optimizer.lr (or alpha0), or check the data');
+        throw new TrainingError(
+          `gradient norm is ${gradNorm} at step ${step + 1}; stopping (${describeKeptCheckpoint(ckptDir)})`,
+          'lower optimizer.lr (or alpha0), or check the data',
+        );
       }
       let info;
       try {
@@ -166,11 +211,26 @@ async function trainInFolder(cfg: Config, opts: TrainOptions): Promise<TrainResu
       if (info.learned) lastLearned = info.learned;
       if (lossValue !== null) lastLoss = lossValue;
       const { tokensPerSec } = throughput;
-      const status = { step, maxSteps: cfg.train.maxSteps, loss: lastLoss, lr: lastLr, learned: lastLearned, tokensPerSec,
-        etaSec: throughput.etaSec((cfg.train.maxSteps - step) * tokensPerStep) };
+      const status = {
+        step,
+        maxSteps: cfg.train.maxSteps,
+        loss: lastLoss,
+        lr: lastLr,
+        learned: lastLearned,
+        tokensPerSec,
+        etaSec: throughput.etaSec((cfg.train.maxSteps - step) * tokensPerStep),
+      };
       if (logNow) {
-        metrics.append({ step, loss: lossValue!, lr: isMeta ? lastLr : lastLr[0], ...(lastLearned ? { learned: lastLearned } : {}),
-          tokensPerSec, elapsedSec: elapsed(), tokens: tokensSeen, gradNorm: gradNorm! });
+        metrics.append({
+          step,
+          loss: lossValue!,
+          lr: isMeta ? lastLr : lastLr[0],
+          ...(lastLearned ? { learned: lastLearned } : {}),
+          tokensPerSec,
+          elapsedSec: elapsed(),
+          tokens: tokensSeen,
+          gradNorm: gradNorm!,
+        });
         if (step % cfg.train.logInterval === 0 || step === cfg.train.maxSteps) progress.print(progress.line(status));
       }
       progress.update(status);

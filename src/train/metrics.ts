@@ -52,8 +52,10 @@ export function readMetrics(path: string, opts: { dropPartialLast?: boolean } = 
     } catch {
       // every complete row ends with a newline: a last line without one was cut short by a kill
       if (opts.dropPartialLast && i === lines.length - 1 && !text.endsWith('\n')) return;
-      throw new TrainingError(`${path} line ${i + 1} is not a JSON metrics row: ${JSON.stringify(line.slice(0, 80))}`,
-        'the file was edited or damaged; delete that line (or the file, to start the metrics over)');
+      throw new TrainingError(
+        `${path} line ${i + 1} is not a JSON metrics row: ${JSON.stringify(line.slice(0, 80))}`,
+        'the file was edited or damaged; delete that line (or the file, to start the metrics over)',
+      );
     }
   });
   return rows;

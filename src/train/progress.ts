@@ -21,8 +21,10 @@ export class Progress {
 
   line(s: ProgressStatus): string {
     const loss = s.loss === null ? '   -   ' : s.loss.toFixed(4);
-    return `step ${String(s.step).padStart(String(s.maxSteps).length)}/${s.maxSteps} | loss ${loss} | ` +
-      `${this.formatStepSizes(s.lr)}${formatLearned(s.learned)} | ${formatRate(s.tokensPerSec)} tok/s | ETA ${formatDuration(s.etaSec)}`;
+    return (
+      `step ${String(s.step).padStart(String(s.maxSteps).length)}/${s.maxSteps} | loss ${loss} | ` +
+      `${this.formatStepSizes(s.lr)}${formatLearned(s.learned)} | ${formatRate(s.tokensPerSec)} tok/s | ETA ${formatDuration(s.etaSec)}`
+    );
   }
 
   /** One lr, a few per-block step sizes, or the range over many blocks (layerwise MetaOptimize). */

@@ -14,7 +14,13 @@ import { CheckpointError } from '../util/errors.js';
  * Loads the checkpoint in `dir` into the model's parameters and the optimizer (after checkResumable) and returns
  * the run's counters as they were saved.
  */
-export function resumeFrom(dir: string, cfg: Config, tokenizer: TokenizerInfo, params: ParamMap, optimizer: Optimizer): RunCounters {
+export function resumeFrom(
+  dir: string,
+  cfg: Config,
+  tokenizer: TokenizerInfo,
+  params: ParamMap,
+  optimizer: Optimizer,
+): RunCounters {
   const ck = loadCheckpoint(dir);
   checkResumable(ck.state, cfg, tokenizer, dir);
   assignParams(params, ck.params, dir);
@@ -36,21 +42,29 @@ export function checkResumable(state: CheckpointState, cfg: Config, tokenizer: T
   const diffs: string[] = [];
   for (const section of FIXED_SECTIONS) diffKeys(state.config[section], cfg[section], section, diffs);
   diffKeys(state.config.optimizer.base.type, cfg.optimizer.base.type, 'optimizer.base.type', diffs);
-  diffKeys(state.config.optimizer.metaOptimize === null, cfg.optimizer.metaOptimize === null, 'optimizer.metaOptimize (on/off)', diffs);
+  diffKeys(
+    state.config.optimizer.metaOptimize === null,
+    cfg.optimizer.metaOptimize === null,
+    'optimizer.metaOptimize (on/off)',
+    diffs,
+  );
   diffKeys(state.config.train.batchSize, cfg.train.batchSize, 'train.batchSize', diffs);
   diffKeys(state.config.train.seed, cfg.train.seed, 'train.seed', diffs);
   if (state.tokenizer.identity !== tokenizer.identity)
     diffs.push(`tokenizer identity: checkpoint ${state.tokenizer.identity} vs data ${tokenizer.identity}`);
   if (diffs.length)
-    throw new CheckpointError(`cannot resume from ${dir}; the config differs from the checkpoint's:\n  ${diffs.join('\n  ')}`,
-      'resume with the run\'s own config (--config RUN/config.json); only train.maxSteps, intervals and logging may change');
+    throw new CheckpointError(
+      `cannot resume from ${dir}; the config differs from the checkpoint's:\n  ${diffs.join('\n  ')}`,
+      "resume with the run's own config (--config RUN/config.json); only train.maxSteps, intervals and logging may change",
+    );
 }
 
 function diffKeys(a: unknown, b: unknown, path: string, out: string[]): void {
   if (FREE_KEYS.has(path)) return;
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
     const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
-    for (const k of keys) diffKeys((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, out);
+    for (const k of keys)
+      diffKeys((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, out);
   } else if (JSON.stringify(a) !== JSON.stringify(b)) {
     out.push(`${path}: checkpoint ${JSON.stringify(a)} vs now ${JSON.stringify(b)}`);
   }

@@ -17,7 +17,12 @@ export interface StepGradients {
 }
 
 /** Forward + backward over `batches` (one per micro-step); the caller disposes loss and grads. */
-export async function trainStep(model: GPT, batches: Batch[], gradClip: number, dropoutSeed: (micro: number) => number | undefined): Promise<StepGradients> {
+export async function trainStep(
+  model: GPT,
+  batches: Batch[],
+  gradClip: number,
+  dropoutSeed: (micro: number) => number | undefined,
+): Promise<StepGradients> {
   const vars = [...model.params.values()];
   let sum: GradMap | null = null;
   let lossSum: tf.Scalar | null = null;

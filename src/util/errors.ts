@@ -1,7 +1,10 @@
 // Typed errors thrown by library code; only entry scripts print them (with the hint) and exit non-zero.
 
 export class NanometaError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -23,7 +26,8 @@ export function formatError(err: unknown): string {
   const sys = err as NodeJS.ErrnoException;
   if (err instanceof Error && typeof sys.code === 'string' && typeof sys.syscall === 'string')
     return `error: ${sys.message}${SYSTEM_HINTS[sys.code] ? `\n  hint: ${SYSTEM_HINTS[sys.code]}` : ''}`;
-  if (err instanceof Error) return err.stack?.includes(err.message) ? err.stack : `${err.name}: ${err.message}\n${err.stack ?? ''}`;
+  if (err instanceof Error)
+    return err.stack?.includes(err.message) ? err.stack : `${err.name}: ${err.message}\n${err.stack ?? ''}`;
   return String(err);
 }
 

@@ -25,7 +25,8 @@ export function formatLr(lr: number): string {
 /** Byte counts in binary units: `12.3 MiB`. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes, unit = 0;
+  let value = bytes,
+    unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit++;

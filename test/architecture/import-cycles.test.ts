@@ -9,7 +9,8 @@ const ENTRY_SCRIPTS = readdirSync(ROOT).filter((f) => f.endsWith('.ts') && !f.en
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /**
@@ -68,7 +69,16 @@ describe('import graph', () => {
   const files = fileGraph();
 
   it('finds a planted cycle (the check can fail)', () => {
-    expect(findCycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
+    expect(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c', 'a']]);
   });
 
   it('reads the imports of src and the entry scripts', () => {
@@ -81,7 +91,9 @@ describe('import graph', () => {
   });
 
   it('backend code imports no kernels (STYLE 14: kernels are registered after the backend is initialised)', () => {
-    const fromBackend = [...files].filter(([from]) => from.startsWith('src/backend/')).flatMap(([from, tos]) => tos.map((to) => `${from} -> ${to}`));
+    const fromBackend = [...files]
+      .filter(([from]) => from.startsWith('src/backend/'))
+      .flatMap(([from, tos]) => tos.map((to) => `${from} -> ${to}`));
     expect(fromBackend.filter((edge) => edge.includes('-> src/kernels/'))).toEqual([]);
   });
 

@@ -16,7 +16,9 @@ export interface TestBackend {
 
 async function softwareWebGPUSkipReason(): Promise<string | undefined> {
   try {
-    return (await requestAdapter(true)) ? undefined : 'no Mesa OpenGL adapter (install libegl1 libegl-mesa0 libgl1-mesa-dri)';
+    return (await requestAdapter(true))
+      ? undefined
+      : 'no Mesa OpenGL adapter (install libegl1 libegl-mesa0 libgl1-mesa-dri)';
   } catch (err) {
     return `Dawn failed to load: ${(err as Error).message}`;
   }
@@ -40,7 +42,11 @@ export async function testBackends(): Promise<TestBackend[]> {
   const wasmSkip = await wasmSkipReason();
   return [
     { label: 'cpu', init: () => setUpBackend('cpu') },
-    { label: skip ? `webgpu (software) SKIPPED: ${skip}` : 'webgpu (software)', init: () => setUpBackend('webgpu', { software: true }), skip },
+    {
+      label: skip ? `webgpu (software) SKIPPED: ${skip}` : 'webgpu (software)',
+      init: () => setUpBackend('webgpu', { software: true }),
+      skip,
+    },
     { label: wasmSkip ? `wasm SKIPPED: ${wasmSkip}` : 'wasm', init: () => setUpBackend('wasm'), skip: wasmSkip },
   ];
 }

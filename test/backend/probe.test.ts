@@ -32,11 +32,16 @@ describe('GPU probe', () => {
       import * as tf from '@tensorflow/tfjs-core';
       const info = await setUpBackend('auto'); tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)));
       console.log(JSON.stringify(info));`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const info = JSON.parse(r.stdout.trim());
     expect(info.name).toBe('wasm'); // no GPU: the fastest CPU backend
-    expect(info.reason).toBe(`no GPU: no Vulkan loader (${VULKAN_LOADER}), so no GPU driver is reachable; --backend webgpu explains more`);
+    expect(info.reason).toBe(
+      `no GPU: no Vulkan loader (${VULKAN_LOADER}), so no GPU driver is reachable; --backend webgpu explains more`,
+    );
   });
 });

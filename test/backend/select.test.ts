@@ -37,7 +37,13 @@ describe('initBackend', () => {
     expect(info).toMatchObject({ name: 'webgpu', isSoftware: true });
     expect(info.device).toMatch(/llvmpipe|Mesa/i);
     expect(tf.getBackend()).toBe('webgpu');
-    const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]]));
+    const y = tf.matMul(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([[5], [6]]),
+    );
     expect(Array.from(await y.data())).toEqual([17, 39]);
     // Switching away and back reuses the same device.
     await initBackend('cpu');
@@ -49,7 +55,13 @@ describe('initBackend', () => {
     const uploaded = tf.range(0, 4096); // big enough that tfjs runs the add on the GPU, not its CPU forward path
     expect(uploaded.dataSync()[4095]).toBe(4095); // still has its CPU copy
     const computed = tf.add(uploaded, 1);
-    const err = (() => { try { computed.dataSync(); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        computed.dataSync();
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(BackendError);
     expect((err as BackendError).hint).toMatch(/await tensor\.data\(\)/);
     expect(Array.from((await computed.data()).slice(0, 3))).toEqual([1, 2, 3]);
@@ -76,24 +88,33 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe(info.name);
   });
 
-  it.skipIf(wasm.skip)('wasm: activates tfjs-backend-wasm (XNNPACK, SIMD); setUpBackend adds the custom kernels', async () => {
-    const info = await setUpBackend('wasm');
-    expect(info).toMatchObject({ name: 'wasm', isSoftware: true });
-    expect(info.device).toMatch(/XNNPACK, SIMD, 1 thread/);
-    expect(tf.getBackend()).toBe('wasm');
-    expect(tf.getKernel('NanometaLinear', 'wasm')).toBeDefined();
-    expect(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]), false, true).data()).toEqual(new Float32Array([11]));
-  });
+  it.skipIf(wasm.skip)(
+    'wasm: activates tfjs-backend-wasm (XNNPACK, SIMD); setUpBackend adds the custom kernels',
+    async () => {
+      const info = await setUpBackend('wasm');
+      expect(info).toMatchObject({ name: 'wasm', isSoftware: true });
+      expect(info.device).toMatch(/XNNPACK, SIMD, 1 thread/);
+      expect(tf.getBackend()).toBe('wasm');
+      expect(tf.getKernel('NanometaLinear', 'wasm')).toBeDefined();
+      expect(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]), false, true).data()).toEqual(
+        new Float32Array([11]),
+      );
+    },
+  );
 
   it('wasm with its binary missing: a BackendError naming the file; auto falls back to cpu and says why', async () => {
     const wasmDir = mkdtempSync(join(tmpdir(), 'nanometa-no-wasm-')); // an install whose .wasm files are gone
     const err = await initBackend('wasm', { wasmDir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
-    expect((err as BackendError).message).toMatch(/wasm backend's binary .*nanometa-no-wasm-.*tfjs-backend-wasm(-simd)?\.wasm is missing/);
+    expect((err as BackendError).message).toMatch(
+      /wasm backend's binary .*nanometa-no-wasm-.*tfjs-backend-wasm(-simd)?\.wasm is missing/,
+    );
     expect((err as BackendError).hint).toMatch(/npm install @tensorflow\/tfjs-backend-wasm@4\.22\.0.*--backend cpu/);
     const info = await initBackend('auto', { wasmDir });
     if (info.name === 'cpu') {
-      expect(info.fallback).toMatch(/^wasm backend unavailable \(the wasm backend's binary .* is missing\); using cpu$/);
+      expect(info.fallback).toMatch(
+        /^wasm backend unavailable \(the wasm backend's binary .* is missing\); using cpu$/,
+      );
       expect(tf.getBackend()).toBe('cpu');
     } else expect(['webgpu', 'tensorflow']).toContain(info.name); // a machine with a GPU or tfjs-node never tries wasm
   });

@@ -7,14 +7,18 @@ import { formatSummary, summarizeGpuLog } from '../../bench/gpu-log.js';
 const call3 = readFileSync(new URL('../../docs/results/gpu-speed/call3-final.log', import.meta.url), 'utf8');
 
 describe('summarizeGpuLog', () => {
-  it('reads call 3: ours, the peer and PyTorch per batch, MetaOptimize\'s overhead, the targets', () => {
+  it("reads call 3: ours, the peer and PyTorch per batch, MetaOptimize's overhead, the targets", () => {
     const s = summarizeGpuLog(call3);
     expect(s.card).toBe('NVIDIA H200, 580.159.04, 143771 MiB');
     const tps = (label: string, b: number) => s.rows.find((r) => r.label === label && r.batch === b)?.tokensPerSec;
     expect([16, 64, 128].map((b) => tps('nanometa', b))).toEqual([82107, 131603, 136995]);
     expect([16, 64, 128].map((b) => tps('@genai-fi/nanogpt 1.3.0', b))).toEqual([54489, 199341, 244920]);
     expect([16, 64, 128].map((b) => tps('PyTorch fp32 eager', b))).toEqual([211356, 257896, 268779]);
-    expect(s.rows.find((r) => r.label === 'nanometa [scalar]')).toMatchObject({ batch: 64, tokensPerSec: 126416, stepMs: 129.6 });
+    expect(s.rows.find((r) => r.label === 'nanometa [scalar]')).toMatchObject({
+      batch: 64,
+      tokensPerSec: 126416,
+      stepMs: 129.6,
+    });
     expect(s.rows.some((r) => r.label.includes('profile'))).toBe(false); // a profiled step is not a timing
     // Interleaved pairs 62.65/69.14, 41.29/44.35, 42.52/56.51 ms: fastest of each +7.4%, median pair +10.4%.
     expect(s.metaOverhead).toHaveLength(1);
@@ -25,22 +29,40 @@ describe('summarizeGpuLog', () => {
     expect(met['nanometa faster than the peer at batch 128']).toEqual(['0.56×', false]);
     expect(met['nanometa ≥ 0.5× PyTorch fp32 at batch 16']).toEqual(['0.39×', false]);
     expect(met['nanometa ≥ 1× PyTorch fp32 at batch 64']).toEqual(['0.51×', false]);
-    expect(met['MetaOptimize(AdamW, Lion) within 3% of AdamW at batch 16 (fastest run of each)']).toEqual(['7.4%', false]);
+    expect(met['MetaOptimize(AdamW, Lion) within 3% of AdamW at batch 16 (fastest run of each)']).toEqual([
+      '7.4%',
+      false,
+    ]);
     const md = formatSummary(s);
     expect(md).toContain('| nanometa | 82.1k (49.89 ms) | 131.6k (124.5 ms) | 137.0k (239.19 ms) |');
-    expect(md).toContain('| MetaOptimize(AdamW, Lion) within 3% of AdamW at batch 16 (fastest run of each) | 7.4% | no |');
+    expect(md).toContain(
+      '| MetaOptimize(AdamW, Lion) within 3% of AdamW at batch 16 (fastest run of each) | 7.4% | no |',
+    );
   });
 
   it('labels flagged and variant runs apart, takes medians of repeats, and judges the default run', () => {
-    const flags = (o: Record<string, unknown> = {}) => ({ attention: 'fused', linear: 'fused', optimStep: 'in-place', webgpuSoftware: false, webgpuProfile: false, tokenizeWorkers: 16, ...o });
+    const flags = (o: Record<string, unknown> = {}) => ({
+      attention: 'fused',
+      linear: 'fused',
+      optimStep: 'in-place',
+      webgpuSoftware: false,
+      webgpuProfile: false,
+      tokenizeWorkers: 16,
+      ...o,
+    });
     const line = (o: Record<string, unknown>) => JSON.stringify({ optimizer: 'adamw', flags: flags(), ...o });
     const log = [
-      'NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver, 1.0, 1 MiB oops',
+      "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver, 1.0, 1 MiB oops",
       'NVIDIA H100 80GB HBM3, 570.1, 81559 MiB',
       '== linearstock batch 64',
       line({ batch: 64, tokensPerSec: 150000, medianStepMs: 109.2, flags: flags({ linear: 'stock' }) }),
       line({ batch: 64, tokensPerSec: 170000, medianStepMs: 96.4 }),
-      line({ batch: 64, tokensPerSec: 160000, medianStepMs: 102.4, flags: flags({ linear: 'stock', tokenizeWorkers: 2 }) }),
+      line({
+        batch: 64,
+        tokensPerSec: 160000,
+        medianStepMs: 102.4,
+        flags: flags({ linear: 'stock', tokenizeWorkers: 2 }),
+      }),
       line({ batch: 64, tokensPerSec: 180000, medianStepMs: 91 }),
       '== lnprograms batch 64',
       line({ batch: 64, tokensPerSec: 165000, medianStepMs: 99.3, variants: ['lnprograms'] }),

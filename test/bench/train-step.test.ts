@@ -15,8 +15,16 @@ describe('benchTrainStep', () => {
   it('times real training steps of a tiny model and reports consistent numbers', async () => {
     const cfg = await resolveConfig({
       config: 'tinystories-tiny',
-      set: ['model.nLayer=1', 'model.nEmbd=16', 'model.nHead=2', 'model.blockSize=8', 'train.batchSize=4',
-        'data.compactVocabSize=64', 'optimizer.lr=0.01', 'optimizer.schedule.type=constant'],
+      set: [
+        'model.nLayer=1',
+        'model.nEmbd=16',
+        'model.nHead=2',
+        'model.blockSize=8',
+        'train.batchSize=4',
+        'data.compactVocabSize=64',
+        'optimizer.lr=0.01',
+        'optimizer.schedule.type=constant',
+      ],
     });
     const V = benchVocabSize(cfg);
     expect(V).toBe(384); // 64 + 257 = 321, padded to a multiple of 64
@@ -39,7 +47,14 @@ describe('benchTrainStep', () => {
   it('with profile, lists kernels by name and by input shapes, and their total time', async () => {
     const cfg = await resolveConfig({
       config: 'tinystories-tiny',
-      set: ['model.nLayer=1', 'model.nEmbd=16', 'model.nHead=2', 'model.blockSize=8', 'train.batchSize=4', 'data.compactVocabSize=64'],
+      set: [
+        'model.nLayer=1',
+        'model.nEmbd=16',
+        'model.nHead=2',
+        'model.blockSize=8',
+        'train.batchSize=4',
+        'data.compactVocabSize=64',
+      ],
     });
     const r = await benchTrainStep(cfg, backend, { steps: 1, warmup: 1, profile: true });
     const names = r.topKernels!.map((k) => k.name);

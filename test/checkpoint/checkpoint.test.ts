@@ -15,15 +15,29 @@ const cfg = validateConfig({ model: { nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 
 
 function state(): CheckpointState {
   return {
-    format: 1, toolkitVersion: 'test', step: 3, tokensSeen: 96, elapsedSec: 1, bestValLoss: 2.5, dataRng: [1, 2, 3, 4],
-    vocabSize: 32, paramCount: 0, config: cfg, tokenizer: { kind: 'gpt2', vocabSize: 50257, eotId: 50256, identity: 'x' },
+    format: 1,
+    toolkitVersion: 'test',
+    step: 3,
+    tokensSeen: 96,
+    elapsedSec: 1,
+    bestValLoss: 2.5,
+    dataRng: [1, 2, 3, 4],
+    vocabSize: 32,
+    paramCount: 0,
+    config: cfg,
+    tokenizer: { kind: 'gpt2', vocabSize: 50257, eotId: 50256, identity: 'x' },
     optimizer: { name: 'adamw', blockNames: ['all'], scalars: { t: 3 } },
   };
 }
 
 describe('safetensors', () => {
   it('writes the documented layout: u64 header length, JSON header, 8-byte aligned data', () => {
-    const bytes = encodeSafetensors(new Map([['a', { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }], ['b', { shape: [1], data: new Int32Array([7]) }]]));
+    const bytes = encodeSafetensors(
+      new Map([
+        ['a', { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }],
+        ['b', { shape: [1], data: new Int32Array([7]) }],
+      ]),
+    );
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + n) % 8).toBe(0);
     const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString());
@@ -61,8 +75,9 @@ describe('checkpoint', () => {
     const a = buildModel(cfg.model, 32, 1);
     await saveCheckpoint(dir, a.params, { tensors: new Map(), scalars: {} }, state());
     const wider = buildModel(validateConfig({ model: { nLayer: 2, nHead: 2, nEmbd: 8, blockSize: 8 } }).model, 40, 1);
-    expect(() => assignParams(wider.params, loadCheckpoint(dir).params, dir))
-      .toThrow(/wte\.weight: checkpoint \[32,8\] vs model \[40,8\][\s\S]*missing h\.1\.ln_1\.weight/);
+    expect(() => assignParams(wider.params, loadCheckpoint(dir).params, dir)).toThrow(
+      /wte\.weight: checkpoint \[32,8\] vs model \[40,8\][\s\S]*missing h\.1\.ln_1\.weight/,
+    );
   });
 
   it('refuses a folder without state.json and a wrong format version', async () => {

@@ -18,15 +18,29 @@ beforeAll(useCpu);
 
 const cfg = validateConfig({ model: { nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8 } });
 const state = (step = 3): CheckpointState => ({
-  format: 1, toolkitVersion: 'test', step, tokensSeen: 96, elapsedSec: 1, bestValLoss: 2.5, dataRng: [1, 2, 3, 4],
-  vocabSize: 32, paramCount: 0, config: cfg, tokenizer: gpt2Info(),
+  format: 1,
+  toolkitVersion: 'test',
+  step,
+  tokensSeen: 96,
+  elapsedSec: 1,
+  bestValLoss: 2.5,
+  dataRng: [1, 2, 3, 4],
+  vocabSize: 32,
+  paramCount: 0,
+  config: cfg,
+  tokenizer: gpt2Info(),
   optimizer: { name: 'adamw', blockNames: ['all'], scalars: { t: 3 } },
 });
 
 async function saved(): Promise<string> {
   const dir = join(tempDir(), 'checkpoint');
   const m = tf.randomNormal([3, 2]);
-  await saveCheckpoint(dir, buildModel(cfg.model, 32, 1).params, { tensors: new Map([['wte.weight/m', m]]), scalars: {} }, state());
+  await saveCheckpoint(
+    dir,
+    buildModel(cfg.model, 32, 1).params,
+    { tensors: new Map([['wte.weight/m', m]]), scalars: {} },
+    state(),
+  );
   m.dispose();
   return dir;
 }
@@ -71,7 +85,9 @@ describe('checkpoint verification', () => {
     const bytes = readFileSync(join(dir, 'model.safetensors'));
     bytes[bytes.length - 5] ^= 0x10; // one bit of a weight
     writeFileSync(join(dir, 'model.safetensors'), bytes);
-    expect(loadError(dir).message).toMatch(new RegExp(`${join(dir, 'model.safetensors')} does not match the checksum state.json recorded`));
+    expect(loadError(dir).message).toMatch(
+      new RegExp(`${join(dir, 'model.safetensors')} does not match the checksum state.json recorded`),
+    );
   });
 
   it('refuses NaN weights, naming file, tensor and index (also without recorded checksums)', async () => {
@@ -87,9 +103,27 @@ describe('checkpoint verification', () => {
 
   it('refuses data_offsets that are shifted, misaligned or overlapping', async () => {
     const cases: [string, (h: Record<string, { data_offsets: number[] }>) => void, RegExp][] = [
-      ['shifted by 4 bytes', (h) => { h['wte.weight'].data_offsets = h['wte.weight'].data_offsets.map((o) => o + 4); }, /overlaps the tensor before it|a gap of 4 bytes before tensor wte\.weight/],
-      ['not a multiple of 4', (h) => { h['wte.weight'].data_offsets = h['wte.weight'].data_offsets.map((o) => o + 2); }, /tensor wte\.weight has data_offsets \[\d+, \d+\], not multiples of 4/],
-      ['too short for its shape', (h) => { h['wte.weight'].data_offsets[1] -= 4; }, /tensor wte\.weight of shape \[32,8\] needs 1024 bytes but data_offsets/],
+      [
+        'shifted by 4 bytes',
+        (h) => {
+          h['wte.weight'].data_offsets = h['wte.weight'].data_offsets.map((o) => o + 4);
+        },
+        /overlaps the tensor before it|a gap of 4 bytes before tensor wte\.weight/,
+      ],
+      [
+        'not a multiple of 4',
+        (h) => {
+          h['wte.weight'].data_offsets = h['wte.weight'].data_offsets.map((o) => o + 2);
+        },
+        /tensor wte\.weight has data_offsets \[\d+, \d+\], not multiples of 4/,
+      ],
+      [
+        'too short for its shape',
+        (h) => {
+          h['wte.weight'].data_offsets[1] -= 4;
+        },
+        /tensor wte\.weight of shape \[32,8\] needs 1024 bytes but data_offsets/,
+      ],
     ];
     for (const [what, edit, message] of cases) {
       const dir = await saved();
@@ -103,10 +137,31 @@ describe('checkpoint verification', () => {
 
   it('validates state.json: types, ranges, dataRng, config and tokenizer, each by key', async () => {
     const cases: [(s: Record<string, unknown>) => void, RegExp][] = [
-      [(s) => { s.step = '30'; }, /step: Invalid input: expected number, received string/],
-      [(s) => { s.step = -5; }, /step: Too small/],
-      [(s) => { delete s.dataRng; }, /dataRng: missing/],
-      [(s) => { delete s.config; delete s.tokenizer; }, /config: missing[\s\S]*tokenizer: missing/],
+      [
+        (s) => {
+          s.step = '30';
+        },
+        /step: Invalid input: expected number, received string/,
+      ],
+      [
+        (s) => {
+          s.step = -5;
+        },
+        /step: Too small/,
+      ],
+      [
+        (s) => {
+          delete s.dataRng;
+        },
+        /dataRng: missing/,
+      ],
+      [
+        (s) => {
+          delete s.config;
+          delete s.tokenizer;
+        },
+        /config: missing[\s\S]*tokenizer: missing/,
+      ],
     ];
     for (const [edit, message] of cases) {
       const dir = await saved();
@@ -144,25 +199,56 @@ describe('disk full while saving', () => {
     if (!disk) return ctx.skip('needs a small tmpfs: mount -t tmpfs is allowed for root only');
     try {
       // model 14.5 KiB, optimizer 2 x 14.5 KiB: one checkpoint (~44 KiB) fits in 160 KiB, four do not
-      const model = buildModel(validateConfig({ model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 } }).model, 64, 1);
-      const opt = { tensors: new Map([...model.params].flatMap(([n, v]) => [[`${n}/m`, v], [`${n}/v`, v]] as [string, tf.Tensor][])), scalars: {} };
+      const model = buildModel(
+        validateConfig({ model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 } }).model,
+        64,
+        1,
+      );
+      const opt = {
+        tensors: new Map(
+          [...model.params].flatMap(
+            ([n, v]) =>
+              [
+                [`${n}/m`, v],
+                [`${n}/v`, v],
+              ] as [string, tf.Tensor][],
+          ),
+        ),
+        scalars: {},
+      };
       const first = join(disk, 'a', 'checkpoint');
       const fill = join(disk, 'filler');
       writeFileSync(fill, Buffer.alloc(130 * 1024)); // leaves ~30 KiB: not enough for even one checkpoint
-      const none = await saveCheckpoint(first, model.params, opt, state(4)).then(() => null, (e: unknown) => e as CheckpointError);
+      const none = await saveCheckpoint(first, model.params, opt, state(4)).then(
+        () => null,
+        (e: unknown) => e as CheckpointError,
+      );
       expect(none).toBeInstanceOf(CheckpointError);
-      expect(none!.message).toMatch(new RegExp(`^no space left on the disk holding ${join(disk, 'a')}: the checkpoint of step 4 needs \\d+\\.\\d KiB ` +
-        `\\(model\\.safetensors [\\d.]+ KiB, optimizer\\.safetensors [\\d.]+ KiB, state\\.json [\\d.]+ KiB\\) and [\\d.]+ KiB is free; it was not written, ` +
-        `and no checkpoint has been saved in ${first} yet$`));
-      expect(none!.hint).toMatch(/^free at least [\d.]+ KiB there \(df -h .*\), or train into a folder on another disk with --out$/);
+      expect(none!.message).toMatch(
+        new RegExp(
+          `^no space left on the disk holding ${join(disk, 'a')}: the checkpoint of step 4 needs \\d+\\.\\d KiB ` +
+            `\\(model\\.safetensors [\\d.]+ KiB, optimizer\\.safetensors [\\d.]+ KiB, state\\.json [\\d.]+ KiB\\) and [\\d.]+ KiB is free; it was not written, ` +
+            `and no checkpoint has been saved in ${first} yet$`,
+        ),
+      );
+      expect(none!.hint).toMatch(
+        /^free at least [\d.]+ KiB there \(df -h .*\), or train into a folder on another disk with --out$/,
+      );
       expect(readdirSync(join(disk, 'a'))).toEqual([]); // no temp folder left behind
 
       rmSync(fill);
       await saveCheckpoint(first, model.params, opt, state(4));
       mkdirSync(join(disk, 'b'));
       writeFileSync(fill, Buffer.alloc(80 * 1024)); // room for the old checkpoint, not for a second beside it
-      const kept = await saveCheckpoint(first, model.params, opt, state(8)).then(() => null, (e: unknown) => e as CheckpointError);
-      expect(kept!.message).toMatch(new RegExp(`the checkpoint of step 8 needs .* it was not written, and the checkpoint of step 4 in ${first} is kept$`));
+      const kept = await saveCheckpoint(first, model.params, opt, state(8)).then(
+        () => null,
+        (e: unknown) => e as CheckpointError,
+      );
+      expect(kept!.message).toMatch(
+        new RegExp(
+          `the checkpoint of step 8 needs .* it was not written, and the checkpoint of step 4 in ${first} is kept$`,
+        ),
+      );
       expect(kept!.hint).toMatch(/then continue with --resume/);
       expect(loadCheckpoint(first).state.step).toBe(4);
       model.dispose();

@@ -11,13 +11,31 @@ import { checkXml } from './xml.js';
 const out = mkdtempSync(join(tmpdir(), 'nanometa-compare-e2e-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const TINY = ['model.nLayer=1', 'model.nHead=2', 'model.nEmbd=32', 'model.blockSize=32', 'train.batchSize=4', 'train.evalIters=1',
-  'train.evalInterval=2', 'train.logInterval=1', `data.cacheDir=${join(out, 'data')}`, 'data.syntheticStories=300'];
+const TINY = [
+  'model.nLayer=1',
+  'model.nHead=2',
+  'model.nEmbd=32',
+  'model.blockSize=32',
+  'train.batchSize=4',
+  'train.evalIters=1',
+  'train.evalInterval=2',
+  'train.logInterval=1',
+  `data.cacheDir=${join(out, 'data')}`,
+  'data.syntheticStories=300',
+];
 
 describe('compare quick suite with the real train.ts', () => {
   it('runs 21 tiny runs (5 tuning-free) and writes report.md, runs.csv and valid plots', async () => {
-    const { summaries, plots } = await runCompare({ config: 'tinystories-tiny', suite: 'quick', steps: 4, jobs: 2, outDir: out, sets: TINY,
-      backend: 'cpu', log: () => {} });
+    const { summaries, plots } = await runCompare({
+      config: 'tinystories-tiny',
+      suite: 'quick',
+      steps: 4,
+      jobs: 2,
+      outDir: out,
+      sets: TINY,
+      backend: 'cpu',
+      log: () => {},
+    });
     expect(summaries).toHaveLength(21);
     for (const s of summaries) {
       expect(s.status, s.spec.id).toBe('done');
@@ -44,7 +62,9 @@ describe('compare quick suite with the real train.ts', () => {
     const csv = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(22);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(report).toMatch(/\| AdamW constant \(tuned\) \| lr = [0-9e-]+ \| \d\.\d{3} \| \d\.\d{3} \| \d\.\d{3} \| 512 \|/);
+    expect(report).toMatch(
+      /\| AdamW constant \(tuned\) \| lr = [0-9e-]+ \| \d\.\d{3} \| \d\.\d{3} \| \d\.\d{3} \| 512 \|/,
+    );
     expect(report).toContain('## What it shows');
     expect(plots).toHaveLength(11);
     for (const p of plots) expect(checkXml(readFileSync(join(out, p), 'utf8'))).toBe('svg');

@@ -8,7 +8,10 @@ import { basename, dirname, join } from 'node:path';
 
 const argv = process.argv.slice(2);
 const sets = {};
-let config = null, optim = null, out = null, resume = false;
+let config = null,
+  optim = null,
+  out = null,
+  resume = false;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--config') config = argv[++i];
@@ -32,21 +35,33 @@ const isMeta = optim.startsWith('mo-');
 const tuningFree = ['schedulefree-adamw', 'prodigy', 'dog', 'dadapt-adam', 'mechanic-adamw'].includes(optim);
 const lion = optim.startsWith('lion') || optim.startsWith('mo-lion');
 const best = lion ? 3e-4 : 1e-3;
-const blocks = isMeta ? (sets['optimizer.metaOptimize.blocks'] === 'layerwise' ? ['wte.weight', 'h.0.attn.qkv.weight', 'lm_head'] : ['all']) : [];
+const blocks = isMeta
+  ? sets['optimizer.metaOptimize.blocks'] === 'layerwise'
+    ? ['wte.weight', 'h.0.attn.qkv.weight', 'lm_head']
+    : ['all']
+  : [];
 const metaLr = sets['optimizer.metaOptimize.meta.lr'] ?? 1e-3;
 const tokensPerStep = 512;
 const evalEvery = Math.max(1, Math.floor(maxSteps / 4));
 const ckptPath = join(out, 'checkpoint', 'state.json');
 
-if (!resume && existsSync(out)) { console.error(`fake-train: ${out} exists; pass --resume`); process.exit(2); }
+if (!resume && existsSync(out)) {
+  console.error(`fake-train: ${out} exists; pass --resume`);
+  process.exit(2);
+}
 let start = 0;
 if (resume) start = JSON.parse(readFileSync(ckptPath, 'utf8')).step;
 mkdirSync(join(out, 'checkpoint'), { recursive: true });
-writeFileSync(join(out, 'config.json'), JSON.stringify({
-  model: { nLayer: 1 }, data: { switchEvery: sets['data.switchEvery'] ?? null, switchMode: 'permute' },
-  optimizer: { lr, metaOptimize: isMeta ? { blocks: blocks.length > 1 ? 'layerwise' : 'scalar' } : null },
-  train: { maxSteps }, run: { paramCount: 1000, blockNames: blocks, backend: 'fake' },
-}));
+writeFileSync(
+  join(out, 'config.json'),
+  JSON.stringify({
+    model: { nLayer: 1 },
+    data: { switchEvery: sets['data.switchEvery'] ?? null, switchMode: 'permute' },
+    optimizer: { lr, metaOptimize: isMeta ? { blocks: blocks.length > 1 ? 'layerwise' : 'scalar' } : null },
+    train: { maxSteps },
+    run: { paramCount: 1000, blockNames: blocks, backend: 'fake' },
+  }),
+);
 
 /** Step size at step t: MetaOptimize climbs from alpha0 towards the best lr (block b a bit slower). */
 function alpha(t, b) {
@@ -67,11 +82,25 @@ const stopAt = process.env.FAKE_TRAIN_STOP?.split(':');
 for (let step = start + 1; step <= maxSteps; step++) {
   const lrs = isMeta ? blocks.map((_, b) => alpha(step, b)) : [alpha(step, 0)];
   const loss = lossAt(step, lrs[0]);
-  const row = { step, loss, lr: isMeta ? lrs : lrs[0], ...(tuningFree ? { learned: { d: lrs[0] / lr } } : {}), tokensPerSec: 1000, elapsedSec: step * 0.05, tokens: step * tokensPerStep };
+  const row = {
+    step,
+    loss,
+    lr: isMeta ? lrs : lrs[0],
+    ...(tuningFree ? { learned: { d: lrs[0] / lr } } : {}),
+    tokensPerSec: 1000,
+    elapsedSec: step * 0.05,
+    tokens: step * tokensPerStep,
+  };
   if (step % evalEvery === 0 || step === maxSteps) Object.assign(row, { valLoss: loss + 0.05, trainLoss: loss });
   appendFileSync(join(out, 'metrics.jsonl'), JSON.stringify(row) + '\n');
-  if (!Number.isFinite(loss)) { console.error('TrainingError: non-finite loss'); process.exit(1); }
-  if (process.env.FAKE_TRAIN_FAIL === id && step === 2) { console.error('TrainingError: non-finite loss'); process.exit(1); }
+  if (!Number.isFinite(loss)) {
+    console.error('TrainingError: non-finite loss');
+    process.exit(1);
+  }
+  if (process.env.FAKE_TRAIN_FAIL === id && step === 2) {
+    console.error('TrainingError: non-finite loss');
+    process.exit(1);
+  }
   if (stopAt && stopAt[0] === id && Number(stopAt[1]) === step) {
     writeFileSync(ckptPath, JSON.stringify({ step }));
     process.kill(process.pid, 'SIGKILL');

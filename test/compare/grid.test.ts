@@ -1,12 +1,27 @@
 // The suites as data: run ids, the baseline grids, alpha0 placement after phase 1 and short-run scaling.
 import { describe, expect, it } from 'vitest';
-import { SUITES, formatLr, metaLrFor, phaseOneRuns, phaseTwoRuns, plannedRunCount, suiteSets, warmupFor } from '../../src/compare/grid.js';
+import {
+  SUITES,
+  formatLr,
+  metaLrFor,
+  phaseOneRuns,
+  phaseTwoRuns,
+  plannedRunCount,
+  suiteSets,
+  warmupFor,
+} from '../../src/compare/grid.js';
 
 describe('compare suites', () => {
   it('quick: 3+3+3 baseline runs, a 3-point alpha0 sweep over four decades, four variants, five tuning-free runs; ids unique', () => {
     const one = phaseOneRuns(SUITES.quick, 150);
     const count = (g: string) => one.filter((r) => r.group === g).length;
-    expect([count('adamw-constant'), count('adamw-cosine'), count('lion-constant'), count('robustness'), count('tuning-free')]).toEqual([3, 3, 3, 3, 5]);
+    expect([
+      count('adamw-constant'),
+      count('adamw-cosine'),
+      count('lion-constant'),
+      count('robustness'),
+      count('tuning-free'),
+    ]).toEqual([3, 3, 3, 3, 5]);
     const sweep = one.filter((r) => r.group === 'robustness').map((r) => r.hyper.lr);
     expect(Math.log10(Math.max(...sweep) / Math.min(...sweep))).toBeCloseTo(4);
     const two = phaseTwoRuns(SUITES.quick, 150, { adamw: 3e-3, lion: 3e-4 });
@@ -18,8 +33,17 @@ describe('compare suites', () => {
   it('every suite runs each tuning-free method once at its preset (Schedule-Free with the cosine warmup)', () => {
     for (const suite of Object.values(SUITES)) {
       const free = phaseOneRuns(suite, 200).filter((r) => r.group === 'tuning-free');
-      expect(free.map((r) => r.optim)).toEqual(['schedulefree-adamw', 'prodigy', 'dog', 'dadapt-adam', 'mechanic-adamw']);
-      expect(free.find((r) => r.optim === 'schedulefree-adamw')!.sets).toEqual({ 'optimizer.lr': 2.5e-3, 'optimizer.base.warmupSteps': 10 });
+      expect(free.map((r) => r.optim)).toEqual([
+        'schedulefree-adamw',
+        'prodigy',
+        'dog',
+        'dadapt-adam',
+        'mechanic-adamw',
+      ]);
+      expect(free.find((r) => r.optim === 'schedulefree-adamw')!.sets).toEqual({
+        'optimizer.lr': 2.5e-3,
+        'optimizer.base.warmupSteps': 10,
+      });
     }
   });
 
@@ -27,8 +51,14 @@ describe('compare suites', () => {
     const s = SUITES.paper;
     expect([Math.min(...s.adamwConstant), Math.max(...s.adamwConstant)]).toEqual([1e-5, 1e-1]);
     expect(s.adamwCosine).toEqual(expect.arrayContaining([1e-5, 1e-4, 1e-3]));
-    expect(s.variants.map((v) => v.key).sort()).toEqual(['mo-adamw-adam', 'mo-adamw-adam-layerwise', 'mo-adamw-lion',
-      'mo-adamw-lion-layerwise', 'mo-lion-lion', 'mo-lion-lion-layerwise']);
+    expect(s.variants.map((v) => v.key).sort()).toEqual([
+      'mo-adamw-adam',
+      'mo-adamw-adam-layerwise',
+      'mo-adamw-lion',
+      'mo-adamw-lion-layerwise',
+      'mo-lion-lion',
+      'mo-lion-lion-layerwise',
+    ]);
   });
 
   it('places alpha0 two decades below the best constant lr of the base family', () => {
@@ -47,7 +77,11 @@ describe('compare suites', () => {
     expect(metaLrFor(200)).toBeCloseTo(Math.log(100) / 100, 6);
     expect(metaLrFor(20_000)).toBe(1e-3);
     const cosine = phaseOneRuns(SUITES.quick, 200).find((r) => r.id === 'adamw-cosine-lr3e-3')!;
-    expect(cosine.sets).toMatchObject({ 'optimizer.schedule.type': 'cosine', 'optimizer.schedule.warmupSteps': 10, 'optimizer.schedule.minLr': 3e-4 });
+    expect(cosine.sets).toMatchObject({
+      'optimizer.schedule.type': 'cosine',
+      'optimizer.schedule.warmupSteps': 10,
+      'optimizer.schedule.minLr': 3e-4,
+    });
   });
 
   it('continual suite switches the data every quarter of the run', () => {
@@ -56,6 +90,11 @@ describe('compare suites', () => {
   });
 
   it('formats lrs compactly', () => {
-    expect([formatLr(1e-3), formatLr(3e-4), formatLr(2.5e-5), formatLr(0.1)]).toEqual(['1e-3', '3e-4', '2.5e-5', '1e-1']);
+    expect([formatLr(1e-3), formatLr(3e-4), formatLr(2.5e-5), formatLr(0.1)]).toEqual([
+      '1e-3',
+      '3e-4',
+      '2.5e-5',
+      '1e-1',
+    ]);
   });
 });

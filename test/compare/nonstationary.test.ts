@@ -7,7 +7,8 @@ const V = 300;
 const data = (switchEvery: number | null, seed = 7) => ConfigSchema.parse({ data: { switchEvery, seed } }).data;
 
 function batch(): { x: Int32Array; y: Int32Array } {
-  const x = new Int32Array(2 * V), y = new Int32Array(2 * V);
+  const x = new Int32Array(2 * V),
+    y = new Int32Array(2 * V);
   for (let i = 0; i < x.length; i++) {
     x[i] = i % V;
     y[i] = (i + 1) % V;
@@ -26,7 +27,14 @@ describe('applyDataSchedule', () => {
 
   it('leaves even phases unchanged and permutes odd phases: [0,K) plain, [K,2K) permuted, [2K,3K) plain', () => {
     const cfg = data(10);
-    for (const [step, permuted] of [[0, false], [9, false], [10, true], [19, true], [20, false], [35, true]] as const) {
+    for (const [step, permuted] of [
+      [0, false],
+      [9, false],
+      [10, true],
+      [19, true],
+      [20, false],
+      [35, true],
+    ] as const) {
       const b = batch();
       applyDataSchedule(b, step, cfg, V);
       expect(dataPhase(step, 10) % 2 === 1).toBe(permuted);
@@ -50,7 +58,9 @@ describe('applyDataSchedule', () => {
   });
 
   it('depends only on (batch, step, cfg): same result twice, other seed gives another permutation', () => {
-    const a = batch(), b = batch(), c = batch();
+    const a = batch(),
+      b = batch(),
+      c = batch();
     applyDataSchedule(a, 13, data(10, 7), V);
     applyDataSchedule(b, 13, data(10, 7), V);
     applyDataSchedule(c, 13, data(10, 8), V);

@@ -28,20 +28,47 @@ function run(id: string, group: RunGroup, lr: number, valLoss: number, extra: Pa
   const dir = join(root, id);
   mkdirSync(dir, { recursive: true });
   const meta = group === 'metaoptimize' || group === 'robustness';
-  const rows = Array.from({ length: 40 }, (_, i) => ({ step: i + 1, loss: 5 - i / 20, lr: meta ? [lr * 1.1 ** i, lr * 1.05 ** i] : lr, tokens: (i + 1) * 256,
-    ...((i + 1) % 10 === 0 ? { valLoss: valLoss + (40 - i) / 40, trainLoss: 5 - i / 20 } : {}) }));
+  const rows = Array.from({ length: 40 }, (_, i) => ({
+    step: i + 1,
+    loss: 5 - i / 20,
+    lr: meta ? [lr * 1.1 ** i, lr * 1.05 ** i] : lr,
+    tokens: (i + 1) * 256,
+    ...((i + 1) % 10 === 0 ? { valLoss: valLoss + (40 - i) / 40, trainLoss: 5 - i / 20 } : {}),
+  }));
   writeFileSync(join(dir, 'metrics.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   return {
-    spec: { id, group, method: meta ? 'MO(AdamW, Lion) layerwise' : 'AdamW constant', optim: meta ? 'mo-adamw-lion-layerwise' : 'adamw', sets: {},
-      hyper: { lr, schedule: 'constant', ...(meta ? { metaLr: 0.05, blocks: 'layerwise' } : {}) } },
-    dir, status: 'done', steps: 40, tokens: 40 * 256, wallSec: 10, finalTrainLoss: valLoss, finalValLoss: valLoss, bestValLoss: valLoss,
-    finalLr: [lr], maxLr: lr, blockNames: meta ? ['wte.weight', 'h.0.mlp.fc.weight'] : [], diverged: false, switchEvery: null, ...extra,
+    spec: {
+      id,
+      group,
+      method: meta ? 'MO(AdamW, Lion) layerwise' : 'AdamW constant',
+      optim: meta ? 'mo-adamw-lion-layerwise' : 'adamw',
+      sets: {},
+      hyper: { lr, schedule: 'constant', ...(meta ? { metaLr: 0.05, blocks: 'layerwise' } : {}) },
+    },
+    dir,
+    status: 'done',
+    steps: 40,
+    tokens: 40 * 256,
+    wallSec: 10,
+    finalTrainLoss: valLoss,
+    finalValLoss: valLoss,
+    bestValLoss: valLoss,
+    finalLr: [lr],
+    maxLr: lr,
+    blockNames: meta ? ['wte.weight', 'h.0.mlp.fc.weight'] : [],
+    diverged: false,
+    switchEvery: null,
+    ...extra,
   };
 }
 
 describe('compare plots', () => {
   it('loss vs tokens: the chosen baseline and every MetaOptimize run, val and train series', async () => {
-    const spec = lossVsTokensSpec([run('a1', 'adamw-constant', 1e-3, 2.0), run('a2', 'adamw-constant', 1e-2, 2.5), run('mo', 'metaoptimize', 1e-5, 2.1)]);
+    const spec = lossVsTokensSpec([
+      run('a1', 'adamw-constant', 1e-3, 2.0),
+      run('a2', 'adamw-constant', 1e-2, 2.5),
+      run('mo', 'metaoptimize', 1e-5, 2.1),
+    ]);
     const view = spec as unknown as VegaSpec;
     const methods = new Set(view.data.values.map((v: Row) => v.method));
     expect([...methods].sort()).toEqual(['AdamW constant (tuned)', 'MO(AdamW, Lion) layerwise']);
@@ -68,11 +95,18 @@ describe('compare plots', () => {
   });
 
   it('robustness: final val loss against alpha0 on a log axis, with the tuned baseline line', async () => {
-    const sweep = [run('r1', 'robustness', 1e-6, 2.3), run('r2', 'robustness', 1e-4, 2.1), run('r3', 'robustness', 1e-2, NaN)];
+    const sweep = [
+      run('r1', 'robustness', 1e-6, 2.3),
+      run('r2', 'robustness', 1e-4, 2.1),
+      run('r3', 'robustness', 1e-2, NaN),
+    ];
     const spec = robustnessSpec(sweep, { method: 'AdamW constant', loss: 2.05 });
     const view = spec as unknown as VegaSpec;
     expect(view.layer[0].encoding.x.scale.type).toBe('log');
-    expect(view.layer[0].data.values).toEqual([{ alpha0: 1e-6, loss: 2.3 }, { alpha0: 1e-4, loss: 2.1 }]); // the NaN run is left out
+    expect(view.layer[0].data.values).toEqual([
+      { alpha0: 1e-6, loss: 2.3 },
+      { alpha0: 1e-4, loss: 2.1 },
+    ]); // the NaN run is left out
     const svg = await renderSvg(spec);
     expect(checkXml(svg)).toBe('svg');
     expect(svg).toContain('AdamW constant (tuned): 2.050');

@@ -12,7 +12,10 @@ export interface RedisServer {
 
 /** False where Debian's redis-server is not installed (the queue tests that need it say so and skip). */
 export const HAVE_REDIS = !spawnSync('redis-server', ['--version']).error;
-if (!HAVE_REDIS) console.warn('redis-server not found: queue tests that need Redis are skipped (apt-get install redis-server, as .ci/run does)');
+if (!HAVE_REDIS)
+  console.warn(
+    'redis-server not found: queue tests that need Redis are skipped (apt-get install redis-server, as .ci/run does)',
+  );
 
 /** A port nothing listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -29,8 +32,11 @@ export function freePort(): Promise<number> {
 /** Starts redis-server (on `port`, or a free one) and resolves once it accepts connections. */
 export async function startRedis(port?: number): Promise<RedisServer> {
   const p = port ?? (await freePort());
-  const child: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {
@@ -45,10 +51,11 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   return {
     port: p,
     url: `redis://127.0.0.1:${p}`,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }

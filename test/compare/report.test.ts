@@ -8,15 +8,48 @@ import type { RunGroup, RunSpec } from '../../src/compare/grid.js';
 import { methodRows, renderReport, reportSentences, runsCsv, switchSentences } from '../../src/compare/report.js';
 import type { RunSummary, SuiteState } from '../../src/compare/runs.js';
 
-function run(id: string, group: RunGroup, lr: number, valLoss: number, extra: Partial<RunSummary> = {}, optim = 'adamw'): RunSummary {
+function run(
+  id: string,
+  group: RunGroup,
+  lr: number,
+  valLoss: number,
+  extra: Partial<RunSummary> = {},
+  optim = 'adamw',
+): RunSummary {
   const meta = group === 'metaoptimize' || group === 'robustness';
   const spec: RunSpec = {
-    id, group, optim: meta ? optim : group === 'lion-constant' ? 'lion' : group === 'adamw-cosine' ? 'adamw-cosine' : 'adamw',
-    method: meta ? 'MO(AdamW, Lion) scalar' : group === 'adamw-constant' ? 'AdamW constant' : group === 'lion-constant' ? 'Lion constant' : 'AdamW warmup + cosine',
-    sets: {}, hyper: meta ? { lr, schedule: 'constant', metaLr: 0.05, blocks: 'scalar' } : { lr, schedule: group === 'adamw-cosine' ? 'cosine' : 'constant', warmupSteps: 5 },
+    id,
+    group,
+    optim: meta ? optim : group === 'lion-constant' ? 'lion' : group === 'adamw-cosine' ? 'adamw-cosine' : 'adamw',
+    method: meta
+      ? 'MO(AdamW, Lion) scalar'
+      : group === 'adamw-constant'
+        ? 'AdamW constant'
+        : group === 'lion-constant'
+          ? 'Lion constant'
+          : 'AdamW warmup + cosine',
+    sets: {},
+    hyper: meta
+      ? { lr, schedule: 'constant', metaLr: 0.05, blocks: 'scalar' }
+      : { lr, schedule: group === 'adamw-cosine' ? 'cosine' : 'constant', warmupSteps: 5 },
   };
-  return { spec, dir: '/nonexistent', status: 'done', steps: 100, tokens: 51200, wallSec: 60, finalTrainLoss: valLoss - 0.05, finalValLoss: valLoss,
-    bestValLoss: valLoss, finalLr: [lr], maxLr: lr, blockNames: [], diverged: false, switchEvery: null, ...extra };
+  return {
+    spec,
+    dir: '/nonexistent',
+    status: 'done',
+    steps: 100,
+    tokens: 51200,
+    wallSec: 60,
+    finalTrainLoss: valLoss - 0.05,
+    finalValLoss: valLoss,
+    bestValLoss: valLoss,
+    finalLr: [lr],
+    maxLr: lr,
+    blockNames: [],
+    diverged: false,
+    switchEvery: null,
+    ...extra,
+  };
 }
 
 const grids = () => [
@@ -33,11 +66,17 @@ describe('compare report', () => {
     const text = reportSentences([...grids(), mo], 100).join('\n');
     expect(text).toContain('Lowest final val loss: AdamW warmup + cosine (1.950, peak lr = 3e-3');
     // (2.2 - 2.0) / 2.0 = 10.0% worse; (2.2 - 1.95) / 1.95 = 12.8% worse.
-    expect(text).toContain('started untuned at α0 = 3e-5 (100× below the tuned AdamW constant lr 3e-3), ended at val loss 2.200, 10.0% worse than tuned AdamW constant (2.000) and 12.8% worse than the best tuned baseline, AdamW warmup + cosine (1.950)');
+    expect(text).toContain(
+      'started untuned at α0 = 3e-5 (100× below the tuned AdamW constant lr 3e-3), ended at val loss 2.200, 10.0% worse than tuned AdamW constant (2.000) and 12.8% worse than the best tuned baseline, AdamW warmup + cosine (1.950)',
+    );
     expect(text).toContain('its step size ended at 1.5e-3 (largest 2.0e-3)');
-    expect(text).toContain('Overall, 0 of 1 MetaOptimize variants reached a final val loss at or below the best tuned baseline');
+    expect(text).toContain(
+      'Overall, 0 of 1 MetaOptimize variants reached a final val loss at or below the best tuned baseline',
+    );
     // Cost: 5 grid runs x 60 s = 5m 00s, 500 steps, 5 x 51200 tokens; one MO run 66 s -> 300/66 = 4.5x; per step 10% more.
-    expect(text).toContain('Tuning the baselines by grid search took 5 runs, 500 steps, 256.0k tokens and 5m 00s of run time');
+    expect(text).toContain(
+      'Tuning the baselines by grid search took 5 runs, 500 steps, 256.0k tokens and 5m 00s of run time',
+    );
     expect(text).toContain('4.5× less wall time than all the grids');
     expect(text).toContain('steps and tokens are the load-independent cost');
     expect(text).not.toContain('grid is not unimodal');
@@ -52,59 +91,104 @@ describe('compare report', () => {
     expect(text).toContain('The chosen AdamW warmup + cosine lr 3e-3 is at the lower edge of its grid');
     expect(text).not.toContain('The chosen AdamW constant lr');
     const tie = run('mo-adamw-lion-a3e-5', 'metaoptimize', 3e-5, 2.004);
-    expect(reportSentences([...grids(), tie], 100).join('\n')).toContain('within 0.5% of tuned AdamW constant (2.000), a tie');
+    expect(reportSentences([...grids(), tie], 100).join('\n')).toContain(
+      'within 0.5% of tuned AdamW constant (2.000), a tie',
+    );
   });
 
   it('flags a grid whose losses go down, up and down again along the lr axis as noisy', () => {
-    const runs = [run('a1', 'adamw-constant', 1e-3, 4.173), run('a2', 'adamw-constant', 3e-3, 4.318), run('a3', 'adamw-constant', 1e-2, 4.185)];
-    expect(reportSentences(runs, 100).join('\n')).toContain('The AdamW constant grid is not unimodal in lr (final val loss 4.173 at 1e-3, 4.318 at 3e-3, 4.185 at 1e-2)');
+    const runs = [
+      run('a1', 'adamw-constant', 1e-3, 4.173),
+      run('a2', 'adamw-constant', 3e-3, 4.318),
+      run('a3', 'adamw-constant', 1e-2, 4.185),
+    ];
+    expect(reportSentences(runs, 100).join('\n')).toContain(
+      'The AdamW constant grid is not unimodal in lr (final val loss 4.173 at 1e-3, 4.318 at 3e-3, 4.185 at 1e-2)',
+    );
   });
 
   it('says when the learned step size first reached the tuned lr', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nanometa-report-climb-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     // alpha = 3e-5 * 2^(step/10): crosses the tuned 3e-3 (100x) at step 10 * log2(100) = 66.4 -> first logged step 70.
-    writeFileSync(join(dir, 'metrics.jsonl'), Array.from({ length: 10 }, (_, i) => JSON.stringify({ step: 10 * (i + 1), loss: 3, lr: [3e-5 * 2 ** (i + 1)] })).join('\n'));
+    writeFileSync(
+      join(dir, 'metrics.jsonl'),
+      Array.from({ length: 10 }, (_, i) =>
+        JSON.stringify({ step: 10 * (i + 1), loss: 3, lr: [3e-5 * 2 ** (i + 1)] }),
+      ).join('\n'),
+    );
     const mo = run('mo', 'metaoptimize', 3e-5, 2.2, { dir, steps: 100 });
-    expect(reportSentences([...grids(), mo], 100).join('\n')).toContain('first reached the tuned lr 3e-3 at step 70 of 100');
+    expect(reportSentences([...grids(), mo], 100).join('\n')).toContain(
+      'first reached the tuned lr 3e-3 at step 70 of 100',
+    );
     const slow = run('mo', 'metaoptimize', 3e-5, 2.2, { dir, steps: 100 });
     writeFileSync(join(dir, 'metrics.jsonl'), JSON.stringify({ step: 10, loss: 3, lr: [1e-4] }));
-    expect(reportSentences([...grids(), slow], 100).join('\n')).toContain('its step size never reached the tuned lr 3e-3');
+    expect(reportSentences([...grids(), slow], 100).join('\n')).toContain(
+      'its step size never reached the tuned lr 3e-3',
+    );
   });
 
   it('leaves diverged runs out of the best choice and names them', () => {
     const runs = [...grids(), run('adamw-lr3e-2', 'adamw-constant', 3e-2, NaN, { diverged: true, status: 'failed' })];
     expect(methodRows(runs).find((r) => r.group === 'adamw-constant')!.run!.spec.id).toBe('adamw-lr3e-3');
-    expect(reportSentences(runs, 100).join('\n')).toContain('1 run(s) failed or diverged and were left out of every "best" choice: adamw-lr3e-2.');
+    expect(reportSentences(runs, 100).join('\n')).toContain(
+      '1 run(s) failed or diverged and were left out of every "best" choice: adamw-lr3e-2.',
+    );
   });
 
   it('summarises the alpha0 sweep: range, spread and orders of magnitude', () => {
-    const sweep = [run('r1', 'robustness', 1e-6, 2.2), run('r2', 'robustness', 1e-4, 2.1), run('r3', 'robustness', 1e-2, 2.31)];
+    const sweep = [
+      run('r1', 'robustness', 1e-6, 2.2),
+      run('r2', 'robustness', 1e-4, 2.1),
+      run('r3', 'robustness', 1e-2, 2.31),
+    ];
     const text = reportSentences([...grids(), ...sweep], 100).join('\n');
     // spread (2.31 - 2.1) / 2.1 = 10.0%
-    expect(text).toContain('from α0 = 1e-6 to 1e-2 (3 runs, 4 orders of magnitude) ended between 2.100 (α0 = 1e-4) and 2.310 (α0 = 1e-2), a spread of 10.0%; the best tuned baseline reached 1.950');
+    expect(text).toContain(
+      'from α0 = 1e-6 to 1e-2 (3 runs, 4 orders of magnitude) ended between 2.100 (α0 = 1e-4) and 2.310 (α0 = 1e-2), a spread of 10.0%; the best tuned baseline reached 1.950',
+    );
   });
 
   it('counts the switches after which the learned step size rose (continual setting)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nanometa-report-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     // switchEvery 10 over 40 steps: alpha rises after the switches at 10 and 30, falls after 20.
-    const alpha = (s: number) => (s < 10 ? 1e-4 : s < 20 ? 1e-4 * 2 ** ((s - 10) / 5) : s < 30 ? 4e-4 / 2 ** ((s - 20) / 5) : 1e-4 * 3 ** ((s - 30) / 5));
-    writeFileSync(join(dir, 'metrics.jsonl'), Array.from({ length: 40 }, (_, i) => JSON.stringify({ step: i + 1, loss: 3, lr: [alpha(i + 1), alpha(i + 1)] })).join('\n'));
+    const alpha = (s: number) =>
+      s < 10
+        ? 1e-4
+        : s < 20
+          ? 1e-4 * 2 ** ((s - 10) / 5)
+          : s < 30
+            ? 4e-4 / 2 ** ((s - 20) / 5)
+            : 1e-4 * 3 ** ((s - 30) / 5);
+    writeFileSync(
+      join(dir, 'metrics.jsonl'),
+      Array.from({ length: 40 }, (_, i) =>
+        JSON.stringify({ step: i + 1, loss: 3, lr: [alpha(i + 1), alpha(i + 1)] }),
+      ).join('\n'),
+    );
     const mo = run('mo', 'metaoptimize', 1e-4, 2, { dir, steps: 40, switchEvery: 10 });
-    expect(switchSentences([mo])).toEqual(['Continual setting (distribution switched every 10 steps): the step size of MO(AdamW, Lion) scalar rose in the half-phase after 2 of 3 switches (geometric-mean step size ×2.00, ×0.50, ×3.00).']);
+    expect(switchSentences([mo])).toEqual([
+      'Continual setting (distribution switched every 10 steps): the step size of MO(AdamW, Lion) scalar rose in the half-phase after 2 of 3 switches (geometric-mean step size ×2.00, ×0.50, ×3.00).',
+    ]);
   });
 
   it('renders the table with the chosen run and cost per method, and one csv row per run', () => {
     const runs = [...grids(), run('mo-adamw-lion-a3e-5', 'metaoptimize', 3e-5, 2.2)];
     const state = { suite: 'quick', config: 'tinystories-tiny', steps: 100, sets: ['model.nLayer=1'] } as SuiteState;
     const md = renderReport(state, runs, ['loss-vs-tokens.svg']);
-    expect(md).toContain('| AdamW constant (tuned) | lr = 3e-3 | 1.950 | 2.000 | 2.000 | 51.2k | 1m 00s | 3 · 300 · 153.6k · 3m 00s |');
-    expect(md).toContain('| MO(AdamW, Lion) scalar | α0 = 3e-5, η = 0.05, scalar | 2.150 | 2.200 | 2.200 | 51.2k | 1m 00s | 1 · 100 · 51.2k · 1m 00s |');
+    expect(md).toContain(
+      '| AdamW constant (tuned) | lr = 3e-3 | 1.950 | 2.000 | 2.000 | 51.2k | 1m 00s | 3 · 300 · 153.6k · 3m 00s |',
+    );
+    expect(md).toContain(
+      '| MO(AdamW, Lion) scalar | α0 = 3e-5, η = 0.05, scalar | 2.150 | 2.200 | 2.200 | 51.2k | 1m 00s | 1 · 100 · 51.2k · 1m 00s |',
+    );
     expect(md).toContain('![loss-vs-tokens.svg](loss-vs-tokens.svg)');
     expect(md).toContain('`--set model.nLayer=1`');
     const csv = runsCsv(runs).trim().split('\n');
     expect(csv).toHaveLength(runs.length + 1);
-    expect(csv[2]).toBe('adamw-lr3e-3,adamw-constant,AdamW constant,adamw,0.003,constant,5,,,done,false,100,51200,60.0,1.95,2,2,3.0000e-3,0.003');
+    expect(csv[2]).toBe(
+      'adamw-lr3e-3,adamw-constant,AdamW constant,adamw,0.003,constant,5,,,done,false,100,51200,60.0,1.95,2,2,3.0000e-3,0.003',
+    );
   });
 });

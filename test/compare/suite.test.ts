@@ -29,13 +29,22 @@ describe('compare suite (fake trainer)', () => {
   it('quick suite: every run, every report file, every csv row, valid SVG and PNG', async () => {
     const out = tmp();
     const lines: string[] = [];
-    const { summaries, plots } = await runCompare({ config: 'tinystories-tiny', suite: 'quick', steps: 8, jobs: 2, outDir: out,
-      trainer: fake, log: (l) => lines.push(l) });
+    const { summaries, plots } = await runCompare({
+      config: 'tinystories-tiny',
+      suite: 'quick',
+      steps: 8,
+      jobs: 2,
+      outDir: out,
+      trainer: fake,
+      log: (l) => lines.push(l),
+    });
     expect(summaries).toHaveLength(21);
     expect(summaries.every((s) => s.status === 'done')).toBe(true);
     // Phase 2 used the fake's best constant lrs (1e-3 AdamW, 3e-4 Lion): alpha0 two decades below.
     expect(readSuiteState(out)!.best).toEqual({ adamw: 1e-3, lion: 3e-4 });
-    expect(summaries.map((s) => s.spec.id)).toEqual(expect.arrayContaining(['mo-adamw-lion-a1e-5', 'mo-lion-lion-a3e-6', 'robust-mo-adamw-lion-a1e-6']));
+    expect(summaries.map((s) => s.spec.id)).toEqual(
+      expect.arrayContaining(['mo-adamw-lion-a1e-5', 'mo-lion-lion-a3e-6', 'robust-mo-adamw-lion-a1e-6']),
+    );
     expect(lines.at(-1)).toMatch(/^runs 21\/21 · ETA/);
 
     const csv = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n');
@@ -44,15 +53,36 @@ describe('compare suite (fake trainer)', () => {
     for (const s of summaries) expect(csv.some((row) => row.startsWith(`${s.spec.id},${s.spec.group},`))).toBe(true);
 
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    for (const method of ['AdamW constant (tuned)', 'AdamW warmup + cosine (tuned)', 'Lion constant (tuned)', 'MO(AdamW, Lion) scalar',
-      'MO(AdamW, Lion) layerwise', 'MO(AdamW, Adam) scalar', 'MO(Lion, Lion) scalar', 'Schedule-Free AdamW', 'Prodigy', 'DoG (averaged)',
-      'D-Adaptation Adam', 'mechanic(AdamW)'])
+    for (const method of [
+      'AdamW constant (tuned)',
+      'AdamW warmup + cosine (tuned)',
+      'Lion constant (tuned)',
+      'MO(AdamW, Lion) scalar',
+      'MO(AdamW, Lion) layerwise',
+      'MO(AdamW, Adam) scalar',
+      'MO(Lion, Lion) scalar',
+      'Schedule-Free AdamW',
+      'Prodigy',
+      'DoG (averaged)',
+      'D-Adaptation Adam',
+      'mechanic(AdamW)',
+    ])
       expect(report).toContain(`| ${method} |`);
     for (const s of summaries) expect(report).toContain(`| ${s.spec.id} |`);
 
-    expect(plots.sort()).toEqual(['loss-vs-tokens.svg', 'robustness-alpha0.svg', 'step-sizes-dadapt-adam.svg', 'step-sizes-dog.svg',
-      'step-sizes-mechanic-adamw.svg', 'step-sizes-mo-adamw-adam-a1e-5.svg', 'step-sizes-mo-adamw-lion-a1e-5.svg',
-      'step-sizes-mo-adamw-lion-layerwise-a1e-5.svg', 'step-sizes-mo-lion-lion-a3e-6.svg', 'step-sizes-prodigy.svg', 'step-sizes-schedulefree-adamw.svg']);
+    expect(plots.sort()).toEqual([
+      'loss-vs-tokens.svg',
+      'robustness-alpha0.svg',
+      'step-sizes-dadapt-adam.svg',
+      'step-sizes-dog.svg',
+      'step-sizes-mechanic-adamw.svg',
+      'step-sizes-mo-adamw-adam-a1e-5.svg',
+      'step-sizes-mo-adamw-lion-a1e-5.svg',
+      'step-sizes-mo-adamw-lion-layerwise-a1e-5.svg',
+      'step-sizes-mo-lion-lion-a3e-6.svg',
+      'step-sizes-prodigy.svg',
+      'step-sizes-schedulefree-adamw.svg',
+    ]);
     for (const p of plots) {
       const svg = readFileSync(join(out, p), 'utf8');
       expect(checkXml(svg)).toBe('svg');
@@ -74,7 +104,17 @@ describe('compare suite (fake trainer)', () => {
 
   it('resumes: finished runs are skipped, an interrupted run continues with --resume', async () => {
     const out = tmp();
-    const opts = { suite: SUITES.continual, config: 'tinystories-tiny', steps: 8, jobs: 2, outDir: out, sets: [], backend: null, trainer: fake, log: () => {} };
+    const opts = {
+      suite: SUITES.continual,
+      config: 'tinystories-tiny',
+      steps: 8,
+      jobs: 2,
+      outDir: out,
+      sets: [],
+      backend: null,
+      trainer: fake,
+      log: () => {},
+    };
     process.env.FAKE_TRAIN_STOP = 'adamw-lr1e-2:4';
     const first = await runSuite(opts);
     expect(first.state.records['adamw-lr1e-2'].status).toBe('interrupted');
@@ -85,7 +125,10 @@ describe('compare suite (fake trainer)', () => {
     const second = await runSuite(opts);
     expect(calls(out).slice(10)).toEqual(['adamw-lr1e-2 resume']);
     expect(second.summaries.every((s) => s.status === 'done')).toBe(true);
-    const rows = readFileSync(join(out, 'runs', 'adamw-lr1e-2', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+    const rows = readFileSync(join(out, 'runs', 'adamw-lr1e-2', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step);
     expect(rows).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     await runSuite(opts); // everything finished: nothing runs
@@ -93,12 +136,26 @@ describe('compare suite (fake trainer)', () => {
     // A longer --steps extends every run with --resume.
     await runSuite({ ...opts, steps: 10 });
     expect(calls(out).slice(11)).toHaveLength(10);
-    expect(calls(out).slice(11).every((c) => c.endsWith(' resume'))).toBe(true);
+    expect(
+      calls(out)
+        .slice(11)
+        .every((c) => c.endsWith(' resume')),
+    ).toBe(true);
   });
 
   it('keeps a failed run failed (no retry) unless retryFailed, and leaves it out of the best choice', async () => {
     const out = tmp();
-    const opts = { suite: SUITES.continual, config: 'tinystories-tiny', steps: 8, jobs: 1, outDir: out, sets: [], backend: null, trainer: fake, log: () => {} };
+    const opts = {
+      suite: SUITES.continual,
+      config: 'tinystories-tiny',
+      steps: 8,
+      jobs: 1,
+      outDir: out,
+      sets: [],
+      backend: null,
+      trainer: fake,
+      log: () => {},
+    };
     process.env.FAKE_TRAIN_FAIL = 'adamw-lr1e-3';
     const first = await runSuite(opts);
     expect(first.state.records['adamw-lr1e-3']).toMatchObject({ status: 'failed', exitCode: 1 });
@@ -114,16 +171,56 @@ describe('compare suite (fake trainer)', () => {
     expect(third.state.best!.adamw).toBe(1e-3);
   });
 
-  it('passes suite settings, then the user --set, then the run\'s own; refuses a folder made by other settings', async () => {
+  it("passes suite settings, then the user --set, then the run's own; refuses a folder made by other settings", async () => {
     const spec = SUITES.continual;
-    const args = trainArgs({ suite: spec, config: 'c', steps: 40, jobs: 1, outDir: 'o', sets: ['model.nLayer=1'], backend: 'cpu' },
-      { id: 'x', group: 'adamw-constant', method: 'm', optim: 'adamw', sets: { 'optimizer.lr': 0.001 }, hyper: { lr: 0.001, schedule: 'constant' } }, 'o/runs/x', true);
-    expect(args).toEqual(['--config', 'c', '--optim', 'adamw', '--set', 'train.maxSteps=40', '--set', 'data.switchEvery=10', '--set', 'model.nLayer=1',
-      '--set', 'optimizer.lr=0.001', '--out', 'o/runs/x', '--resume', '--backend', 'cpu']);
+    const args = trainArgs(
+      { suite: spec, config: 'c', steps: 40, jobs: 1, outDir: 'o', sets: ['model.nLayer=1'], backend: 'cpu' },
+      {
+        id: 'x',
+        group: 'adamw-constant',
+        method: 'm',
+        optim: 'adamw',
+        sets: { 'optimizer.lr': 0.001 },
+        hyper: { lr: 0.001, schedule: 'constant' },
+      },
+      'o/runs/x',
+      true,
+    );
+    expect(args).toEqual([
+      '--config',
+      'c',
+      '--optim',
+      'adamw',
+      '--set',
+      'train.maxSteps=40',
+      '--set',
+      'data.switchEvery=10',
+      '--set',
+      'model.nLayer=1',
+      '--set',
+      'optimizer.lr=0.001',
+      '--out',
+      'o/runs/x',
+      '--resume',
+      '--backend',
+      'cpu',
+    ]);
     const out = tmp();
-    const opts = { suite: SUITES.continual, config: 'tinystories-tiny', steps: 4, jobs: 1, outDir: out, sets: [], backend: null, trainer: fake, log: () => {} };
+    const opts = {
+      suite: SUITES.continual,
+      config: 'tinystories-tiny',
+      steps: 4,
+      jobs: 1,
+      outDir: out,
+      sets: [],
+      backend: null,
+      trainer: fake,
+      log: () => {},
+    };
     await runSuite(opts);
-    await expect(runSuite({ ...opts, sets: ['model.nLayer=2'] })).rejects.toThrow(/suite\.json was made by --suite continual --config tinystories-tiny/);
+    await expect(runSuite({ ...opts, sets: ['model.nLayer=2'] })).rejects.toThrow(
+      /suite\.json was made by --suite continual --config tinystories-tiny/,
+    );
     await expect(runSuite({ ...opts, sets: ['train.maxSteps=9'] })).rejects.toThrow(/use --steps|sets train.maxSteps/);
     expect(existsSync(join(out, 'runs'))).toBe(true);
     expect(readdirSync(join(out, 'logs')).length).toBe(10);

@@ -27,9 +27,13 @@ describe('resolveConfig', () => {
   });
 
   it('names the key, the bad value and what is allowed', () => {
-    expect(() => validateConfig({ optimizer: { base: { type: 'adam' } } })).toThrow(/optimizer\.base\.type: .*"adamw".*\(got "adam"\)/);
+    expect(() => validateConfig({ optimizer: { base: { type: 'adam' } } })).toThrow(
+      /optimizer\.base\.type: .*"adamw".*\(got "adam"\)/,
+    );
     expect(() => validateConfig({ train: { batchSize: 0 } })).toThrow(/train\.batchSize: .*>=1 \(got 0\)/);
-    expect(() => validateConfig({ model: { nEmbd: 10, nHead: 3 } })).toThrow(/model\.nEmbd \(10\) must be divisible by model\.nHead \(3\)/);
+    expect(() => validateConfig({ model: { nEmbd: 10, nHead: 3 } })).toThrow(
+      /model\.nEmbd \(10\) must be divisible by model\.nHead \(3\)/,
+    );
     expect(() => parseSet('train.batchSize=abc')).toThrow(/train\.batchSize=abc: expected integer/);
     expect(() => parseSet('nonsense')).toThrow(/key\.path=value/);
   });
@@ -38,13 +42,15 @@ describe('resolveConfig', () => {
     expect(parseSet('model.bias=false')).toEqual({ model: { bias: false } });
     expect(parseSet('data.source=text:a=b.txt')).toEqual({ data: { source: 'text:a=b.txt' } });
     expect(parseSet('model.vocabSize=null')).toEqual({ model: { vocabSize: null } });
-    expect(parseSet('optimizer.metaOptimize.blocks=[["h.*"],["wte.*","wpe.*","ln_f.*"]]'))
-      .toEqual({ optimizer: { metaOptimize: { blocks: [['h.*'], ['wte.*', 'wpe.*', 'ln_f.*']] } } });
+    expect(parseSet('optimizer.metaOptimize.blocks=[["h.*"],["wte.*","wpe.*","ln_f.*"]]')).toEqual({
+      optimizer: { metaOptimize: { blocks: [['h.*'], ['wte.*', 'wpe.*', 'ln_f.*']] } },
+    });
   });
 
   it('rejects a schedule together with MetaOptimize', async () => {
-    await expect(resolveConfig({ set: ['optimizer.schedule.type=cosine', 'optimizer.metaOptimize={}'] }))
-      .rejects.toThrow(/optimizer\.schedule\.type is 'cosine'/);
+    await expect(
+      resolveConfig({ set: ['optimizer.schedule.type=cosine', 'optimizer.metaOptimize={}'] }),
+    ).rejects.toThrow(/optimizer\.schedule\.type is 'cosine'/);
   });
 
   it('names unknown config and preset names with the available ones', async () => {
@@ -54,7 +60,18 @@ describe('resolveConfig', () => {
 
   it('lists every key for --help-config', () => {
     const text = describeConfigKeys();
-    for (const key of ['train.maxSteps', 'train.batchSize', 'train.evalInterval', 'train.evalIters', 'train.logInterval',
-      'train.checkpointInterval', 'train.seed', 'data.source', 'data.textColumn', 'optimizer.metaOptimize.gamma']) expect(text).toContain(key);
+    for (const key of [
+      'train.maxSteps',
+      'train.batchSize',
+      'train.evalInterval',
+      'train.evalIters',
+      'train.logInterval',
+      'train.checkpointInterval',
+      'train.seed',
+      'data.source',
+      'data.textColumn',
+      'optimizer.metaOptimize.gamma',
+    ])
+      expect(text).toContain(key);
   });
 });

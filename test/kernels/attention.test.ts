@@ -21,7 +21,14 @@ function weightedLoss(f: typeof causalAttention, w: tf.Tensor, nHead: number) {
 
 // [B, T, H, hs]: T = 1; T = 5 (inside one tile); T = 37 (past a 32-row key tile, not a multiple of it);
 // T = 70 (two 64-row blocks, the second short); hs 16 and 48 (tinystories-15m) read as vec4, hs 6 as scalars; H 2 and 3.
-const CASES: [number, number, number, number][] = [[1, 1, 2, 16], [2, 5, 3, 16], [2, 37, 2, 48], [2, 70, 3, 16], [1, 70, 2, 48], [2, 37, 3, 6]];
+const CASES: [number, number, number, number][] = [
+  [1, 1, 2, 16],
+  [2, 5, 3, 16],
+  [2, 37, 2, 48],
+  [2, 70, 3, 16],
+  [1, 70, 2, 48],
+  [2, 37, 3, 6],
+];
 
 function makeCase([B, T, H, hs]: [number, number, number, number], seed: number) {
   const C = H * hs;
@@ -56,14 +63,21 @@ describe.each(await testBackends())('causalAttention on $label', ({ init, skip }
       const dqkv = tf.grad(weightedLoss(causalAttention, w, c.dims.H))(qkv);
       expect(dqkv.shape).toEqual(c.shape);
       const got = await dqkv.data();
-      expectClose(got, await tf.grad(weightedLoss(causalAttentionReference, w, c.dims.H))(qkv).data(), 1e-4);
+      expectClose(
+        got,
+        await tf
+          .grad(weightedLoss(causalAttentionReference, w, c.dims.H))(qkv)
+          .data(),
+        1e-4,
+      );
       expectClose(got, causalAttentionGradLoop(c.qkv, c.w, c.dims), 1e-4);
       const C = c.dims.H * c.dims.hs;
       // q, k and v parts are all non-trivial (not vacuously zero); with T = 1 each softmax has one key, so
       // dq = dk = 0 exactly and only dv remains.
       for (const part of [0, 1, 2]) {
         let max = 0;
-        for (let r = 0; r < c.dims.B * c.dims.T; r++) for (let e = 0; e < C; e++) max = Math.max(max, Math.abs(got[r * 3 * C + part * C + e]));
+        for (let r = 0; r < c.dims.B * c.dims.T; r++)
+          for (let e = 0; e < C; e++) max = Math.max(max, Math.abs(got[r * 3 * C + part * C + e]));
         if (c.dims.T > 1 || part === 2) expect(max).toBeGreaterThan(1e-3);
       }
       tf.dispose([qkv, w, dqkv]);
@@ -71,12 +85,23 @@ describe.each(await testBackends())('causalAttention on $label', ({ init, skip }
   });
 
   it.skipIf(skip)('matches the float64 loops for long rows (T = 1030) and wide heads (hs = 128)', async () => {
-    for (const [n, shape] of ([[1, 1030, 1, 16], [1, 40, 2, 128]] as const).entries()) {
+    for (const [n, shape] of (
+      [
+        [1, 1030, 1, 16],
+        [1, 40, 2, 128],
+      ] as const
+    ).entries()) {
       const c = makeCase([...shape], 90 + n);
       const qkv = tf.tensor3d(c.qkv, c.shape as [number, number, number]);
       const w = tf.tensor(c.w, [c.dims.B, c.dims.T, c.dims.H * c.dims.hs]);
       expectClose(await causalAttention(qkv, c.dims.H).data(), causalAttentionLoop(c.qkv, c.dims), 2e-5);
-      expectClose(await tf.grad(weightedLoss(causalAttention, w, c.dims.H))(qkv).data(), causalAttentionGradLoop(c.qkv, c.w, c.dims), 1e-4);
+      expectClose(
+        await tf
+          .grad(weightedLoss(causalAttention, w, c.dims.H))(qkv)
+          .data(),
+        causalAttentionGradLoop(c.qkv, c.w, c.dims),
+        1e-4,
+      );
       tf.dispose([qkv, w]);
     }
   });
@@ -135,11 +160,20 @@ async function modelLossAndGrads(path: 'fused' | 'matmul') {
   try {
     const cfg = validateConfig({ model: { nLayer: 2, nHead: 3, nEmbd: 48, blockSize: 24, dropout: 0 } });
     const model = buildModel(cfg.model, 40, 5);
-    const ids = (seed: number) => tf.tensor2d(Array.from(floats(2 * 21, seed, 1), (v) => Math.floor((v + 1) * 20) % 40), [2, 21], 'int32');
+    const ids = (seed: number) =>
+      tf.tensor2d(
+        Array.from(floats(2 * 21, seed, 1), (v) => Math.floor((v + 1) * 20) % 40),
+        [2, 21],
+        'int32',
+      );
     const [x, y] = [ids(1), ids(2)];
     const profile = await tf.profile(() => tf.variableGrads(() => model.loss(x, y)));
     const { value, grads } = profile.result as { value: tf.Scalar; grads: tf.NamedTensorMap };
-    const out = { loss: (await value.data())[0], grads: new Map<string, Float32Array>(), kernels: profile.kernels.map((k) => k.name) };
+    const out = {
+      loss: (await value.data())[0],
+      grads: new Map<string, Float32Array>(),
+      kernels: profile.kernels.map((k) => k.name),
+    };
     for (const [name, v] of model.params) out.grads.set(name, (await grads[v.name].data()) as Float32Array);
     tf.dispose([x, y, value, ...Object.values(grads)]);
     model.dispose();
@@ -170,7 +204,10 @@ describe.each(await testBackends())('GPT attention paths on $label', ({ init, sk
 
   it.skipIf(skip)('keeps the matmul path (and its attention dropout) while attention dropout is on', async () => {
     const x = tf.tensor2d(floats(2 * 6 * 16, 3, 1), [2 * 6, 16]); // (B*T, C)
-    const w = { qkvWeight: tf.tensor2d(floats(48 * 16, 4, 0.3), [48, 16]), projWeight: tf.tensor2d(floats(16 * 16, 5, 0.3), [16, 16]) };
+    const w = {
+      qkvWeight: tf.tensor2d(floats(48 * 16, 4, 0.3), [48, 16]),
+      projWeight: tf.tensor2d(floats(16 * 16, 5, 0.3), [16, 16]),
+    };
     const kernels = async (rate: number, seed?: number) =>
       (await tf.profile(() => attention(x, 2, 6, w, 2, rate, seed))).kernels.map((k) => k.name);
     expect(await kernels(0.1, 7)).not.toContain('NanometaCausalAttention');
@@ -179,7 +216,11 @@ describe.each(await testBackends())('GPT attention paths on $label', ({ init, sk
     // The block's residual: r + dropout(proj(y)) (the same seed, the same mask), in the projection's epilogue
     // (no Add) while dropout is off.
     const r = tf.tensor2d(floats(2 * 6 * 16, 6, 1), [2 * 6, 16]);
-    for (const [rate, seed] of [[0.1, 7], [0, 7], [0.1, undefined]] as const) {
+    for (const [rate, seed] of [
+      [0.1, 7],
+      [0, 7],
+      [0.1, undefined],
+    ] as const) {
       const [withResidual, without] = [attention(x, 2, 6, w, 2, rate, seed, r), attention(x, 2, 6, w, 2, rate, seed)];
       const want = tf.add(r, without);
       expectClose(await withResidual.data(), await want.data(), 1e-5);

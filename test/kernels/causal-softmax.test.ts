@@ -23,7 +23,11 @@ function weightedLoss(f: typeof causalSoftmax, w: tf.Tensor, scale: number) {
 }
 
 // (2,3,5,5): T far below a workgroup; (1,2,70,70): T just past 64, so threads hold 1 or 2 columns; rank 3 too.
-const SHAPES: [number[], number][] = [[[2, 3, 5, 5], 0.5], [[1, 2, 70, 70], 1 / Math.sqrt(8)], [[4, 3, 3], 2]];
+const SHAPES: [number[], number][] = [
+  [[2, 3, 5, 5], 0.5],
+  [[1, 2, 70, 70], 1 / Math.sqrt(8)],
+  [[4, 3, 3], 2],
+];
 
 describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) => {
   beforeAll(async () => {
@@ -33,7 +37,11 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
   it.skipIf(skip)('matches the masked stock softmax, with exact zeros above the diagonal', async () => {
     for (const [shape, scale] of SHAPES) {
       const T = shape[shape.length - 1];
-      const data = floats(shape.reduce((a, b) => a * b, 1), T, 6);
+      const data = floats(
+        shape.reduce((a, b) => a * b, 1),
+        T,
+        6,
+      );
       const x = tf.tensor(data, shape);
       const got = await causalSoftmax(x, scale).data();
       expectMaxAbsDiffBelow(got, await causalSoftmaxReference(x, scale).data(), 1e-5);
@@ -44,7 +52,8 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
       }
       // Row i = 0 keeps one entry: exactly 1. Every row sums to 1.
       expect(got[0]).toBeCloseTo(1, 6);
-      for (let o = 0; o < got.length; o += T) expect(Array.from(got.slice(o, o + T)).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      for (let o = 0; o < got.length; o += T)
+        expect(Array.from(got.slice(o, o + T)).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       x.dispose();
     }
   });
@@ -54,8 +63,12 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
       const n = shape.reduce((a, b) => a * b, 1);
       const x = tf.tensor(floats(n, 7 + n, 4), shape);
       const w = tf.tensor(floats(n, 11 + n, 1), shape);
-      const got = await tf.grad(weightedLoss(causalSoftmax, w, scale))(x).data();
-      const want = await tf.grad(weightedLoss(causalSoftmaxReference, w, scale))(x).data();
+      const got = await tf
+        .grad(weightedLoss(causalSoftmax, w, scale))(x)
+        .data();
+      const want = await tf
+        .grad(weightedLoss(causalSoftmaxReference, w, scale))(x)
+        .data();
       expectMaxAbsDiffBelow(got, want, 1e-5);
       expect(got.some((v) => Math.abs(v) > 1e-3)).toBe(true); // not vacuously zero
       tf.dispose([x, w]);
@@ -71,7 +84,13 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
     const w = tf.tensor(g, shape);
     const y = causalSoftmaxLoop(data, T, 0.25);
     expectMaxAbsDiffBelow(await causalSoftmax(x, 0.25).data(), y, 1e-6);
-    expectMaxAbsDiffBelow(await tf.grad(weightedLoss(causalSoftmax, w, 0.25))(x).data(), causalSoftmaxGradLoop(g, y, T, 0.25), 1e-6);
+    expectMaxAbsDiffBelow(
+      await tf
+        .grad(weightedLoss(causalSoftmax, w, 0.25))(x)
+        .data(),
+      causalSoftmaxGradLoop(g, y, T, 0.25),
+      1e-6,
+    );
     tf.dispose([x, w]);
   });
 
@@ -85,7 +104,13 @@ describe.each(await testBackends())('causalSoftmax on $label', ({ init, skip }) 
     const w = tf.tensor(g, shape);
     const y = causalSoftmaxLoop(data, T, scale);
     expectMaxAbsDiffBelow(await causalSoftmax(x, scale).data(), y, 1e-6);
-    expectMaxAbsDiffBelow(await tf.grad(weightedLoss(causalSoftmax, w, scale))(x).data(), causalSoftmaxGradLoop(g, y, T, scale), 1e-6);
+    expectMaxAbsDiffBelow(
+      await tf
+        .grad(weightedLoss(causalSoftmax, w, scale))(x)
+        .data(),
+      causalSoftmaxGradLoop(g, y, T, scale),
+      1e-6,
+    );
     tf.dispose([x, w]);
   });
 

@@ -21,7 +21,11 @@ describe.each(backends)('clip norm: $label', (backend) => {
     for (const x of xs) for (const v of await x.data()) total += v * v;
     const before = tf.memory().numTensors;
     const partials = sumSquaresPartials(xs);
-    const [norm, scale, loose] = [clipNormFromPartials(partials, 0), clipNormFromPartials(partials, 1), clipNormFromPartials(partials, 1e6)];
+    const [norm, scale, loose] = [
+      clipNormFromPartials(partials, 0),
+      clipNormFromPartials(partials, 1),
+      clipNormFromPartials(partials, 1e6),
+    ];
     const [refNorm, refScale] = [clipNormReference(partials, 0), clipNormReference(partials, 1)];
     partials.dispose();
     expect(norm.shape).toEqual([]);

@@ -21,7 +21,9 @@ async function expectClose(got: tf.Tensor, want: tf.Tensor, tol = 1e-5): Promise
   expect(got.shape).toEqual(want.shape);
   const [g, w] = [await got.data(), await want.data()];
   let worst = 0;
-  w.forEach((v, i) => { worst = Math.max(worst, Math.abs(g[i] - v) / Math.max(1, Math.abs(v))); });
+  w.forEach((v, i) => {
+    worst = Math.max(worst, Math.abs(g[i] - v) / Math.max(1, Math.abs(v)));
+  });
   expect(worst).toBeLessThan(tol);
 }
 
@@ -31,7 +33,11 @@ describe.each(await testBackends())('fused cross-entropy on $label', ({ init, sk
   });
 
   it.skipIf(skip)('NanometaRowPick and NanometaCrossEntropyGrad match the references (V % 4 = 0 and not)', async () => {
-    for (const [n, V] of [[5, 300], [3, 13], [1, 4]] as const) {
+    for (const [n, V] of [
+      [5, 300],
+      [3, 13],
+      [1, 4],
+    ] as const) {
       const data = floats(n * V, n * V, 8);
       const ids = labels(n, V, n + V);
       if (n > 2) ids[2] = V; // out of range: picks 0 and subtracts nothing, like tf.oneHot
@@ -46,7 +52,7 @@ describe.each(await testBackends())('fused cross-entropy on $label', ({ init, sk
       nll.dispose();
       const grad = crossEntropyGrad(x, lse, y, 0.25);
       await expectClose(grad, crossEntropyGradReference(x, lse, y, 0.25));
-      const loop = crossEntropyGradLoop(data, await lse.data() as Float32Array, ids, n, V, 0.25);
+      const loop = crossEntropyGradLoop(data, (await lse.data()) as Float32Array, ids, n, V, 0.25);
       await expectClose(grad, tf.tensor2d(loop, [n, V]));
       // Each row of softmax - onehot sums to 0 (to 0.25 where the label was out of range).
       const rows = await tf.sum(grad, 1).data();
@@ -55,42 +61,56 @@ describe.each(await testBackends())('fused cross-entropy on $label', ({ init, sk
     }
   });
 
-  it.skipIf(skip)('crossEntropyTrain matches the one-hot reference in value and gradients, over 4 chunks and one', async () => {
-    const N = 10, C = 6;
-    for (const V of [24, 13]) {
-      const h = tf.tensor2d(floats(N * C, 7 + V, 2), [N, C]);
-      const W = tf.tensor2d(floats(V * C, 9 + V, 2), [V, C]);
-      const y = tf.tensor1d(labels(N, V, V), 'int32');
-      const times3 = (f: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Scalar) => (a: tf.Tensor, b: tf.Tensor) => tf.mul(f(a as tf.Tensor2D, b as tf.Tensor2D), 3);
-      const want = tf.valueAndGrads(times3((a, b) => referenceCrossEntropy(a, b, y)))([h, W]);
-      for (const chunkBytes of [V * 4 * 3, 1 << 20]) { // 3 rows per chunk: 3 + 3 + 3 + 1; then all 10 rows at once
-        expect(chunkBytes < 1000 ? chunkRows(V, chunkBytes) === 3 : chunkRows(V, chunkBytes) >= N).toBe(true);
-        const plain = crossEntropyTrain(h, W, y, chunkBytes);
-        await expectClose(plain, tf.div(want.value, 3));
-        const got = tf.valueAndGrads(times3((a, b) => crossEntropyTrain(a, b, y, chunkBytes)))([h, W]);
-        await expectClose(got.value, want.value);
-        await expectClose(got.grads[0], want.grads[0]); // dh (N, C)
-        await expectClose(got.grads[1], want.grads[1]); // dW (V, C)
-        tf.dispose([plain, got.value, got.grads]);
+  it.skipIf(skip)(
+    'crossEntropyTrain matches the one-hot reference in value and gradients, over 4 chunks and one',
+    async () => {
+      const N = 10,
+        C = 6;
+      for (const V of [24, 13]) {
+        const h = tf.tensor2d(floats(N * C, 7 + V, 2), [N, C]);
+        const W = tf.tensor2d(floats(V * C, 9 + V, 2), [V, C]);
+        const y = tf.tensor1d(labels(N, V, V), 'int32');
+        const times3 = (f: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Scalar) => (a: tf.Tensor, b: tf.Tensor) =>
+          tf.mul(f(a as tf.Tensor2D, b as tf.Tensor2D), 3);
+        const want = tf.valueAndGrads(times3((a, b) => referenceCrossEntropy(a, b, y)))([h, W]);
+        for (const chunkBytes of [V * 4 * 3, 1 << 20]) {
+          // 3 rows per chunk: 3 + 3 + 3 + 1; then all 10 rows at once
+          expect(chunkBytes < 1000 ? chunkRows(V, chunkBytes) === 3 : chunkRows(V, chunkBytes) >= N).toBe(true);
+          const plain = crossEntropyTrain(h, W, y, chunkBytes);
+          await expectClose(plain, tf.div(want.value, 3));
+          const got = tf.valueAndGrads(times3((a, b) => crossEntropyTrain(a, b, y, chunkBytes)))([h, W]);
+          await expectClose(got.value, want.value);
+          await expectClose(got.grads[0], want.grads[0]); // dh (N, C)
+          await expectClose(got.grads[1], want.grads[1]); // dW (V, C)
+          tf.dispose([plain, got.value, got.grads]);
+        }
+        tf.dispose([h, W, y, want.value, want.grads]);
       }
-      tf.dispose([h, W, y, want.value, want.grads]);
-    }
-  });
+    },
+  );
 
   it.skipIf(skip)('leaves no tensors behind and runs 3 GEMMs per chunk, no softmax', async () => {
-    const N = 7, C = 4, V = 16;
+    const N = 7,
+      C = 4,
+      V = 16;
     const h = tf.tensor2d(floats(N * C, 1, 1), [N, C]);
     const W = tf.tensor2d(floats(V * C, 2, 1), [V, C]);
     const y = tf.tensor1d(labels(N, V, 3), 'int32');
     const chunkBytes = V * 4 * 3; // 3 chunks: 3 + 3 + 1 rows
-    const grads = () => tf.grads((a: tf.Tensor, b: tf.Tensor) => crossEntropyTrain(a as tf.Tensor2D, b as tf.Tensor2D, y, chunkBytes))([h, W]);
+    const grads = () =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => crossEntropyTrain(a as tf.Tensor2D, b as tf.Tensor2D, y, chunkBytes))([
+        h,
+        W,
+      ]);
     tf.dispose(grads()); // warm-up: first-use kernel set-up may allocate
     const before = tf.memory().numTensors;
     const g = tf.tidy(grads);
     await g[1].data();
     tf.dispose(g);
     expect(tf.memory().numTensors).toBe(before);
-    const profile = await tf.profile(() => { tf.dispose(grads()); });
+    const profile = await tf.profile(() => {
+      tf.dispose(grads());
+    });
     const names = profile.kernels.map((k) => k.name);
     expect(names.filter((k) => k === 'BatchMatMul' || k === '_FusedMatMul')).toHaveLength(3 * 3);
     // Beyond the first chunk, dW accumulates in the GEMM's epilogue on WebGPU (cpu adds it separately: loss.ts).

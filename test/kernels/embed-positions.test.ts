@@ -16,7 +16,11 @@ const reference = (wte: tf.Tensor2D, wpe: tf.Tensor2D, idx: tf.Tensor2D): [tf.Te
 };
 
 // (B, T, V, C, P): repeated ids (a short vocabulary), C = 6 (not a multiple of 4), C = 8 (vec4 rows), T < P.
-const CASES = [[3, 4, 5, 6, 4], [2, 8, 50, 8, 8], [2, 3, 7, 4, 6]] as const;
+const CASES = [
+  [3, 4, 5, 6, 4],
+  [2, 8, 50, 8, 8],
+  [2, 3, 7, 4, 6],
+] as const;
 
 function inputs(B: number, T: number, V: number, C: number, P: number, seed: number) {
   let s = seed;
@@ -76,10 +80,13 @@ describe.each(await testBackends())('embedPositions on $label', ({ init, skip })
   it.skipIf(skip)('a tidy gradient call leaves tf.memory().numTensors unchanged', async () => {
     const [B, T, V, C, P] = CASES[0];
     const { wte, wpe, idx, u1, u2 } = inputs(B, T, V, C, P, 4);
-    const g = () => tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => {
-      const [w, x] = embedPositions(a as tf.Tensor2D, b as tf.Tensor2D, idx);
-      return tf.add(tf.sum(tf.mul(w, u1)), tf.sum(tf.mul(x, u2)));
-    })([wte, wpe]));
+    const g = () =>
+      tf.tidy(() =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) => {
+          const [w, x] = embedPositions(a as tf.Tensor2D, b as tf.Tensor2D, idx);
+          return tf.add(tf.sum(tf.mul(w, u1)), tf.sum(tf.mul(x, u2)));
+        })([wte, wpe]),
+      );
     tf.dispose(g()); // warm-up
     const before = tf.memory().numTensors;
     const out = g();

@@ -36,7 +36,9 @@ describe.each(await testBackends())('embedding on $label', ({ init, skip }) => {
     const out = embedding(w, idx);
     expect(out.shape).toEqual([B, T, C]);
     expect(await maxAbsDiff(out, embeddingReference(w, idx))).toBe(0);
-    expect(Array.from((await out.data()).slice(0, C))).toEqual(Array.from(floats(V * C, 1).slice(ids[0] * C, ids[0] * C + C)));
+    expect(Array.from((await out.data()).slice(0, C))).toEqual(
+      Array.from(floats(V * C, 1).slice(ids[0] * C, ids[0] * C + C)),
+    );
   });
 
   it.skipIf(skip)('embeddingGrad matches tf.unsortedSegmentSum, and the JS loop bit for bit', async () => {
@@ -55,13 +57,16 @@ describe.each(await testBackends())('embedding on $label', ({ init, skip }) => {
     for (const v of unused) expect(Array.from(g.slice(v * C, v * C + C))).toEqual(new Array(C).fill(0));
   });
 
-  it.skipIf(skip)('embeddingGrad with C % 4 = 0 (four columns per GPU thread) matches the JS loop bit for bit', async () => {
-    const C4 = 8;
-    const dyData = floats(B * T * C4, 6);
-    const got = embeddingGrad(tf.tensor2d(dyData, [B * T, C4]), tf.tensor1d(ids, 'int32'), V);
-    expect(got.shape).toEqual([V, C4]);
-    expect(Array.from(await got.data())).toEqual(Array.from(embeddingGradLoop(dyData, ids, V, C4)));
-  });
+  it.skipIf(skip)(
+    'embeddingGrad with C % 4 = 0 (four columns per GPU thread) matches the JS loop bit for bit',
+    async () => {
+      const C4 = 8;
+      const dyData = floats(B * T * C4, 6);
+      const got = embeddingGrad(tf.tensor2d(dyData, [B * T, C4]), tf.tensor1d(ids, 'int32'), V);
+      expect(got.shape).toEqual([V, C4]);
+      expect(Array.from(await got.data())).toEqual(Array.from(embeddingGradLoop(dyData, ids, V, C4)));
+    },
+  );
 
   it.skipIf(skip)('embeddingGrad runs the custom kernel, not tfjs UnsortedSegmentSum', async () => {
     const dy = tf.ones([4, 2]) as tf.Tensor2D;
@@ -94,11 +99,12 @@ describe.each(await testBackends())('embedding on $label', ({ init, skip }) => {
   it.skipIf(skip)('a variableGrads step leaves tf.memory().numTensors unchanged', async () => {
     const w = tf.variable(tf.tensor2d(floats(V * C, 5), [V, C]));
     const idx = tf.tensor2d(ids, [B, T], 'int32');
-    const step = () => tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(embedding(w as unknown as tf.Tensor2D, idx))));
-      w.assign(tf.sub(w, tf.mul(0.01, grads[w.name])));
-      return value;
-    });
+    const step = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(embedding(w as unknown as tf.Tensor2D, idx))));
+        w.assign(tf.sub(w, tf.mul(0.01, grads[w.name])));
+        return value;
+      });
     step().dispose();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) step().dispose();

@@ -9,7 +9,11 @@ import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
 
 // (3, 5, 7): 105 elements, the scalar path; (4, 64) and (2, 300): vec4 paths with a partial last workgroup.
-const SHAPES: number[][] = [[3, 5, 7], [4, 64], [2, 300]];
+const SHAPES: number[][] = [
+  [3, 5, 7],
+  [4, 64],
+  [2, 300],
+];
 
 describe.each(await testBackends())('gelu on $label', ({ init, skip }) => {
   beforeAll(async () => {
@@ -39,7 +43,11 @@ describe.each(await testBackends())('gelu on $label', ({ init, skip }) => {
     expect(got[3]).toBeCloseTo(0, 6);
     expect(got[4]).toBeCloseTo(1e4, 1);
     expect(Math.abs(got[5])).toBeLessThan(1e-6);
-    const dx = Array.from(await tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(x).data());
+    const dx = Array.from(
+      await tf
+        .grad((t: tf.Tensor) => tf.sum(gelu(t)))(x)
+        .data(),
+    );
     // gelu'(0) = 0.5; saturates to 1 on the right and 0 on the left.
     expect(dx[0]).toBeCloseTo(0.5, 6);
     expect(dx[2]).toBeCloseTo(1, 6);
@@ -55,8 +63,12 @@ describe.each(await testBackends())('gelu on $label', ({ init, skip }) => {
       const wData = floats(n, 30 + i, 2);
       const x = tf.tensor(xData, shape);
       const w = tf.tensor(wData, shape); // loss = sum(w * gelu(x)), so dy = w
-      const got = await tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)))(x).data();
-      const want = await tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluReference(t), w)))(x).data();
+      const got = await tf
+        .grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)))(x)
+        .data();
+      const want = await tf
+        .grad((t: tf.Tensor) => tf.sum(tf.mul(geluReference(t), w)))(x)
+        .data();
       expectClose(got, want);
       expectClose(got, geluGradLoop(xData, wData), 1e-5);
     }

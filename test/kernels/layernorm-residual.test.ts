@@ -11,17 +11,28 @@ import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
 
 // C = 7 (scalar tail), 300 (64-thread rows, not a multiple), 600 (256-thread rows).
-const SHAPES: Array<[number, number]> = [[5, 7], [3, 300], [4, 600]];
+const SHAPES: Array<[number, number]> = [
+  [5, 7],
+  [3, 300],
+  [4, 600],
+];
 
 /** loss = sum(u1 * x') + sum(u2 * y) with [x', y] = f(x): x' carries the residual stream's gradient u1. */
-function lossOf(f: (x: tf.Tensor2D, w: tf.Tensor1D, b?: tf.Tensor1D) => [tf.Tensor2D, tf.Tensor2D], u1: tf.Tensor, u2: tf.Tensor) {
+function lossOf(
+  f: (x: tf.Tensor2D, w: tf.Tensor1D, b?: tf.Tensor1D) => [tf.Tensor2D, tf.Tensor2D],
+  u1: tf.Tensor,
+  u2: tf.Tensor,
+) {
   return (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => {
     const [xs, y] = f(x as tf.Tensor2D, w as tf.Tensor1D, b as tf.Tensor1D | undefined);
     return tf.add(tf.sum(tf.mul(xs, u1)), tf.sum(tf.mul(y, u2)));
   };
 }
 
-const reference = (x: tf.Tensor2D, w: tf.Tensor1D, b?: tf.Tensor1D): [tf.Tensor2D, tf.Tensor2D] => [x, layerNormReference(x, w, b) as tf.Tensor2D];
+const reference = (x: tf.Tensor2D, w: tf.Tensor1D, b?: tf.Tensor1D): [tf.Tensor2D, tf.Tensor2D] => [
+  x,
+  layerNormReference(x, w, b) as tf.Tensor2D,
+];
 
 describe.each(await testBackends())('layerNormResidual on $label', ({ label, init, skip }) => {
   beforeAll(async () => {
@@ -32,7 +43,12 @@ describe.each(await testBackends())('layerNormResidual on $label', ({ label, ini
   it.skipIf(skip)('has the reference gradients at C 48 and 288 over 1031 rows, on every backward path', async () => {
     // WebGPU: src's raw passes and bench/layernorm's programs.
     const paths = label.startsWith('webgpu') ? ['raw', 'programs'] : ['raw'];
-    for (const [i, [N, C]] of ([[1031, 48], [1031, 288]] as Array<[number, number]>).entries()) {
+    for (const [i, [N, C]] of (
+      [
+        [1031, 48],
+        [1031, 288],
+      ] as Array<[number, number]>
+    ).entries()) {
       const x = tf.tensor2d(floats(N * C, 60 + i, 2, 0.5), [N, C]);
       const w = tf.tensor1d(floats(C, 70 + i, 1, 1));
       const b = tf.tensor1d(floats(C, 80 + i, 0.5));

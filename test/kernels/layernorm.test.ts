@@ -15,7 +15,13 @@ import { expectClose, floats } from './util.js';
 // C = 7, 64, 300 (not a multiple of the 64-thread workgroup), 600 (256-thread workgroups);
 // 4201 rows: more than the 4096 chunks of the WebGPU dweight/dbias partial sums (2 rows each, the last one
 // short), and a column sum over more chunks than its workgroup has threads.
-const SHAPES: number[][] = [[3, 5, 7], [4, 64], [2, 300], [3, 600], [4201, 7]];
+const SHAPES: number[][] = [
+  [3, 5, 7],
+  [4, 64],
+  [2, 300],
+  [3, 600],
+  [4201, 7],
+];
 
 interface Case {
   shape: number[];
@@ -28,7 +34,13 @@ interface Case {
 function makeCase(shape: number[], seed: number, offset = 0): Case {
   const C = shape[shape.length - 1];
   const n = shape.reduce((a, b) => a * b, 1);
-  return { shape, x: floats(n, seed, 2, offset), w: floats(C, seed + 1, 1, 1), b: floats(C, seed + 2, 0.5), up: floats(n, seed + 3, 3) };
+  return {
+    shape,
+    x: floats(n, seed, 2, offset),
+    w: floats(C, seed + 1, 1, 1),
+    b: floats(C, seed + 2, 0.5),
+    up: floats(n, seed + 3, 3),
+  };
 }
 
 /** d/d(x, weight, bias?) of sum(up * ln(x, weight, bias)): the upstream gradient is `up`. */
@@ -73,7 +85,11 @@ describe.each(await testBackends())('layerNorm on $label', ({ init, skip }) => {
     const flat = await layerNorm(tf.fill([1, 5], 3.5), tf.ones([5]), tf.tensor1d([1, 2, 3, 4, 5])).data();
     expect(Array.from(flat)).toEqual([1, 2, 3, 4, 5]);
     const unit = await layerNorm(tf.tensor2d([[1, -1, 1, -1]]), tf.ones([4]), undefined, 1).data();
-    expectClose(unit, [1, -1, 1, -1].map((v) => v / Math.SQRT2), 1e-6);
+    expectClose(
+      unit,
+      [1, -1, 1, -1].map((v) => v / Math.SQRT2),
+      1e-6,
+    );
   });
 
   it.skipIf(skip)('has the gradients of the reference w.r.t. x, weight and bias', async () => {
@@ -100,7 +116,9 @@ describe.each(await testBackends())('layerNorm on $label', ({ init, skip }) => {
     const forward = (await tf.profile(() => layerNorm(x, w, b))).kernels.map((k) => k.name);
     expect(forward).toContain('NanometaLayerNorm');
     expect(forward).not.toContain('Rsqrt');
-    const backward = await tf.profile(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(layerNorm(xx, ww, bb)))([x, w, b]));
+    const backward = await tf.profile(() =>
+      tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(layerNorm(xx, ww, bb)))([x, w, b]),
+    );
     const names = backward.kernels.map((k) => k.name);
     expect(names).toContain('NanometaLayerNormGrad');
     expect(names).not.toContain('Rsqrt');
@@ -109,7 +127,10 @@ describe.each(await testBackends())('layerNorm on $label', ({ init, skip }) => {
   it.skipIf(skip)('a tidy gradient call leaves tf.memory().numTensors unchanged', async () => {
     const c = makeCase([4201, 7], 9);
     const [x, w, b, up] = [tf.tensor(c.x, c.shape), tf.tensor1d(c.w), tf.tensor1d(c.b), tf.tensor(c.up, c.shape)];
-    const f = () => tf.tidy(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(layerNorm(xx, ww, bb), up)))([x, w, b]));
+    const f = () =>
+      tf.tidy(() =>
+        tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(layerNorm(xx, ww, bb), up)))([x, w, b]),
+      );
     f().forEach((g) => g.dispose()); // warm-up: first calls may create lasting tensors outside our control
     const before = tf.memory().numTensors;
     const g = f();

@@ -10,7 +10,13 @@ import { columnSumReference, linearReference } from '../../src/kernels/linear/re
 import { testBackends } from '../backend/available.js';
 import { expectClose, floats } from './util.js';
 
-interface Case { N: number; K: number; out: number; bias: boolean; residual: boolean }
+interface Case {
+  N: number;
+  K: number;
+  out: number;
+  bias: boolean;
+  residual: boolean;
+}
 
 // Odd sizes (partial tiles), each combination of bias and residual, and (128, 1024) x (128, 1024)^T, which
 // WebGPU's planGemm splits over K (the addends then go through the split-K reduction).
@@ -45,53 +51,89 @@ describe.each(await testBackends())('linear on $label', ({ init, skip }) => {
     if (!skip) await init();
   });
 
-  it.skipIf(skip).each(VARIANTS)('$name matches the stock-op reference with and without bias and residual', async ({ op, reference, cases }) => {
-    for (const [i, c] of cases.entries()) {
-      const { x, w, b, r } = tensors(c, 10 * i);
-      const y = op(x, w, b, r);
-      expect(y.shape).toEqual([c.N, c.out]);
-      expectClose(await y.data(), await reference(x, w, b, r).data(), 1e-4);
-    }
-  });
-
-  it.skipIf(skip).each(VARIANTS)('$name has the gradients of the reference for every input', async ({ op, reference, cases }) => {
-    for (const [i, c] of cases.entries()) {
-      const { x, w, b, r, dy } = tensors(c, 100 + 10 * i);
-      const inputs = [x, w, ...(b ? [b] : []), ...(r ? [r] : [])];
-      const unpack = (ts: tf.Tensor[]) => [ts[0], ts[1], b ? ts[2] : undefined, r ? ts[b ? 3 : 2] : undefined] as const;
-      const loss = (f: typeof linear) => (...ts: tf.Tensor[]) => {
-        const [xx, ww, bb, rr] = unpack(ts);
-        return tf.sum(tf.mul(f(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D | undefined, rr as tf.Tensor2D | undefined), dy));
-      };
-      const got = tf.grads(loss(op))(inputs);
-      const want = tf.grads(loss(reference))(inputs);
-      for (let j = 0; j < inputs.length; j++) {
-        expect(got[j].shape).toEqual(inputs[j].shape);
-        expectClose(await got[j].data(), await want[j].data(), 2e-4);
+  it.skipIf(skip).each(VARIANTS)(
+    '$name matches the stock-op reference with and without bias and residual',
+    async ({ op, reference, cases }) => {
+      for (const [i, c] of cases.entries()) {
+        const { x, w, b, r } = tensors(c, 10 * i);
+        const y = op(x, w, b, r);
+        expect(y.shape).toEqual([c.N, c.out]);
+        expectClose(await y.data(), await reference(x, w, b, r).data(), 1e-4);
       }
-    }
-  });
+    },
+  );
+
+  it.skipIf(skip).each(VARIANTS)(
+    '$name has the gradients of the reference for every input',
+    async ({ op, reference, cases }) => {
+      for (const [i, c] of cases.entries()) {
+        const { x, w, b, r, dy } = tensors(c, 100 + 10 * i);
+        const inputs = [x, w, ...(b ? [b] : []), ...(r ? [r] : [])];
+        const unpack = (ts: tf.Tensor[]) =>
+          [ts[0], ts[1], b ? ts[2] : undefined, r ? ts[b ? 3 : 2] : undefined] as const;
+        const loss =
+          (f: typeof linear) =>
+          (...ts: tf.Tensor[]) => {
+            const [xx, ww, bb, rr] = unpack(ts);
+            return tf.sum(
+              tf.mul(
+                f(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D | undefined, rr as tf.Tensor2D | undefined),
+                dy,
+              ),
+            );
+          };
+        const got = tf.grads(loss(op))(inputs);
+        const want = tf.grads(loss(reference))(inputs);
+        for (let j = 0; j < inputs.length; j++) {
+          expect(got[j].shape).toEqual(inputs[j].shape);
+          expectClose(await got[j].data(), await want[j].data(), 2e-4);
+        }
+      }
+    },
+  );
 
   it.skipIf(skip)('runs one fused kernel forward and products plus one column sum backward', async () => {
     const c = CASES[3];
     const { x, w, b, r, dy } = tensors(c, 7);
     const forward = (await tf.profile(() => linear(x, w, b, r))).kernels.map((k) => k.name).filter(Boolean);
     expect(forward).toEqual(['NanometaLinear']);
-    const backward = await tf.profile(() => tf.grads((...ts: tf.Tensor[]) =>
-      tf.sum(tf.mul(linear(ts[0] as tf.Tensor2D, ts[1] as tf.Tensor2D, ts[2] as tf.Tensor1D, ts[3] as tf.Tensor2D), dy)))([x, w, b!, r!]));
+    const backward = await tf.profile(() =>
+      tf.grads((...ts: tf.Tensor[]) =>
+        tf.sum(
+          tf.mul(linear(ts[0] as tf.Tensor2D, ts[1] as tf.Tensor2D, ts[2] as tf.Tensor1D, ts[3] as tf.Tensor2D), dy),
+        ),
+      )([x, w, b!, r!]),
+    );
     const names = backward.kernels.map((k) => k.name);
     expect(names.filter((n) => n === 'NanometaColumnSum')).toHaveLength(1);
     expect(names.filter((n) => n === 'BatchMatMul')).toHaveLength(2);
     expect(names).not.toContain('Add');
-    const geluBackward = await tf.profile(() => tf.grads((...ts: tf.Tensor[]) =>
-      tf.sum(tf.mul(geluLinear(ts[0] as tf.Tensor2D, ts[1] as tf.Tensor2D, ts[2] as tf.Tensor1D, ts[3] as tf.Tensor2D), dy)))([x, w, b!, r!]));
+    const geluBackward = await tf.profile(() =>
+      tf.grads((...ts: tf.Tensor[]) =>
+        tf.sum(
+          tf.mul(
+            geluLinear(ts[0] as tf.Tensor2D, ts[1] as tf.Tensor2D, ts[2] as tf.Tensor1D, ts[3] as tf.Tensor2D),
+            dy,
+          ),
+        ),
+      )([x, w, b!, r!]),
+    );
     const geluNames = geluBackward.kernels.map((k) => k.name).filter(Boolean);
-    expect(geluNames.filter((n) => n.startsWith('Nanometa'))).toEqual(['NanometaLinear', 'NanometaGeluLinearGrad', 'NanometaColumnSum']);
+    expect(geluNames.filter((n) => n.startsWith('Nanometa'))).toEqual([
+      'NanometaLinear',
+      'NanometaGeluLinearGrad',
+      'NanometaColumnSum',
+    ]);
     expect(geluNames.some((n) => /Gelu$|GeluGrad$|BatchMatMul|Add/.test(n))).toBe(false);
   });
 
   it.skipIf(skip)('sums columns exactly as the reference, in one pass and in two (more than 4096 rows)', async () => {
-    for (const [i, [R, C]] of [[1, 3], [37, 21], [300, 1], [4100, 5]].entries()) {
+    for (const [i, [R, C]] of [
+      [1, 3],
+      [37, 21],
+      [300, 1],
+      [4100, 5],
+    ].entries()) {
       const data = floats(R * C, 50 + i, 3);
       const x = tf.tensor2d(data, [R, C]);
       const got = await columnSum(x).data();
@@ -102,8 +144,14 @@ describe.each(await testBackends())('linear on $label', ({ init, skip }) => {
 
   it.skipIf(skip)('a tidy gradient call leaves tf.memory().numTensors unchanged', async () => {
     const { x, w, b, r, dy } = tensors(CASES[3], 9);
-    const f = () => tf.tidy(() => tf.grads((...ts: tf.Tensor[]) =>
-      tf.sum(tf.mul(linear(ts[0] as tf.Tensor2D, ts[1] as tf.Tensor2D, ts[2] as tf.Tensor1D, ts[3] as tf.Tensor2D), dy)))([x, w, b!, r!]));
+    const f = () =>
+      tf.tidy(() =>
+        tf.grads((...ts: tf.Tensor[]) =>
+          tf.sum(
+            tf.mul(linear(ts[0] as tf.Tensor2D, ts[1] as tf.Tensor2D, ts[2] as tf.Tensor1D, ts[3] as tf.Tensor2D), dy),
+          ),
+        )([x, w, b!, r!]),
+      );
     tf.dispose(f()); // warm-up
     const before = tf.memory().numTensors;
     const g = f();

@@ -14,7 +14,11 @@ describe.each(await testBackends())('rowLogSumExp on $label', ({ init, skip }) =
   });
 
   it.skipIf(skip)('matches tf.logSumExp for rows shorter and longer than a workgroup', async () => {
-    for (const [n, V, scale] of [[3, 7, 1], [5, 600, 30], [2, 1, 5]] as const) {
+    for (const [n, V, scale] of [
+      [3, 7, 1],
+      [5, 600, 30],
+      [2, 1, 5],
+    ] as const) {
       const data = floats(n * V, n + V, scale);
       const x = tf.tensor2d(data, [n, V]);
       const got = await rowLogSumExp(x).data();
@@ -29,7 +33,11 @@ describe.each(await testBackends())('rowLogSumExp on $label', ({ init, skip }) =
 
   it.skipIf(skip)('is stable for large logits and exact where the answer is known', async () => {
     // Row 0: log(e^1000 + e^1000) = 1000 + ln 2. Row 1: log(3 e^-5) = -5 + ln 3. Row 2: -inf entries add nothing.
-    const x = tf.tensor2d([[1000, 1000, -Infinity], [-5, -5, -5], [0, -Infinity, -Infinity]]);
+    const x = tf.tensor2d([
+      [1000, 1000, -Infinity],
+      [-5, -5, -5],
+      [0, -Infinity, -Infinity],
+    ]);
     const got = Array.from(await rowLogSumExp(x).data());
     expect(got[0]).toBeCloseTo(1000 + Math.LN2, 3);
     expect(got[1]).toBeCloseTo(-5 + Math.log(3), 5);

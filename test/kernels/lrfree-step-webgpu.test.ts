@@ -3,16 +3,30 @@
 // size that spans several workgroups (ragged last one); outputs written in place and the sums alike.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultAttrs, lrFreePass, PASS_IO, type LrFreeInputs, type LrFreePass } from '../../src/kernels/lrfree-step/index.js';
+import {
+  defaultAttrs,
+  lrFreePass,
+  PASS_IO,
+  type LrFreeInputs,
+  type LrFreePass,
+} from '../../src/kernels/lrfree-step/index.js';
 import { testBackends } from '../backend/available.js';
 
 const webgpu = (await testBackends()).find((b) => b.label.startsWith('webgpu'))!;
 const COEF: Record<LrFreePass, number[]> = {
-  sf: [], 'prodigy-acc': [0.09, 0.0008, 0.7], 'prodigy-apply': [0.02, 3e-9], 'dog-norms': [], 'dog-apply': [0.015],
-  dadapt: [0.04], 'mechanic-sums': [0.97], 'mechanic-apply': [0.97, 1.3e-4, 2.1e-4],
+  sf: [],
+  'prodigy-acc': [0.09, 0.0008, 0.7],
+  'prodigy-apply': [0.02, 3e-9],
+  'dog-norms': [],
+  'dog-apply': [0.015],
+  dadapt: [0.04],
+  'mechanic-sums': [0.97],
+  'mechanic-apply': [0.97, 1.3e-4, 2.1e-4],
 };
 const CASES = (Object.keys(PASS_IO) as LrFreePass[]).flatMap((pass) => [
-  { pass, gs: false, wd: 0, first: false }, { pass, gs: true, wd: 0.1, first: false }, ...(pass === 'dog-norms' ? [{ pass, gs: false, wd: 0, first: true }] : []),
+  { pass, gs: false, wd: 0, first: false },
+  { pass, gs: true, wd: 0.1, first: false },
+  ...(pass === 'dog-norms' ? [{ pass, gs: false, wd: 0, first: true }] : []),
 ]);
 
 function makeInputs(pass: LrFreePass, gs: boolean, first: boolean): LrFreeInputs {
@@ -45,8 +59,19 @@ describe.skipIf(webgpu.skip)('NanometaLrFreeStepInPlace (WebGPU) vs reference (s
   });
 
   it.each(CASES)('$pass gs=$gs wd=$wd first=$first', async ({ pass, gs, wd, first }) => {
-    const attrs = defaultAttrs(pass, { lr: 0.05, c: 0.25, beta1: 0.9, beta2: 0.999, beta3: Math.sqrt(0.999), bc2: 1 - 0.999 ** 3, eps: 1e-8,
-      wd, first, avgWeight: pass === 'dog-apply' && wd === 0 ? 1 : 0.5, inPlace: true });
+    const attrs = defaultAttrs(pass, {
+      lr: 0.05,
+      c: 0.25,
+      beta1: 0.9,
+      beta2: 0.999,
+      beta3: Math.sqrt(0.999),
+      bc2: 1 - 0.999 ** 3,
+      eps: 1e-8,
+      wd,
+      first,
+      avgWeight: pass === 'dog-apply' && wd === 0 ? 1 : 0.5,
+      inPlace: true,
+    });
     const [forRef, forGpu] = [makeInputs(pass, gs, first), makeInputs(pass, gs, first)];
     const before = tf.memory().numTensors;
     const ref = lrFreePass(forRef, attrs, 'reference');

@@ -3,19 +3,43 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultAttrs, lrFreePass, PASS_IO, type LrFreeAttrs, type LrFreeInputs, type LrFreePass } from '../../src/kernels/lrfree-step/index.js';
+import {
+  defaultAttrs,
+  lrFreePass,
+  PASS_IO,
+  type LrFreeAttrs,
+  type LrFreeInputs,
+  type LrFreePass,
+} from '../../src/kernels/lrfree-step/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const COEF: Record<LrFreePass, number[]> = {
-  sf: [], 'prodigy-acc': [0.09, 0.0008, 0.7], 'prodigy-apply': [0.02, 3e-9], 'dog-norms': [], 'dog-apply': [0.015],
-  dadapt: [0.04], 'mechanic-sums': [0.97], 'mechanic-apply': [0.97, 1.3e-4, 2.1e-4],
+  sf: [],
+  'prodigy-acc': [0.09, 0.0008, 0.7],
+  'prodigy-apply': [0.02, 3e-9],
+  'dog-norms': [],
+  'dog-apply': [0.015],
+  dadapt: [0.04],
+  'mechanic-sums': [0.97],
+  'mechanic-apply': [0.97, 1.3e-4, 2.1e-4],
 };
-const ATTRS: Partial<LrFreeAttrs> = { lr: 0.05, c: 0.25, beta1: 0.9, beta2: 0.999, beta3: Math.sqrt(0.999), bc2: 1 - 0.999 ** 3, eps: 1e-8, avgWeight: 0.5 };
+const ATTRS: Partial<LrFreeAttrs> = {
+  lr: 0.05,
+  c: 0.25,
+  beta1: 0.9,
+  beta2: 0.999,
+  beta3: Math.sqrt(0.999),
+  bc2: 1 - 0.999 ** 3,
+  eps: 1e-8,
+  avgWeight: 0.5,
+};
 const CASES = (Object.keys(PASS_IO) as LrFreePass[]).flatMap((pass) => [
-  { pass, gs: false, wd: 0, first: false }, { pass, gs: true, wd: 0.1, first: false }, ...(pass === 'dog-norms' ? [{ pass, gs: false, wd: 0, first: true }] : []),
+  { pass, gs: false, wd: 0, first: false },
+  { pass, gs: true, wd: 0.1, first: false },
+  ...(pass === 'dog-norms' ? [{ pass, gs: false, wd: 0, first: true }] : []),
 ]);
 
 function expectAllClose(a: tf.Tensor, b: tf.Tensor, what: string, rel = 2e-6): void {
@@ -48,7 +72,8 @@ describe('NanometaLrFreeStep cpu kernel vs reference', () => {
     const ref = lrFreePass(inputs, attrs, 'reference');
     expect(Object.keys(fast).sort()).toEqual([...PASS_IO[pass].outputs].sort());
     expect(Object.keys(ref).sort()).toEqual([...PASS_IO[pass].outputs].sort());
-    for (const name of PASS_IO[pass].outputs) expectAllClose(fast[name]!, ref[name]!, name, name === 'sums' ? 1e-5 : 2e-6);
+    for (const name of PASS_IO[pass].outputs)
+      expectAllClose(fast[name]!, ref[name]!, name, name === 'sums' ? 1e-5 : 2e-6);
     tf.dispose([...Object.values(fast), ...Object.values(ref)]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(Object.values(inputs));

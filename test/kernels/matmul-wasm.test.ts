@@ -8,16 +8,44 @@ import { expectClose, floats } from './util.js';
 
 const wasm = (await testBackends()).find((b) => b.label.startsWith('wasm'))!;
 
-interface Case { a: number[]; b: number[]; ta: boolean; tb: boolean; bias?: number[] }
+interface Case {
+  a: number[];
+  b: number[];
+  ta: boolean;
+  tb: boolean;
+  bias?: number[];
+}
 
 /** op(a)·op(b) (+ bias) on `backend`, from the same deterministic inputs. */
 async function product(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Array> {
   await setUpBackend(backend);
   return tf.tidy(() => {
-    const a = tf.tensor(floats(c.a.reduce((x, y) => x * y), 1), c.a);
-    const b = tf.tensor(floats(c.b.reduce((x, y) => x * y), 2), c.b);
-    const bias = c.bias ? tf.tensor(floats(c.bias.reduce((x, y) => x * y), 3), c.bias) : undefined;
-    const out = bias ? tf.fused.matMul({ a, b, transposeA: c.ta, transposeB: c.tb, bias }) : tf.matMul(a, b, c.ta, c.tb);
+    const a = tf.tensor(
+      floats(
+        c.a.reduce((x, y) => x * y),
+        1,
+      ),
+      c.a,
+    );
+    const b = tf.tensor(
+      floats(
+        c.b.reduce((x, y) => x * y),
+        2,
+      ),
+      c.b,
+    );
+    const bias = c.bias
+      ? tf.tensor(
+          floats(
+            c.bias.reduce((x, y) => x * y),
+            3,
+          ),
+          c.bias,
+        )
+      : undefined;
+    const out = bias
+      ? tf.fused.matMul({ a, b, transposeA: c.ta, transposeB: c.tb, bias })
+      : tf.matMul(a, b, c.ta, c.tb);
     return out.dataSync() as Float32Array;
   });
 }
@@ -30,7 +58,10 @@ describe.skipIf(!!wasm.skip)(`matrix products on ${wasm.label}`, () => {
     ['dyᵀ·x, not swapped', { a: [64, 16], b: [64, 120], ta: true, tb: false }],
     ['aᵀ·bᵀ', { a: [24, 40], b: [30, 24], ta: true, tb: true }],
     ['batched q·kᵀ', { a: [3, 10, 8], b: [3, 12, 8], ta: false, tb: true }],
-    ['dyᵀ·x + matrix bias, swapped (the LM head\'s dW)', { a: [64, 120], b: [64, 16], ta: true, tb: false, bias: [120, 16] }],
+    [
+      "dyᵀ·x + matrix bias, swapped (the LM head's dW)",
+      { a: [64, 120], b: [64, 16], ta: true, tb: false, bias: [120, 16] },
+    ],
     ['dyᵀ·x + vector bias, swapped', { a: [64, 120], b: [64, 16], ta: true, tb: false, bias: [16] }],
     ['x·Wᵀ + vector bias', { a: [40, 24], b: [30, 24], ta: false, tb: true, bias: [30] }],
     ['x·Wᵀ + matrix bias', { a: [40, 24], b: [30, 24], ta: false, tb: true, bias: [40, 30] }],

@@ -13,7 +13,8 @@ describe('registerKernels', () => {
     const own = tf.getKernel('BatchMatMul', 'cpu')!.kernelFunc;
     expect(tf.getKernel('NanometaOptimStep', 'cpu')).toBeUndefined(); // backend/ imports no kernels
     await setUpBackend('cpu');
-    for (const config of KERNELS.cpu) expect(tf.getKernel(config.kernelName, 'cpu')?.kernelFunc).toBe(config.kernelFunc);
+    for (const config of KERNELS.cpu)
+      expect(tf.getKernel(config.kernelName, 'cpu')?.kernelFunc).toBe(config.kernelFunc);
     expect(originalKernel('BatchMatMul', 'cpu')).toBe(own);
     for (const grad of GRADIENTS) expect(tf.getGradient(grad.kernelName)).toBeDefined();
     registerKernels('cpu'); // a second call keeps the first replacement's fallback (not our own kernel)
@@ -34,7 +35,11 @@ describe('registerKernels', () => {
       const names = configs.map((c) => c.kernelName);
       expect(new Set(names).size).toBe(names.length);
     }
-    expect(KERNELS.cpu.filter((c) => !c.kernelName.startsWith('Nanometa')).map((c) => c.kernelName).sort())
-      .toEqual(['Add', 'BatchMatMul', 'Multiply', 'RealDiv', 'Softmax', 'Sub', '_FusedMatMul']);
+    expect(
+      KERNELS.cpu
+        .filter((c) => !c.kernelName.startsWith('Nanometa'))
+        .map((c) => c.kernelName)
+        .sort(),
+    ).toEqual(['Add', 'BatchMatMul', 'Multiply', 'RealDiv', 'Softmax', 'Sub', '_FusedMatMul']);
   });
 });

@@ -20,19 +20,31 @@ export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e
 }
 
 /** C = op(A)·op(B) in float64 on the host. */
-export function hostMatMul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], tA: boolean, tB: boolean): Float64Array {
+export function hostMatMul(
+  a: Float32Array,
+  aShape: number[],
+  b: Float32Array,
+  bShape: number[],
+  tA: boolean,
+  tB: boolean,
+): Float64Array {
   const [ba, ra, ca] = aShape.length === 3 ? aShape : [1, ...aShape];
   const [bb, rb, cb] = bShape.length === 3 ? bShape : [1, ...bShape];
-  const M = tA ? ca : ra, K = tA ? ra : ca, N = tB ? rb : cb;
+  const M = tA ? ca : ra,
+    K = tA ? ra : ca,
+    N = tB ? rb : cb;
   const batch = Math.max(ba, bb);
   const out = new Float64Array(batch * M * N);
   for (let z = 0; z < batch; z++) {
-    const ao = ba === 1 ? 0 : z * ra * ca, bo = bb === 1 ? 0 : z * rb * cb;
-    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += a[ao + (tA ? k * ca + i : i * ca + k)] * b[bo + (tB ? j * cb + k : k * cb + j)];
-      out[z * M * N + i * N + j] = s;
-    }
+    const ao = ba === 1 ? 0 : z * ra * ca,
+      bo = bb === 1 ? 0 : z * rb * cb;
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++)
+          s += a[ao + (tA ? k * ca + i : i * ca + k)] * b[bo + (tB ? j * cb + k : k * cb + j)];
+        out[z * M * N + i * N + j] = s;
+      }
   }
   return out;
 }

@@ -14,7 +14,11 @@ const V = 64;
 
 function tokens(B: number, T: number, seed: number): tf.Tensor2D {
   const rng = new Rng(seed);
-  return tf.tensor2d(Array.from({ length: B * T }, () => rng.int(V)), [B, T], 'int32');
+  return tf.tensor2d(
+    Array.from({ length: B * T }, () => rng.int(V)),
+    [B, T],
+    'int32',
+  );
 }
 
 beforeAll(useCpu);
@@ -50,12 +54,20 @@ describe('GPT', () => {
 
   it('has gradients that match central finite differences', () => {
     const model = buildModel(cfg.model, V, 3);
-    const x = tokens(2, 8, 4), y = tokens(2, 8, 5);
+    const x = tokens(2, 8, 4),
+      y = tokens(2, 8, 5);
     const f = () => model.loss(x, y);
     const { grads } = tf.variableGrads(f);
     const rng = new Rng(9);
     const eps = 1e-2;
-    for (const name of ['wte.weight', 'wpe.weight', 'h.0.attn.qkv.weight', 'h.1.mlp.proj.weight', 'h.0.ln_1.weight', 'ln_f.bias']) {
+    for (const name of [
+      'wte.weight',
+      'wpe.weight',
+      'h.0.attn.qkv.weight',
+      'h.1.mlp.proj.weight',
+      'h.0.ln_1.weight',
+      'ln_f.bias',
+    ]) {
       const v = model.params.get(name)!;
       const analytic = grads[v.name].dataSync();
       for (let k = 0; k < 3; k++) {
@@ -69,8 +81,10 @@ describe('GPT', () => {
         };
         const numeric = (at(eps) - at(-eps)) / (2 * eps);
         v.assign(tf.tensor(base, v.shape));
-        expect(Math.abs(numeric - analytic[i]), `${name}[${i}]: numeric ${numeric} vs autodiff ${analytic[i]}`)
-          .toBeLessThan(2e-3 + 0.03 * Math.abs(analytic[i]));
+        expect(
+          Math.abs(numeric - analytic[i]),
+          `${name}[${i}]: numeric ${numeric} vs autodiff ${analytic[i]}`,
+        ).toBeLessThan(2e-3 + 0.03 * Math.abs(analytic[i]));
       }
     }
     tf.dispose(grads);
@@ -81,8 +95,22 @@ describe('GPT', () => {
     const small = validateConfig({ model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 8 } });
     const model = buildModel(small.model, 32, 4);
     const opt = createOptimizer(validateConfig({ optimizer: { lr: 1e-2 } }).optimizer, model.params);
-    const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14, 15, 16]], [2, 8], 'int32');
-    const y = tf.tensor2d([[2, 3, 4, 5, 6, 7, 8, 9], [10, 11, 12, 13, 14, 15, 16, 17]], [2, 8], 'int32');
+    const x = tf.tensor2d(
+      [
+        [1, 2, 3, 4, 5, 6, 7, 8],
+        [9, 10, 11, 12, 13, 14, 15, 16],
+      ],
+      [2, 8],
+      'int32',
+    );
+    const y = tf.tensor2d(
+      [
+        [2, 3, 4, 5, 6, 7, 8, 9],
+        [10, 11, 12, 13, 14, 15, 16, 17],
+      ],
+      [2, 8],
+      'int32',
+    );
     let loss = Infinity;
     for (let s = 0; s < 150; s++) {
       const { value, grads } = tf.variableGrads(() => model.loss(x, y));
@@ -99,17 +127,33 @@ describe('GPT', () => {
 describe('chunked cross-entropy', () => {
   it('matches the unchunked one-hot reference in value and gradients', () => {
     const rng = new Rng(11);
-    const N = 10, C = 6, Vs = 13;
-    const h = tf.variable(tf.tensor2d(Array.from({ length: N * C }, () => rng.normal()), [N, C]));
-    const W = tf.variable(tf.tensor2d(Array.from({ length: Vs * C }, () => rng.normal()), [Vs, C]));
-    const y = tf.tensor1d(Array.from({ length: N }, () => rng.int(Vs)), 'int32');
+    const N = 10,
+      C = 6,
+      Vs = 13;
+    const h = tf.variable(
+      tf.tensor2d(
+        Array.from({ length: N * C }, () => rng.normal()),
+        [N, C],
+      ),
+    );
+    const W = tf.variable(
+      tf.tensor2d(
+        Array.from({ length: Vs * C }, () => rng.normal()),
+        [Vs, C],
+      ),
+    );
+    const y = tf.tensor1d(
+      Array.from({ length: N }, () => rng.int(Vs)),
+      'int32',
+    );
     const chunkBytes = Vs * 4 * 3; // 3 rows per chunk -> 4 chunks
     expect(chunkRows(Vs, chunkBytes)).toBe(3);
     const a = tf.variableGrads(() => crossEntropyLoss(h, W, y, chunkBytes));
     const b = tf.variableGrads(() => referenceCrossEntropy(h, W, y));
     expect(a.value.dataSync()[0]).toBeCloseTo(b.value.dataSync()[0], 5);
     for (const v of [h, W]) {
-      const ga = a.grads[v.name].dataSync(), gb = b.grads[v.name].dataSync();
+      const ga = a.grads[v.name].dataSync(),
+        gb = b.grads[v.name].dataSync();
       ga.forEach((g, i) => expect(g).toBeCloseTo(gb[i], 5));
     }
   });

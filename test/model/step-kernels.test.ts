@@ -14,7 +14,9 @@ import { testBackends } from '../backend/available.js';
 
 // 2 layers with bias (every kind of kernel the 6-layer tinystories-15m step runs, per layer), d 16, T 8, B 2.
 const cfg = validateConfig({ model: { nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 8, bias: true, dropout: 0 } });
-const V = 64, B = 2, T = 8;
+const V = 64,
+  B = 2,
+  T = 8;
 
 /** Upper bounds, the counts measured when set (issue 5's kernel census); lower them when you cut more. */
 const MAX_KERNELS = 126; // tfjs kernel calls per step, Reshape and Identity included (cpu 126, webgpu 119; 161 before the attention's
@@ -23,7 +25,11 @@ const MAX_KERNELS = 126; // tfjs kernel calls per step, Reshape and Identity inc
 // LayerNorm backward takes 4 instead of 2; counting tfjs programs only, that was 79, 97 before, 128 before that)
 const MAX_DISPATCHES = 73;
 
-interface StepCount { loss: number; kernels: string[]; dispatches: number }
+interface StepCount {
+  loss: number;
+  kernels: string[];
+  dispatches: number;
+}
 
 async function countStep(): Promise<StepCount> {
   const model = buildModel(cfg.model, V, 1);
@@ -40,9 +46,15 @@ async function countStep(): Promise<StepCount> {
   try {
     let loss = 0;
     // every compute dispatch: tfjs's programs and raw passes (backend/webgpu-raw.ts) alike; -1 off WebGPU
-    const { result: profile, dispatches } = await countDispatches(() => tf.profile(async () => { loss = await run(); }));
+    const { result: profile, dispatches } = await countDispatches(() =>
+      tf.profile(async () => {
+        loss = await run();
+      }),
+    );
     // Registered kernels only: customGrad's wrappers and scopes ('forward', '') show up too but run nothing themselves.
-    const kernels = profile.kernels.map((k) => k.name).filter((name) => tf.getKernel(name, tf.getBackend()) !== undefined);
+    const kernels = profile.kernels
+      .map((k) => k.name)
+      .filter((name) => tf.getKernel(name, tf.getBackend()) !== undefined);
     return { loss, kernels, dispatches };
   } finally {
     model.dispose();
@@ -61,11 +73,14 @@ describe.each(await testBackends())('one training step on $label', ({ label, ini
     setFlag('linear', null);
   });
 
-  it.skipIf(skip)('stays within the kernel (and dispatch) bounds and has the stock path\'s loss', async () => {
+  it.skipIf(skip)("stays within the kernel (and dispatch) bounds and has the stock path's loss", async () => {
     const fused = await countStep();
-    const histogram = JSON.stringify(fused.kernels.reduce((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {} as Record<string, number>));
+    const histogram = JSON.stringify(
+      fused.kernels.reduce((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {} as Record<string, number>),
+    );
     expect(fused.kernels.length, `kernels per step: ${histogram}`).toBeLessThanOrEqual(MAX_KERNELS);
-    if (label.startsWith('webgpu')) expect(fused.dispatches, `dispatches per step; kernels: ${histogram}`).toBeLessThanOrEqual(MAX_DISPATCHES);
+    if (label.startsWith('webgpu'))
+      expect(fused.dispatches, `dispatches per step; kernels: ${histogram}`).toBeLessThanOrEqual(MAX_DISPATCHES);
     else expect(fused.dispatches).toBe(-1);
     // What the fused path removed: no bias Add or bias Sum (one column sum per linear layer, one for wpe), no GELU
     // kernels, no Add for the residual stream (both residual adds are in GEMM epilogues), for its gradient or for

@@ -14,7 +14,11 @@ beforeAll(async () => {
 type Grads = { W: [number, number]; b: number };
 
 /** Runs the optimizer of `base` (+lr) for the given gradients; returns [W0, W1, b] after each step. */
-async function run(optimizer: Record<string, unknown>, grads: Grads[], impl: 'auto' | 'reference' = 'auto'): Promise<number[][]> {
+async function run(
+  optimizer: Record<string, unknown>,
+  grads: Grads[],
+  impl: 'auto' | 'reference' = 'auto',
+): Promise<number[][]> {
   const params: ParamMap = new Map<string, tf.Variable>([
     ['W', tf.variable(tf.tensor2d([[1, -2]]))],
     ['b', tf.variable(tf.tensor1d([0.5]))],
@@ -23,7 +27,10 @@ async function run(optimizer: Record<string, unknown>, grads: Grads[], impl: 'au
   const before = tf.memory().numTensors;
   const out: number[][] = [];
   for (const g of grads) {
-    const gm: GradMap = new Map<string, tf.Tensor>([['W', tf.tensor2d([g.W])], ['b', tf.tensor1d([g.b])]]);
+    const gm: GradMap = new Map<string, tf.Tensor>([
+      ['W', tf.tensor2d([g.W])],
+      ['b', tf.tensor1d([g.b])],
+    ]);
     const info = await opt.step(params, gm, optimizer.lr as number);
     expect(info.lr).toEqual([optimizer.lr]);
     tf.dispose([...gm.values()]);
@@ -40,7 +47,10 @@ function expectSteps(actual: number[][], expected: number[][]): void {
 }
 
 // Gradients: step 1 W [0.5, -1], b 0.2; step 2 W [-0.5, -1], b 0.2. Decay κ = 0.1 on W only.
-const G: Grads[] = [{ W: [0.5, -1], b: 0.2 }, { W: [-0.5, -1], b: 0.2 }];
+const G: Grads[] = [
+  { W: [0.5, -1], b: 0.2 },
+  { W: [-0.5, -1], b: 0.2 },
+];
 
 describe.each(['auto', 'reference'] as const)('base optimizers, two hand-derived steps (%s kernel)', (impl) => {
   it('adamw', async () => {
@@ -62,8 +72,15 @@ describe.each(['auto', 'reference'] as const)('base optimizers, two hand-derived
     // step 2 (b gradient −0.01): W0 u = sign(0.9·0.005 − 0.1·0.5) = −1 → 0.89 − 0.1(−1 + 0.089) = 0.9811
     //   W1 u = −1 → −1.88 − 0.1(−1 − 0.188) = −1.7612; b u = sign(0.9·0.002 − 0.1·0.01 = +0.0008) = +1 → 0.3
     //   (sign(g) alone would give −1 and b = 0.5: u uses the momentum before this step's update)
-    const s = await run({ base: { type: 'lion', weightDecay: 0.1 }, lr: 0.1 }, [G[0], { W: [-0.5, -1], b: -0.01 }], impl);
-    expectSteps(s, [[0.89, -1.88, 0.4], [0.9811, -1.7612, 0.3]]);
+    const s = await run(
+      { base: { type: 'lion', weightDecay: 0.1 }, lr: 0.1 },
+      [G[0], { W: [-0.5, -1], b: -0.01 }],
+      impl,
+    );
+    expectSteps(s, [
+      [0.89, -1.88, 0.4],
+      [0.9811, -1.7612, 0.3],
+    ]);
   });
 
   it('sgdm', async () => {
@@ -72,14 +89,20 @@ describe.each(['auto', 'reference'] as const)('base optimizers, two hand-derived
     // step 2: mW0 = 0.45 − 0.5 = −0.05 → 0.94 − 0.1(−0.05 + 0.094) = 0.9356;
     //   mW1 = −0.9 − 1 = −1.9 → −1.88 − 0.1(−1.9 − 0.188) = −1.6712; mb = 0.18 + 0.2 = 0.38 → 0.48 − 0.038 = 0.442
     const s = await run({ base: { type: 'sgdm', weightDecay: 0.1 }, lr: 0.1 }, G, impl);
-    expectSteps(s, [[0.94, -1.88, 0.48], [0.9356, -1.6712, 0.442]]);
+    expectSteps(s, [
+      [0.94, -1.88, 0.48],
+      [0.9356, -1.6712, 0.442],
+    ]);
   });
 
   it('sgd', async () => {
     // step 1 as sgdm's; step 2: W0 = 0.94 − 0.1(−0.5 + 0.094) = 0.9806; W1 = −1.88 − 0.1(−1 − 0.188) = −1.7612;
     //   b = 0.48 − 0.02 = 0.46
     const s = await run({ base: { type: 'sgd', weightDecay: 0.1 }, lr: 0.1 }, G, impl);
-    expectSteps(s, [[0.94, -1.88, 0.48], [0.9806, -1.7612, 0.46]]);
+    expectSteps(s, [
+      [0.94, -1.88, 0.48],
+      [0.9806, -1.7612, 0.46],
+    ]);
   });
 
   it('rmsprop', async () => {
@@ -91,7 +114,11 @@ describe.each(['auto', 'reference'] as const)('base optimizers, two hand-derived
     const s = await run({ base: { type: 'rmsprop', weightDecay: 0.1 }, lr: 0.01 }, G, impl);
     expectSteps(s, [
       [0.899, -1.898, 0.4],
-      [0.899 - 0.01 * (-0.5 / Math.sqrt(0.004975) + 0.0899), -1.898 - 0.01 * (-1 / Math.sqrt(0.0199) - 0.1898), 0.4 - (0.01 * 0.2) / Math.sqrt(0.000796)],
+      [
+        0.899 - 0.01 * (-0.5 / Math.sqrt(0.004975) + 0.0899),
+        -1.898 - 0.01 * (-1 / Math.sqrt(0.0199) - 0.1898),
+        0.4 - (0.01 * 0.2) / Math.sqrt(0.000796),
+      ],
     ]);
   });
 });

@@ -12,8 +12,13 @@ import { runLrFreeTraceCase, type LrFreeTraceRecord } from '../../src/optim/lrfr
 import type { TraceCase } from '../../src/optim/metaoptimize/trace-case.js';
 
 // A copy of ../shared/reference/lrfree-cases.json (identical bytes), so the tests run on a clone alone
-const CASES_PATH = existsSync('test/fixtures/lrfree-cases.json') ? 'test/fixtures/lrfree-cases.json' : '../shared/reference/lrfree-cases.json';
-const cases = JSON.parse(readFileSync(CASES_PATH, 'utf8')) as Record<string, TraceCase & { expected: { step: number; w: number[]; wEval: number[] }[] }>;
+const CASES_PATH = existsSync('test/fixtures/lrfree-cases.json')
+  ? 'test/fixtures/lrfree-cases.json'
+  : '../shared/reference/lrfree-cases.json';
+const cases = JSON.parse(readFileSync(CASES_PATH, 'utf8')) as Record<
+  string,
+  TraceCase & { expected: { step: number; w: number[]; wEval: number[] }[] }
+>;
 const F32_ULP = 2 ** -23;
 
 function compare(name: string, records: LrFreeTraceRecord[], float32: boolean): number {
@@ -31,7 +36,10 @@ function compare(name: string, records: LrFreeTraceRecord[], float32: boolean): 
       r[key].forEach((a, i) => {
         const err = Math.abs(a - e[key][i]);
         worst = Math.max(worst, err / tol);
-        if (!(err <= tol)) throw new Error(`${name} step ${e.step} ${key}[${i}]: got ${a}, expected ${e[key][i]} (|diff| ${err} > ${tol})`);
+        if (!(err <= tol))
+          throw new Error(
+            `${name} step ${e.step} ${key}[${i}]: got ${a}, expected ${e[key][i]} (|diff| ${err} > ${tol})`,
+          );
       });
     }
   });
@@ -58,7 +66,10 @@ describe.each(['auto', 'reference'] as const)('lrfree-cases.json, float32 tensor
 
 describe('tools/optim-trace.ts', () => {
   it('prints [{step, w, wEval, lr, d}] for a Prodigy case', () => {
-    const out = execFileSync('npx', ['tsx', 'tools/optim-trace.ts', '--case', CASES_PATH, '--name', 'L2_prodigy'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('npx', ['tsx', 'tools/optim-trace.ts', '--case', CASES_PATH, '--name', 'L2_prodigy'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const records = JSON.parse(out) as LrFreeTraceRecord[];
     expect(Object.keys(records[0]).sort()).toEqual(['d', 'lr', 'step', 'w', 'wEval']);
     compare('L2_prodigy', records, true);

@@ -9,8 +9,13 @@ import { createOptimizer } from '../../src/optim/create.js';
 import { resolveLrFreeSpec } from '../../src/optim/lrfree/spec.js';
 import { ConfigError } from '../../src/util/errors.js';
 
-const PARAMS = [{ name: 'wte.weight', shape: [8, 4] }, { name: 'ln_f.bias', shape: [4] }];
-const optimizer = (base: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ optimizer: { base, ...rest } });
+const PARAMS = [
+  { name: 'wte.weight', shape: [8, 4] },
+  { name: 'ln_f.bias', shape: [4] },
+];
+const optimizer = (base: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({
+  optimizer: { base, ...rest },
+});
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -19,13 +24,47 @@ beforeAll(async () => {
 describe('learning-rate-free config keys', () => {
   it('fills in the authors defaults', () => {
     const spec = (type: string) => resolveLrFreeSpec(OptimizerSchema.parse({ base: { type } }).base);
-    expect(spec('schedulefree-adamw')).toEqual({ type: 'schedulefree-adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, warmupSteps: 0, r: 0, weightLrPower: 2 });
-    expect(spec('prodigy')).toEqual({ type: 'prodigy', beta1: 0.9, beta2: 0.999, beta3: Math.sqrt(0.999), eps: 1e-8, weightDecay: 0,
-      biasCorrection: false, safeguardWarmup: false, d0: 1e-6, dCoef: 1, growthRate: Infinity });
+    expect(spec('schedulefree-adamw')).toEqual({
+      type: 'schedulefree-adamw',
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      warmupSteps: 0,
+      r: 0,
+      weightLrPower: 2,
+    });
+    expect(spec('prodigy')).toEqual({
+      type: 'prodigy',
+      beta1: 0.9,
+      beta2: 0.999,
+      beta3: Math.sqrt(0.999),
+      eps: 1e-8,
+      weightDecay: 0,
+      biasCorrection: false,
+      safeguardWarmup: false,
+      d0: 1e-6,
+      dCoef: 1,
+      growthRate: Infinity,
+    });
     expect(spec('dog')).toEqual({ type: 'dog', repsRel: 1e-6, eps: 1e-8, weightDecay: 0, averageGamma: 8 });
-    expect(spec('dadapt-adam')).toEqual({ type: 'dadapt-adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, biasCorrection: false, d0: 1e-6, growthRate: Infinity });
-    expect(spec('mechanic')).toMatchObject({ sDecay: 0.01, sInit: 1e-8, eps: 1e-8, betas: [0.9, 0.99, 0.999, 0.9999, 0.99999, 0.999999],
-      inner: { type: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 } });
+    expect(spec('dadapt-adam')).toEqual({
+      type: 'dadapt-adam',
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+      biasCorrection: false,
+      d0: 1e-6,
+      growthRate: Infinity,
+    });
+    expect(spec('mechanic')).toMatchObject({
+      sDecay: 0.01,
+      sInit: 1e-8,
+      eps: 1e-8,
+      betas: [0.9, 0.99, 0.999, 0.9999, 0.99999, 0.999999],
+      inner: { type: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+    });
   });
 
   it.each([
@@ -46,9 +85,13 @@ describe('learning-rate-free config keys', () => {
 
   it('refuses MetaOptimize around a learning-rate-free method, and a schedule where the method has its own', () => {
     const mo = validateConfig(optimizer({ type: 'prodigy' }, { metaOptimize: {} }));
-    expect(() => createOptimizer(mo.optimizer, PARAMS)).toThrow(/optimizer\.metaOptimize is set but optimizer\.base\.type 'prodigy'/);
+    expect(() => createOptimizer(mo.optimizer, PARAMS)).toThrow(
+      /optimizer\.metaOptimize is set but optimizer\.base\.type 'prodigy'/,
+    );
     const sf = validateConfig(optimizer({ type: 'schedulefree-adamw' }, { schedule: { type: 'cosine' } }));
-    expect(() => createOptimizer(sf.optimizer, PARAMS)).toThrow(/optimizer\.schedule\.type is 'cosine' but schedulefree-adamw needs no lr schedule/);
+    expect(() => createOptimizer(sf.optimizer, PARAMS)).toThrow(
+      /optimizer\.schedule\.type is 'cosine' but schedulefree-adamw needs no lr schedule/,
+    );
   });
 
   it('builds each type with the buffers of the authors code', () => {

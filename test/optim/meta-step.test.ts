@@ -22,74 +22,147 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, what: str
   expect(actual.length, what).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const tol = atol + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`${what}[${i}]: ${actual[i]} vs expected ${expected[i]}`);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol))
+      throw new Error(`${what}[${i}]: ${actual[i]} vs expected ${expected[i]}`);
   }
 }
 
 const META_TYPES: MetaType[] = ['lion', 'adam', 'rmsprop', 'sgd', 'fixed'];
-const META_CASES = META_TYPES.flatMap((type) => (['standard', 'reference'] as Convention[]).map((convention) => ({ type, convention })));
+const META_CASES = META_TYPES.flatMap((type) =>
+  (['standard', 'reference'] as Convention[]).map((convention) => ({ type, convention })),
+);
 
 describe.each(backends)('meta step on the device: $label', (backend) => {
   it.skipIf(!!backend.skip)('NanometaOptimStep with α from a tensor equals α as an attribute', async () => {
     await backend.init();
     for (const base of ['adamw', 'lion'] as const) {
       const shape = [5, 300];
-      const [w, g, m, v, h] = tf.tidy(() => [1, 2, 3, 4, 5].map((seed) => tf.abs(tf.randomNormal(shape, 0, 0.5, 'float32', seed))));
+      const [w, g, m, v, h] = tf.tidy(() =>
+        [1, 2, 3, 4, 5].map((seed) => tf.abs(tf.randomNormal(shape, 0, 0.5, 'float32', seed))),
+      );
       const spec: BaseSpec = resolveBaseSpec({ type: base, weightDecay: 0.1 });
       const alphas = tf.tensor1d([0.5, 0.02, 7]);
       const byAttr = optimStep({ w, g, m, v, h }, kernelAttrs(spec, 0.02, 0.1, 3, { gamma: 0.9 }));
-      const byTensor = optimStep({ w, g, m, v, h, a: alphas }, { ...kernelAttrs(spec, 0, 0.1, 3, { gamma: 0.9 }), alphaIndex: 1 });
-      for (const k of ['w', 'm', 'h', 'z'] as const) close(await byTensor[k]!.data(), await byAttr[k]!.data(), `${base} ${k}`);
+      const byTensor = optimStep(
+        { w, g, m, v, h, a: alphas },
+        { ...kernelAttrs(spec, 0, 0.1, 3, { gamma: 0.9 }), alphaIndex: 1 },
+      );
+      for (const k of ['w', 'm', 'h', 'z'] as const)
+        close(await byTensor[k]!.data(), await byAttr[k]!.data(), `${base} ${k}`);
       tf.dispose([w, g, m, v, h, alphas, ...Object.values(byAttr), ...Object.values(byTensor)]);
     }
   });
 
-  it.skipIf(!!backend.skip).each(META_CASES)('NanometaMetaStep = host meta update: $type $convention', async ({ type, convention }) => {
-    await backend.init();
-    const nb = 3, t = 4;
-    const spec = resolveMetaSpec({ type, lr: 0.05 }, convention);
-    const rows = new Float32Array(nb * STATE_COLS);
-    const init = [[-4, 0.3, 0.2], [-9.2, -0.01, 1e-3], [-2, 0, 0]]; // β, m̄, v̄ per block; block 2 gets z = 0
-    init.forEach(([beta, m, v], b) => {
-      rows.set([beta, m, v, Math.exp(beta) * 1.001], b * STATE_COLS);
-    });
-    const partials = Float32Array.of(0.5, -0.25, 2e-3, 0, -1.5, 0.125, 0);
-    const seg = Int32Array.of(0, 1, 0, 2, 1, 0, 2);
-    const out = tf.tidy(() => metaStep({ state: tf.tensor2d(rows, [nb, STATE_COLS]), partials: tf.tensor1d(partials), seg: tf.tensor1d(seg, 'int32') },
-      { ...kernelAttrs({ type: ({ lion: 'lion', adam: 'adamw', rmsprop: 'rmsprop', sgd: 'sgd', fixed: 'sgd' } as const)[type],
-        beta1: spec.beta1, beta2: spec.beta2, momentum: 0, eps: spec.eps, weightDecay: 0, convention }, spec.lr, 0, t, null), moves: type !== 'fixed', t }));
-    const got = await out.data();
-    out.dispose();
-    const f32 = (x: number) => Math.fround(x);
-    const z = [0, 0, 0];
-    seg.forEach((b, j) => (z[b] += partials[j]));
-    const host = { beta: init.map((r) => f32(r[0])), mBar: init.map((r) => f32(r[1])), vBar: init.map((r) => f32(r[2])) };
-    const before = [...host.beta];
-    metaUpdate(spec, host, z, t);
-    const col = (c: number) => [0, 1, 2].map((b) => got[b * STATE_COLS + c]);
-    close(col(COL.beta), host.beta, 'beta');
-    close(col(COL.m), host.mBar, 'mBar');
-    close(col(COL.v), host.vBar, 'vBar');
-    close(col(COL.z), z, 'z');
-    close(col(COL.used), [0, 1, 2].map((b) => rows[b * STATE_COLS + COL.alpha]), 'used', 0, 0);
-    const alpha = col(COL.alpha);
-    host.beta.forEach((beta, b) => {
-      if (beta === before[b]) expect(alpha[b], `α of unmoved block ${b} kept exactly`).toBe(rows[b * STATE_COLS + COL.alpha]);
-      else close([alpha[b]], [Math.exp(beta)], `alpha ${b}`);
-    });
-    if (type === 'fixed') expect(col(COL.beta)).toEqual(host.beta);
-    expect([...col(COL.badZ), ...col(COL.badBeta)]).toEqual([0, 0, 0, 0, 0, 0]);
-  });
+  it.skipIf(!!backend.skip).each(META_CASES)(
+    'NanometaMetaStep = host meta update: $type $convention',
+    async ({ type, convention }) => {
+      await backend.init();
+      const nb = 3,
+        t = 4;
+      const spec = resolveMetaSpec({ type, lr: 0.05 }, convention);
+      const rows = new Float32Array(nb * STATE_COLS);
+      const init = [
+        [-4, 0.3, 0.2],
+        [-9.2, -0.01, 1e-3],
+        [-2, 0, 0],
+      ]; // β, m̄, v̄ per block; block 2 gets z = 0
+      init.forEach(([beta, m, v], b) => {
+        rows.set([beta, m, v, Math.exp(beta) * 1.001], b * STATE_COLS);
+      });
+      const partials = Float32Array.of(0.5, -0.25, 2e-3, 0, -1.5, 0.125, 0);
+      const seg = Int32Array.of(0, 1, 0, 2, 1, 0, 2);
+      const out = tf.tidy(() =>
+        metaStep(
+          {
+            state: tf.tensor2d(rows, [nb, STATE_COLS]),
+            partials: tf.tensor1d(partials),
+            seg: tf.tensor1d(seg, 'int32'),
+          },
+          {
+            ...kernelAttrs(
+              {
+                type: ({ lion: 'lion', adam: 'adamw', rmsprop: 'rmsprop', sgd: 'sgd', fixed: 'sgd' } as const)[type],
+                beta1: spec.beta1,
+                beta2: spec.beta2,
+                momentum: 0,
+                eps: spec.eps,
+                weightDecay: 0,
+                convention,
+              },
+              spec.lr,
+              0,
+              t,
+              null,
+            ),
+            moves: type !== 'fixed',
+            t,
+          },
+        ),
+      );
+      const got = await out.data();
+      out.dispose();
+      const f32 = (x: number) => Math.fround(x);
+      const z = [0, 0, 0];
+      seg.forEach((b, j) => (z[b] += partials[j]));
+      const host = {
+        beta: init.map((r) => f32(r[0])),
+        mBar: init.map((r) => f32(r[1])),
+        vBar: init.map((r) => f32(r[2])),
+      };
+      const before = [...host.beta];
+      metaUpdate(spec, host, z, t);
+      const col = (c: number) => [0, 1, 2].map((b) => got[b * STATE_COLS + c]);
+      close(col(COL.beta), host.beta, 'beta');
+      close(col(COL.m), host.mBar, 'mBar');
+      close(col(COL.v), host.vBar, 'vBar');
+      close(col(COL.z), z, 'z');
+      close(
+        col(COL.used),
+        [0, 1, 2].map((b) => rows[b * STATE_COLS + COL.alpha]),
+        'used',
+        0,
+        0,
+      );
+      const alpha = col(COL.alpha);
+      host.beta.forEach((beta, b) => {
+        if (beta === before[b])
+          expect(alpha[b], `α of unmoved block ${b} kept exactly`).toBe(rows[b * STATE_COLS + COL.alpha]);
+        else close([alpha[b]], [Math.exp(beta)], `alpha ${b}`);
+      });
+      if (type === 'fixed') expect(col(COL.beta)).toEqual(host.beta);
+      expect([...col(COL.badZ), ...col(COL.badBeta)]).toEqual([0, 0, 0, 0, 0, 0]);
+    },
+  );
 
   it.skipIf(!!backend.skip)('records the first step whose z is not finite', async () => {
     await backend.init();
     const spec = resolveMetaSpec({ type: 'lion', lr: 0.1 }, 'standard');
-    const attrs = (t: number) => ({ ...kernelAttrs({ type: 'lion', beta1: spec.beta1, beta2: spec.beta2, momentum: 0, eps: 0, weightDecay: 0, convention: 'standard' }, 0.1, 0, t, null), moves: true, t });
-    const bad = await tf.tidy(() => {
-      const seg = tf.tensor1d([0, 1], 'int32');
-      const s1 = metaStep({ state: tf.zeros([2, STATE_COLS]), partials: tf.tensor1d([1, NaN]), seg }, attrs(5));
-      return metaStep({ state: s1, partials: tf.tensor1d([Infinity, 1]), seg }, attrs(6));
-    }).data();
+    const attrs = (t: number) => ({
+      ...kernelAttrs(
+        {
+          type: 'lion',
+          beta1: spec.beta1,
+          beta2: spec.beta2,
+          momentum: 0,
+          eps: 0,
+          weightDecay: 0,
+          convention: 'standard',
+        },
+        0.1,
+        0,
+        t,
+        null,
+      ),
+      moves: true,
+      t,
+    });
+    const bad = await tf
+      .tidy(() => {
+        const seg = tf.tensor1d([0, 1], 'int32');
+        const s1 = metaStep({ state: tf.zeros([2, STATE_COLS]), partials: tf.tensor1d([1, NaN]), seg }, attrs(5));
+        return metaStep({ state: s1, partials: tf.tensor1d([Infinity, 1]), seg }, attrs(6));
+      })
+      .data();
     expect([bad[COL.badZ], bad[STATE_COLS + COL.badZ]]).toEqual([6, 5]);
   });
 });
@@ -108,11 +181,19 @@ function grads(model: GPT, step: number): GradMap {
   return new Map([...model.params].map(([name, v]) => [name, g[v.name]]));
 }
 
-const CFG = OptimizerSchema.parse({ base: { type: 'adamw', weightDecay: 0.1 }, lr: 1e-3, gradClip: 0,
-  metaOptimize: { meta: { type: 'lion', lr: 0.02 }, blocks: 'layerwise' } });
+const CFG = OptimizerSchema.parse({
+  base: { type: 'adamw', weightDecay: 0.1 },
+  lr: 1e-3,
+  gradClip: 0,
+  metaOptimize: { meta: { type: 'lion', lr: 0.02 }, blocks: 'layerwise' },
+});
 
 /** Steps `steps` times; returns the α of every step (read with sync() in the device place), and the weights. */
-async function run(place: 'host' | 'device', steps: number, resumeAt?: number): Promise<{ alphas: number[][]; w: Float32Array[] }> {
+async function run(
+  place: 'host' | 'device',
+  steps: number,
+  resumeAt?: number,
+): Promise<{ alphas: number[][]; w: Float32Array[] }> {
   const model = buildModel(MODEL, VOCAB, 5);
   let opt = createOptimizer(CFG, model.params, { metaState: place }) as MetaOptimize;
   expect(opt.metaState).toBe(place);
@@ -140,7 +221,10 @@ async function run(place: 'host' | 'device', steps: number, resumeAt?: number): 
       if (count === null) count = tf.memory().numTensors;
       else expect(tf.memory().numTensors, `numTensors after step ${s}`).toBe(count);
     }
-    return { alphas, w: await Promise.all([...model.params.values()].map(async (v) => (await v.data()) as Float32Array)) };
+    return {
+      alphas,
+      w: await Promise.all([...model.params.values()].map(async (v) => (await v.data()) as Float32Array)),
+    };
   } finally {
     opt.dispose();
     model.dispose();
@@ -148,19 +232,22 @@ async function run(place: 'host' | 'device', steps: number, resumeAt?: number): 
 }
 
 describe.each(backends)('MetaOptimize, state on the device vs on the host: $label', (backend) => {
-  it.skipIf(!!backend.skip)('same step sizes and weights for 6 steps; resume in the device place is exact', async () => {
-    await backend.init();
-    const host = await run('host', 6);
-    const device = await run('device', 6);
-    host.alphas.forEach((a, s) => close(device.alphas[s], a, `alphas of step ${s}`, 1e-5, 0));
-    expect(new Set(host.alphas.at(-1)).size).toBeGreaterThan(1); // the blocks' step sizes moved apart
-    // atol 1% of a step (α ≈ 1e-3): AdamW's u = m/(√v + ε) of a near-zero gradient is ill-conditioned, so
-    // float32 vs float64 step sizes can move such elements by a fraction of a step
-    host.w.forEach((w, i) => close(device.w[i], w, `weights ${i}`, 1e-4, 1e-5));
-    const resumed = await run('device', 6, 3);
-    expect(resumed.alphas).toEqual(device.alphas);
-    resumed.w.forEach((w, i) => expect(w).toEqual(device.w[i]));
-  });
+  it.skipIf(!!backend.skip)(
+    'same step sizes and weights for 6 steps; resume in the device place is exact',
+    async () => {
+      await backend.init();
+      const host = await run('host', 6);
+      const device = await run('device', 6);
+      host.alphas.forEach((a, s) => close(device.alphas[s], a, `alphas of step ${s}`, 1e-5, 0));
+      expect(new Set(host.alphas.at(-1)).size).toBeGreaterThan(1); // the blocks' step sizes moved apart
+      // atol 1% of a step (α ≈ 1e-3): AdamW's u = m/(√v + ε) of a near-zero gradient is ill-conditioned, so
+      // float32 vs float64 step sizes can move such elements by a fraction of a step
+      host.w.forEach((w, i) => close(device.w[i], w, `weights ${i}`, 1e-4, 1e-5));
+      const resumed = await run('device', 6, 3);
+      expect(resumed.alphas).toEqual(device.alphas);
+      resumed.w.forEach((w, i) => expect(w).toEqual(device.w[i]));
+    },
+  );
 
   it.skipIf(!!backend.skip)('a NaN gradient is reported by sync() with its block and step', async () => {
     await backend.init();

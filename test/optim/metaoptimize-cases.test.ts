@@ -20,7 +20,8 @@ function expectClose(actual: number[], expected: number[], what: string): void {
   actual.forEach((a, i) => {
     const e = expected[i];
     const tol = Math.max(1e-5 * Math.abs(e), 1e-7);
-    if (!(Math.abs(a - e) <= tol)) throw new Error(`${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${tol})`);
+    if (!(Math.abs(a - e) <= tol))
+      throw new Error(`${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${tol})`);
   });
 }
 

@@ -72,7 +72,11 @@ async function withModel<T>(seed: number, fn: (m: GPT) => T | Promise<T>): Promi
 
 describe('MetaOptimize with meta fixed equals the plain optimizer (tiny GPT)', () => {
   it.each([
-    ['adamw', 12], ['lion', 4], ['sgdm', 4], ['sgd', 3], ['rmsprop', 4],
+    ['adamw', 12],
+    ['lion', 4],
+    ['sgdm', 4],
+    ['sgd', 3],
+    ['rmsprop', 4],
   ] as const)('%s, %i steps, bit for bit', async (type, steps) => {
     const base = { type, weightDecay: 0.1 };
     const wa = await withModel(7, async (a) => {
@@ -84,7 +88,10 @@ describe('MetaOptimize with meta fixed equals the plain optimizer (tiny GPT)', (
       return weights(a);
     });
     await withModel(7, async (b) => {
-      const meta = createOptimizer(optim({ base, lr: 3e-3, metaOptimize: { meta: { type: 'fixed' }, blocks: 'layerwise' } }), b.params);
+      const meta = createOptimizer(
+        optim({ base, lr: 3e-3, metaOptimize: { meta: { type: 'fixed' }, blocks: 'layerwise' } }),
+        b.params,
+      );
       const lrs = await train(b, meta, 0, steps, 123); // the scheduled lr is ignored by MetaOptimize
       meta.dispose();
       expect(lrs.at(-1)).toEqual(new Array(b.params.size).fill(3e-3));
@@ -94,7 +101,11 @@ describe('MetaOptimize with meta fixed equals the plain optimizer (tiny GPT)', (
 });
 
 describe('MetaOptimize state', () => {
-  const cfg = optim({ base: { type: 'adamw', weightDecay: 0.1 }, lr: 1e-3, metaOptimize: { meta: { type: 'lion', lr: 0.01 }, blocks: 'layerwise' } });
+  const cfg = optim({
+    base: { type: 'adamw', weightDecay: 0.1 },
+    lr: 1e-3,
+    metaOptimize: { meta: { type: 'lion', lr: 0.01 }, blocks: 'layerwise' },
+  });
 
   it('getState -> setState -> continue gives identical numbers (also after a JSON round trip)', async () => {
     const { saved, savedWeights, lrsA, betasA, wa } = await withModel(3, async (a) => {
@@ -128,7 +139,9 @@ describe('MetaOptimize state', () => {
   it('setState refuses a state with other blocks or missing traces', async () => {
     const opt = createOptimizer(cfg, SPECS);
     const state = opt.getState();
-    expect(() => opt.setState({ tensors: state.tensors, scalars: { ...state.scalars, beta: [0] } })).toThrow(/'beta' must be 28 finite numbers/);
+    expect(() => opt.setState({ tensors: state.tensors, scalars: { ...state.scalars, beta: [0] } })).toThrow(
+      /'beta' must be 28 finite numbers/,
+    );
     const noH = new Map([...state.tensors].filter(([k]) => k !== 'wte.weight/h'));
     expect(() => opt.setState({ tensors: noH, scalars: state.scalars })).toThrow(/no tensor 'wte.weight\/h'/);
     tf.dispose([...state.tensors.values()]);
@@ -163,7 +176,10 @@ describe('MetaOptimize state', () => {
 describe('non-finite beta', () => {
   it('stops with a TrainingError naming the block when beta overflows', async () => {
     const params = new Map([['a', tf.variable(tf.tensor1d([1, 2]))]]);
-    const opt = createOptimizer(optim({ base: { type: 'sgd' }, lr: 1, metaOptimize: { meta: { type: 'sgd', lr: 1e308 } } }), params);
+    const opt = createOptimizer(
+      optim({ base: { type: 'sgd' }, lr: 1, metaOptimize: { meta: { type: 'sgd', lr: 1e308 } } }),
+      params,
+    );
     const g = new Map([['a', tf.tensor1d([1e3, 1e3])]]);
     await opt.step(params, g, 0); // z = 0 (h = 0); then h = -g·1
     await expect(opt.step(params, g, 0)).rejects.toThrow(/log step size beta of block 'all' became Infinity at step 2/); // z = -2e6
@@ -181,7 +197,12 @@ describe('blocks and config errors', () => {
     expect(createOptimizer(mo('scalar'), params).blockNames).toEqual(['all']);
     expect(createOptimizer(mo('layerwise'), params).blockNames).toEqual(params.map((p) => p.name));
     const groups = [['wte.*', 'wpe.*'], ['h.*.attn.*'], ['h.*.mlp.*'], ['*ln_*']];
-    expect(createOptimizer(mo(groups), params).blockNames).toEqual(['wte.*, wpe.*', 'h.*.attn.*', 'h.*.mlp.*', '*ln_*']);
+    expect(createOptimizer(mo(groups), params).blockNames).toEqual([
+      'wte.*, wpe.*',
+      'h.*.attn.*',
+      'h.*.mlp.*',
+      '*ln_*',
+    ]);
   });
 
   it('pattern syntax: * any characters (dots included), ? one character, whole name', async () => {
@@ -194,8 +215,12 @@ describe('blocks and config errors', () => {
 
   it('unmatched, doubly matched and empty groups are ConfigErrors naming them', async () => {
     const params = names();
-    expect(() => createOptimizer(mo([['wte.*', 'wpe.*'], ['h.*']]), params)).toThrow(/no group matches parameter\(s\) ln_f.weight, ln_f.bias/);
-    expect(() => createOptimizer(mo([['*'], ['h.0.*']]), params)).toThrow(/more than one group: h.0.ln_1.weight \(groups \[\*\] and \[h.0.\*\]\)/);
+    expect(() => createOptimizer(mo([['wte.*', 'wpe.*'], ['h.*']]), params)).toThrow(
+      /no group matches parameter\(s\) ln_f.weight, ln_f.bias/,
+    );
+    expect(() => createOptimizer(mo([['*'], ['h.0.*']]), params)).toThrow(
+      /more than one group: h.0.ln_1.weight \(groups \[\*\] and \[h.0.\*\]\)/,
+    );
     expect(() => createOptimizer(mo([['*'], ['nothing.*']]), params)).toThrow(/\[nothing.\*\] match no parameter/);
     expect(() => createOptimizer(mo([['h.*']]), params)).toThrow(ConfigError);
   });
@@ -207,7 +232,10 @@ describe('blocks and config errors', () => {
   });
 
   it('accepts {name, shape} lists as well as parameter maps', async () => {
-    const opt = createOptimizer(optim({ metaOptimize: { blocks: 'layerwise' } }), [{ name: 'a', shape: [2, 2] }, { name: 'b', shape: [2] }]);
+    const opt = createOptimizer(optim({ metaOptimize: { blocks: 'layerwise' } }), [
+      { name: 'a', shape: [2, 2] },
+      { name: 'b', shape: [2] },
+    ]);
     expect(opt.blockNames).toEqual(['a', 'b']);
     expect(opt.name).toBe('metaoptimize(adamw, lion)');
     opt.dispose();

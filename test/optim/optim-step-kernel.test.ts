@@ -11,7 +11,11 @@ beforeAll(async () => {
 });
 
 const BASES = ['adamw', 'lion', 'sgdm', 'sgd', 'rmsprop'] as const;
-const CASES = BASES.flatMap((base) => (['standard', 'reference'] as const).flatMap((convention) => [true, false].map((traced) => ({ base, convention, traced }))));
+const CASES = BASES.flatMap((base) =>
+  (['standard', 'reference'] as const).flatMap((convention) =>
+    [true, false].map((traced) => ({ base, convention, traced })),
+  ),
+);
 
 function expectAllClose(a: tf.Tensor, b: tf.Tensor, what: string): void {
   const x = a.dataSync();
@@ -61,7 +65,12 @@ describe('NanometaOptimStep cpu kernel vs reference', () => {
 describe('NanometaOptimStep inPlace', () => {
   it('reuses unshared input storage, leaves shared storage alone, and computes the same numbers', () => {
     const shape = [5, 9];
-    const make = () => tf.tidy(() => [1, 2, 3, 4, 5].map((s) => (s === 4 ? tf.abs(tf.randomNormal(shape, 0, 1, 'float32', s)) : tf.randomNormal(shape, 0, 1, 'float32', s))));
+    const make = () =>
+      tf.tidy(() =>
+        [1, 2, 3, 4, 5].map((s) =>
+          s === 4 ? tf.abs(tf.randomNormal(shape, 0, 1, 'float32', s)) : tf.randomNormal(shape, 0, 1, 'float32', s),
+        ),
+      );
     const spec = resolveBaseSpec({ type: 'adamw', weightDecay: 0.1 }, 'standard');
     const attrs = { ...kernelAttrs(spec, 0.01, 0.1, 2, { gamma: 0.9 }), inPlace: true };
     const [w, g, m, v, h] = make();

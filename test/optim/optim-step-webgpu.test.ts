@@ -3,14 +3,22 @@
 // gs; and the Σ x² partials used by clipping, over sizes that span several workgroups.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optimStep, sumSquaresPartials, traceDotPartials, type OptimStepOutputs } from '../../src/kernels/optim-step/index.js';
+import {
+  optimStep,
+  sumSquaresPartials,
+  traceDotPartials,
+  type OptimStepOutputs,
+} from '../../src/kernels/optim-step/index.js';
 import { kernelAttrs, resolveBaseSpec } from '../../src/optim/base-spec.js';
 import { testBackends } from '../backend/available.js';
 
 const webgpu = (await testBackends()).find((b) => b.label.startsWith('webgpu'))!;
 const BASES = ['adamw', 'lion', 'sgdm', 'sgd', 'rmsprop'] as const;
-const CASES = BASES.flatMap((base) => (['standard', 'reference'] as const).flatMap((convention) =>
-  [true, false].map((traced) => ({ base, convention, traced, scaled: traced === (convention === 'standard') }))));
+const CASES = BASES.flatMap((base) =>
+  (['standard', 'reference'] as const).flatMap((convention) =>
+    [true, false].map((traced) => ({ base, convention, traced, scaled: traced === (convention === 'standard') })),
+  ),
+);
 
 async function expectAllClose(a: tf.Tensor, b: tf.Tensor, what: string): Promise<void> {
   const [x, y] = [await a.data(), await b.data()];
@@ -75,7 +83,10 @@ describe.skipIf(webgpu.skip)('NanometaOptimStep WebGPU kernel vs reference (soft
 
   it('NanometaTraceDot sums h·g·gs of 1 to 7 pairs, three per dispatch, in pair order', async () => {
     const sizes = [5000, 7, 4096, 9000, 1, 300, 8193];
-    const data = sizes.map((n, p) => [Float32Array.from({ length: n }, (_, i) => Math.sin(i + p)), Float32Array.from({ length: n }, (_, i) => Math.cos(2 * i - p))]);
+    const data = sizes.map((n, p) => [
+      Float32Array.from({ length: n }, (_, i) => Math.sin(i + p)),
+      Float32Array.from({ length: n }, (_, i) => Math.cos(2 * i - p)),
+    ]);
     for (const count of [1, 2, 3, 7]) {
       for (const scale of [undefined, 0.5]) {
         const pairs = data.slice(0, count).map(([h, g]) => [tf.tensor1d(h), tf.tensor1d(g)] as [tf.Tensor, tf.Tensor]);

@@ -6,14 +6,32 @@ import { createOptimizer } from '../../src/optim/create.js';
 import { setUpBackend } from '../../src/kernels/register.js';
 
 const DIR = new URL('../../configs/optim/', import.meta.url);
-const PRESETS = readdirSync(DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
-const PARAMS = [{ name: 'wte.weight', shape: [8, 4] }, { name: 'h.0.attn.qkv.weight', shape: [12, 4] }, { name: 'ln_f.bias', shape: [4] }];
+const PRESETS = readdirSync(DIR)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+const PARAMS = [
+  { name: 'wte.weight', shape: [8, 4] },
+  { name: 'h.0.attn.qkv.weight', shape: [12, 4] },
+  { name: 'ln_f.bias', shape: [4] },
+];
 const EXPECTED: Record<string, string> = {
-  adamw: 'adamw', 'adamw-cosine': 'adamw', lion: 'lion', sgdm: 'sgdm', rmsprop: 'rmsprop',
-  'mo-adamw-lion': 'metaoptimize(adamw, lion)', 'mo-adamw-lion-layerwise': 'metaoptimize(adamw, lion)',
-  'mo-adamw-lion-reference': 'metaoptimize(adamw, lion)', 'mo-adamw-adam': 'metaoptimize(adamw, adam)', 'mo-lion-lion': 'metaoptimize(lion, lion)',
-  'schedulefree-adamw': 'schedulefree-adamw', prodigy: 'prodigy', dog: 'dog', 'dadapt-adam': 'dadapt-adam',
-  'mechanic-adamw': 'mechanic(adamw)', 'mechanic-sgd': 'mechanic(sgd)',
+  adamw: 'adamw',
+  'adamw-cosine': 'adamw',
+  lion: 'lion',
+  sgdm: 'sgdm',
+  rmsprop: 'rmsprop',
+  'mo-adamw-lion': 'metaoptimize(adamw, lion)',
+  'mo-adamw-lion-layerwise': 'metaoptimize(adamw, lion)',
+  'mo-adamw-lion-reference': 'metaoptimize(adamw, lion)',
+  'mo-adamw-adam': 'metaoptimize(adamw, adam)',
+  'mo-lion-lion': 'metaoptimize(lion, lion)',
+  'schedulefree-adamw': 'schedulefree-adamw',
+  prodigy: 'prodigy',
+  dog: 'dog',
+  'dadapt-adam': 'dadapt-adam',
+  'mechanic-adamw': 'mechanic(adamw)',
+  'mechanic-sgd': 'mechanic(sgd)',
 };
 
 beforeAll(async () => {

@@ -13,7 +13,10 @@ beforeAll(async () => {
 });
 
 describe('getLr', () => {
-  const cosine = OptimizerSchema.parse({ lr: 1e-3, schedule: { type: 'cosine', warmupSteps: 10, decaySteps: 110, minLr: 1e-4 } });
+  const cosine = OptimizerSchema.parse({
+    lr: 1e-3,
+    schedule: { type: 'cosine', warmupSteps: 10, decaySteps: 110, minLr: 1e-4 },
+  });
 
   it('warms up linearly as lr·(step+1)/(warmup+1)', async () => {
     expect(getLr(0, cosine, 200)).toBeCloseTo(1e-3 / 11, 15);
@@ -41,7 +44,11 @@ describe('getLr', () => {
 });
 
 describe('clipGradNorm', () => {
-  const make = (): GradMap => new Map<string, tf.Tensor>([['a', tf.tensor1d([3, 0])], ['b', tf.tensor2d([[0, 4]])]]); // global norm 5
+  const make = (): GradMap =>
+    new Map<string, tf.Tensor>([
+      ['a', tf.tensor1d([3, 0])],
+      ['b', tf.tensor2d([[0, 4]])],
+    ]); // global norm 5
 
   it('gives the global norm and the scale maxNorm/(norm + 1e-6) on the device, leaving the gradients alone', async () => {
     const grads = make();
@@ -74,14 +81,26 @@ describe('clipGradNorm', () => {
 
   // SGD-type bases and meta SGD: unlike Adam or Lion (nearly scale-invariant), a missed scale shows in the result.
   it('an optimizer step with the scale equals a step on pre-scaled gradients (SGDm and MetaOptimize)', async () => {
-    for (const preset of [{ base: { type: 'sgdm' as const, weightDecay: 0.1 }, lr: 1e-1 },
-      { base: { type: 'sgdm' as const, weightDecay: 0.1 }, lr: 1e-1, metaOptimize: { meta: { type: 'sgd' as const, lr: 1 } } }]) {
+    for (const preset of [
+      { base: { type: 'sgdm' as const, weightDecay: 0.1 }, lr: 1e-1 },
+      {
+        base: { type: 'sgdm' as const, weightDecay: 0.1 },
+        lr: 1e-1,
+        metaOptimize: { meta: { type: 'sgd' as const, lr: 1 } },
+      },
+    ]) {
       const cfg = OptimizerSchema.parse(preset);
       const run = async (scaled: boolean) => {
-        const w = new Map<string, tf.Variable>([['a', tf.variable(tf.tensor1d([1, -2, 3]))], ['b', tf.variable(tf.tensor2d([[0.5, -0.5]]))]]);
+        const w = new Map<string, tf.Variable>([
+          ['a', tf.variable(tf.tensor1d([1, -2, 3]))],
+          ['b', tf.variable(tf.tensor2d([[0.5, -0.5]]))],
+        ]);
         const opt = createOptimizer(cfg, w);
         for (let i = 0; i < 3; i++) {
-          const grads: GradMap = new Map<string, tf.Tensor>([['a', tf.tensor1d([3, 0, i])], ['b', tf.tensor2d([[0, 4]])]]); // norm > 1: clipped
+          const grads: GradMap = new Map<string, tf.Tensor>([
+            ['a', tf.tensor1d([3, 0, i])],
+            ['b', tf.tensor2d([[0, 4]])],
+          ]); // norm > 1: clipped
           const { norm, scale } = clipGradNorm(grads, 1);
           if (scaled) {
             const pre: GradMap = new Map([...grads].map(([n, g]) => [n, tf.mul(g, scale!)]));

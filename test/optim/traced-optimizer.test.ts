@@ -8,7 +8,17 @@ import { OptimizerSchema } from '../../src/config/schema.js';
 import { buildBlocks } from '../../src/optim/metaoptimize/blocks.js';
 import { resolveMetaSpec } from '../../src/optim/metaoptimize/meta-update.js';
 import { MetaOptimize } from '../../src/optim/metaoptimize/metaoptimize.js';
-import type { DeviceAlphas, GradMap, OptimizerState, ParamMap, ParamSpec, StepInfo, TraceArgs, TracedOptimizer, TracePartials } from '../../src/optim/types.js';
+import type {
+  DeviceAlphas,
+  GradMap,
+  OptimizerState,
+  ParamMap,
+  ParamSpec,
+  StepInfo,
+  TraceArgs,
+  TracedOptimizer,
+  TracePartials,
+} from '../../src/optim/types.js';
 
 beforeAll(async () => {
   await setUpBackend('cpu');
@@ -23,11 +33,21 @@ class PlainSGD implements TracedOptimizer {
   constructor(readonly params: ParamSpec[]) {}
 
   async step(params: ParamMap, grads: GradMap, lr: number): Promise<StepInfo> {
-    await this.stepFused(params, grads, this.params.map(() => lr), null);
+    await this.stepFused(
+      params,
+      grads,
+      this.params.map(() => lr),
+      null,
+    );
     return { lr: [lr] };
   }
 
-  async stepFused(params: ParamMap, grads: GradMap, alphas: number[] | DeviceAlphas, trace: TraceArgs | null): Promise<Float64Array | null> {
+  async stepFused(
+    params: ParamMap,
+    grads: GradMap,
+    alphas: number[] | DeviceAlphas,
+    trace: TraceArgs | null,
+  ): Promise<Float64Array | null> {
     if (!Array.isArray(alphas)) throw new Error('PlainSGD takes host step sizes only');
     this.stepCount += 1;
     const z = this.params.map(({ name }, i) => {
@@ -60,12 +80,27 @@ class PlainSGD implements TracedOptimizer {
 
 describe('MetaOptimize over any TracedOptimizer', () => {
   it('learns the same step sizes over a stock-op SGD as over the fused one', async () => {
-    const specs: ParamSpec[] = [{ name: 'a', shape: [3, 4] }, { name: 'b', shape: [5] }];
-    const cfg = OptimizerSchema.parse({ lr: 0.05, base: { type: 'sgd' }, metaOptimize: { meta: { type: 'adam', lr: 0.01 }, gamma: 0.9 } });
+    const specs: ParamSpec[] = [
+      { name: 'a', shape: [3, 4] },
+      { name: 'b', shape: [5] },
+    ];
+    const cfg = OptimizerSchema.parse({
+      lr: 0.05,
+      base: { type: 'sgd' },
+      metaOptimize: { meta: { type: 'adam', lr: 0.01 }, gamma: 0.9 },
+    });
     const mo = cfg.metaOptimize!;
     const run = async (base: TracedOptimizer) => {
-      const opt = new MetaOptimize(base, { alpha0: cfg.lr, gamma: mo.gamma, meta: resolveMetaSpec(mo.meta, 'standard'), blocks: buildBlocks('scalar', ['a', 'b']), metaState: 'host' });
-      const params: ParamMap = new Map(specs.map((p, i) => [p.name, tf.variable(tf.randomNormal(p.shape, 0, 1, 'float32', i + 1))]));
+      const opt = new MetaOptimize(base, {
+        alpha0: cfg.lr,
+        gamma: mo.gamma,
+        meta: resolveMetaSpec(mo.meta, 'standard'),
+        blocks: buildBlocks('scalar', ['a', 'b']),
+        metaState: 'host',
+      });
+      const params: ParamMap = new Map(
+        specs.map((p, i) => [p.name, tf.variable(tf.randomNormal(p.shape, 0, 1, 'float32', i + 1))]),
+      );
       const before = tf.memory().numTensors;
       for (let step = 0; step < 5; step++) {
         // grads of ½‖w − 0.3‖²: w − 0.3, so the step sizes have something to learn

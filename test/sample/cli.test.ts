@@ -12,18 +12,28 @@ let ckpt: string;
 beforeAll(async () => {
   await useCpu();
   const out = tempDir();
-  await runTraining(tinyConfig(tempDir(), { train: { maxSteps: 2 } }), { outDir: out, backend: { name: 'cpu', device: 'test', isSoftware: true }, log: () => {} });
+  await runTraining(tinyConfig(tempDir(), { train: { maxSteps: 2 } }), {
+    outDir: out,
+    backend: { name: 'cpu', device: 'test', isSoftware: true },
+    log: () => {},
+  });
   ckpt = join(out, 'checkpoint');
   rmSync(join(ckpt, 'optimizer.safetensors'));
 });
 
-const sample = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'sample.ts', '--backend', 'cpu', '--checkpoint', ckpt, ...args], { cwd: REPO, encoding: 'utf8' });
+const sample = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'sample.ts', '--backend', 'cpu', '--checkpoint', ckpt, ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
 
 describe('sample.ts', () => {
   it('names the flag the user typed, once, without a stack trace', () => {
     const r = sample('--max-new-tokens', '0');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('ConfigError: --max-new-tokens 0: Too small: expected number to be >=1\n  hint: see npx tsx sample.ts --help\n');
+    expect(r.stderr).toBe(
+      'ConfigError: --max-new-tokens 0: Too small: expected number to be >=1\n  hint: see npx tsx sample.ts --help\n',
+    );
   });
 
   it('samples from a checkpoint without optimizer.safetensors', () => {

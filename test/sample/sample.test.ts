@@ -28,15 +28,23 @@ describe('sampling distribution', () => {
   });
   it('top-p keeps the smallest set reaching the mass', () => {
     // softmax: p(5) = 0.936, p(2) = 0.047 ...: top-p 0.9 keeps one token, 0.95 keeps two
-    expect(Array.from(samplingDistribution(logits, 5, { temperature: 1, topK: 0, topP: 0.9 })).filter((x) => x > 0).length).toBe(1);
-    expect(Array.from(samplingDistribution(logits, 5, { temperature: 1, topK: 0, topP: 0.95 })).filter((x) => x > 0).length).toBe(2);
+    expect(
+      Array.from(samplingDistribution(logits, 5, { temperature: 1, topK: 0, topP: 0.9 })).filter((x) => x > 0).length,
+    ).toBe(1);
+    expect(
+      Array.from(samplingDistribution(logits, 5, { temperature: 1, topK: 0, topP: 0.95 })).filter((x) => x > 0).length,
+    ).toBe(2);
   });
   it('draws by seed, matching the distribution', () => {
     const p = samplingDistribution(logits, 5, { temperature: 2, topK: 0, topP: 1 });
-    const draw = (seed: number) => { const r = new Rng(seed); return Array.from({ length: 20 }, () => drawToken(p, r)); };
+    const draw = (seed: number) => {
+      const r = new Rng(seed);
+      return Array.from({ length: 20 }, () => drawToken(p, r));
+    };
     expect(draw(1)).toEqual(draw(1));
     expect(draw(1)).not.toEqual(draw(2));
-    const r = new Rng(3), counts = new Array(5).fill(0);
+    const r = new Rng(3),
+      counts = new Array(5).fill(0);
     for (let i = 0; i < 20000; i++) counts[drawToken(p, r)]++;
     counts.forEach((c, i) => expect(c / 20000).toBeCloseTo(p[i], 1));
   });

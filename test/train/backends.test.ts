@@ -15,7 +15,10 @@ const webgpu = backends.find((b) => b.label.startsWith('webgpu'))!;
 describe.skipIf(!!webgpu.skip)(`training on ${webgpu.label} vs cpu`, () => {
   it('gives the same losses and step sizes for three MetaOptimize steps', async () => {
     const cache = tempDir();
-    const cfg = tinyConfig(cache, { train: { maxSteps: 3, evalInterval: 3 }, optimizer: { metaOptimize: { meta: { type: 'lion', lr: 0.05 } } } });
+    const cfg = tinyConfig(cache, {
+      train: { maxSteps: 3, evalInterval: 3 },
+      optimizer: { metaOptimize: { meta: { type: 'lion', lr: 0.05 } } },
+    });
     const run = async (info: BackendInfo) => {
       const out = tempDir();
       await runTraining(cfg, { outDir: out, backend: info, log: () => {} });
@@ -27,8 +30,8 @@ describe.skipIf(!!webgpu.skip)(`training on ${webgpu.label} vs cpu`, () => {
     cpu.forEach((row, i) => {
       for (const key of ['loss', 'valLoss', 'trainLoss'] as const)
         if (row[key] !== undefined) expect(gpu[i][key]!).toBeCloseTo(row[key]!, 4);
-      if (Array.isArray(row.lr)) (row.lr as number[]).forEach((lr, b) => expect((gpu[i].lr as number[])[b]).toBeCloseTo(lr, 8));
+      if (Array.isArray(row.lr))
+        (row.lr as number[]).forEach((lr, b) => expect((gpu[i].lr as number[])[b]).toBeCloseTo(lr, 8));
     });
   });
-
 });

@@ -17,12 +17,29 @@ const children: ChildProcess[] = [];
 beforeAll(() => {
   work = tempDir('nanometa-interrupt-');
   configPath = join(work, 'tiny.json');
-  writeFileSync(configPath, JSON.stringify({
-    model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 },
-    data: { source: 'synthetic', syntheticStories: 200, tokenizer: 'compact', compactVocabSize: 64, cacheDir: join(work, 'data') },
-    optimizer: { lr: 3e-3 },
-    train: { maxSteps: 1_000_000, batchSize: 4, evalInterval: 1_000_000, evalIters: 1, logInterval: 1, checkpointInterval: 4, seed: 7 },
-  }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 },
+      data: {
+        source: 'synthetic',
+        syntheticStories: 200,
+        tokenizer: 'compact',
+        compactVocabSize: 64,
+        cacheDir: join(work, 'data'),
+      },
+      optimizer: { lr: 3e-3 },
+      train: {
+        maxSteps: 1_000_000,
+        batchSize: 4,
+        evalInterval: 1_000_000,
+        evalIters: 1,
+        logInterval: 1,
+        checkpointInterval: 4,
+        seed: 7,
+      },
+    }),
+  );
 });
 afterAll(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
 
@@ -37,7 +54,9 @@ interface Run {
 function start(how: 'node' | 'npx', args: string[], ipc = false): Run {
   const [cmd, pre] = how === 'node' ? [process.execPath, ['--import', 'tsx']] : ['npx', ['tsx']];
   const child = spawn(cmd, [...pre, 'train.ts', '--backend', 'cpu', '--config', configPath, ...args], {
-    cwd: REPO, detached: how === 'npx', stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])],
+    cwd: REPO,
+    detached: how === 'npx',
+    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])],
   });
   children.push(child);
   let text = '';
@@ -56,24 +75,31 @@ function start(how: 'node' | 'npx', args: string[], ipc = false): Run {
   child.stderr!.on('data', onData);
   // npx re-raises the signal on itself once its child is done: a shell reports that as 128 + the signal number
   // ('exit' and then the ends of stdout/stderr: 'close' also waits for an IPC channel, which an exit does not end)
-  const ended = (s: NodeJS.ReadableStream & { readableEnded: boolean }) => new Promise((r) => (s.readableEnded ? r(null) : s.once('end', r)));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => {
-    void Promise.all([ended(child.stdout!), ended(child.stderr!)]).then(() => resolve(code ?? (signal ? signalExitCode(signal) : null)));
-  }));
+  const ended = (s: NodeJS.ReadableStream & { readableEnded: boolean }) =>
+    new Promise((r) => (s.readableEnded ? r(null) : s.once('end', r)));
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      void Promise.all([ended(child.stdout!), ended(child.stderr!)]).then(() =>
+        resolve(code ?? (signal ? signalExitCode(signal) : null)),
+      );
+    }),
+  );
   return {
     child,
     output: () => text,
     exit,
-    waitFor: (pattern) => new Promise((resolve, reject) => {
-      const m = text.match(pattern);
-      if (m) return resolve(m);
-      waiters.push({ pattern, resolve });
-      void exit.then(() => reject(new Error(`train.ts exited before printing ${pattern}:\n${text}`)));
-    }),
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const m = text.match(pattern);
+        if (m) return resolve(m);
+        waiters.push({ pattern, resolve });
+        void exit.then(() => reject(new Error(`train.ts exited before printing ${pattern}:\n${text}`)));
+      }),
   };
 }
 
-const savedStep = (out: string) => (JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')) as { step: number }).step;
+const savedStep = (out: string) =>
+  (JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')) as { step: number }).step;
 const INTERRUPTED = /^interrupted at step (\d+): checkpoint saved to (.+) \(resume with --resume\)$/m;
 
 describe('train.ts on SIGINT / SIGTERM', () => {
@@ -87,7 +113,9 @@ describe('train.ts on SIGINT / SIGTERM', () => {
     expect(Number(step)).toBeGreaterThanOrEqual(3);
     expect(dir).toBe(join(out, 'checkpoint'));
     expect(savedStep(out)).toBe(Number(step));
-    expect(run.output()).toMatch(/^Ctrl-C: stopping after this step and saving a checkpoint \(Ctrl-C again quits without saving\)$/m);
+    expect(run.output()).toMatch(
+      /^Ctrl-C: stopping after this step and saving a checkpoint \(Ctrl-C again quits without saving\)$/m,
+    );
 
     const resumed = start('node', ['--out', out, '--resume', '--set', `train.maxSteps=${Number(step) + 2}`]);
     expect(await resumed.exit, resumed.output()).toBe(0);
@@ -140,7 +168,9 @@ describe('train.ts on SIGINT / SIGTERM', () => {
     const kept = savedStep(out);
     expect(kept % 4).toBe(0); // a periodic checkpoint, not one made for the interrupt
     expect(run.output()).toMatch(/^(Ctrl-C|SIGTERM) after (Ctrl-C|SIGTERM): quitting without saving; /m);
-    expect(run.output()).toContain(`quitting without saving; the checkpoint of step ${kept} in ${join(out, 'checkpoint')} is kept`);
+    expect(run.output()).toContain(
+      `quitting without saving; the checkpoint of step ${kept} in ${join(out, 'checkpoint')} is kept`,
+    );
     expect(run.output()).not.toMatch(INTERRUPTED);
   });
 });

@@ -19,7 +19,10 @@ beforeAll(async () => {
   cache = tempDir();
 });
 
-const losses = (dir: string) => readMetrics(join(dir, 'metrics.jsonl')).filter((r) => r.loss !== undefined).map((r) => [r.step, r.loss, r.lr]);
+const losses = (dir: string) =>
+  readMetrics(join(dir, 'metrics.jsonl'))
+    .filter((r) => r.loss !== undefined)
+    .map((r) => [r.step, r.loss, r.lr]);
 
 describe('runTraining', () => {
   it('writes config.json, metrics.jsonl and a checkpoint, and lowers the loss', async () => {
@@ -45,17 +48,22 @@ describe('runTraining', () => {
 
   for (const [label, optimizer] of [
     ['AdamW with cosine schedule', { schedule: { type: 'cosine', warmupSteps: 2, minLr: 1e-4 } }],
-    ['MetaOptimize(AdamW, Lion) layerwise', { metaOptimize: { meta: { type: 'lion', lr: 0.01 }, blocks: 'layerwise' }, lr: 1e-3 }],
+    [
+      'MetaOptimize(AdamW, Lion) layerwise',
+      { metaOptimize: { meta: { type: 'lion', lr: 0.01 }, blocks: 'layerwise' }, lr: 1e-3 },
+    ],
   ] as const) {
     it(`continues exactly after --resume: ${label}`, async () => {
-      const full = tempDir(), split = tempDir();
+      const full = tempDir(),
+        split = tempDir();
       const cfg = (maxSteps: number) => tinyConfig(cache, { train: { maxSteps }, optimizer });
       await runTraining(cfg(6), { outDir: full, backend, log: quiet });
       await runTraining(cfg(3), { outDir: split, backend, log: quiet });
       const tensorsBefore = tf.memory().numTensors;
       await runTraining(cfg(6), { outDir: split, backend, log: quiet, resume: true });
       expect(tf.memory().numTensors, 'a resumed run frees everything it loaded').toBe(tensorsBefore);
-      const a = losses(full), b = losses(split);
+      const a = losses(full),
+        b = losses(split);
       expect(b.map((r) => r[0])).toEqual([1, 2, 3, 4, 5, 6]);
       a.forEach(([step, loss, lr], i) => {
         expect(b[i][0]).toBe(step);
@@ -69,21 +77,26 @@ describe('runTraining', () => {
 
   it('stops on a non-finite loss and keeps the last good checkpoint', async () => {
     const out = tempDir();
-    const cfg = (lr: number, maxSteps: number) => tinyConfig(cache, {
-      train: { maxSteps, checkpointInterval: 2, evalInterval: 100 },
-      optimizer: { base: { type: 'sgd' }, lr, gradClip: 0 },
-    });
+    const cfg = (lr: number, maxSteps: number) =>
+      tinyConfig(cache, {
+        train: { maxSteps, checkpointInterval: 2, evalInterval: 100 },
+        optimizer: { base: { type: 'sgd' }, lr, gradClip: 0 },
+      });
     await runTraining(cfg(1e-3, 4), { outDir: out, backend, log: quiet });
     // resume with an absurd lr: the weights blow up within a few steps (how many depends on the kernels'
     // rounding), and the run stops at the first log step that sees it
-    const err = await runTraining(cfg(1e12, 40), { outDir: out, backend, log: quiet, resume: true }).then(() => null, (e: Error) => e);
+    const err = await runTraining(cfg(1e12, 40), { outDir: out, backend, log: quiet, resume: true }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(/(is (NaN|Infinity|-Infinity) at step \d+; stopping)|(holds NaN or Infinity)/);
     const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8'));
     const stoppedAt = /at step (\d+)/.exec(err!.message);
     expect(state.step).toBeGreaterThanOrEqual(4);
     if (stoppedAt) expect(state.step).toBeLessThan(Number(stoppedAt[1]));
     const kept = loadCheckpoint(join(out, 'checkpoint'));
-    for (const [name, t] of kept.params) expect(t.data.every(Number.isFinite), `${name} in the kept checkpoint is finite`).toBe(true);
+    for (const [name, t] of kept.params)
+      expect(t.data.every(Number.isFinite), `${name} in the kept checkpoint is finite`).toBe(true);
   });
 });
 

@@ -3,7 +3,16 @@
 // folder without state.json (--resume refuses instead of starting over it), stale temporaries, a metrics.jsonl
 // whose last line was cut short.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { runTraining } from '../../src/train/loop.js';
@@ -23,15 +32,18 @@ beforeAll(async () => {
 });
 
 const cfg = (maxSteps: number) => tinyConfig(cache, { train: { maxSteps } });
-const stateStep = (dir: string) => JSON.parse(readFileSync(join(dir, 'checkpoint', 'state.json'), 'utf8')).step as number;
+const stateStep = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'checkpoint', 'state.json'), 'utf8')).step as number;
 
 describe('run folder', () => {
-  it('a second run on a folder in use is refused with the holder\'s pid and host; the lock goes when the run ends', async () => {
+  it("a second run on a folder in use is refused with the holder's pid and host; the lock goes when the run ends", async () => {
     const out = tempDir();
     const held = lockRunFolder(out, () => {});
     const err = await runTraining(cfg(3), { outDir: out, backend, log: () => {} }).catch((e) => e);
     expect(err).toBeInstanceOf(TrainingError);
-    expect(err.message).toBe(`${out} is in use by another run (pid ${process.pid} on ${hostname()}, started ${JSON.parse(readFileSync(join(out, '.lock'), 'utf8')).started})`);
+    expect(err.message).toBe(
+      `${out} is in use by another run (pid ${process.pid} on ${hostname()}, started ${JSON.parse(readFileSync(join(out, '.lock'), 'utf8')).started})`,
+    );
     expect(err.hint).toMatch(/kill -INT \d+.*--out/);
     expect(existsSync(join(out, 'metrics.jsonl')), 'the refused run wrote nothing').toBe(false);
     held.release();
@@ -41,16 +53,24 @@ describe('run folder', () => {
 
   it('takes over the lock of a dead process with a message', async () => {
     const out = tempDir();
-    writeFileSync(join(out, '.lock'), JSON.stringify({ pid: DEAD_PID, host: hostname(), started: '2026-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      join(out, '.lock'),
+      JSON.stringify({ pid: DEAD_PID, host: hostname(), started: '2026-01-01T00:00:00.000Z' }),
+    );
     const lines: string[] = [];
     await runTraining(cfg(3), { outDir: out, backend, log: (l) => lines.push(l) });
-    expect(lines[0]).toBe(`note: taking over ${join(out, '.lock')} from process ${DEAD_PID}, which is no longer running`);
+    expect(lines[0]).toBe(
+      `note: taking over ${join(out, '.lock')} from process ${DEAD_PID}, which is no longer running`,
+    );
     expect(stateStep(out)).toBe(3);
   });
 
   it('a lock from another host is refused (its process cannot be checked from here)', async () => {
     const out = tempDir();
-    writeFileSync(join(out, '.lock'), JSON.stringify({ pid: DEAD_PID, host: 'elsewhere', started: '2026-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      join(out, '.lock'),
+      JSON.stringify({ pid: DEAD_PID, host: 'elsewhere', started: '2026-01-01T00:00:00.000Z' }),
+    );
     const err = await runTraining(cfg(3), { outDir: out, backend, log: () => {} }).catch((e) => e);
     expect(err.message).toMatch(/in use by another run \(pid \d+ on elsewhere/);
     expect(err.hint).toBe(`if that run is gone, delete ${join(out, '.lock')}; or train into another folder with --out`);
@@ -67,7 +87,9 @@ describe('run folder', () => {
     writeFileSync(join(out, `.config.json.tmp-${DEAD_PID}-1`), '{');
     const lines: string[] = [];
     const result = await runTraining(cfg(5), { outDir: out, backend, log: (l) => lines.push(l), resume: true });
-    expect(lines[0]).toBe(`recovered the checkpoint of step 3 from ${tmp}.old (a run was stopped while replacing it) -> ${join(out, 'checkpoint')}`);
+    expect(lines[0]).toBe(
+      `recovered the checkpoint of step 3 from ${tmp}.old (a run was stopped while replacing it) -> ${join(out, 'checkpoint')}`,
+    );
     expect(lines).toContain(`resumed from ${join(out, 'checkpoint')} at step 3 (192 tokens)`);
     expect(result.step).toBe(5);
     expect(readdirSync(out).sort()).toEqual(['checkpoint', 'config.json', 'metrics.jsonl']);
@@ -80,7 +102,9 @@ describe('run folder', () => {
     const before = readFileSync(join(out, 'checkpoint', 'model.safetensors'));
     const err = await runTraining(cfg(6), { outDir: out, backend, log: () => {}, resume: true }).catch((e) => e);
     expect(err).toBeInstanceOf(CheckpointError);
-    expect(err.message).toBe(`${join(out, 'checkpoint')} exists but has no readable state.json, so --resume cannot continue it`);
+    expect(err.message).toBe(
+      `${join(out, 'checkpoint')} exists but has no readable state.json, so --resume cannot continue it`,
+    );
     expect(readFileSync(join(out, 'checkpoint', 'model.safetensors')).equals(before)).toBe(true);
   });
 
@@ -89,7 +113,9 @@ describe('run folder', () => {
     await runTraining(cfg(3), { outDir: out, backend, log: () => {} });
     const lines: string[] = [];
     await runTraining(cfg(3), { outDir: out, backend, log: (l) => lines.push(l) });
-    expect(lines).toContain(`note: ${out} already holds a checkpoint; this fresh run replaces it at its first save (use --resume to continue it)`);
+    expect(lines).toContain(
+      `note: ${out} already holds a checkpoint; this fresh run replaces it at its first save (use --resume to continue it)`,
+    );
   });
 
   it('resumes past a metrics.jsonl whose last line was cut short; a damaged line inside is an error naming it', async () => {
@@ -97,7 +123,11 @@ describe('run folder', () => {
     await runTraining(cfg(3), { outDir: out, backend, log: () => {} });
     appendFileSync(join(out, 'metrics.jsonl'), '{"step":4,"loss":5.1,"l');
     await runTraining(cfg(4), { outDir: out, backend, log: () => {}, resume: true });
-    expect(readMetrics(join(out, 'metrics.jsonl')).filter((r) => r.loss !== undefined).map((r) => r.step)).toEqual([1, 2, 3, 4]);
+    expect(
+      readMetrics(join(out, 'metrics.jsonl'))
+        .filter((r) => r.loss !== undefined)
+        .map((r) => r.step),
+    ).toEqual([1, 2, 3, 4]);
 
     const text = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n');
     text[1] = '{"step": 1, oops';

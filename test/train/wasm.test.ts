@@ -20,7 +20,10 @@ const wasm = (await testBackends()).find((b) => b.label.startsWith('wasm'))!;
 const quiet = () => {};
 const OPTIMIZERS = [
   ['AdamW', { base: { type: 'adamw', weightDecay: 0.1 }, lr: 3e-3 }],
-  ['MetaOptimize(AdamW, Lion) layerwise', { metaOptimize: { meta: { type: 'lion', lr: 0.01 }, blocks: 'layerwise' }, lr: 1e-3 }],
+  [
+    'MetaOptimize(AdamW, Lion) layerwise',
+    { metaOptimize: { meta: { type: 'lion', lr: 0.01 }, blocks: 'layerwise' }, lr: 1e-3 },
+  ],
 ] as const;
 /** nanometa's own kernels carry one of these prefixes (STYLE 5). */
 const isNanometa = (name: string) => name.startsWith('Nanometa') || name.startsWith('Nm');
@@ -37,7 +40,12 @@ async function stepKernels(optimizer: (typeof OPTIMIZERS)[number][1]): Promise<s
   const cfg = tinyConfig(cache, { model: { nLayer: 2, bias: true }, optimizer });
   const model = buildModel(cfg.model, 64, 1);
   const opt = createOptimizer(cfg.optimizer, model.params);
-  const sampler = new BatchSampler(new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)), 16, 4, 1);
+  const sampler = new BatchSampler(
+    new ArrayTokenStream(Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 64)),
+    16,
+    4,
+    1,
+  );
   const step = async () => {
     const { loss, grads, gradNorm, gradScale } = await trainStep(model, [sampler.next()], 1, () => undefined);
     await opt.step(model.params, grads, 1e-3, gradScale);
@@ -56,7 +64,11 @@ async function stepKernels(optimizer: (typeof OPTIMIZERS)[number][1]): Promise<s
 describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
   it('has a wasm kernel for every nanometa kernel registered for cpu', async () => {
     await setUpBackend('wasm');
-    const cpuOnly = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).filter(isNanometa).filter((name) => !tf.getKernel(name, 'wasm'));
+    const cpuOnly = tf
+      .getKernelsForBackend('cpu')
+      .map((k) => k.kernelName)
+      .filter(isNanometa)
+      .filter((name) => !tf.getKernel(name, 'wasm'));
     expect(cpuOnly).toEqual([]);
   });
 
@@ -69,7 +81,8 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
       expect(cpu.length).toBeGreaterThan(20);
       expect(onWasm.filter(isNanometa)).toEqual(cpu);
       // the references' stock ops (gather, softmax, unsortedSegmentSum, layer-norm moments) do not run
-      for (const stock of ['GatherV2', 'Softmax', 'UnsortedSegmentSum', 'Tanh', 'Mean']) expect(onWasm).not.toContain(stock);
+      for (const stock of ['GatherV2', 'Softmax', 'UnsortedSegmentSum', 'Tanh', 'Mean'])
+        expect(onWasm).not.toContain(stock);
     });
 
     it(`gives cpu's losses over 20 steps (1e-4 relative): ${label}`, async () => {
@@ -84,7 +97,10 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
       expect(onWasm.map((r) => r.step)).toEqual(cpu.map((r) => r.step));
       expect(cpu.length).toBe(20);
       cpu.forEach((row, i) => {
-        expect(Math.abs(onWasm[i].loss! - row.loss!) / row.loss!, `step ${row.step}: wasm ${onWasm[i].loss} vs cpu ${row.loss}`).toBeLessThanOrEqual(1e-4);
+        expect(
+          Math.abs(onWasm[i].loss! - row.loss!) / row.loss!,
+          `step ${row.step}: wasm ${onWasm[i].loss} vs cpu ${row.loss}`,
+        ).toBeLessThanOrEqual(1e-4);
       });
       expect(cpu[19].loss!).toBeLessThan(cpu[0].loss! - 0.1); // it trained
     });
@@ -93,7 +109,8 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
   it('continues exactly after --resume (MetaOptimize layerwise) and frees what it loaded', async () => {
     const info = await setUpBackend('wasm');
     const cfg = (maxSteps: number) => tinyConfig(cache, { train: { maxSteps }, optimizer: OPTIMIZERS[1][1] });
-    const full = tempDir(), split = tempDir();
+    const full = tempDir(),
+      split = tempDir();
     await runTraining(cfg(6), { outDir: full, backend: info, log: quiet });
     await runTraining(cfg(3), { outDir: split, backend: info, log: quiet });
     const before = tf.memory().numTensors;
@@ -115,7 +132,11 @@ describe.skipIf(!!wasm.skip)(`training on ${wasm.label} vs cpu`, () => {
     const draw = async () => {
       const sampler = loadSampler(join(out, 'checkpoint'));
       const tokens = [];
-      for (let i = 0; i < 3; i++) tokens.push((await generate(sampler, { ...cfg.sample, prompt: 'Once upon a time', maxNewTokens: 24, seed: 11 }, i)).tokens);
+      for (let i = 0; i < 3; i++)
+        tokens.push(
+          (await generate(sampler, { ...cfg.sample, prompt: 'Once upon a time', maxNewTokens: 24, seed: 11 }, i))
+            .tokens,
+        );
       return tokens;
     };
     const cpu = await draw();

@@ -6,7 +6,9 @@ import { CheckpointError, formatError } from '../../src/util/errors.js';
 
 describe('formatError', () => {
   it('typed errors: message and hint, no stack', () => {
-    expect(formatError(new CheckpointError('bad thing in x/state.json', 'do y'))).toBe('CheckpointError: bad thing in x/state.json\n  hint: do y');
+    expect(formatError(new CheckpointError('bad thing in x/state.json', 'do y'))).toBe(
+      'CheckpointError: bad thing in x/state.json\n  hint: do y',
+    );
   });
 
   it('file-system errors: one line with the path and what to do', () => {
@@ -16,13 +18,17 @@ describe('formatError', () => {
     } catch (e) {
       err = e;
     }
-    expect(formatError(err)).toBe('error: ENOSPC: no space left on device, write\n  hint: the disk is full: free space there (df -h), or use a folder on another disk');
+    expect(formatError(err)).toBe(
+      'error: ENOSPC: no space left on device, write\n  hint: the disk is full: free space there (df -h), or use a folder on another disk',
+    );
     try {
       writeFileSync('/nonexistent-dir/x', 'x');
     } catch (e) {
       err = e;
     }
-    expect(formatError(err)).toBe("error: ENOENT: no such file or directory, open '/nonexistent-dir/x'\n  hint: check the path");
+    expect(formatError(err)).toBe(
+      "error: ENOENT: no such file or directory, open '/nonexistent-dir/x'\n  hint: check the path",
+    );
   });
 
   it('other errors: the message once, then the stack', () => {

@@ -1,7 +1,13 @@
 // cpu kernels for NanometaCausalAttention and its gradient: the reference math (softmax(q k^T / sqrt(hs) + mask) v)
 // as plain loops over the (B, T, 3C) qkv layout, one (b, h, query row) at a time, accumulating in float64.
 import type * as tf from '@tensorflow/tfjs-core';
-import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD, type CausalAttentionAttrs, type AttentionDims, attentionDims } from './index.js';
+import {
+  CAUSAL_ATTENTION,
+  CAUSAL_ATTENTION_GRAD,
+  type CausalAttentionAttrs,
+  type AttentionDims,
+  attentionDims,
+} from './index.js';
 
 /** Softmax weights p[0..i] of query row i of head h in batch row b against keys 0..i of the same (b, h). */
 function rowWeights(qkv: Float32Array, d: AttentionDims, b: number, h: number, i: number, p: Float64Array): void {
@@ -18,7 +24,7 @@ function rowWeights(qkv: Float32Array, d: AttentionDims, b: number, h: number, i
     m = Math.max(m, p[j]);
   }
   let sum = 0;
-  for (let j = 0; j <= i; j++) sum += (p[j] = Math.exp(p[j] - m));
+  for (let j = 0; j <= i; j++) sum += p[j] = Math.exp(p[j] - m);
   for (let j = 0; j <= i; j++) p[j] /= sum;
 }
 

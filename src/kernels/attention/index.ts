@@ -13,7 +13,10 @@ export interface CausalAttentionAttrs {
 
 /** Sizes of a (B, T, 3C) qkv with H heads: C = H * hs; q, k, v of head h at columns h*hs, C + h*hs, 2C + h*hs. */
 export interface AttentionDims {
-  B: number; T: number; H: number; hs: number;
+  B: number;
+  T: number;
+  H: number;
+  hs: number;
 }
 
 export function attentionDims(shape: number[], nHead: number): AttentionDims {
@@ -46,12 +49,19 @@ function makeOp(nHead: number): Op {
 export function causalAttention(qkv: tf.Tensor3D, nHead: number): tf.Tensor3D {
   const [B, T, C3] = qkv.shape;
   if (qkv.rank !== 3 || !Number.isInteger(nHead) || nHead < 1 || C3 % (3 * nHead) !== 0) {
-    throw new TypeError(`causalAttention: qkv must be (B, T, 3C) with C a multiple of nHead = ${nHead}, got shape [${qkv.shape}]`);
+    throw new TypeError(
+      `causalAttention: qkv must be (B, T, 3C) with C a multiple of nHead = ${nHead}, got shape [${qkv.shape}]`,
+    );
   }
   if (qkv.dtype !== 'float32') throw new TypeError(`causalAttention: qkv must be float32, got ${qkv.dtype}`);
   const backend = tf.getBackend();
   const hs = C3 / 3 / nHead;
-  if (B * T === 0 || hs > MAX_HEAD_SIZE || !tf.getKernel(CAUSAL_ATTENTION, backend) || !tf.getKernel(CAUSAL_ATTENTION_GRAD, backend)) {
+  if (
+    B * T === 0 ||
+    hs > MAX_HEAD_SIZE ||
+    !tf.getKernel(CAUSAL_ATTENTION, backend) ||
+    !tf.getKernel(CAUSAL_ATTENTION_GRAD, backend)
+  ) {
     return causalAttentionReference(qkv, nHead);
   }
   let op = ops.get(nHead);

@@ -65,7 +65,16 @@ abstract class AttentionProgram extends FlatProgram {
   protected readonly VT: string;
   protected readonly scale: string;
 
-  constructor(name: string, outputShape: number[], B: number, T: number, H: number, hs: number, tile: number, vectorInputs: boolean[]) {
+  constructor(
+    name: string,
+    outputShape: number[],
+    B: number,
+    T: number,
+    H: number,
+    hs: number,
+    tile: number,
+    vectorInputs: boolean[],
+  ) {
     super(outputShape, ROWS, B * H * Math.ceil(T / ROWS) * ROWS);
     this.hs = hs;
     this.W = hs % 4 === 0 ? 4 : 1;
@@ -85,7 +94,8 @@ abstract class AttentionProgram extends FlatProgram {
   /** WGSL helpers: dotv (dot of two VT), storeRow (writes a VT to `result`, which is scalar, at a float index). */
   protected helpers(): string {
     const { W, VT } = this;
-    const stores = W === 4 ? 'result[o] = v.x; result[o + 1] = v.y; result[o + 2] = v.z; result[o + 3] = v.w;' : 'result[o] = v;';
+    const stores =
+      W === 4 ? 'result[o] = v.x; result[o + 1] = v.y; result[o + 2] = v.z; result[o + 3] = v.w;' : 'result[o] = v;';
     return `
       fn dotv(a : ${VT}, b : ${VT}) -> f32 { return ${W === 4 ? 'dot(a, b)' : 'a * b'}; }
       fn storeRow(o : i32, v : ${VT}) { ${stores} }`;
@@ -126,8 +136,12 @@ abstract class AttentionProgram extends FlatProgram {
     return `
           for (var x = i32(localIndex); x < ${rows * N}; x = x + ${ROWS}) {
             let o = (bT + min(${first} + x / ${N}, T - 1)) * 3 * Cv + ${part} + h * ${N} + x % ${N};
-            ${tile}[x] = qkv[o];${second ? `
-            ${second[0]}[x] = qkv[o + ${second[1]}];` : ''}
+            ${tile}[x] = qkv[o];${
+              second
+                ? `
+            ${second[0]}[x] = qkv[o + ${second[1]}];`
+                : ''
+            }
           }`;
   }
 }
@@ -187,7 +201,11 @@ export class CausalAttentionGradQProgram extends AttentionProgram {
   readonly variableNames = ['qkv', 'y', 'dy'];
 
   constructor(B: number, T: number, H: number, hs: number) {
-    super('nanometaCausalAttentionGradQ', [B * T * H * hs + 2 * B * H * T], B, T, H, hs, tileRows(hs), [true, true, true]);
+    super('nanometaCausalAttentionGradQ', [B * T * H * hs + 2 * B * H * T], B, T, H, hs, tileRows(hs), [
+      true,
+      true,
+      true,
+    ]);
   }
 
   getUserCode(): string {

@@ -27,7 +27,8 @@ function fusedCausalSoftmax<R extends tf.Rank>(scores: tf.Tensor<R>, scale: numb
 /** Causal softmax over the last axis of float32 scores (..., T, T), scaled by `scale` first. */
 export function causalSoftmax<R extends tf.Rank>(scores: tf.Tensor<R>, scale: number): tf.Tensor<R> {
   const [T1, T] = scores.shape.slice(-2);
-  if (scores.rank < 2 || T1 !== T) throw new TypeError(`causalSoftmax: scores must be (..., T, T), got shape [${scores.shape}]`);
+  if (scores.rank < 2 || T1 !== T)
+    throw new TypeError(`causalSoftmax: scores must be (..., T, T), got shape [${scores.shape}]`);
   if (scores.dtype !== 'float32') throw new TypeError(`causalSoftmax: scores must be float32, got ${scores.dtype}`);
   const backend = tf.getBackend();
   if (!tf.getKernel(CAUSAL_SOFTMAX, backend) || !tf.getKernel(CAUSAL_SOFTMAX_GRAD, backend)) {

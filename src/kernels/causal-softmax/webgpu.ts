@@ -17,7 +17,9 @@ function causalSoftmaxWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFun
   const { scale } = attrs as unknown as CausalSoftmaxAttrs;
   const view = rowsView(x);
   const program = new CausalSoftmaxProgram(view.shape[0], view.shape[1]);
-  const out = (backend as WebGPUBackend).runWebGPUProgram(program, [view], 'float32', [{ type: 'float32', data: [scale] }]);
+  const out = (backend as WebGPUBackend).runWebGPUProgram(program, [view], 'float32', [
+    { type: 'float32', data: [scale] },
+  ]);
   return { ...out, shape: x.shape }; // (..., T, T)
 }
 
@@ -26,7 +28,9 @@ function causalSoftmaxGradWebGPU({ inputs, backend, attrs }: Parameters<tf.Kerne
   const { scale } = attrs as unknown as CausalSoftmaxAttrs;
   const [dyView, yView] = [rowsView(dy), rowsView(y)];
   const program = new CausalSoftmaxGradProgram(yView.shape[0], yView.shape[1]);
-  const out = (backend as WebGPUBackend).runWebGPUProgram(program, [dyView, yView], 'float32', [{ type: 'float32', data: [scale] }]);
+  const out = (backend as WebGPUBackend).runWebGPUProgram(program, [dyView, yView], 'float32', [
+    { type: 'float32', data: [scale] },
+  ]);
   return { ...out, shape: y.shape }; // (..., T, T)
 }
 

@@ -25,7 +25,8 @@ export function sumSquaresUniforms(sizes: number[], partOffset: number): ShaderU
   return [
     ...n.map((value, p) => ({ name: `n${p}`, type: 'i32' as const, value })),
     ...starts.slice(1).map((value, p) => ({ name: `start${p + 1}`, type: 'i32' as const, value })),
-    { name: 'partOffset', type: 'i32', value: partOffset }, { name: 'count', type: 'i32', value: acc },
+    { name: 'partOffset', type: 'i32', value: partOffset },
+    { name: 'count', type: 'i32', value: acc },
   ];
 }
 

@@ -5,7 +5,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { runRawPass } from '../../backend/webgpu-raw.js';
 import { CLIP_NORM_KERNEL, SUM_SQUARES_INTO_KERNEL, type ClipNormAttrs, type SumSquaresIntoAttrs } from './index.js';
-import { ClipNormProgram, sumSquaresHelpers, sumSquaresMain, sumSquaresUniforms, SUM_SQUARES_TENSORS, SUM_SQUARES_WG } from './program.js';
+import {
+  ClipNormProgram,
+  sumSquaresHelpers,
+  sumSquaresMain,
+  sumSquaresUniforms,
+  SUM_SQUARES_TENSORS,
+  SUM_SQUARES_WG,
+} from './program.js';
 
 const sumSquaresIntoWebGPUKernel: tf.KernelConfig = {
   kernelName: SUM_SQUARES_INTO_KERNEL,
@@ -14,13 +21,24 @@ const sumSquaresIntoWebGPUKernel: tf.KernelConfig = {
     const { partOffset } = attrs as unknown as SumSquaresIntoAttrs;
     const xs: tf.TensorInfo[] = [];
     for (let p = 0; inputs[`x${p}`]; p++) xs.push(inputs[`x${p}`]!);
-    if (xs.length < 1 || xs.length > SUM_SQUARES_TENSORS) throw new Error(`${SUM_SQUARES_INTO_KERNEL}: 1 to ${SUM_SQUARES_TENSORS} tensors, got ${xs.length}`);
-    const uniforms = sumSquaresUniforms(xs.map((x) => tf.util.sizeFromShape(x.shape)), partOffset);
+    if (xs.length < 1 || xs.length > SUM_SQUARES_TENSORS)
+      throw new Error(`${SUM_SQUARES_INTO_KERNEL}: 1 to ${SUM_SQUARES_TENSORS} tensors, got ${xs.length}`);
+    const uniforms = sumSquaresUniforms(
+      xs.map((x) => tf.util.sizeFromShape(x.shape)),
+      partOffset,
+    );
     runRawPass({
-      key: `nanometaSumSquares_${xs.length}`, name: SUM_SQUARES_INTO_KERNEL,
-      bindings: [...xs.map((tensor, p) => ({ name: `x${p}`, tensor })), { name: 'partials', tensor: inputs.partials!, write: true }],
-      uniforms, workgroupSize: SUM_SQUARES_WG, workgroups: uniforms.at(-1)!.value,
-      helpers: sumSquaresHelpers, main: () => sumSquaresMain(xs.length),
+      key: `nanometaSumSquares_${xs.length}`,
+      name: SUM_SQUARES_INTO_KERNEL,
+      bindings: [
+        ...xs.map((tensor, p) => ({ name: `x${p}`, tensor })),
+        { name: 'partials', tensor: inputs.partials!, write: true },
+      ],
+      uniforms,
+      workgroupSize: SUM_SQUARES_WG,
+      workgroups: uniforms.at(-1)!.value,
+      helpers: sumSquaresHelpers,
+      main: () => sumSquaresMain(xs.length),
     });
     return [];
   }) as unknown as tf.KernelFunc,
@@ -33,8 +51,10 @@ const clipNormWebGPUKernel: tf.KernelConfig = {
     const { maxNorm } = attrs as unknown as ClipNormAttrs;
     const program = new ClipNormProgram(maxNorm > 0);
     const parts = tf.util.sizeFromShape(inputs.partials!.shape);
-    const info = (backend as WebGPUBackend).runWebGPUProgram(program, [inputs.partials!], 'float32',
-      [{ type: 'int32', data: [parts] }, { type: 'float32', data: [maxNorm] }]);
+    const info = (backend as WebGPUBackend).runWebGPUProgram(program, [inputs.partials!], 'float32', [
+      { type: 'int32', data: [parts] },
+      { type: 'float32', data: [maxNorm] },
+    ]);
     return { ...info, shape: [] };
   }) as unknown as tf.KernelFunc,
 };

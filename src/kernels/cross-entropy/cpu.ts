@@ -14,7 +14,14 @@ export function rowPickLoop(x: Float32Array, y: Int32Array, n: number, V: number
 }
 
 /** dx (n, V) = (exp(x[i, j] - lse[i]) - (j == y[i] ? 1 : 0)) * scale. */
-export function crossEntropyGradLoop(x: Float32Array, lse: Float32Array, y: Int32Array, n: number, V: number, scale: number): Float32Array {
+export function crossEntropyGradLoop(
+  x: Float32Array,
+  lse: Float32Array,
+  y: Int32Array,
+  n: number,
+  V: number,
+  scale: number,
+): Float32Array {
   const out = new Float32Array(n * V);
   for (let i = 0; i < n; i++) {
     const o = i * V;
@@ -31,7 +38,12 @@ function rowPickCpu({ inputs, backend: kernelBackend, attrs }: Parameters<tf.Ker
   const backend = kernelBackend as tf.KernelBackend;
   const { logits, labels, lse } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo; lse?: tf.TensorInfo };
   const [n, V] = logits.shape;
-  const values = rowPickLoop(backend.readSync(logits.dataId) as Float32Array, backend.readSync(labels.dataId) as Int32Array, n, V);
+  const values = rowPickLoop(
+    backend.readSync(logits.dataId) as Float32Array,
+    backend.readSync(labels.dataId) as Int32Array,
+    n,
+    V,
+  );
   if (lse) {
     const scale = (attrs as unknown as Partial<CrossEntropyGradAttrs> | undefined)?.scale ?? 1;
     const l = backend.readSync(lse.dataId) as Float32Array;
@@ -45,8 +57,14 @@ function crossEntropyGradCpu({ inputs, backend: kernelBackend, attrs }: Paramete
   const { logits, lse, labels } = inputs as { logits: tf.TensorInfo; lse: tf.TensorInfo; labels: tf.TensorInfo };
   const { scale } = attrs as unknown as CrossEntropyGradAttrs;
   const [n, V] = logits.shape;
-  const values = crossEntropyGradLoop(backend.readSync(logits.dataId) as Float32Array, backend.readSync(lse.dataId) as Float32Array,
-    backend.readSync(labels.dataId) as Int32Array, n, V, scale);
+  const values = crossEntropyGradLoop(
+    backend.readSync(logits.dataId) as Float32Array,
+    backend.readSync(lse.dataId) as Float32Array,
+    backend.readSync(labels.dataId) as Int32Array,
+    n,
+    V,
+    scale,
+  );
   return { dataId: backend.write(values, [n, V], 'float32'), shape: [n, V], dtype: 'float32' };
 }
 

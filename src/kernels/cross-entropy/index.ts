@@ -15,7 +15,9 @@ export interface CrossEntropyGradAttrs {
 function check(name: string, logits: tf.Tensor, labels: tf.Tensor): void {
   if (logits.rank !== 2) throw new TypeError(`${name}: logits must be 2-D (n, V), got shape [${logits.shape}]`);
   if (labels.dtype !== 'int32' || labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) {
-    throw new TypeError(`${name}: labels must be int32 (n) = (${logits.shape[0]}), got ${labels.dtype} [${labels.shape}]`);
+    throw new TypeError(
+      `${name}: labels must be int32 (n) = (${logits.shape[0]}), got ${labels.dtype} [${labels.shape}]`,
+    );
   }
 }
 
@@ -29,15 +31,23 @@ export function rowPick(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
 /** out[i] = (lse[i] - logits[i, labels[i]]) * scale, row i's cross-entropy (times scale) in one kernel; -> (n). */
 export function rowNll(logits: tf.Tensor2D, labels: tf.Tensor1D, lse: tf.Tensor1D, scale: number): tf.Tensor1D {
   check('rowNll', logits, labels);
-  if (!tf.getKernel(ROW_PICK, tf.getBackend())) return tf.tidy(() => tf.mul(tf.sub(lse, rowPickReference(logits, labels)), scale));
+  if (!tf.getKernel(ROW_PICK, tf.getBackend()))
+    return tf.tidy(() => tf.mul(tf.sub(lse, rowPickReference(logits, labels)), scale));
   const attrs: CrossEntropyGradAttrs = { scale };
   return tf.engine().runKernel(ROW_PICK, { logits, labels, lse }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D; // (n)
 }
 
 /** dlogits (n, V) = (exp(logits - lse[:, None]) - onehot(labels)) * scale; lse (n) = rowLogSumExp(logits). */
-export function crossEntropyGrad(logits: tf.Tensor2D, lse: tf.Tensor1D, labels: tf.Tensor1D, scale: number): tf.Tensor2D {
+export function crossEntropyGrad(
+  logits: tf.Tensor2D,
+  lse: tf.Tensor1D,
+  labels: tf.Tensor1D,
+  scale: number,
+): tf.Tensor2D {
   check('crossEntropyGrad', logits, labels);
   if (!tf.getKernel(CROSS_ENTROPY_GRAD, tf.getBackend())) return crossEntropyGradReference(logits, lse, labels, scale);
   const attrs: CrossEntropyGradAttrs = { scale };
-  return tf.engine().runKernel(CROSS_ENTROPY_GRAD, { logits, lse, labels }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D; // (n, V)
+  return tf
+    .engine()
+    .runKernel(CROSS_ENTROPY_GRAD, { logits, lse, labels }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D; // (n, V)
 }

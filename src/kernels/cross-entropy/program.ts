@@ -8,7 +8,10 @@ export class RowPickProgram extends FlatProgram {
   readonly variableNames: string[];
   readonly uniforms = 'scale : f32, ';
 
-  constructor(n: number, readonly withLse = false) {
+  constructor(
+    n: number,
+    readonly withLse = false,
+  ) {
     super([n], 64);
     this.variableNames = withLse ? ['logits', 'labels', 'lse'] : ['logits', 'labels'];
     this.shaderKey = `nanometaRowPick${withLse ? 'Nll' : ''}`;
@@ -36,7 +39,11 @@ export class CrossEntropyGradProgram extends FlatProgram {
   readonly outputComponent: number;
   readonly uniforms = 'scale : f32,';
 
-  constructor(n: number, V: number, readonly scale: number) {
+  constructor(
+    n: number,
+    V: number,
+    readonly scale: number,
+  ) {
     const width = V % 4 === 0 ? 4 : 1; // a vec4 never straddles two rows
     super([n, V], 64, (n * V) / width);
     this.outputComponent = width;
@@ -51,9 +58,10 @@ export class CrossEntropyGradProgram extends FlatProgram {
   getUserCode(): string {
     const w = this.outputComponent;
     // Which of this thread's columns is the label: a vec4 compare, or one scalar compare.
-    const hit = w === 4
-      ? 'select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<i32>(0, 1, 2, 3) == vec4<i32>(labels[row] - col))'
-      : 'select(0.0, 1.0, labels[row] == col)';
+    const hit =
+      w === 4
+        ? 'select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<i32>(0, 1, 2, 3) == vec4<i32>(labels[row] - col))'
+        : 'select(0.0, 1.0, labels[row] == col)';
     return `
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }

@@ -8,7 +8,12 @@ export function rowPickReference(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.T
 }
 
 /** dx (n, V) = (exp(x - lse[:, None]) - onehot(y)) * scale. */
-export function crossEntropyGradReference(logits: tf.Tensor2D, lse: tf.Tensor1D, labels: tf.Tensor1D, scale: number): tf.Tensor2D {
+export function crossEntropyGradReference(
+  logits: tf.Tensor2D,
+  lse: tf.Tensor1D,
+  labels: tf.Tensor1D,
+  scale: number,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const p = tf.exp(tf.sub(logits, tf.expandDims(lse, 1))); // (n, V)
     return tf.mul(tf.sub(p, tf.oneHot(labels, logits.shape[1])), scale);

@@ -9,8 +9,12 @@ function rowPickWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0])
   const { logits, labels, lse } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo; lse?: tf.TensorInfo };
   const scale = (attrs as unknown as Partial<CrossEntropyGradAttrs> | undefined)?.scale ?? 1; // rowPick passes no attrs
   const program = new RowPickProgram(logits.shape[0], lse !== undefined);
-  return (backend as WebGPUBackend).runWebGPUProgram(program, lse ? [logits, labels, lse] : [logits, labels], 'float32',
-    [{ type: 'float32', data: [scale] }]); // (n)
+  return (backend as WebGPUBackend).runWebGPUProgram(
+    program,
+    lse ? [logits, labels, lse] : [logits, labels],
+    'float32',
+    [{ type: 'float32', data: [scale] }],
+  ); // (n)
 }
 
 function crossEntropyGradWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {

@@ -5,7 +5,14 @@ import { passThrough } from '../pass-through.js';
 import { EMBED_POSITIONS, EMBEDDING_GRAD, type EmbeddingGradAttrs, type EmbedPositionsAttrs } from './index.js';
 
 /** x (N, C) = weight[idx[n]] + pos[n % T]; ids outside [0, V) add nothing (the position alone). */
-export function embedPositionsLoop(weight: Float32Array, pos: Float32Array, idx: Int32Array, V: number, C: number, T: number): Float32Array {
+export function embedPositionsLoop(
+  weight: Float32Array,
+  pos: Float32Array,
+  idx: Int32Array,
+  V: number,
+  C: number,
+  T: number,
+): Float32Array {
   const out = new Float32Array(idx.length * C);
   for (let n = 0; n < idx.length; n++) {
     const v = idx[n];
@@ -38,7 +45,8 @@ function embeddingGradCpu({ inputs, backend: kernelBackend, attrs }: Parameters<
   const ix = backend.readSync(indices.dataId) as Int32Array; // (N)
   const shape = [numRows, C];
   const out = embeddingGradLoop(g, ix, numRows, C);
-  if (dres) { // the tied weight's other gradient (embedPositions in index.ts)
+  if (dres) {
+    // the tied weight's other gradient (embedPositions in index.ts)
     const r = backend.readSync(dres.dataId) as Float32Array;
     for (let i = 0; i < out.length; i++) out[i] += r[i];
   }
@@ -52,7 +60,14 @@ function embedPositionsCpu({ inputs, backend: kernelBackend, attrs }: Parameters
   const { T } = attrs as unknown as EmbedPositionsAttrs;
   const [V, C] = weight.shape;
   const read = (t: tf.TensorInfo) => backend.readSync(t.dataId);
-  const x = embedPositionsLoop(read(weight) as Float32Array, read(pos) as Float32Array, read(indices) as Int32Array, V, C, T);
+  const x = embedPositionsLoop(
+    read(weight) as Float32Array,
+    read(pos) as Float32Array,
+    read(indices) as Int32Array,
+    V,
+    C,
+    T,
+  );
   const shape = [indices.shape[0], C];
   return [passThrough(backend, weight), { dataId: backend.write(x, shape, 'float32'), shape, dtype: 'float32' }];
 }

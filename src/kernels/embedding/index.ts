@@ -29,7 +29,9 @@ export function embeddingGrad(dy: tf.Tensor2D, idx: tf.Tensor1D, V: number): tf.
   if (idx.dtype !== 'int32') throw new TypeError(`embeddingGrad: ids must be int32, got ${idx.dtype}`);
   if (!tf.getKernel(EMBEDDING_GRAD, tf.getBackend())) return embeddingGradReference(dy, idx, V);
   const attrs: EmbeddingGradAttrs = { numRows: V };
-  return tf.engine().runKernel(EMBEDDING_GRAD, { dy, indices: idx }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return tf
+    .engine()
+    .runKernel(EMBEDDING_GRAD, { dy, indices: idx }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 const embeddingOp = tf.customGrad(((weight: tf.Tensor2D, idx: tf.Tensor2D, save: tf.GradSaveFunc) => {
@@ -64,10 +66,18 @@ const embedPositionsGradConfig: tf.GradConfig = {
     const B = indices.shape[0] / T;
     const gradAttrs: EmbeddingGradAttrs = { numRows: weight.shape[0] };
     return {
-      weight: () => tf.engine().runKernel(EMBEDDING_GRAD, { dy: dx, indices, dres }, gradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+      weight: () =>
+        tf
+          .engine()
+          .runKernel(EMBEDDING_GRAD, { dy: dx, indices, dres }, gradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor,
       pos: () => {
         const dpos = tf.reshape(columnSum(tf.reshape(dx, [B, T * C]) as tf.Tensor2D), [T, C]); // (T, C)
-        return T === P ? dpos : tf.pad(dpos, [[0, P - T], [0, 0]]); // (P, C)
+        return T === P
+          ? dpos
+          : tf.pad(dpos, [
+              [0, P - T],
+              [0, 0],
+            ]); // (P, C)
       },
     };
   },
@@ -84,7 +94,8 @@ export function embedPositions(weight: tf.Tensor2D, pos: tf.Tensor2D, idx: tf.Te
   const [B, T] = idx.shape;
   const [V, C] = weight.shape;
   if (idx.dtype !== 'int32') throw new TypeError(`embedPositions: ids must be int32, got ${idx.dtype}`);
-  if (pos.rank !== 2 || pos.shape[1] !== C || pos.shape[0] < T) throw new TypeError(`embedPositions: pos [${pos.shape}] must be (>= ${T}, ${C})`);
+  if (pos.rank !== 2 || pos.shape[1] !== C || pos.shape[0] < T)
+    throw new TypeError(`embedPositions: pos [${pos.shape}] must be (>= ${T}, ${C})`);
   const backend = tf.getBackend();
   if (B * T === 0 || V === 0 || !tf.getKernel(EMBED_POSITIONS, backend) || !tf.getKernel(EMBEDDING_GRAD, backend)) {
     const p = T === pos.shape[0] ? pos : tf.slice(pos, [0, 0], [T, C]); // (T, C)
@@ -92,5 +103,8 @@ export function embedPositions(weight: tf.Tensor2D, pos: tf.Tensor2D, idx: tf.Te
   }
   const attrs: EmbedPositionsAttrs = { T };
   const indices = tf.reshape(idx, [B * T]); // (N)
-  return tf.engine().runKernel(EMBED_POSITIONS, { weight, pos, indices }, attrs as unknown as tf.NamedAttrMap) as [tf.Tensor2D, tf.Tensor2D];
+  return tf.engine().runKernel(EMBED_POSITIONS, { weight, pos, indices }, attrs as unknown as tf.NamedAttrMap) as [
+    tf.Tensor2D,
+    tf.Tensor2D,
+  ];
 }

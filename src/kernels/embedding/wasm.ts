@@ -37,11 +37,16 @@ function unsortedSegmentSumWasm({ inputs, backend, attrs }: Args): tf.TensorInfo
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
   const { numSegments } = attrs as unknown as { numSegments: number };
   if (segmentIds.shape.length !== 1 || segmentIds.shape[0] !== x.shape[0]) {
-    throw new Error(`UnsortedSegmentSum on wasm: segmentIds [${segmentIds.shape}] must be one id per row of x [${x.shape}]`);
+    throw new Error(
+      `UnsortedSegmentSum on wasm: segmentIds [${segmentIds.shape}] must be one id per row of x [${x.shape}]`,
+    );
   }
   const N = x.shape[0];
   const C = N === 0 ? 0 : f32(be, x).length / N;
-  return fromValues(be, embeddingGradLoop(f32(be, x), i32(be, segmentIds), numSegments, C), [numSegments, ...x.shape.slice(1)]);
+  return fromValues(be, embeddingGradLoop(f32(be, x), i32(be, segmentIds), numSegments, C), [
+    numSegments,
+    ...x.shape.slice(1),
+  ]);
 }
 
 export const wasmKernels: tf.KernelConfig[] = [

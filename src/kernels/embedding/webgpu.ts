@@ -5,7 +5,12 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { passThrough } from '../pass-through.js';
 import { EMBED_POSITIONS, EMBEDDING_GRAD, type EmbedPositionsAttrs, type EmbeddingGradAttrs } from './index.js';
-import { EmbedPositionsProgram, EmbeddingGradProgram, EmbeddingSortProgram, EmbeddingStartsProgram } from './program.js';
+import {
+  EmbedPositionsProgram,
+  EmbeddingGradProgram,
+  EmbeddingSortProgram,
+  EmbeddingStartsProgram,
+} from './program.js';
 
 function embeddingGradWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { dy, indices, dres } = inputs as { dy: tf.TensorInfo; indices: tf.TensorInfo; dres?: tf.TensorInfo };
@@ -28,8 +33,12 @@ function embedPositionsWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFu
   const { weight, pos, indices } = inputs as { weight: tf.TensorInfo; pos: tf.TensorInfo; indices: tf.TensorInfo };
   const { T } = attrs as unknown as EmbedPositionsAttrs;
   const gpu = backend as WebGPUBackend;
-  const x = gpu.runWebGPUProgram(new EmbedPositionsProgram(indices.shape[0], weight.shape[1]), [weight, pos, indices], 'float32',
-    [{ type: 'int32', data: [T] }]); // (N, C)
+  const x = gpu.runWebGPUProgram(
+    new EmbedPositionsProgram(indices.shape[0], weight.shape[1]),
+    [weight, pos, indices],
+    'float32',
+    [{ type: 'int32', data: [T] }],
+  ); // (N, C)
   return [passThrough(gpu, weight), x];
 }
 

@@ -9,7 +9,8 @@ export const GELU_GRAD = 'NanometaGeluGrad';
 const geluOp = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
   const value = tf.engine().runKernel(GELU, { x }) as tf.Tensor; // same shape as x
-  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD, { x: saved[0], dy }) as tf.Tensor;
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
+    tf.engine().runKernel(GELU_GRAD, { x: saved[0], dy }) as tf.Tensor;
   return { value, gradFunc };
 }) as never) as (x: tf.Tensor) => tf.Tensor;
 

@@ -23,6 +23,10 @@ function geluGradWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.T
 }
 
 const geluWebGPUConfig: tf.KernelConfig = { kernelName: GELU, backendName: 'webgpu', kernelFunc: geluWebGPU };
-const geluGradWebGPUConfig: tf.KernelConfig = { kernelName: GELU_GRAD, backendName: 'webgpu', kernelFunc: geluGradWebGPU };
+const geluGradWebGPUConfig: tf.KernelConfig = {
+  kernelName: GELU_GRAD,
+  backendName: 'webgpu',
+  kernelFunc: geluGradWebGPU,
+};
 
 export const webgpuKernels: tf.KernelConfig[] = [geluWebGPUConfig, geluGradWebGPUConfig];

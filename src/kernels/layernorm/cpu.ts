@@ -15,7 +15,14 @@ function rowStats(x: Float32Array, o: number, C: number, eps: number): [number, 
 }
 
 /** y (N, C) = (x - mean) * rstd * weight + bias, row by row. */
-export function layerNormLoop(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, N: number, C: number, eps: number): Float32Array {
+export function layerNormLoop(
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | undefined,
+  N: number,
+  C: number,
+  eps: number,
+): Float32Array {
   const out = new Float32Array(N * C);
   for (let n = 0; n < N; n++) {
     const o = n * C;
@@ -29,7 +36,14 @@ export function layerNormLoop(x: Float32Array, weight: Float32Array, bias: Float
  * dx = rstd (dyw - mean(dyw) - xhat mean(dyw xhat)) with dyw = dy weight, xhat = (x - mean) rstd;
  * dweight = sum over rows of dy xhat; dbias = sum over rows of dy.
  */
-export function layerNormGradLoop(x: Float32Array, weight: Float32Array, dy: Float32Array, N: number, C: number, eps: number) {
+export function layerNormGradLoop(
+  x: Float32Array,
+  weight: Float32Array,
+  dy: Float32Array,
+  N: number,
+  C: number,
+  eps: number,
+) {
   const dx = new Float32Array(N * C);
   const dw = new Float64Array(C);
   const db = new Float64Array(C);
@@ -69,16 +83,26 @@ function layerNormCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.Ten
 
 function layerNormGradCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.TensorInfo[] {
   const backend = kernelBackend as tf.KernelBackend;
-  const { x, weight, dy, dres } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo; dres?: tf.TensorInfo };
+  const { x, weight, dy, dres } = inputs as {
+    x: tf.TensorInfo;
+    weight: tf.TensorInfo;
+    dy: tf.TensorInfo;
+    dres?: tf.TensorInfo;
+  };
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
   const read = (t: tf.TensorInfo) => backend.readSync(t.dataId) as Float32Array;
   const { dx, dweight, dbias } = layerNormGradLoop(read(x), read(weight), read(dy), N, C, eps);
-  if (dres) { // the residual stream's gradient, added here instead of by autodiff (NanometaLayerNormResidual)
+  if (dres) {
+    // the residual stream's gradient, added here instead of by autodiff (NanometaLayerNormResidual)
     const r = read(dres);
     for (let i = 0; i < dx.length; i++) dx[i] += r[i];
   }
-  const out = (values: Float32Array, shape: number[]): tf.TensorInfo => ({ dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32' });
+  const out = (values: Float32Array, shape: number[]): tf.TensorInfo => ({
+    dataId: backend.write(values, shape, 'float32'),
+    shape,
+    dtype: 'float32',
+  });
   return withBias ? [out(dx, [N, C]), out(dweight, [C]), out(dbias, [C])] : [out(dx, [N, C]), out(dweight, [C])];
 }
 

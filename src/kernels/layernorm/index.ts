@@ -35,8 +35,11 @@ function makeOp(eps: number, withBias: boolean): Op {
       tf.engine().runKernel(LAYER_NORM_GRAD, { x: saved[0], weight: saved[1], dy }, attrs({ withBias })) as tf.Tensor[]; // dx (N, C), dweight (C), dbias (C)?
     return { value, gradFunc };
   };
-  if (withBias) return tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => body(x, w, b, save)) as never) as Op;
-  return tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor1D, save: tf.GradSaveFunc) => body(x, w, undefined, save)) as never) as Op;
+  if (withBias)
+    return tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) =>
+      body(x, w, b, save)) as never) as Op;
+  return tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor1D, save: tf.GradSaveFunc) =>
+    body(x, w, undefined, save)) as never) as Op;
 }
 
 const ops = new Map<string, Op>();
@@ -45,9 +48,12 @@ const ops = new Map<string, Op>();
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor, eps = 1e-5): tf.Tensor {
   const C = x.shape[x.rank - 1];
   if (x.rank < 1 || weight.rank !== 1 || weight.shape[0] !== C || (bias && (bias.rank !== 1 || bias.shape[0] !== C))) {
-    throw new TypeError(`layerNorm: weight and bias must be (${C}) for x [${x.shape}], got [${weight.shape}] and [${bias?.shape ?? ''}]`);
+    throw new TypeError(
+      `layerNorm: weight and bias must be (${C}) for x [${x.shape}], got [${weight.shape}] and [${bias?.shape ?? ''}]`,
+    );
   }
-  if ([x, weight, bias].some((t) => t && t.dtype !== 'float32')) throw new TypeError('layerNorm: tensors must be float32');
+  if ([x, weight, bias].some((t) => t && t.dtype !== 'float32'))
+    throw new TypeError('layerNorm: tensors must be float32');
   const backend = tf.getBackend();
   if (x.size === 0 || C > MAX_C || !tf.getKernel(LAYER_NORM, backend) || !tf.getKernel(LAYER_NORM_GRAD, backend)) {
     return layerNormReference(x, weight, bias, eps);
@@ -55,7 +61,10 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor, eps
   const key = `${eps}:${bias !== undefined}`;
   let op = ops.get(key);
   if (!op) ops.set(key, (op = makeOp(eps, bias !== undefined)));
-  if (x.rank === 2) return bias ? op(x as tf.Tensor2D, weight as tf.Tensor1D, bias as tf.Tensor1D) : op(x as tf.Tensor2D, weight as tf.Tensor1D);
+  if (x.rank === 2)
+    return bias
+      ? op(x as tf.Tensor2D, weight as tf.Tensor1D, bias as tf.Tensor1D)
+      : op(x as tf.Tensor2D, weight as tf.Tensor1D);
   return tf.tidy(() => {
     const x2 = tf.reshape(x, [x.size / C, C]) as tf.Tensor2D; // (N, C)
     const y = bias ? op(x2, weight as tf.Tensor1D, bias as tf.Tensor1D) : op(x2, weight as tf.Tensor1D); // (N, C)
@@ -71,7 +80,10 @@ const layerNormResidualGradConfig: tf.GradConfig = {
     const [dres, dy] = dys as tf.Tensor[]; // tfjs passes zeros for an output no gradient reached
     const [x, weight] = saved;
     const { eps, withBias } = attrs as unknown as LayerNormAttrs;
-    const grads = tf.engine().runKernel(LAYER_NORM_GRAD, { x, weight, dy, dres }, { eps, withBias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const grads = tf.engine().runKernel(LAYER_NORM_GRAD, { x, weight, dy, dres }, {
+      eps,
+      withBias,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     const out: Record<string, () => tf.Tensor> = { x: () => grads[0], weight: () => grads[1] };
     if (withBias) out.bias = () => grads[2];
     return out;
@@ -85,17 +97,34 @@ export const layerNormGradients: tf.GradConfig[] = [layerNormResidualGradConfig]
  * [x, layerNorm(x)] for the residual stream x (N, C): the same values as using x twice, but x's two gradients
  * are summed inside the LayerNorm backward kernel (NanometaLayerNormResidual), not by an extra Add.
  */
-export function layerNormResidual(x: tf.Tensor2D, weight: tf.Tensor1D, bias?: tf.Tensor1D, eps = 1e-5): [tf.Tensor2D, tf.Tensor2D] {
+export function layerNormResidual(
+  x: tf.Tensor2D,
+  weight: tf.Tensor1D,
+  bias?: tf.Tensor1D,
+  eps = 1e-5,
+): [tf.Tensor2D, tf.Tensor2D] {
   const C = x.shape[1];
   const backend = tf.getBackend();
-  if (x.rank !== 2 || x.size === 0 || C > MAX_C || !tf.getKernel(LAYER_NORM_RESIDUAL, backend) || !tf.getKernel(LAYER_NORM_GRAD, backend)) {
+  if (
+    x.rank !== 2 ||
+    x.size === 0 ||
+    C > MAX_C ||
+    !tf.getKernel(LAYER_NORM_RESIDUAL, backend) ||
+    !tf.getKernel(LAYER_NORM_GRAD, backend)
+  ) {
     return [x, layerNorm(x, weight, bias, eps) as tf.Tensor2D];
   }
   if (weight.rank !== 1 || weight.shape[0] !== C || (bias && (bias.rank !== 1 || bias.shape[0] !== C))) {
-    throw new TypeError(`layerNormResidual: weight and bias must be (${C}) for x [${x.shape}], got [${weight.shape}] and [${bias?.shape ?? ''}]`);
+    throw new TypeError(
+      `layerNormResidual: weight and bias must be (${C}) for x [${x.shape}], got [${weight.shape}] and [${bias?.shape ?? ''}]`,
+    );
   }
-  if ([x, weight, bias].some((t) => t && t.dtype !== 'float32')) throw new TypeError('layerNormResidual: tensors must be float32');
+  if ([x, weight, bias].some((t) => t && t.dtype !== 'float32'))
+    throw new TypeError('layerNormResidual: tensors must be float32');
   const attrs: LayerNormAttrs = { eps, withBias: bias !== undefined };
   const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
-  return tf.engine().runKernel(LAYER_NORM_RESIDUAL, inputs, attrs as unknown as tf.NamedAttrMap) as [tf.Tensor2D, tf.Tensor2D];
+  return tf.engine().runKernel(LAYER_NORM_RESIDUAL, inputs, attrs as unknown as tf.NamedAttrMap) as [
+    tf.Tensor2D,
+    tf.Tensor2D,
+  ];
 }

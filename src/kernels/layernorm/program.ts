@@ -9,7 +9,6 @@ export function layerNormTiling(C: number): { WG: number; K: number } {
   return { WG, K: Math.ceil(C / WG) };
 }
 
-
 /** WGSL shared by the row programs: the row index of this workgroup, tree sums over the workgroup, row stats. */
 export function rowHelpers(WG: number, K: number, C: number): string {
   return `

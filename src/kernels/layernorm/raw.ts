@@ -128,8 +128,15 @@ interface Allocator {
 }
 
 /** dx (N, C), dweight (C), dbias (C)? from x (N, C), weight (C), dy (N, C), dres (N, C)?: two raw passes. */
-export function layerNormGradRaw(backend: unknown, x: tf.TensorInfo, weight: tf.TensorInfo, dy: tf.TensorInfo,
-  dres: tf.TensorInfo | undefined, eps: number, withBias: boolean): tf.TensorInfo[] {
+export function layerNormGradRaw(
+  backend: unknown,
+  x: tf.TensorInfo,
+  weight: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  dres: tf.TensorInfo | undefined,
+  eps: number,
+  withBias: boolean,
+): tf.TensorInfo[] {
   const gpu = backend as Allocator;
   const [N, C] = x.shape;
   const P = withBias ? 2 : 1;
@@ -141,21 +148,39 @@ export function layerNormGradRaw(backend: unknown, x: tf.TensorInfo, weight: tf.
   const b = withBias ? 'b' : '';
   const names = ['x', 'weight', 'dy', 'dres'];
   runRawPass({
-    key: `nanometaLayerNormGradRows_${C}_${r}${b}`, name: 'NanometaLayerNormGradRows',
-    bindings: [...ins.map((tensor, i) => ({ name: names[i], tensor })), { name: 'dx', tensor: dx, write: true }, { name: 'partials', tensor: partials, write: true }],
-    uniforms: [{ name: 'eps', type: 'f32', value: eps }, { name: 'N', type: 'i32', value: N }, { name: 'rowsPerChunk', type: 'i32', value: rowsPerChunk },
-      { name: 'chunks', type: 'i32', value: chunks }],
-    workgroupSize: layerNormTiling(C).WG, workgroups: chunks,
-    helpers: () => gradRowsHelpers(C), main: () => gradRowsMain(C, dres !== undefined, withBias),
+    key: `nanometaLayerNormGradRows_${C}_${r}${b}`,
+    name: 'NanometaLayerNormGradRows',
+    bindings: [
+      ...ins.map((tensor, i) => ({ name: names[i], tensor })),
+      { name: 'dx', tensor: dx, write: true },
+      { name: 'partials', tensor: partials, write: true },
+    ],
+    uniforms: [
+      { name: 'eps', type: 'f32', value: eps },
+      { name: 'N', type: 'i32', value: N },
+      { name: 'rowsPerChunk', type: 'i32', value: rowsPerChunk },
+      { name: 'chunks', type: 'i32', value: chunks },
+    ],
+    workgroupSize: layerNormTiling(C).WG,
+    workgroups: chunks,
+    helpers: () => gradRowsHelpers(C),
+    main: () => gradRowsMain(C, dres !== undefined, withBias),
   });
   const dweight = gpu.makeTensorInfo([C], 'float32');
   const dbias = withBias ? gpu.makeTensorInfo([C], 'float32') : undefined;
   runRawPass({
-    key: `nanometaLayerNormGradColumns_${C}_${b}`, name: 'NanometaLayerNormGradColumns',
-    bindings: [{ name: 'partials', tensor: partials }, { name: 'dweight', tensor: dweight, write: true },
-      ...(dbias ? [{ name: 'dbias', tensor: dbias, write: true }] : [])],
-    uniforms: [{ name: 'chunks', type: 'i32', value: chunks }], workgroupSize: TILE * LANES, workgroups: Math.ceil((P * C) / TILE),
-    helpers: gradColumnsHelpers, main: () => gradColumnsMain(C, withBias),
+    key: `nanometaLayerNormGradColumns_${C}_${b}`,
+    name: 'NanometaLayerNormGradColumns',
+    bindings: [
+      { name: 'partials', tensor: partials },
+      { name: 'dweight', tensor: dweight, write: true },
+      ...(dbias ? [{ name: 'dbias', tensor: dbias, write: true }] : []),
+    ],
+    uniforms: [{ name: 'chunks', type: 'i32', value: chunks }],
+    workgroupSize: TILE * LANES,
+    workgroups: Math.ceil((P * C) / TILE),
+    helpers: gradColumnsHelpers,
+    main: () => gradColumnsMain(C, withBias),
   });
   gpu.disposeData(partials.dataId); // its buffer stays until the queued passes are submitted (commandQueueOwnedIds)
   return dbias ? [dx, dweight, dbias] : [dx, dweight];

@@ -12,7 +12,11 @@ function layerNormWasm({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
   const { eps } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
-  return fromValues(be, layerNormLoop(f32(be, x), f32(be, weight), bias ? f32(be, bias) : undefined, N, C, eps), x.shape); // (N, C)
+  return fromValues(
+    be,
+    layerNormLoop(f32(be, x), f32(be, weight), bias ? f32(be, bias) : undefined, N, C, eps),
+    x.shape,
+  ); // (N, C)
 }
 
 function layerNormResidualWasm(args: Args): tf.TensorInfo[] {
@@ -23,7 +27,12 @@ function layerNormResidualWasm(args: Args): tf.TensorInfo[] {
 
 function layerNormGradWasm({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   const be = backend as WasmHeapBackend;
-  const { x, weight, dy, dres } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo; dres?: tf.TensorInfo };
+  const { x, weight, dy, dres } = inputs as {
+    x: tf.TensorInfo;
+    weight: tf.TensorInfo;
+    dy: tf.TensorInfo;
+    dres?: tf.TensorInfo;
+  };
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
   const { dx, dweight, dbias } = layerNormGradLoop(f32(be, x), f32(be, weight), f32(be, dy), N, C, eps);

@@ -19,7 +19,12 @@ function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo {
 }
 
 function layerNormGradWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo[] {
-  const { x, weight, dy, dres } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo; dres?: tf.TensorInfo };
+  const { x, weight, dy, dres } = inputs as {
+    x: tf.TensorInfo;
+    weight: tf.TensorInfo;
+    dy: tf.TensorInfo;
+    dres?: tf.TensorInfo;
+  };
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   return layerNormGradRaw(backend, x, weight, dy, dres, eps, withBias === true);
 }

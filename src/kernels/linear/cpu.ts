@@ -60,7 +60,11 @@ function columnSumCpu({ inputs, backend: kernelBackend }: Parameters<tf.KernelFu
 }
 
 const linearCpuConfig: tf.KernelConfig = { kernelName: LINEAR, backendName: 'cpu', kernelFunc: linearCpu };
-const geluLinearGradCpuConfig: tf.KernelConfig = { kernelName: GELU_LINEAR_GRAD, backendName: 'cpu', kernelFunc: geluLinearGradCpu };
+const geluLinearGradCpuConfig: tf.KernelConfig = {
+  kernelName: GELU_LINEAR_GRAD,
+  backendName: 'cpu',
+  kernelFunc: geluLinearGradCpu,
+};
 const columnSumCpuConfig: tf.KernelConfig = { kernelName: COLUMN_SUM, backendName: 'cpu', kernelFunc: columnSumCpu };
 
 export const cpuKernels: tf.KernelConfig[] = [linearCpuConfig, geluLinearGradCpuConfig, columnSumCpuConfig];

@@ -22,7 +22,8 @@ type Op = (...tensors: tf.Tensor[]) => tf.Tensor2D;
 
 /** Sum over rows: x (R, C) -> (C); one kernel (a linear layer's bias gradient). */
 export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
-  if (x.rank !== 2 || x.dtype !== 'float32') throw new TypeError(`columnSum: x must be a float32 matrix, got [${x.shape}] ${x.dtype}`);
+  if (x.rank !== 2 || x.dtype !== 'float32')
+    throw new TypeError(`columnSum: x must be a float32 matrix, got [${x.shape}] ${x.dtype}`);
   if (!tf.getKernel(COLUMN_SUM, tf.getBackend())) return columnSumReference(x);
   return tf.engine().runKernel(COLUMN_SUM, { x }) as tf.Tensor1D;
 }
@@ -43,7 +44,7 @@ function makeOp(withBias: boolean, withResidual: boolean, geluInput: boolean): O
     const gradFunc = (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as tf.Tensor2D[];
       const grads: tf.Tensor[] = geluInput
-        ? tf.engine().runKernel(GELU_LINEAR_GRAD, { dy, weight: ws, u: xs }) as tf.Tensor[] // du (N, in), dW (out, in)
+        ? (tf.engine().runKernel(GELU_LINEAR_GRAD, { dy, weight: ws, u: xs }) as tf.Tensor[]) // du (N, in), dW (out, in)
         : [tf.matMul(dy, ws), tf.matMul(dy, xs, true, false)]; // dx (N, in), dW (out, in)
       if (withBias) grads.push(columnSum(dy)); // (out)
       if (withResidual) grads.push(tf.clone(dy)); // (N, out): no copy, a new handle on dy's data
@@ -55,19 +56,33 @@ function makeOp(withBias: boolean, withResidual: boolean, geluInput: boolean): O
 
 const ops = new Map<string, Op>();
 
-function run(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | undefined, residual: tf.Tensor2D | undefined, geluInput: boolean): tf.Tensor2D {
+function run(
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | undefined,
+  residual: tf.Tensor2D | undefined,
+  geluInput: boolean,
+): tf.Tensor2D {
   const name = geluInput ? 'geluLinear' : 'linear';
   const [N, K] = x.shape;
   const out = weight.shape[0];
-  if (x.rank !== 2 || weight.rank !== 2 || weight.shape[1] !== K || (bias && (bias.rank !== 1 || bias.shape[0] !== out))
-    || (residual && (residual.rank !== 2 || residual.shape[0] !== N || residual.shape[1] !== out))) {
-    throw new TypeError(`${name}: x [${x.shape}], weight [${weight.shape}], bias [${bias?.shape ?? ''}], residual [${residual?.shape ?? ''}] do not fit (N, in), (out, in), (out), (N, out)`);
+  if (
+    x.rank !== 2 ||
+    weight.rank !== 2 ||
+    weight.shape[1] !== K ||
+    (bias && (bias.rank !== 1 || bias.shape[0] !== out)) ||
+    (residual && (residual.rank !== 2 || residual.shape[0] !== N || residual.shape[1] !== out))
+  ) {
+    throw new TypeError(
+      `${name}: x [${x.shape}], weight [${weight.shape}], bias [${bias?.shape ?? ''}], residual [${residual?.shape ?? ''}] do not fit (N, in), (out, in), (out), (N, out)`,
+    );
   }
-  if ([x, weight, bias, residual].some((t) => t && t.dtype !== 'float32')) throw new TypeError(`${name}: tensors must be float32`);
+  if ([x, weight, bias, residual].some((t) => t && t.dtype !== 'float32'))
+    throw new TypeError(`${name}: tensors must be float32`);
   const backend = tf.getBackend();
   const kernels = [LINEAR, COLUMN_SUM, ...(geluInput ? [GELU_LINEAR_GRAD] : [])];
   if (flag('linear') === 'stock' || N === 0 || K === 0 || kernels.some((k) => !tf.getKernel(k, backend))) {
-    return linearReference(geluInput ? gelu(x) as tf.Tensor2D : x, weight, bias, residual);
+    return linearReference(geluInput ? (gelu(x) as tf.Tensor2D) : x, weight, bias, residual);
   }
   const key = `${bias !== undefined}:${residual !== undefined}:${geluInput}`;
   let op = ops.get(key);
@@ -81,6 +96,11 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D, 
 }
 
 /** y = gelu(u) W^T + bias + residual (GELU tanh, as kernels/gelu); u (N, in) -> (N, out). */
-export function geluLinear(u: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D, residual?: tf.Tensor2D): tf.Tensor2D {
+export function geluLinear(
+  u: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias?: tf.Tensor1D,
+  residual?: tf.Tensor2D,
+): tf.Tensor2D {
   return run(u, weight, bias, residual, true);
 }

@@ -17,7 +17,11 @@ export class ColumnSumProgram implements WebGPUProgram {
   readonly uniforms = 'rowsPerGroup : i32, ';
 
   /** x (R, C) summed over groups of rowsPerGroup rows -> (ceil(R / rowsPerGroup), C). */
-  constructor(R: number, C: number, readonly rowsPerGroup: number) {
+  constructor(
+    R: number,
+    C: number,
+    readonly rowsPerGroup: number,
+  ) {
     const G = Math.ceil(R / rowsPerGroup);
     this.outputShape = [G, C];
     this.dispatch = [Math.ceil(C / COLS), G, 1];

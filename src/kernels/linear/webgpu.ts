@@ -16,10 +16,21 @@ function linearWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]):
   const { x, weight, bias, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
   const { geluInput } = attrs as unknown as LinearAttrs;
   const plan = gemmShape(x!, weight!, false, true);
-  if (!plan || x!.shape.length !== 2) throw new TypeError(`${LINEAR}: x [${x!.shape}] and weight [${weight!.shape}] must be float32 matrices`);
+  if (!plan || x!.shape.length !== 2)
+    throw new TypeError(`${LINEAR}: x [${x!.shape}] and weight [${weight!.shape}] must be float32 matrices`);
   const addend: GemmAddend = bias && residual ? 'both' : bias ? 'row' : residual ? 'full' : 'none';
   const addends = [residual, bias].filter((t): t is tf.TensorInfo => t !== undefined); // C0 (full) before C1 (row)
-  const out = runGemm(backend as WebGPUBackend, x!, weight!, plan.shape, false, true, addend, addends, geluInput ? 'A' : 'none');
+  const out = runGemm(
+    backend as WebGPUBackend,
+    x!,
+    weight!,
+    plan.shape,
+    false,
+    true,
+    addend,
+    addends,
+    geluInput ? 'A' : 'none',
+  );
   return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' }; // (N, out)
 }
 
@@ -27,9 +38,17 @@ function linearWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]):
 function geluLinearGradWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const gpu = backend as WebGPUBackend;
   const { dy, weight, u } = inputs as Record<string, tf.TensorInfo>;
-  const product = (a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, run: (shape: NonNullable<ReturnType<typeof gemmShape>>) => tf.TensorInfo) => {
+  const product = (
+    a: tf.TensorInfo,
+    b: tf.TensorInfo,
+    transA: boolean,
+    run: (shape: NonNullable<ReturnType<typeof gemmShape>>) => tf.TensorInfo,
+  ) => {
     const plan = gemmShape(a, b, transA, false);
-    if (!plan) throw new TypeError(`${GELU_LINEAR_GRAD}: dy [${dy.shape}], weight [${weight.shape}], u [${u.shape}] must be float32 matrices`);
+    if (!plan)
+      throw new TypeError(
+        `${GELU_LINEAR_GRAD}: dy [${dy.shape}], weight [${weight.shape}], u [${u.shape}] must be float32 matrices`,
+      );
     const out = run(plan);
     return { dataId: out.dataId, shape: plan.outShape, dtype: 'float32' as const };
   };
@@ -47,7 +66,8 @@ function columnSumWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.
     return gpu.runWebGPUProgram(program, [t], 'float32', program.uniformData());
   };
   let out: tf.TensorInfo;
-  if (R <= SINGLE_PASS_ROWS) out = run(x, R, Math.max(R, 1)); // (1, C)
+  if (R <= SINGLE_PASS_ROWS)
+    out = run(x, R, Math.max(R, 1)); // (1, C)
   else {
     const partials = run(x, R, GROUP_ROWS); // (G, C)
     out = run(partials, partials.shape[0], partials.shape[0]); // (1, C)
@@ -57,7 +77,15 @@ function columnSumWebGPU({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.
 }
 
 const linearWebGPUConfig: tf.KernelConfig = { kernelName: LINEAR, backendName: 'webgpu', kernelFunc: linearWebGPU };
-const geluLinearGradWebGPUConfig: tf.KernelConfig = { kernelName: GELU_LINEAR_GRAD, backendName: 'webgpu', kernelFunc: geluLinearGradWebGPU };
-const columnSumWebGPUConfig: tf.KernelConfig = { kernelName: COLUMN_SUM, backendName: 'webgpu', kernelFunc: columnSumWebGPU };
+const geluLinearGradWebGPUConfig: tf.KernelConfig = {
+  kernelName: GELU_LINEAR_GRAD,
+  backendName: 'webgpu',
+  kernelFunc: geluLinearGradWebGPU,
+};
+const columnSumWebGPUConfig: tf.KernelConfig = {
+  kernelName: COLUMN_SUM,
+  backendName: 'webgpu',
+  kernelFunc: columnSumWebGPU,
+};
 
 export const webgpuKernels: tf.KernelConfig[] = [linearWebGPUConfig, geluLinearGradWebGPUConfig, columnSumWebGPUConfig];

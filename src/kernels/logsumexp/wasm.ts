@@ -11,4 +11,6 @@ function rowLogSumExpWasm({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf
   return fromValues(be, rowLogSumExpLoop(f32(be, x), n, V), [n]);
 }
 
-export const wasmKernels: tf.KernelConfig[] = [{ kernelName: ROW_LOGSUMEXP, backendName: 'wasm', kernelFunc: rowLogSumExpWasm }];
+export const wasmKernels: tf.KernelConfig[] = [
+  { kernelName: ROW_LOGSUMEXP, backendName: 'wasm', kernelFunc: rowLogSumExpWasm },
+];

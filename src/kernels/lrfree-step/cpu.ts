@@ -5,7 +5,6 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { CpuLikeBackend } from '../cpu-backend.js';
 import { LRFREE_STEP_KERNEL as NAME, type LrFreeAttrs } from './index.js';
 
-
 function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const be = backend as CpuLikeBackend;
   const a = attrs as unknown as LrFreeAttrs;
@@ -27,17 +26,25 @@ function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
   // is read before it is written); otherwise, and for outputs without such an input, a new array
   const fresh = (name?: string) => {
     const info = name ? inputs[name] : undefined;
-    return a.inPlace && info && be.refCount(info.dataId) === 1 ? (be.readSync(info.dataId) as Float32Array) : new Float32Array(n);
+    return a.inPlace && info && be.refCount(info.dataId) === 1
+      ? (be.readSync(info.dataId) as Float32Array)
+      : new Float32Array(n);
   };
   const out = (...arrays: Float32Array[]) => arrays.map((x) => be.makeTensorInfo(shape, 'float32', x));
   const sums = (...xs: number[]) => be.makeTensorInfo([xs.length], 'float32', Float32Array.from(xs));
   switch (a.pass) {
     case 'sf': {
-      const gi = g(), z = read('z'), v = read('v');
+      const gi = g(),
+        z = read('z'),
+        v = read('v');
       const [yO, zO, vO] = [fresh('w'), fresh('z'), fresh('v')];
-      const step = lr * (beta1 * (1 - c) - 1), invBc2 = 1 / bc2, gain2 = 1 - beta2;
+      const step = lr * (beta1 * (1 - c) - 1),
+        invBc2 = 1 / bc2,
+        gain2 = 1 - beta2;
       for (let i = 0; i < n; i++) {
-        const gv = gi[i] * gs, y = w[i], zi = z[i];
+        const gv = gi[i] * gs,
+          y = w[i],
+          zi = z[i];
         const vi = beta2 * v[i] + gain2 * gv * gv;
         const u = gv / (Math.sqrt(vi * invBc2) + eps) + wd * y;
         yO[i] = y + c * (zi - y) + step * u;
@@ -47,9 +54,14 @@ function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
       return out(yO, zO, vO);
     }
     case 'prodigy-acc': {
-      const gi = g(), delta = read('delta'), m = read('m'), v = read('v'), s = read('s');
+      const gi = g(),
+        delta = read('delta'),
+        m = read('m'),
+        v = read('v'),
+        s = read('s');
       const [mO, vO, sO] = [fresh('m'), fresh('v'), fresh('s')];
-      let dot = 0, l1 = 0;
+      let dot = 0,
+        l1 = 0;
       for (let i = 0; i < n; i++) {
         const gv = gi[i] * gs;
         dot -= gv * delta[i];
@@ -61,8 +73,12 @@ function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
       return [...out(mO, vO, sO), sums(dot, l1)];
     }
     case 'prodigy-apply': {
-      const m = read('m'), v = read('v'), delta = read('delta'), [xO, dO] = [fresh('w'), fresh('delta')];
-      const dlr = coef[0], dEps = coef[1];
+      const m = read('m'),
+        v = read('v'),
+        delta = read('delta'),
+        [xO, dO] = [fresh('w'), fresh('delta')];
+      const dlr = coef[0],
+        dEps = coef[1];
       for (let i = 0; i < n; i++) {
         const step = -(w[i] * (dlr * wd) + dlr * (m[i] / (Math.sqrt(v[i]) + dEps)));
         xO[i] = w[i] + step;
@@ -71,8 +87,10 @@ function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
       return out(xO, dO);
     }
     case 'dog-norms': {
-      const gi = g(), x0 = a.first ? null : read('x0');
-      let gg = 0, dd = 0;
+      const gi = g(),
+        x0 = a.first ? null : read('x0');
+      let gg = 0,
+        dd = 0;
       for (let i = 0; i < n; i++) {
         const gv = gi[i] * gs + wd * w[i];
         gg += gv * gv;
@@ -82,9 +100,11 @@ function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
       return [sums(gg, dd)];
     }
     case 'dog-apply': {
-      const gi = g(), avg = a.avgWeight === 1 ? null : read('avg');
+      const gi = g(),
+        avg = a.avgWeight === 1 ? null : read('avg');
       const [xO, aO] = [fresh('w'), avg ? fresh('avg') : fresh()];
-      const eta = coef[0], k = a.avgWeight;
+      const eta = coef[0],
+        k = a.avgWeight;
       for (let i = 0; i < n; i++) {
         const x = w[i] - (gi[i] * gs + wd * w[i]) * eta;
         xO[i] = x;
@@ -93,10 +113,15 @@ function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
       return out(xO, aO);
     }
     case 'dadapt': {
-      const gi = g(), m = read('m'), v = read('v'), s = read('s');
+      const gi = g(),
+        m = read('m'),
+        v = read('v'),
+        s = read('s');
       const [xO, mO, vO, sO] = [fresh('w'), fresh('m'), fresh('v'), fresh('s')];
-      const dlr = coef[0], sb2 = Math.sqrt(beta2);
-      let dot = 0, l1 = 0;
+      const dlr = coef[0],
+        sb2 = Math.sqrt(beta2);
+      let dot = 0,
+        l1 = 0;
       for (let i = 0; i < n; i++) {
         const gv = gi[i] * gs + wd * w[i];
         dot += gv * (s[i] / (Math.sqrt(v[i]) + eps));
@@ -111,17 +136,28 @@ function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
       return [...out(xO, mO, vO, sO), sums(dot, l1)];
     }
     case 'mechanic-sums': {
-      const gi = g(), delta = read('delta');
+      const gi = g(),
+        delta = read('delta');
       const ratio = coef[0];
-      let xx = 0, gg = 0, dg = 0, dx = 0;
+      let xx = 0,
+        gg = 0,
+        dg = 0,
+        dx = 0;
       for (let i = 0; i < n; i++) {
-        const gv = gi[i] * gs, x = w[i], d = delta[i] * ratio;
-        xx += x * x; gg += gv * gv; dg += d * gv; dx += d * x;
+        const gv = gi[i] * gs,
+          x = w[i],
+          d = delta[i] * ratio;
+        xx += x * x;
+        gg += gv * gv;
+        dg += d * gv;
+        dx += d * x;
       }
       return [sums(xx, gg, dg, dx)];
     }
     case 'mechanic-apply': {
-      const prev = read('prev'), delta = read('delta'), [xO, dO] = [fresh('w'), fresh('delta')];
+      const prev = read('prev'),
+        delta = read('delta'),
+        [xO, dO] = [fresh('w'), fresh('delta')];
       const [ratio, sOld, sNew] = [coef[0], coef[1], coef[2]];
       for (let i = 0; i < n; i++) {
         const d = delta[i];
@@ -134,4 +170,6 @@ function lrFreeCpu({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf
   }
 }
 
-export const cpuKernels: tf.KernelConfig[] = [{ kernelName: NAME, backendName: 'cpu', kernelFunc: lrFreeCpu as unknown as tf.KernelFunc }];
+export const cpuKernels: tf.KernelConfig[] = [
+  { kernelName: NAME, backendName: 'cpu', kernelFunc: lrFreeCpu as unknown as tf.KernelFunc },
+];

@@ -6,10 +6,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isExclusive } from '../../backend/webgpu-raw.js';
 import { newPartials, partialCount } from '../program-base.js';
 import { BINDINGS } from './program.js';
-import { lrFreePassReference, PASS_IO, type LrFreeAttrs, type LrFreeInputs, type LrFreeOutputs, type LrFreePass } from './reference.js';
+import {
+  lrFreePassReference,
+  PASS_IO,
+  type LrFreeAttrs,
+  type LrFreeInputs,
+  type LrFreeOutputs,
+  type LrFreePass,
+} from './reference.js';
 
 // The attributes are defined beside the readable math that gives them meaning (reference.ts), exported from here.
-export { lrFreePassReference, PASS_IO, type LrFreeAttrs, type LrFreeInputs, type LrFreeOutputs, type LrFreePass } from './reference.js';
+export {
+  lrFreePassReference,
+  PASS_IO,
+  type LrFreeAttrs,
+  type LrFreeInputs,
+  type LrFreeOutputs,
+  type LrFreePass,
+} from './reference.js';
 
 export const LRFREE_STEP_KERNEL = 'NanometaLrFreeStep';
 /**
@@ -19,7 +33,21 @@ export const LRFREE_STEP_KERNEL = 'NanometaLrFreeStep';
 export const LRFREE_IN_PLACE_KERNEL = 'NanometaLrFreeStepInPlace';
 
 export function defaultAttrs(pass: LrFreePass, a: Partial<LrFreeAttrs> = {}): LrFreeAttrs {
-  return { pass, lr: 0, c: 0, beta1: 0, beta2: 0, beta3: 0, bc2: 1, eps: 0, wd: 0, avgWeight: 0, first: false, inPlace: false, ...a };
+  return {
+    pass,
+    lr: 0,
+    c: 0,
+    beta1: 0,
+    beta2: 0,
+    beta3: 0,
+    bc2: 1,
+    eps: 0,
+    wd: 0,
+    avgWeight: 0,
+    first: false,
+    inPlace: false,
+    ...a,
+  };
 }
 
 /**
@@ -28,9 +56,14 @@ export function defaultAttrs(pass: LrFreePass, a: Partial<LrFreeAttrs> = {}): Lr
  * the pass writes is exclusive, ONE raw pass writes the outputs into the inputs' buffers and only `sums`
  * is returned (the caller then has nothing to assign); else the backend's kernel (cpu), else the reference.
  */
-export function lrFreePass(inputs: LrFreeInputs, attrs: LrFreeAttrs, impl: 'auto' | 'reference' = 'auto'): LrFreeOutputs {
+export function lrFreePass(
+  inputs: LrFreeInputs,
+  attrs: LrFreeAttrs,
+  impl: 'auto' | 'reference' = 'auto',
+): LrFreeOutputs {
   if (impl === 'auto' && attrs.inPlace && canPassInPlace(inputs, attrs)) return passInPlace(inputs, attrs);
-  if (impl === 'reference' || !tf.getKernel(LRFREE_STEP_KERNEL, tf.getBackend())) return lrFreePassReference(inputs, attrs);
+  if (impl === 'reference' || !tf.getKernel(LRFREE_STEP_KERNEL, tf.getBackend()))
+    return lrFreePassReference(inputs, attrs);
   const named: tf.NamedTensorMap = {};
   for (const k of [...PASS_IO[attrs.pass].inputs, 'gs'] as const) if (inputs[k]) named[k] = inputs[k]!;
   const results = tf.engine().runKernel<tf.Tensor[]>(LRFREE_STEP_KERNEL, named, attrs as unknown as tf.NamedAttrMap);

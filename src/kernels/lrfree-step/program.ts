@@ -22,14 +22,16 @@ export const BINDINGS: Record<LrFreePass, { read: string[]; write: string[]; sum
 function elementWgsl(a: LrFreeAttrs, hasGs: boolean, first: boolean): string {
   const gv = `g[i]${hasGs ? ' * gs[0]' : ''}`;
   switch (a.pass) {
-    case 'sf': return `
+    case 'sf':
+      return `
         let gv = ${gv}; let y = w[i]; let zi = z[i];
         let vi = uniforms.beta2 * v[i] + (1.0 - uniforms.beta2) * gv * gv;
         let u = gv / (sqrt(vi / uniforms.bc2) + uniforms.eps) + uniforms.wd * y;
         w[i] = y + uniforms.c * (zi - y) + uniforms.lr * (uniforms.beta1 * (1.0 - uniforms.c) - 1.0) * u;
         z[i] = zi - uniforms.lr * u;
         v[i] = vi;`;
-    case 'prodigy-acc': return `
+    case 'prodigy-acc':
+      return `
         let gv = ${gv};
         s0 = s0 - gv * delta[i];
         m[i] = uniforms.beta1 * m[i] + coef[0] * gv;
@@ -37,21 +39,25 @@ function elementWgsl(a: LrFreeAttrs, hasGs: boolean, first: boolean): string {
         let sn = uniforms.beta3 * s[i] + coef[2] * gv;
         s[i] = sn;
         s1 = s1 + abs(sn);`;
-    case 'prodigy-apply': return `
+    case 'prodigy-apply':
+      return `
         let wi = w[i];
         let st = -(wi * (coef[0] * uniforms.wd) + coef[0] * (m[i] / (sqrt(v[i]) + coef[1])));
         w[i] = wi + st;
         delta[i] = delta[i] + st;`;
-    case 'dog-norms': return `
+    case 'dog-norms':
+      return `
         let gv = ${gv} + uniforms.wd * w[i];
         s0 = s0 + gv * gv;
         let d = w[i]${first ? '' : ' - x0[i]'};
         s1 = s1 + d * d;`;
-    case 'dog-apply': return `
+    case 'dog-apply':
+      return `
         let x = w[i] - (${gv} + uniforms.wd * w[i]) * coef[0];
         w[i] = x;
         if (uniforms.avgWeight == 1.0) { avg[i] = x; } else { avg[i] = avg[i] * (1.0 - uniforms.avgWeight) + x * uniforms.avgWeight; }`;
-    case 'dadapt': return `
+    case 'dadapt':
+      return `
         let gv = ${gv} + uniforms.wd * w[i];
         let so = s[i]; let vo = v[i];
         s0 = s0 + gv * (so / (sqrt(vo) + uniforms.eps));
@@ -62,10 +68,12 @@ function elementWgsl(a: LrFreeAttrs, hasGs: boolean, first: boolean): string {
         s1 = s1 + abs(sn);
         m[i] = mi; v[i] = vi; s[i] = sn;
         w[i] = w[i] - mi / (sqrt(vi) + uniforms.eps);`;
-    case 'mechanic-sums': return `
+    case 'mechanic-sums':
+      return `
         let gv = ${gv}; let x = w[i]; let d = delta[i] * coef[0];
         s0 = s0 + x * x; s1 = s1 + gv * gv; s2 = s2 + d * gv; s3 = s3 + d * x;`;
-    case 'mechanic-apply': return `
+    case 'mechanic-apply':
+      return `
         let d = delta[i];
         let nx = d * coef[0] + (w[i] - prev[i]);
         delta[i] = nx;
@@ -80,9 +88,12 @@ export function helpersWgsl(a: LrFreeAttrs): string {
 /** main: PARTIAL_CHUNK elements per workgroup (16 per thread), then the workgroup's sums. */
 export function mainWgsl(a: LrFreeAttrs, hasGs: boolean, first: boolean): string {
   const k = BINDINGS[a.pass].sums;
-  const writes = Array.from({ length: k }, (_, q) => `
+  const writes = Array.from(
+    { length: k },
+    (_, q) => `
   let t${q} = workgroupSum(s${q});
-  if (li == 0u && wgi < uniforms.count) { partials[${q} * uniforms.count + wgi] = t${q}; }`).join('');
+  if (li == 0u && wgi < uniforms.count) { partials[${q} * uniforms.count + wgi] = t${q}; }`,
+  ).join('');
   return `
   var s0 = 0.0; var s1 = 0.0; var s2 = 0.0; var s3 = 0.0;
   if (wgi < uniforms.count) {

@@ -18,11 +18,18 @@ import * as tf from '@tensorflow/tfjs-core';
  *                   x = prev + delta'·max(Σs', 0) − delta·max(Σs, 0)
  *   (mechanic's delta is x − x_ref over max(Σs, 0), ratio = max(Σs, 0)/(Σs + eps): see optim/lrfree/mechanic.ts)
  */
-export type LrFreePass = 'sf' | 'prodigy-acc' | 'prodigy-apply' | 'dog-norms' | 'dog-apply' | 'dadapt' | 'mechanic-sums' | 'mechanic-apply';
+export type LrFreePass =
+  'sf' | 'prodigy-acc' | 'prodigy-apply' | 'dog-norms' | 'dog-apply' | 'dadapt' | 'mechanic-sums' | 'mechanic-apply';
 
 export interface LrFreeAttrs {
   pass: LrFreePass;
-  lr: number; c: number; beta1: number; beta2: number; beta3: number; bc2: number; eps: number;
+  lr: number;
+  c: number;
+  beta1: number;
+  beta2: number;
+  beta3: number;
+  bc2: number;
+  eps: number;
   /** The weight decay of this tensor (0 for tensors of rank < 2). */
   wd: number;
   /** dog-apply: the average's weight of the new point; dog-norms: 1 = first step (no x0 yet). */
@@ -36,7 +43,9 @@ export interface LrFreeAttrs {
   inPlace: boolean;
 }
 
-export type LrFreeInputs = Partial<Record<'w' | 'g' | 'z' | 'v' | 'm' | 's' | 'x0' | 'delta' | 'avg' | 'prev' | 'coef' | 'gs', tf.Tensor>>;
+export type LrFreeInputs = Partial<
+  Record<'w' | 'g' | 'z' | 'v' | 'm' | 's' | 'x0' | 'delta' | 'avg' | 'prev' | 'coef' | 'gs', tf.Tensor>
+>;
 export type LrFreeOutputs = Partial<Record<'w' | 'z' | 'v' | 'm' | 's' | 'delta' | 'avg' | 'sums', tf.Tensor>>;
 
 /** Inputs (in binding order) and outputs of each pass. */
@@ -50,7 +59,6 @@ export const PASS_IO: Record<LrFreePass, { inputs: (keyof LrFreeInputs)[]; outpu
   'mechanic-sums': { inputs: ['w', 'delta', 'g', 'coef'], outputs: ['sums'] },
   'mechanic-apply': { inputs: ['prev', 'w', 'delta', 'coef'], outputs: ['w', 'delta'] },
 };
-
 
 /** Returns new tensors (the caller assigns and disposes them); inputs are not modified. */
 export function lrFreePassReference(inputs: LrFreeInputs, a: LrFreeAttrs): LrFreeOutputs {
@@ -67,7 +75,9 @@ export function lrFreePassReference(inputs: LrFreeInputs, a: LrFreeAttrs): LrFre
     const w = need('w');
     switch (a.pass) {
       case 'sf': {
-        const gi = g(), y = w, z = need('z');
+        const gi = g(),
+          y = w,
+          z = need('z');
         const v = tf.add(tf.mul(need('v'), s(a.beta2)), tf.mul(tf.square(gi), s(1 - a.beta2)));
         const u = tf.add(tf.div(gi, tf.add(tf.sqrt(tf.div(v, s(a.bc2))), s(a.eps))), tf.mul(y, s(a.wd)));
         const yc = tf.add(y, tf.mul(tf.sub(z, y), s(a.c))); // lerp(y, z, c)
@@ -84,7 +94,9 @@ export function lrFreePassReference(inputs: LrFreeInputs, a: LrFreeAttrs): LrFre
       }
       case 'prodigy-apply': {
         const dlr = coef(0);
-        const step = tf.neg(tf.add(tf.mul(w, tf.mul(dlr, s(a.wd))), tf.mul(dlr, tf.div(need('m'), tf.add(tf.sqrt(need('v')), coef(1))))));
+        const step = tf.neg(
+          tf.add(tf.mul(w, tf.mul(dlr, s(a.wd))), tf.mul(dlr, tf.div(need('m'), tf.add(tf.sqrt(need('v')), coef(1))))),
+        );
         return { w: tf.add(w, step), delta: tf.add(need('delta'), step) };
       }
       case 'dog-norms': {
@@ -115,7 +127,8 @@ export function lrFreePassReference(inputs: LrFreeInputs, a: LrFreeAttrs): LrFre
         return { sums: sum1(tf.square(w), tf.square(gi), tf.mul(delta, gi), tf.mul(delta, w)) };
       }
       case 'mechanic-apply': {
-        const prev = need('prev'), delta = need('delta');
+        const prev = need('prev'),
+          delta = need('delta');
         const next = tf.add(tf.mul(delta, coef(0)), tf.sub(w, prev));
         return { w: tf.add(prev, tf.sub(tf.mul(next, coef(2)), tf.mul(delta, coef(1)))), delta: next };
       }

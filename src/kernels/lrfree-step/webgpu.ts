@@ -18,7 +18,12 @@ const lrFreeInPlaceWebGPUKernel: tf.KernelConfig = {
     const spec = BINDINGS[a.pass];
     const first = a.pass === 'dog-norms' && inputs.x0 == null;
     const hasGs = inputs.gs != null && spec.read.includes('g'); // a pass without g ignores gs (an unused binding is invalid)
-    const names = [...spec.read.filter((n) => !(first && n === 'x0')), ...spec.write, ...(hasGs ? ['gs'] : []), ...(spec.sums ? ['partials'] : [])];
+    const names = [
+      ...spec.read.filter((n) => !(first && n === 'x0')),
+      ...spec.write,
+      ...(hasGs ? ['gs'] : []),
+      ...(spec.sums ? ['partials'] : []),
+    ];
     const bindings: RawBinding[] = names.map((name) => {
       const t = inputs[name];
       if (!t) throw new Error(`${LRFREE_IN_PLACE_KERNEL} ${a.pass}: input ${name} is required`);
@@ -27,9 +32,16 @@ const lrFreeInPlaceWebGPUKernel: tf.KernelConfig = {
     const n = tf.util.sizeFromShape((inputs.w ?? inputs.g ?? inputs.m)!.shape);
     const count = partialCount(n);
     runRawPass({
-      key: `nanometaLrFree_${a.pass}_${names.join('-')}`, name: LRFREE_IN_PLACE_KERNEL, bindings, workgroupSize: WG, workgroups: count,
-      uniforms: [...F32.map((name) => ({ name, type: 'f32' as const, value: a[name] })),
-        { name: 'n', type: 'i32', value: n }, { name: 'count', type: 'i32', value: count }],
+      key: `nanometaLrFree_${a.pass}_${names.join('-')}`,
+      name: LRFREE_IN_PLACE_KERNEL,
+      bindings,
+      workgroupSize: WG,
+      workgroups: count,
+      uniforms: [
+        ...F32.map((name) => ({ name, type: 'f32' as const, value: a[name] })),
+        { name: 'n', type: 'i32', value: n },
+        { name: 'count', type: 'i32', value: count },
+      ],
       helpers: () => helpersWgsl(a),
       main: () => mainWgsl(a, hasGs, first),
     });

@@ -10,7 +10,17 @@ const FUSED = '_FusedMatMul';
 const COLUMN_BLOCK = 64; // rows of Bᵀ kept hot in cache while every row of A passes over them
 
 /** c (M, N) = a (M, K) · b (N, K)ᵀ; a, b row-major at the given offsets. */
-export function matMulABt(a: Float32Array, ao: number, b: Float32Array, bo: number, c: Float32Array, co: number, M: number, N: number, K: number): void {
+export function matMulABt(
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  c: Float32Array,
+  co: number,
+  M: number,
+  N: number,
+  K: number,
+): void {
   for (let j0 = 0; j0 < N; j0 += COLUMN_BLOCK) {
     const j1 = Math.min(N, j0 + COLUMN_BLOCK);
     for (let i = 0; i < M; i++) {
@@ -18,7 +28,11 @@ export function matMulABt(a: Float32Array, ao: number, b: Float32Array, bo: numb
       const ci = co + i * N;
       for (let j = j0; j < j1; j++) {
         const bj = bo + j * K;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0,
+          k = 0;
         for (; k + 3 < K; k += 4) {
           s0 += a[ai + k] * b[bj + k];
           s1 += a[ai + k + 1] * b[bj + k + 1];
@@ -43,9 +57,15 @@ function transposeBatch(x: Float32Array, batch: number, R: number, S: number): F
 }
 
 /** The product as a new array and its shape, or null for what only tfjs's kernel handles (general broadcasting). */
-export function product(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean):
-  { out: Float32Array; shape: number[] } | null {
-  const rankA = a.shape.length, rankB = b.shape.length;
+export function product(
+  backend: tf.KernelBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): { out: Float32Array; shape: number[] } | null {
+  const rankA = a.shape.length,
+    rankB = b.shape.length;
   const batchA = a.shape.slice(0, -2).reduce((p, q) => p * q, 1);
   const batchB = b.shape.slice(0, -2).reduce((p, q) => p * q, 1);
   const sameBatch = rankA === rankB && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
@@ -59,7 +79,8 @@ export function product(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.Tenso
   const batch = sameBatch ? batchA : 1;
   const rowsA = sameBatch ? M : batchA * M; // a 2-D b is shared by every batch of a: fold the batch into rows
   const out = new Float32Array(batchA * M * N);
-  for (let i = 0; i < batch; i++) matMulABt(av, i * rowsA * K, bv, (sameBatch ? i : 0) * N * K, out, i * rowsA * N, rowsA, N, K);
+  for (let i = 0; i < batch; i++)
+    matMulABt(av, i * rowsA * K, bv, (sameBatch ? i : 0) * N * K, out, i * rowsA * N, rowsA, N, K);
   return { out, shape: [...a.shape.slice(0, -2), M, N] };
 }
 
@@ -83,11 +104,13 @@ function fusedMatMulCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.
   const backend = args.backend as tf.KernelBackend;
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const { transposeA, transposeB, activation } = args.attrs as unknown as MatMulAttrs;
-  const plain = !preluActivationWeights && (!activation || activation === 'linear') && (!bias || bias.dtype === 'float32');
+  const plain =
+    !preluActivationWeights && (!activation || activation === 'linear') && (!bias || bias.dtype === 'float32');
   const p = plain ? product(backend, a!, b!, transposeA, transposeB) : null;
   const N = p?.shape[p.shape.length - 1] ?? 0;
   const biasSize = bias ? tf.util.sizeFromShape(bias.shape) : 0;
-  if (!p || (bias && biasSize !== p.out.length && !(biasSize === N && bias.shape[bias.shape.length - 1] === N))) return runOriginal(FUSED, 'cpu', args);
+  if (!p || (bias && biasSize !== p.out.length && !(biasSize === N && bias.shape[bias.shape.length - 1] === N)))
+    return runOriginal(FUSED, 'cpu', args);
   if (bias) {
     const bv = backend.readSync(bias.dataId) as Float32Array;
     if (biasSize === p.out.length) for (let i = 0; i < p.out.length; i++) p.out[i] += bv[i];

@@ -95,9 +95,16 @@ export class GemmProgram implements WebGPUProgram {
   variableComponents?: number[];
   protected readonly geo: ReturnType<typeof tileGeometry>;
 
-  constructor(readonly shape: GemmShape, readonly transA: boolean, readonly transB: boolean, readonly tile: GemmTile,
-    readonly addend: GemmAddend = 'none', readonly gelu: GemmGelu = 'none') {
-    if (shape.splitK > 1 && (shape.batch !== 1 || addend !== 'none')) throw new Error('GemmProgram: split-K needs batch 1 and no addend');
+  constructor(
+    readonly shape: GemmShape,
+    readonly transA: boolean,
+    readonly transB: boolean,
+    readonly tile: GemmTile,
+    readonly addend: GemmAddend = 'none',
+    readonly gelu: GemmGelu = 'none',
+  ) {
+    if (shape.splitK > 1 && (shape.batch !== 1 || addend !== 'none'))
+      throw new Error('GemmProgram: split-K needs batch 1 and no addend');
     this.variableNames = ['A', 'B', ...addendNames(addend)];
     const z = shape.splitK > 1 ? shape.splitK : shape.batch;
     this.outputShape = [z, shape.M, shape.N];
@@ -144,7 +151,9 @@ export class GemmProgram implements WebGPUProgram {
   /** One operand's staging: element e's tile-local and global coordinates, bounds guard, index. */
   protected operand(which: 'A' | 'B'): GemmOperand {
     const { x, extent, origin, dim, off, kMajor } = this.layout(which);
-    const local = kMajor ? `let k = e / ${extent}; let ${x} = e % ${extent};` : `let ${x} = e / ${this.bk}; let k = e % ${this.bk};`;
+    const local = kMajor
+      ? `let k = e / ${extent}; let ${x} = e % ${extent};`
+      : `let ${x} = e / ${this.bk}; let k = e % ${this.bk};`;
     return {
       local,
       coords: `${local} let g${x} = ${origin} + ${x}; let gk = k0 + k;`,
@@ -166,17 +175,26 @@ export class GemmProgram implements WebGPUProgram {
     const ragged = loads * this.threads !== size;
     return `
           for (var l = 0; l < ${loads}; l++) {
-            let e = tid + l * ${this.threads};${ragged ? `
-            if (e < ${size}) {` : ''}
+            let e = tid + l * ${this.threads};${
+              ragged
+                ? `
+            if (e < ${size}) {`
+                : ''
+            }
             {${body}
-            }${ragged ? `
-            }` : ''}
+            }${
+              ragged
+                ? `
+            }`
+                : ''
+            }
           }`;
   }
 
   /** WGSL: `body(operand, name)` over the staged elements of A, then of B. */
   protected perOperand(body: (o: GemmOperand, name: 'A' | 'B') => string): string {
-    const a = this.operand('A'), b = this.operand('B');
+    const a = this.operand('A'),
+      b = this.operand('B');
     return this.loadRounds(a.size, body(a, 'A')) + this.loadRounds(b.size, body(b, 'B'));
   }
 
@@ -200,11 +218,13 @@ export class GemmProgram implements WebGPUProgram {
 
   /** WGSL: loads tile k0 of A and B into workgroup memory (`store` writes v, through GELU when the operand takes it). */
   protected stage(storeA: string, storeB: string): string {
-    return this.perOperand((o, name) => `
+    return this.perOperand(
+      (o, name) => `
               ${o.coords}
               var v = 0.0;
               if (${o.guard}) { v = ${o.gelu ? `geluF(${name}[${o.index}])` : `${name}[${o.index}]`}; }
-              ${name === 'A' ? storeA : storeB}`);
+              ${name === 'A' ? storeA : storeB}`,
+    );
   }
 
   protected epilogue(value: string): string {
@@ -321,7 +341,12 @@ export class SplitKReduceProgram implements WebGPUProgram {
   readonly dispatch: [number, number, number];
   readonly size = true;
 
-  constructor(readonly splits: number, M: number, N: number, readonly addend: GemmAddend) {
+  constructor(
+    readonly splits: number,
+    M: number,
+    N: number,
+    readonly addend: GemmAddend,
+  ) {
     this.variableNames = ['P', ...addendNames(addend)];
     this.outputShape = [M, N];
     this.shaderKey = `nanometaSplitKReduce_${splits}_${addend}`;
@@ -330,7 +355,13 @@ export class SplitKReduceProgram implements WebGPUProgram {
 
   getUserCode(): string {
     const row = 'index % uniforms.outShape.y';
-    const add = { none: '', full: ' + C0[index]', row: ` + C0[${row}]`, both: ` + C0[index] + C1[${row}]`, geluGrad: ' * geluPrime(C0[index])' }[this.addend];
+    const add = {
+      none: '',
+      full: ' + C0[index]',
+      row: ` + C0[${row}]`,
+      both: ` + C0[index] + C1[${row}]`,
+      geluGrad: ' * geluPrime(C0[index])',
+    }[this.addend];
     return `${this.addend === 'geluGrad' ? GELU_FNS : ''}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }

@@ -25,7 +25,10 @@ function addBias(backend: WasmHeapBackend, out: tf.TensorInfo, bias?: tf.TensorI
   const N = out.shape[out.shape.length - 1];
   if (b.length === y.length) for (let i = 0; i < y.length; i++) y[i] += b[i];
   else if (bias.shape.length === 1 && b.length === N) for (let i = 0; i < y.length; i++) y[i] += b[i % N];
-  else throw new Error(`_FusedMatMul on wasm: bias [${bias.shape}] must be a vector of ${N} or the output's shape [${out.shape}]`);
+  else
+    throw new Error(
+      `_FusedMatMul on wasm: bias [${bias.shape}] must be a vector of ${N} or the output's shape [${out.shape}]`,
+    );
   return out;
 }
 
@@ -43,7 +46,11 @@ function swappedProduct(original: tf.KernelFunc, args: Args, a: tf.TensorInfo, b
   const tb = transposeLast2(backend, b); // (.., N, K)
   let p: tf.TensorInfo;
   try {
-    p = original({ ...args, inputs: { ...rest, a: tb, b: a }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo; // (.., N, M)
+    p = original({
+      ...args,
+      inputs: { ...rest, a: tb, b: a },
+      attrs: { ...args.attrs, transposeA: false, transposeB: false },
+    }) as tf.TensorInfo; // (.., N, M)
   } finally {
     backend.disposeData(tb.dataId);
   }
@@ -60,20 +67,32 @@ function swappedProduct(original: tf.KernelFunc, args: Args, a: tf.TensorInfo, b
  */
 function untransposed(name: string): tf.KernelFunc {
   return (args: Args) => {
-    const { transposeA, transposeB, activation } = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+    const { transposeA, transposeB, activation } = args.attrs as {
+      transposeA?: boolean;
+      transposeB?: boolean;
+      activation?: string;
+    };
     const original = originalKernel(name, 'wasm')!;
     const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
     const be = args.backend as WasmHeapBackend;
     const linear = !activation || activation === 'linear';
-    if (transposeA && !transposeB && linear && swapPays(a, b)) return addBias(be, swappedProduct(original, args, a, b), bias);
+    if (transposeA && !transposeB && linear && swapPays(a, b))
+      return addBias(be, swappedProduct(original, args, a, b), bias);
     const laterBias = bias && bias.shape.length !== 1 ? bias : undefined; // tfjs-wasm takes only a vector
-    if (laterBias && !linear) throw new Error(`_FusedMatMul on wasm: a matrix bias [${laterBias.shape}] with activation ${activation} is not supported`);
+    if (laterBias && !linear)
+      throw new Error(
+        `_FusedMatMul on wasm: a matrix bias [${laterBias.shape}] with activation ${activation} is not supported`,
+      );
     const inputs = { ...args.inputs } as Record<string, tf.TensorInfo>;
     if (laterBias) delete inputs.bias;
     const ta = transposeA ? transposeLast2(be, a) : a;
     const tb = transposeB ? transposeLast2(be, b) : b;
     try {
-      const out = original({ ...args, inputs: { ...inputs, a: ta, b: tb }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+      const out = original({
+        ...args,
+        inputs: { ...inputs, a: ta, b: tb },
+        attrs: { ...args.attrs, transposeA: false, transposeB: false },
+      }) as tf.TensorInfo;
       return addBias(be, out, laterBias);
     } finally {
       if (ta !== a) be.disposeData(ta.dataId);
@@ -83,11 +102,21 @@ function untransposed(name: string): tf.KernelFunc {
 }
 
 /** In place of the wasm backend's BatchMatMul and _FusedMatMul (kernels/override.ts keeps those as the fallbacks). */
-export const wasmKernels: tf.KernelConfig[] = ['BatchMatMul', '_FusedMatMul'].map((name) => ({ kernelName: name, backendName: 'wasm', kernelFunc: untransposed(name) }));
+export const wasmKernels: tf.KernelConfig[] = ['BatchMatMul', '_FusedMatMul'].map((name) => ({
+  kernelName: name,
+  backendName: 'wasm',
+  kernelFunc: untransposed(name),
+}));
 
 /** c (M, N) = op(a) op(b) + bias, op = transpose where asked; a, b 2-D float32 on the wasm heap, bias (N)? */
-export function xnnMatMul(backend: WasmHeapBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean,
-  bias?: tf.TensorInfo): tf.TensorInfo {
+export function xnnMatMul(
+  backend: WasmHeapBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias?: tf.TensorInfo,
+): tf.TensorInfo {
   const kernel = tf.getKernel('_FusedMatMul', 'wasm');
   if (!kernel) throw new Error('tfjs-backend-wasm registered no _FusedMatMul kernel');
   const batch = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [1, ...t.shape] });

@@ -3,7 +3,16 @@
 // or one-sided (a shared matrix); anything else (int32, general broadcasting) goes to tfjs's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { GemmProgram, planGemm, SplitKReduceProgram, type GemmAddend, type GemmGelu, type GemmPlan, type GemmShape, type GemmTile } from './program.js';
+import {
+  GemmProgram,
+  planGemm,
+  SplitKReduceProgram,
+  type GemmAddend,
+  type GemmGelu,
+  type GemmPlan,
+  type GemmShape,
+  type GemmTile,
+} from './program.js';
 import { originalKernel, runOriginal } from '../override.js';
 
 const KERNEL = 'BatchMatMul';
@@ -15,14 +24,22 @@ let forcedTile: GemmTile | null = null;
 let forcedSplit: number | null = null;
 
 /** The product's shape for the GEMM program, or null when only tfjs's kernel can do it (broadcasting). */
-export function gemmShape(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, transB: boolean): { shape: GemmShape; outShape: number[] } | null {
+export function gemmShape(
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transA: boolean,
+  transB: boolean,
+): { shape: GemmShape; outShape: number[] } | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
-  const ra = a.shape.length, rb = b.shape.length;
+  const ra = a.shape.length,
+    rb = b.shape.length;
   const M = transA ? a.shape[ra - 1] : a.shape[ra - 2];
   const K = transA ? a.shape[ra - 2] : a.shape[ra - 1];
   const N = transB ? b.shape[rb - 2] : b.shape[rb - 1];
-  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
-  const batchA = tf.util.sizeFromShape(outerA), batchB = tf.util.sizeFromShape(outerB);
+  const outerA = a.shape.slice(0, -2),
+    outerB = b.shape.slice(0, -2);
+  const batchA = tf.util.sizeFromShape(outerA),
+    batchB = tf.util.sizeFromShape(outerB);
   let outer: number[];
   if (batchB === 1) outer = outerA;
   else if (batchA === 1) outer = outerB;
@@ -45,18 +62,36 @@ function choose(shape: Omit<GemmShape, 'splitK'>): GemmPlan {
 }
 
 /** Builds the program of one product; bench/matmul's variants pass their own. */
-export type GemmProgramFactory = (shape: GemmShape, transA: boolean, transB: boolean, tile: GemmTile, addend: GemmAddend, gelu: GemmGelu) => GemmProgram;
+export type GemmProgramFactory = (
+  shape: GemmShape,
+  transA: boolean,
+  transB: boolean,
+  tile: GemmTile,
+  addend: GemmAddend,
+  gelu: GemmGelu,
+) => GemmProgram;
 
-const vec4Program: GemmProgramFactory = (shape, transA, transB, tile, addend, gelu) => new GemmProgram(shape, transA, transB, tile, addend, gelu);
+const vec4Program: GemmProgramFactory = (shape, transA, transB, tile, addend, gelu) =>
+  new GemmProgram(shape, transA, transB, tile, addend, gelu);
 
 /**
  * C = op(A)·op(B) (+ addends, bound as C0 and C1 in GemmProgram's order) with `plan`'s tile and K split
  * (default: `choose`'s); a split runs a second, reducing dispatch. Also the WebGPU kernel of NanometaLinear
  * (kernels/linear).
  */
-export function runGemm(backend: WebGPUBackend, a: tf.TensorInfo, b: tf.TensorInfo, shape: GemmShape, transA: boolean, transB: boolean,
-  addend: GemmAddend, addends: tf.TensorInfo[] = [], gelu: GemmGelu = 'none', plan: GemmPlan = choose(shape),
-  program: GemmProgramFactory = vec4Program): tf.TensorInfo {
+export function runGemm(
+  backend: WebGPUBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  shape: GemmShape,
+  transA: boolean,
+  transB: boolean,
+  addend: GemmAddend,
+  addends: tf.TensorInfo[] = [],
+  gelu: GemmGelu = 'none',
+  plan: GemmPlan = choose(shape),
+  program: GemmProgramFactory = vec4Program,
+): tf.TensorInfo {
   const { tile, splitK } = plan;
   if (splitK <= 1) {
     const gemm = program({ ...shape, splitK: 1 }, transA, transB, tile, addend, gelu);
@@ -84,13 +119,28 @@ function batchMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | 
 function fusedMatMulWebGPU(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend, attrs } = args;
   const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
-  const { transposeA, transposeB, activation } = attrs as unknown as { transposeA: boolean; transposeB: boolean; activation?: string };
+  const { transposeA, transposeB, activation } = attrs as unknown as {
+    transposeA: boolean;
+    transposeB: boolean;
+    activation?: string;
+  };
   const plan = gemmShape(a!, b!, transposeA, transposeB);
   const { batch, M, N } = plan?.shape ?? { batch: 0, M: 0, N: 0 };
   const biasSize = bias ? tf.util.sizeFromShape(bias.shape) : 0;
-  const addend: GemmAddend | null = !bias ? 'none' : biasSize === batch * M * N && bias.dtype === 'float32' ? 'full'
-    : biasSize === N && bias.shape[bias.shape.length - 1] === N && bias.dtype === 'float32' ? 'row' : null;
-  if (!plan || plan.shape.K === 0 || addend === null || preluActivationWeights || (activation && activation !== 'linear')) {
+  const addend: GemmAddend | null = !bias
+    ? 'none'
+    : biasSize === batch * M * N && bias.dtype === 'float32'
+      ? 'full'
+      : biasSize === N && bias.shape[bias.shape.length - 1] === N && bias.dtype === 'float32'
+        ? 'row'
+        : null;
+  if (
+    !plan ||
+    plan.shape.K === 0 ||
+    addend === null ||
+    preluActivationWeights ||
+    (activation && activation !== 'linear')
+  ) {
     return runOriginal(FUSED, 'webgpu', args);
   }
   const out = runGemm(backend as WebGPUBackend, a!, b!, plan.shape, transposeA, transposeB, addend, bias ? [bias] : []);

@@ -14,12 +14,16 @@ const metaStepCpuKernel: tf.KernelConfig = {
     const be = backend as CpuLikeBackend;
     const a = attrs as unknown as MetaStepAttrs;
     const read = (name: string) => be.readSync(inputs[name]!.dataId) as Float32Array | Int32Array;
-    const state = read('state') as Float32Array, partials = read('partials'), seg = read('seg');
+    const state = read('state') as Float32Array,
+      partials = read('partials'),
+      seg = read('seg');
     const nb = inputs.state!.shape[0];
     const z = new Float64Array(nb);
     seg.forEach((b, j) => (z[b] += partials[j]));
     const col = (c: number) => Float32Array.from({ length: nb }, (_, b) => state[b * STATE_COLS + c]);
-    const beta = col(COL.beta), m = col(COL.m), v = col(COL.v);
+    const beta = col(COL.beta),
+      m = col(COL.m),
+      v = col(COL.v);
     const zf = Float32Array.from(z);
     const [betaNew, mNew, vNew] = [new Float32Array(beta), new Float32Array(m), new Float32Array(v)];
     if (a.moves) loop({ ...a, traced: false }, nb, beta, zf, m, v, EMPTY, betaNew, mNew, vNew, EMPTY);

@@ -51,7 +51,13 @@ export function hasMetaStepKernel(): boolean {
 
 /** The new state (blocks, STATE_COLS); inputs are untouched. */
 export function metaStep({ state, partials, seg }: MetaStepInputs, attrs: MetaStepAttrs): tf.Tensor2D {
-  if (state.rank !== 2 || state.shape[1] !== STATE_COLS) throw new TypeError(`metaStep: state must be (blocks, ${STATE_COLS}), got [${state.shape}]`);
-  if (partials.size !== seg.size || seg.dtype !== 'int32') throw new TypeError(`metaStep: seg must be int32 with one block per partial (${partials.size}), got ${seg.dtype} [${seg.shape}]`);
-  return tf.engine().runKernel(META_STEP_KERNEL, { state, partials, seg }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  if (state.rank !== 2 || state.shape[1] !== STATE_COLS)
+    throw new TypeError(`metaStep: state must be (blocks, ${STATE_COLS}), got [${state.shape}]`);
+  if (partials.size !== seg.size || seg.dtype !== 'int32')
+    throw new TypeError(
+      `metaStep: seg must be int32 with one block per partial (${partials.size}), got ${seg.dtype} [${seg.shape}]`,
+    );
+  return tf
+    .engine()
+    .runKernel(META_STEP_KERNEL, { state, partials, seg }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }

@@ -15,10 +15,18 @@ export class MetaStepProgram extends FlatProgram {
   readonly uniforms: string;
   private readonly uniformList: ShaderUniform[];
 
-  constructor(readonly attrs: MetaStepAttrs, blocks: number, parts: number) {
+  constructor(
+    readonly attrs: MetaStepAttrs,
+    blocks: number,
+    parts: number,
+  ) {
     super([blocks, STATE_COLS], WG, blocks * WG);
     this.shaderKey = `nanometaMetaStep_${attrs.moves ? attrs.base : 'fixed'}_${attrs.oldMomentum ? 'old' : 'new'}`;
-    this.uniformList = [...optimUniforms(attrs), { name: 'parts', type: 'i32', value: parts }, { name: 't', type: 'f32', value: attrs.t }];
+    this.uniformList = [
+      ...optimUniforms(attrs),
+      { name: 'parts', type: 'i32', value: parts },
+      { name: 't', type: 'f32', value: attrs.t },
+    ];
     this.uniforms = uniformFields(this.uniformList);
   }
 
@@ -31,7 +39,9 @@ export class MetaStepProgram extends FlatProgram {
     // inf and NaN have all exponent bits set; checked on the bits (WGSL has no isNan, and may assume finite math)
     const bad = (x: string) => `((bitcast<u32>(${x}) & 0x7f800000u) == 0x7f800000u)`;
     // a moment the meta optimizer does not use (Lion's v̄, RMSProp's m̄) is passed through unchanged
-    const step = this.attrs.moves ? stepMathWgsl(this.attrs.base, this.attrs.oldMomentum) : `
+    const step = this.attrs.moves
+      ? stepMathWgsl(this.attrs.base, this.attrs.oldMomentum)
+      : `
         let delta = 0.0;`;
     return `
       ${workgroupReductions('partial', 'f32', WG, { workgroupSum: sum })}

@@ -10,7 +10,12 @@ const metaStepWebGPUKernel: tf.KernelConfig = {
   kernelFunc: (({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]) => {
     const { state, partials, seg } = inputs as Record<string, tf.TensorInfo>;
     const program = new MetaStepProgram(attrs as unknown as MetaStepAttrs, state.shape[0], partials.shape[0]);
-    return (backend as WebGPUBackend).runWebGPUProgram(program, [state, partials, seg], 'float32', program.uniformData());
+    return (backend as WebGPUBackend).runWebGPUProgram(
+      program,
+      [state, partials, seg],
+      'float32',
+      program.uniformData(),
+    );
   }) as unknown as tf.KernelFunc,
 };
 

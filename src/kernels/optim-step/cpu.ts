@@ -18,7 +18,8 @@ const optimStepCpuKernel: tf.KernelConfig = {
     const read = (name: string): Float32Array => {
       const info = inputs[name];
       if (!info) throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} is required for base ${given.base}`);
-      if (info.dtype !== 'float32') throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} must be float32, got ${info.dtype}`);
+      if (info.dtype !== 'float32')
+        throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} must be float32, got ${info.dtype}`);
       return be.readSync(info.dataId) as Float32Array;
     };
     // a step size held in a tensor (alphaIndex ≥ 0) replaces the attr
@@ -53,31 +54,54 @@ const optimStepCpuKernel: tf.KernelConfig = {
 
 interface Arrays {
   n: number;
-  w: Float32Array; g: Float32Array; m: Float32Array; v: Float32Array; h: Float32Array;
-  wOut: Float32Array; mOut: Float32Array; vOut: Float32Array; hOut: Float32Array;
+  w: Float32Array;
+  g: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  h: Float32Array;
+  wOut: Float32Array;
+  mOut: Float32Array;
+  vOut: Float32Array;
+  hOut: Float32Array;
 }
 
 /**
  * The fused loop; returns Σ h·g (0 when untraced). One specialised loop per base and per traced/untraced
  * (no per-element branches on the base); the weight and trace tail is written out in each loop.
  */
-export function loop(a: OptimStepAttrs, n: number,
-  w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: Float32Array,
-  wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, hOut: Float32Array): number {
+export function loop(
+  a: OptimStepAttrs,
+  n: number,
+  w: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  h: Float32Array,
+  wOut: Float32Array,
+  mOut: Float32Array,
+  vOut: Float32Array,
+  hOut: Float32Array,
+): number {
   const x: Arrays = { n, w, g, m, v, h, wOut, mOut, vOut, hOut };
   switch (a.base) {
-    case 'adamw': return a.traced ? adamwTraced(a, x) : adamw(a, x);
-    case 'rmsprop': return a.traced ? rmspropTraced(a, x) : rmsprop(a, x);
-    case 'lion': return a.traced ? lionTraced(a, x) : lion(a, x);
-    case 'sgdm': return a.traced ? sgdmTraced(a, x) : sgdm(a, x);
-    case 'sgd': return a.traced ? sgdTraced(a, x) : sgd(a, x);
+    case 'adamw':
+      return a.traced ? adamwTraced(a, x) : adamw(a, x);
+    case 'rmsprop':
+      return a.traced ? rmspropTraced(a, x) : rmsprop(a, x);
+    case 'lion':
+      return a.traced ? lionTraced(a, x) : lion(a, x);
+    case 'sgdm':
+      return a.traced ? sgdmTraced(a, x) : sgdm(a, x);
+    case 'sgd':
+      return a.traced ? sgdTraced(a, x) : sgd(a, x);
   }
 }
 
 function adamw(a: OptimStepAttrs, { n, w, g, m, v, wOut, mOut, vOut }: Arrays): number {
   const { alpha, kappa, decay1, gain1, decay2, gain2, scale1, scale2, epsIn, epsOut } = a;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i];
+    const gi = g[i],
+      wi = w[i];
     const mi = decay1 * m[i] + gain1 * gi;
     const vi = decay2 * v[i] + gain2 * gi * gi;
     mOut[i] = mi;
@@ -92,7 +116,9 @@ function adamwTraced(a: OptimStepAttrs, { n, w, g, m, v, h, wOut, mOut, vOut, hO
   const carry = a.gamma * (1 - alpha * kappa);
   let z = 0;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i], hi = h[i];
+    const gi = g[i],
+      wi = w[i],
+      hi = h[i];
     const mi = decay1 * m[i] + gain1 * gi;
     const vi = decay2 * v[i] + gain2 * gi * gi;
     mOut[i] = mi;
@@ -108,7 +134,8 @@ function adamwTraced(a: OptimStepAttrs, { n, w, g, m, v, h, wOut, mOut, vOut, hO
 function rmsprop(a: OptimStepAttrs, { n, w, g, v, wOut, vOut }: Arrays): number {
   const { alpha, kappa, decay2, gain2, scale2, epsIn, epsOut } = a;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i];
+    const gi = g[i],
+      wi = w[i];
     const vi = decay2 * v[i] + gain2 * gi * gi;
     vOut[i] = vi;
     wOut[i] = wi - alpha * (gi / (Math.sqrt(scale2 * vi + epsIn) + epsOut) + kappa * wi);
@@ -121,7 +148,9 @@ function rmspropTraced(a: OptimStepAttrs, { n, w, g, v, h, wOut, vOut, hOut }: A
   const carry = a.gamma * (1 - alpha * kappa);
   let z = 0;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i], hi = h[i];
+    const gi = g[i],
+      wi = w[i],
+      hi = h[i];
     const vi = decay2 * v[i] + gain2 * gi * gi;
     vOut[i] = vi;
     const delta = alpha * (gi / (Math.sqrt(scale2 * vi + epsIn) + epsOut) + kappa * wi);
@@ -136,7 +165,9 @@ function lion(a: OptimStepAttrs, { n, w, g, m, wOut, mOut }: Arrays): number {
   const { alpha, kappa, decay1, gain1, interp } = a;
   const interpG = 1 - interp;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i], mi = m[i];
+    const gi = g[i],
+      wi = w[i],
+      mi = m[i];
     mOut[i] = decay1 * mi + gain1 * gi;
     wOut[i] = wi - alpha * (Math.sign(interp * mi + interpG * gi) + kappa * wi); // old m: Lion order
   }
@@ -149,7 +180,10 @@ function lionTraced(a: OptimStepAttrs, { n, w, g, m, h, wOut, mOut, hOut }: Arra
   const carry = a.gamma * (1 - alpha * kappa);
   let z = 0;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i], mi = m[i], hi = h[i];
+    const gi = g[i],
+      wi = w[i],
+      mi = m[i],
+      hi = h[i];
     mOut[i] = decay1 * mi + gain1 * gi;
     const delta = alpha * (Math.sign(interp * mi + interpG * gi) + kappa * wi);
     wOut[i] = wi - delta;
@@ -162,7 +196,9 @@ function lionTraced(a: OptimStepAttrs, { n, w, g, m, h, wOut, mOut, hOut }: Arra
 function sgdm(a: OptimStepAttrs, { n, w, g, m, wOut, mOut }: Arrays): number {
   const { alpha, kappa, decay1, gain1, oldMomentum } = a;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i], mOld = m[i];
+    const gi = g[i],
+      wi = w[i],
+      mOld = m[i];
     const mi = decay1 * mOld + gain1 * gi;
     mOut[i] = mi;
     wOut[i] = wi - alpha * ((oldMomentum ? mOld : mi) + kappa * wi);
@@ -175,7 +211,10 @@ function sgdmTraced(a: OptimStepAttrs, { n, w, g, m, h, wOut, mOut, hOut }: Arra
   const carry = a.gamma * (1 - alpha * kappa);
   let z = 0;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i], mOld = m[i], hi = h[i];
+    const gi = g[i],
+      wi = w[i],
+      mOld = m[i],
+      hi = h[i];
     const mi = decay1 * mOld + gain1 * gi;
     mOut[i] = mi;
     const delta = alpha * ((oldMomentum ? mOld : mi) + kappa * wi);
@@ -197,7 +236,9 @@ function sgdTraced(a: OptimStepAttrs, { n, w, g, h, wOut, hOut }: Arrays): numbe
   const carry = a.gamma * (1 - alpha * kappa);
   let z = 0;
   for (let i = 0; i < n; i++) {
-    const gi = g[i], wi = w[i], hi = h[i];
+    const gi = g[i],
+      wi = w[i],
+      hi = h[i];
     const delta = alpha * (gi + kappa * wi);
     wOut[i] = wi - delta;
     z += hi * gi;

@@ -13,8 +13,16 @@ const WG = 256;
 
 /** Bound after the uniforms: w, g, then m, v, h, gs, a, partials as present; the pass writes w, m, v, h, partials. */
 function bindingNames(a: OptimStepAttrs, has: (n: string) => boolean): string[] {
-  return ['w', 'g', ...(usesM(a.base) ? ['m'] : []), ...(usesV(a.base) ? ['v'] : []), ...(a.traced ? ['h'] : []),
-    ...(has('gs') ? ['gs'] : []), ...(a.alphaIndex >= 0 ? ['a'] : []), ...(a.traced ? ['partials'] : [])];
+  return [
+    'w',
+    'g',
+    ...(usesM(a.base) ? ['m'] : []),
+    ...(usesV(a.base) ? ['v'] : []),
+    ...(a.traced ? ['h'] : []),
+    ...(has('gs') ? ['gs'] : []),
+    ...(a.alphaIndex >= 0 ? ['a'] : []),
+    ...(a.traced ? ['partials'] : []),
+  ];
 }
 
 const WRITTEN = new Set(['w', 'm', 'v', 'h', 'partials']);
@@ -28,14 +36,22 @@ function mainWgsl(a: OptimStepAttrs, has: (n: string) => boolean): string {
     for (var k = 0; k < ${PARTIAL_CHUNK / WG}; k++) {
       let index = wgi * ${PARTIAL_CHUNK} + k * ${WG} + i32(li);
       if (index < uniforms.n) {${elementStepWgsl(a, has)}
-        w[index] = wi - delta;${has('m') ? '\n        m[index] = mNew;' : ''}${has('v') ? '\n        v[index] = vNew;' : ''}${a.traced ? `
+        w[index] = wi - delta;${has('m') ? '\n        m[index] = mNew;' : ''}${has('v') ? '\n        v[index] = vNew;' : ''}${
+          a.traced
+            ? `
         h[index] = carry * hi - delta;
-        s = s + hi * gi;` : ''}
+        s = s + hi * gi;`
+            : ''
+        }
       }
     }
-  }${a.traced ? `
+  }${
+    a.traced
+      ? `
   let total = workgroupSum(s);
-  if (li == 0u && wgi < uniforms.count) { partials[uniforms.partOffset + wgi] = total; }` : ''}`;
+  if (li == 0u && wgi < uniforms.count) { partials[uniforms.partOffset + wgi] = total; }`
+      : ''
+  }`;
 }
 
 export const inPlaceWebGPUKernel: tf.KernelConfig = {
@@ -48,16 +64,24 @@ export const inPlaceWebGPUKernel: tf.KernelConfig = {
     const bindings: RawBinding[] = names.map((name) => {
       const t = inputs[name];
       if (!t) throw new Error(`${OPTIM_STEP_IN_PLACE_KERNEL}: input ${name} is required for base ${a.base}`);
-      if (t.dtype !== 'float32') throw new Error(`${OPTIM_STEP_IN_PLACE_KERNEL}: input ${name} must be float32, got ${t.dtype}`);
+      if (t.dtype !== 'float32')
+        throw new Error(`${OPTIM_STEP_IN_PLACE_KERNEL}: input ${name} must be float32, got ${t.dtype}`);
       return { name, tensor: t, write: WRITTEN.has(name) };
     });
     const n = tf.util.sizeFromShape(inputs.w!.shape);
     const count = partialCount(n);
     runRawPass({
-      key: `nanometaOptimInPlace_${a.base}_${a.oldMomentum ? 'old' : 'new'}_${names.join('-')}`, name: OPTIM_STEP_IN_PLACE_KERNEL,
-      bindings, workgroupSize: WG, workgroups: count,
-      uniforms: [...optimUniforms(a), { name: 'n', type: 'i32', value: n }, { name: 'partOffset', type: 'i32', value: a.partOffset },
-        { name: 'count', type: 'i32', value: count }],
+      key: `nanometaOptimInPlace_${a.base}_${a.oldMomentum ? 'old' : 'new'}_${names.join('-')}`,
+      name: OPTIM_STEP_IN_PLACE_KERNEL,
+      bindings,
+      workgroupSize: WG,
+      workgroups: count,
+      uniforms: [
+        ...optimUniforms(a),
+        { name: 'n', type: 'i32', value: n },
+        { name: 'partOffset', type: 'i32', value: a.partOffset },
+        { name: 'count', type: 'i32', value: count },
+      ],
       helpers: () => (a.traced ? workgroupReductions('partial', 'f32', WG, { workgroupSum: sum }) : ''),
       main: () => mainWgsl(a, has),
     });

@@ -7,10 +7,25 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isExclusive } from '../../backend/webgpu-raw.js';
 import { partialCount } from '../program-base.js';
 import { flag } from '../../flags.js';
-import { optimStepReference, usesM, usesV, type OptimStepAttrs, type OptimStepInputs, type OptimStepOutputs } from './reference.js';
+import {
+  optimStepReference,
+  usesM,
+  usesV,
+  type OptimStepAttrs,
+  type OptimStepInputs,
+  type OptimStepOutputs,
+} from './reference.js';
 
 // The attributes are defined beside the readable math that gives them meaning (reference.ts), exported from here.
-export { optimStepReference, usesM, usesV, type OptimBase, type OptimStepAttrs, type OptimStepInputs, type OptimStepOutputs } from './reference.js';
+export {
+  optimStepReference,
+  usesM,
+  usesV,
+  type OptimBase,
+  type OptimStepAttrs,
+  type OptimStepInputs,
+  type OptimStepOutputs,
+} from './reference.js';
 export { newPartials, partialCount } from '../program-base.js';
 
 export const OPTIM_STEP_KERNEL = 'NanometaOptimStep';
@@ -58,8 +73,13 @@ export function canStepInPlace(tensors: Array<tf.Tensor | undefined>): boolean {
  * One fused step for one parameter tensor; returns new tensors (inputs untouched). `impl: 'reference'`
  * forces the stock-op version (tests, debugging).
  */
-export function optimStep(inputs: OptimStepInputs, attrs: OptimStepAttrs, impl: 'auto' | 'reference' = 'auto'): OptimStepOutputs {
-  if (impl === 'reference' || !tf.getKernel(OPTIM_STEP_KERNEL, tf.getBackend())) return optimStepReference(inputs, attrs);
+export function optimStep(
+  inputs: OptimStepInputs,
+  attrs: OptimStepAttrs,
+  impl: 'auto' | 'reference' = 'auto',
+): OptimStepOutputs {
+  if (impl === 'reference' || !tf.getKernel(OPTIM_STEP_KERNEL, tf.getBackend()))
+    return optimStepReference(inputs, attrs);
   const named: tf.NamedTensorMap = { w: inputs.w, g: inputs.g };
   if (inputs.m) named.m = inputs.m;
   if (inputs.v) named.v = inputs.v;
@@ -104,7 +124,10 @@ export function traceDotSeparate(): boolean {
  * Σ h·g·gs for each (h, g) pair, TRACE_DOT_PAIRS per kernel call: the partial sums of all pairs in one
  * 1-D tensor and how many belong to each pair (in order). Stock ops where no kernel is registered.
  */
-export function traceDotPartials(pairs: Array<[tf.Tensor, tf.Tensor]>, gs?: tf.Tensor): { partials: tf.Tensor1D; lengths: number[] } {
+export function traceDotPartials(
+  pairs: Array<[tf.Tensor, tf.Tensor]>,
+  gs?: tf.Tensor,
+): { partials: tf.Tensor1D; lengths: number[] } {
   const lengths: number[] = [];
   const partials = tf.tidy(() => {
     const outs: tf.Tensor1D[] = [];

@@ -28,8 +28,25 @@ export function optimInputNames(a: OptimStepAttrs, hasGradScale: boolean): strin
  */
 export function optimUniforms(a: OptimStepAttrs): ShaderUniform[] {
   const values = { ...a, carry: a.gamma * (1 - a.alpha * a.kappa) };
-  const names = ['alpha', 'kappa', 'decay1', 'gain1', 'decay2', 'gain2', 'scale1', 'scale2', 'epsIn', 'epsOut', 'interp', 'carry', 'gamma'] as const;
-  return [...names.map((name) => ({ name, type: 'f32' as const, value: values[name] })), { name: 'alphaIndex', type: 'i32', value: a.alphaIndex }];
+  const names = [
+    'alpha',
+    'kappa',
+    'decay1',
+    'gain1',
+    'decay2',
+    'gain2',
+    'scale1',
+    'scale2',
+    'epsIn',
+    'epsOut',
+    'interp',
+    'carry',
+    'gamma',
+  ] as const;
+  return [
+    ...names.map((name) => ({ name, type: 'f32' as const, value: values[name] })),
+    { name: 'alphaIndex', type: 'i32', value: a.alphaIndex },
+  ];
 }
 
 /** WGSL lines defining `alpha` and `carry` (γ(1 − ακ)): from input `a` at alphaIndex when bound, else the uniforms. */
@@ -79,7 +96,12 @@ export class OptimStepProgram extends FlatProgram {
   readonly variableNames: string[];
   readonly uniforms: string;
 
-  constructor(readonly attrs: OptimStepAttrs, readonly output: OptimOutput, shape: number[], hasGradScale: boolean) {
+  constructor(
+    readonly attrs: OptimStepAttrs,
+    readonly output: OptimOutput,
+    shape: number[],
+    hasGradScale: boolean,
+  ) {
     super(shape, 256);
     this.variableNames = optimInputNames(attrs, hasGradScale);
     this.shaderKey = `nanometaOptim_${attrs.base}_${output}_${attrs.oldMomentum ? 'old' : 'new'}_${hasGradScale ? 'gs' : ''}_${attrs.alphaIndex >= 0 ? 'a' : ''}`;
@@ -126,7 +148,10 @@ export class TraceDotProgram implements WebGPUProgram {
   /** Partials per pair. */
   readonly parts: number[];
 
-  constructor(readonly sizes: number[], readonly hasGradScale: boolean) {
+  constructor(
+    readonly sizes: number[],
+    readonly hasGradScale: boolean,
+  ) {
     this.parts = sizes.map(partialCount);
     const total = this.parts.reduce((a, b) => a + b, 0);
     this.variableNames = sizes.flatMap((_, p) => [`h${p}`, `g${p}`]).concat(hasGradScale ? ['gs'] : []);
@@ -137,7 +162,8 @@ export class TraceDotProgram implements WebGPUProgram {
 
   uniformData(): Array<{ type: 'int32'; data: number[] }> {
     const n = [0, 1, 2].map((p) => this.sizes[p] ?? 0);
-    const off1 = this.parts[0], off2 = off1 + (this.parts[1] ?? 0);
+    const off1 = this.parts[0],
+      off2 = off1 + (this.parts[1] ?? 0);
     return [...n, off1, off2].map((v) => ({ type: 'int32' as const, data: [v] }));
   }
 
@@ -145,16 +171,18 @@ export class TraceDotProgram implements WebGPUProgram {
     const scale = this.hasGradScale ? ' * gs[0]' : '';
     const offset = (p: number) => (p === 0 ? '0' : `uniforms.off${p}`);
     // pair p: if (w < off(p+1)) { ... } else ... ; the last pair takes the rest
-    const branches = this.sizes.map((_, p) => {
-      const body = `{
+    const branches = this.sizes
+      .map((_, p) => {
+        const body = `{
           let part = w - ${offset(p)};
           for (var k = 0; k < ${PARTIAL_CHUNK / WG}; k++) {
             let i = part * ${PARTIAL_CHUNK} + k * ${WG} + i32(localIndex);
             if (i < uniforms.n${p}) { s = s + h${p}[i] * (g${p}[i]${scale}); }
           }
         }`;
-      return p < this.sizes.length - 1 ? `if (w < ${offset(p + 1)}) ${body}` : body;
-    }).join(' else ');
+        return p < this.sizes.length - 1 ? `if (w < ${offset(p + 1)}) ${body}` : body;
+      })
+      .join(' else ');
     return `
       ${workgroupReductions('partial', 'f32', WG, { workgroupSum: sum })}
       fn main(index : i32) {

@@ -98,13 +98,26 @@ export function optimStepReference(inputs: OptimStepInputs, a: OptimStepAttrs): 
     const denom = () => tf.add(tf.sqrt(tf.add(tf.mul(vNew!, s(a.scale2)), s(a.epsIn))), s(a.epsOut));
     let u: tf.Tensor;
     switch (a.base) {
-      case 'adamw': u = tf.div(tf.mul(mNew!, s(a.scale1)), denom()); break;
-      case 'rmsprop': u = tf.div(g, denom()); break;
-      case 'lion': u = tf.sign(tf.add(tf.mul(m!, s(a.interp)), tf.mul(g, s(1 - a.interp)))); break;
-      case 'sgdm': u = a.oldMomentum ? m! : mNew!; break;
-      case 'sgd': u = g; break;
+      case 'adamw':
+        u = tf.div(tf.mul(mNew!, s(a.scale1)), denom());
+        break;
+      case 'rmsprop':
+        u = tf.div(g, denom());
+        break;
+      case 'lion':
+        u = tf.sign(tf.add(tf.mul(m!, s(a.interp)), tf.mul(g, s(1 - a.interp))));
+        break;
+      case 'sgdm':
+        u = a.oldMomentum ? m! : mNew!;
+        break;
+      case 'sgd':
+        u = g;
+        break;
     }
-    const alpha = a.alphaIndex >= 0 ? tf.reshape(tf.slice(tf.reshape(required(inputs.a, 'a'), [-1]), [a.alphaIndex], [1]), []) : s(a.alpha);
+    const alpha =
+      a.alphaIndex >= 0
+        ? tf.reshape(tf.slice(tf.reshape(required(inputs.a, 'a'), [-1]), [a.alphaIndex], [1]), [])
+        : s(a.alpha);
     const delta = tf.mul(tf.add(u, tf.mul(w, s(a.kappa))), alpha); // δ = α(u + κw)
     out.w = tf.sub(w, delta);
     if (mNew) out.m = mNew;
@@ -112,7 +125,10 @@ export function optimStepReference(inputs: OptimStepInputs, a: OptimStepAttrs): 
     if (a.traced) {
       const h = required(inputs.h, 'h');
       if (a.zOut) out.z = tf.reshape(tf.sum(tf.mul(h, g)), [1]) as tf.Tensor1D; // Σ h·g with the old h
-      const carry = a.alphaIndex >= 0 ? tf.mul(s(a.gamma), tf.sub(s(1), tf.mul(alpha, s(a.kappa)))) : s(a.gamma * (1 - a.alpha * a.kappa));
+      const carry =
+        a.alphaIndex >= 0
+          ? tf.mul(s(a.gamma), tf.sub(s(1), tf.mul(alpha, s(a.kappa))))
+          : s(a.gamma * (1 - a.alpha * a.kappa));
       out.h = tf.sub(tf.mul(h, carry), delta);
     }
     return out as unknown as tf.TensorContainerObject;

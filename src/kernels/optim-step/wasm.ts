@@ -11,12 +11,23 @@ const EMPTY = new Float32Array(0);
 function optimStepWasm({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const be = backend as WasmHeapBackend;
   const given = attrs as unknown as OptimStepAttrs;
-  for (const name of ['w', 'g', ...(usesM(given.base) ? ['m'] : []), ...(usesV(given.base) ? ['v'] : []), ...(given.traced ? ['h'] : [])]) {
+  for (const name of [
+    'w',
+    'g',
+    ...(usesM(given.base) ? ['m'] : []),
+    ...(usesV(given.base) ? ['v'] : []),
+    ...(given.traced ? ['h'] : []),
+  ]) {
     if (!inputs[name]) throw new Error(`${OPTIM_STEP_KERNEL}: input ${name} is required for base ${given.base}`);
   }
   const shape = inputs.w!.shape;
-  const outs = allocate(be, [shape, ...(usesM(given.base) ? [shape] : []), ...(usesV(given.base) ? [shape] : []),
-    ...(given.traced ? [shape] : []), ...(given.traced && given.zOut ? [[1]] : [])]);
+  const outs = allocate(be, [
+    shape,
+    ...(usesM(given.base) ? [shape] : []),
+    ...(usesV(given.base) ? [shape] : []),
+    ...(given.traced ? [shape] : []),
+    ...(given.traced && given.zOut ? [[1]] : []),
+  ]);
   // views only now: the allocations above may have moved the heap
   const read = (name: string) => f32(be, inputs[name]!);
   const a = given.alphaIndex >= 0 ? { ...given, alpha: read('a')[given.alphaIndex] } : given;
@@ -28,8 +39,19 @@ function optimStepWasm({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0])
   const mOut = usesM(a.base) ? views[k++] : EMPTY;
   const vOut = usesV(a.base) ? views[k++] : EMPTY;
   const hOut = a.traced ? views[k++] : EMPTY;
-  const z = loop(a, g.length, read('w'), g, usesM(a.base) ? read('m') : EMPTY, usesV(a.base) ? read('v') : EMPTY,
-    a.traced ? read('h') : EMPTY, wOut, mOut, vOut, hOut);
+  const z = loop(
+    a,
+    g.length,
+    read('w'),
+    g,
+    usesM(a.base) ? read('m') : EMPTY,
+    usesV(a.base) ? read('v') : EMPTY,
+    a.traced ? read('h') : EMPTY,
+    wOut,
+    mOut,
+    vOut,
+    hOut,
+  );
   if (a.traced && a.zOut) views[k][0] = z;
   return outs;
 }

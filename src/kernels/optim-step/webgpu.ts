@@ -30,7 +30,12 @@ function optimStepWebGPU({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0
       const dotIns = hasGradScale ? [inputs.h!, inputs.g!, inputs.gs!] : [inputs.h!, inputs.g!];
       return gpu.runWebGPUProgram(program, dotIns, 'float32', program.uniformData());
     }
-    return gpu.runWebGPUProgram(new OptimStepProgram(a, out as OptimOutput, shape, hasGradScale), ins, 'float32', uniforms);
+    return gpu.runWebGPUProgram(
+      new OptimStepProgram(a, out as OptimOutput, shape, hasGradScale),
+      ins,
+      'float32',
+      uniforms,
+    );
   });
 }
 

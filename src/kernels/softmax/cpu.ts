@@ -22,7 +22,8 @@ function softmaxCpu(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.Tens
   const { logits } = args.inputs as { logits: tf.TensorInfo };
   const { dim } = args.attrs as unknown as { dim: number };
   const rank = logits.shape.length;
-  if (logits.dtype !== 'float32' || (dim !== -1 && dim !== rank - 1) || rank === 0) return runOriginal('Softmax', 'cpu', args);
+  if (logits.dtype !== 'float32' || (dim !== -1 && dim !== rank - 1) || rank === 0)
+    return runOriginal('Softmax', 'cpu', args);
   const backend = args.backend as tf.KernelBackend;
   const out = softmaxRows(backend.readSync(logits.dataId) as Float32Array, logits.shape[rank - 1]);
   return { dataId: backend.write(out, logits.shape, 'float32'), shape: logits.shape, dtype: 'float32' };

@@ -8,20 +8,28 @@ import { at, LrFreeOptimizer, totalSums, type Slot } from './lrfree-optimizer.js
 import { biasCorrection, decays, type DAdaptAdamSpec } from './spec.js';
 
 export class DAdaptAdam extends LrFreeOptimizer {
-  constructor(params: ParamSpec[], readonly spec: DAdaptAdamSpec, impl?: KernelImpl) {
+  constructor(
+    params: ParamSpec[],
+    readonly spec: DAdaptAdamSpec,
+    impl?: KernelImpl,
+  ) {
     super('dadapt-adam', params, ['m', 'v', 's'], ['d', 'numeratorWeighted', 'dlr'], [spec.d0, 0, 0], impl);
   }
 
   protected update(slots: Slot[], lr: number, gs: tf.Scalar | undefined): tf.Tensor1D {
     const { beta1, beta2, eps, growthRate, weightDecay } = this.spec;
     const sb2 = Math.sqrt(beta2);
-    const d = at(this.scalars, 0), numwOld = at(this.scalars, 1);
+    const d = at(this.scalars, 0),
+      numwOld = at(this.scalars, 1);
     const dlr = tf.mul(d, lr * biasCorrection(this.spec.biasCorrection, beta1, beta2, this.k));
     const coef = tf.reshape(dlr, [1]);
     const sums = slots.map((s) => {
       const st = s.state;
       const wd = decays(s.param.shape) ? weightDecay : 0; // coupled (g + wd·x), the authors' default decouple=False
-      const out = this.pass({ w: s.w, g: s.g, m: st.m, v: st.v, s: st.s, coef, gs }, defaultAttrs('dadapt', { beta1, beta2, eps, wd }));
+      const out = this.pass(
+        { w: s.w, g: s.g, m: st.m, v: st.v, s: st.s, coef, gs },
+        defaultAttrs('dadapt', { beta1, beta2, eps, wd }),
+      );
       if (out.w) s.w.assign(out.w);
       if (out.m) st.m.assign(out.m);
       if (out.v) st.v.assign(out.v);

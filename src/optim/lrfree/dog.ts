@@ -9,7 +9,11 @@ import { at, LrFreeOptimizer, totalSums, type Slot } from './lrfree-optimizer.js
 import { decays, type DogSpec } from './spec.js';
 
 export class DoG extends LrFreeOptimizer {
-  constructor(params: ParamSpec[], readonly spec: DogSpec, impl?: KernelImpl) {
+  constructor(
+    params: ParamSpec[],
+    readonly spec: DogSpec,
+    impl?: KernelImpl,
+  ) {
     super('dog', params, ['x0', 'avg'], ['rbar', 'G', 'eta'], [0, 0, 0], impl);
   }
 
@@ -17,7 +21,15 @@ export class DoG extends LrFreeOptimizer {
     const { repsRel, eps, weightDecay, averageGamma } = this.spec;
     const first = this.k === 0;
     const wdOf = (s: Slot) => (decays(s.param.shape) ? weightDecay : 0); // coupled: g + wd·x
-    const total = totalSums(slots.map((s) => this.pass({ w: s.w, g: s.g, x0: first ? undefined : s.state.x0, gs }, defaultAttrs('dog-norms', { wd: wdOf(s), first })).sums!));
+    const total = totalSums(
+      slots.map(
+        (s) =>
+          this.pass(
+            { w: s.w, g: s.g, x0: first ? undefined : s.state.x0, gs },
+            defaultAttrs('dog-norms', { wd: wdOf(s), first }),
+          ).sums!,
+      ),
+    );
     if (first) for (const s of slots) s.state.x0.assign(s.w);
     const norm = tf.sqrt(at(total, 1));
     const rbar = first ? tf.mul(tf.add(norm, 1), repsRel) : tf.maximum(at(this.scalars, 0), norm);
@@ -26,7 +38,10 @@ export class DoG extends LrFreeOptimizer {
     const coef = tf.reshape(eta, [1]);
     const avgWeight = (averageGamma + 1) / (averageGamma + this.k + 1); // t = k + 1 (1 on the first step)
     for (const s of slots) {
-      const out = this.pass({ w: s.w, g: s.g, avg: s.state.avg, coef, gs }, defaultAttrs('dog-apply', { wd: wdOf(s), avgWeight }));
+      const out = this.pass(
+        { w: s.w, g: s.g, avg: s.state.avg, coef, gs },
+        defaultAttrs('dog-apply', { wd: wdOf(s), avgWeight }),
+      );
       if (out.w) s.w.assign(out.w);
       if (out.avg) s.state.avg.assign(out.avg);
     }

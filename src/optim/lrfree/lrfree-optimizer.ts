@@ -3,7 +3,12 @@
 // never waits for a read-back, and the evaluation point. Subclasses write one method's step (src/optim/lrfree/*.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, TrainingError } from '../../util/errors.js';
-import { lrFreePass, type LrFreeAttrs, type LrFreeInputs, type LrFreeOutputs } from '../../kernels/lrfree-step/index.js';
+import {
+  lrFreePass,
+  type LrFreeAttrs,
+  type LrFreeInputs,
+  type LrFreeOutputs,
+} from '../../kernels/lrfree-step/index.js';
 import { stateTensor, zerosVariable } from '../state.js';
 import type { KernelImpl, ParamSpec } from '../types.js';
 import type { GradMap, Optimizer, OptimizerState, ParamMap, StepInfo } from '../types.js';
@@ -37,7 +42,8 @@ export abstract class LrFreeOptimizer implements Optimizer {
     initialScalars: number[],
     protected readonly impl: KernelImpl = 'auto',
   ) {
-    for (const p of params) this.slots.set(p.name, Object.fromEntries(slotNames.map((s) => [s, zerosVariable(p.shape)])));
+    for (const p of params)
+      this.slots.set(p.name, Object.fromEntries(slotNames.map((s) => [s, zerosVariable(p.shape)])));
     this.scalars = tf.tidy(() => tf.variable(tf.tensor1d(initialScalars, 'float32'), false));
     this.host = Array.from(Float32Array.from(initialScalars));
   }
@@ -59,9 +65,15 @@ export abstract class LrFreeOptimizer implements Optimizer {
 
   async step(params: ParamMap, grads: GradMap, lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo> {
     const slots = this.params.map((p): Slot => {
-      const w = params.get(p.name), g = grads.get(p.name);
-      if (!w || !g) throw new TrainingError(`optimizer step: no ${w ? 'gradient' : 'parameter'} named ${p.name}`, 'every parameter the optimizer was built with needs a gradient each step');
-      if (g.shape.join() !== p.shape.join()) throw new TrainingError(`optimizer step: gradient of ${p.name} has shape [${g.shape}], expected [${p.shape}]`);
+      const w = params.get(p.name),
+        g = grads.get(p.name);
+      if (!w || !g)
+        throw new TrainingError(
+          `optimizer step: no ${w ? 'gradient' : 'parameter'} named ${p.name}`,
+          'every parameter the optimizer was built with needs a gradient each step',
+        );
+      if (g.shape.join() !== p.shape.join())
+        throw new TrainingError(`optimizer step: gradient of ${p.name} has shape [${g.shape}], expected [${p.shape}]`);
       return { name: p.name, param: p, w, g, state: this.slots.get(p.name)! };
     });
     tf.tidy(() => {
@@ -78,7 +90,11 @@ export abstract class LrFreeOptimizer implements Optimizer {
     if (!this.host) {
       const values = Array.from(await this.scalars.data());
       const bad = values.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) throw new TrainingError(`${this.name}: ${this.scalarNames[bad]} became ${values[bad]} by step ${this.k}`, 'the gradients overflowed; enable optimizer.gradClip or lower optimizer.lr');
+      if (bad >= 0)
+        throw new TrainingError(
+          `${this.name}: ${this.scalarNames[bad]} became ${values[bad]} by step ${this.k}`,
+          'the gradients overflowed; enable optimizer.gradClip or lower optimizer.lr',
+        );
       this.host = values;
     }
     const { lr, learned } = this.describe(this.host);
@@ -107,7 +123,8 @@ export abstract class LrFreeOptimizer implements Optimizer {
 
   getState(): OptimizerState {
     const tensors = new Map<string, tf.Tensor>();
-    for (const [name, s] of this.slots) for (const [slot, v] of Object.entries(s)) tensors.set(`${name}/${slot}`, tf.clone(v));
+    for (const [name, s] of this.slots)
+      for (const [slot, v] of Object.entries(s)) tensors.set(`${name}/${slot}`, tf.clone(v));
     tensors.set(SCALARS_KEY, tf.clone(this.scalars));
     // the device scalars themselves are saved as the SCALARS_KEY tensor (exact); state.json also shows them by
     // name when they have been read (sync() before a checkpoint), for people, not for setState
@@ -117,9 +134,13 @@ export abstract class LrFreeOptimizer implements Optimizer {
 
   setState(state: OptimizerState): void {
     const step = state.scalars.step;
-    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new CheckpointError(`optimizer state: scalar 'step' must be a non-negative integer, got ${JSON.stringify(step)}`);
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0)
+      throw new CheckpointError(
+        `optimizer state: scalar 'step' must be a non-negative integer, got ${JSON.stringify(step)}`,
+      );
     const pairs: [tf.Variable, tf.Tensor][] = [[this.scalars, stateTensor(state, SCALARS_KEY, this.scalars.shape)]];
-    for (const [name, s] of this.slots) for (const [slot, v] of Object.entries(s)) pairs.push([v, stateTensor(state, `${name}/${slot}`, v.shape)]);
+    for (const [name, s] of this.slots)
+      for (const [slot, v] of Object.entries(s)) pairs.push([v, stateTensor(state, `${name}/${slot}`, v.shape)]);
     this.setHostState(state.scalars);
     for (const [v, t] of pairs) v.assign(t);
     this.k = step;
@@ -136,7 +157,11 @@ export abstract class LrFreeOptimizer implements Optimizer {
 /** A finite number from saved state, or a CheckpointError naming the key. */
 export function savedNumber(s: Record<string, unknown>, key: string): number {
   const v = s[key];
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new CheckpointError(`optimizer state: scalar '${key}' must be a number, got ${JSON.stringify(v)}`, 'resume with the same optimizer section the checkpoint was written with');
+  if (typeof v !== 'number' || Number.isNaN(v))
+    throw new CheckpointError(
+      `optimizer state: scalar '${key}' must be a number, got ${JSON.stringify(v)}`,
+      'resume with the same optimizer section the checkpoint was written with',
+    );
   return v;
 }
 

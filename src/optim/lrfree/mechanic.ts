@@ -14,11 +14,23 @@ import type { MechanicSpec } from './spec.js';
 export class Mechanic extends LrFreeOptimizer {
   private readonly n: number;
 
-  constructor(params: ParamSpec[], readonly spec: MechanicSpec, readonly inner: FusedOptimizer, impl?: KernelImpl) {
+  constructor(
+    params: ParamSpec[],
+    readonly spec: MechanicSpec,
+    readonly inner: FusedOptimizer,
+    impl?: KernelImpl,
+  ) {
     const n = spec.betas.length;
     const names = ['s', 'm', 'v', 'r'].flatMap((k) => spec.betas.map((_, i) => `${k}${i}`)).concat('lr');
     // s = 0, max_product m = 1e-6, sum of squared products v = 0, reward r = 0 (mechanic.py _init_state)
-    super(`mechanic(${inner.name})`, params, ['delta'], names, [...new Array(n).fill(0), ...new Array(n).fill(1e-6), ...new Array(2 * n).fill(0), 0], impl);
+    super(
+      `mechanic(${inner.name})`,
+      params,
+      ['delta'],
+      names,
+      [...new Array(n).fill(0), ...new Array(n).fill(1e-6), ...new Array(2 * n).fill(0), 0],
+      impl,
+    );
     this.n = n;
   }
 
@@ -32,7 +44,13 @@ export class Mechanic extends LrFreeOptimizer {
     const prev = slots.map((s) => tf.clone(s.w));
     const params = new Map(slots.map((s) => [s.name, s.w]));
     const grads: GradMap = new Map(slots.map((s) => [s.name, s.g]));
-    this.inner.stepOnDevice(params, grads, slots.map(() => lr), null, gs); // the parameters are now x_b
+    this.inner.stepOnDevice(
+      params,
+      grads,
+      slots.map(() => lr),
+      null,
+      gs,
+    ); // the parameters are now x_b
     const sc = this.scalars;
     const part = (k: number) => tf.slice(sc, [k * n], [n]) as tf.Tensor1D;
     const [s, m, v, r] = [part(0), part(1), part(2), part(3)];
@@ -40,9 +58,19 @@ export class Mechanic extends LrFreeOptimizer {
     const sOld = tf.relu(sSum);
     const ratio = tf.div(sOld, tf.add(sSum, eps)); // Δ = (x − x_ref)/(Σs + eps) = delta·ratio
     const coef = tf.reshape(ratio, [1]);
-    const total = totalSums(slots.map((sl) => this.pass({ w: sl.w, delta: sl.state.delta, g: sl.g, coef, gs }, defaultAttrs('mechanic-sums')).sums!));
+    const total = totalSums(
+      slots.map(
+        (sl) => this.pass({ w: sl.w, delta: sl.state.delta, g: sl.g, coef, gs }, defaultAttrs('mechanic-sums')).sums!,
+      ),
+    );
     // h = Σ⟨Δ, g⟩ + s_decay·Σs·‖g‖/(‖x_b‖ + eps)·Σ⟨Δ, x_b⟩
-    const h = tf.add(at(total, 2), tf.mul(tf.div(tf.mul(tf.mul(sSum, sDecay), tf.sqrt(at(total, 1))), tf.add(tf.sqrt(at(total, 0)), eps)), at(total, 3)));
+    const h = tf.add(
+      at(total, 2),
+      tf.mul(
+        tf.div(tf.mul(tf.mul(sSum, sDecay), tf.sqrt(at(total, 1))), tf.add(tf.sqrt(at(total, 0)), eps)),
+        at(total, 3),
+      ),
+    );
     const b = tf.tensor1d(betas);
     const mNew = tf.maximum(tf.mul(b, m), tf.abs(h));
     const vNew = tf.add(tf.mul(tf.square(b), v), tf.square(h));
@@ -51,7 +79,10 @@ export class Mechanic extends LrFreeOptimizer {
     const scale = tf.relu(tf.sum(sNew));
     const coef2 = tf.stack([ratio, sOld, scale]);
     slots.forEach((sl, i) => {
-      const out = this.pass({ prev: prev[i], w: sl.w, delta: sl.state.delta, coef: coef2 }, defaultAttrs('mechanic-apply'));
+      const out = this.pass(
+        { prev: prev[i], w: sl.w, delta: sl.state.delta, coef: coef2 },
+        defaultAttrs('mechanic-apply'),
+      );
       if (out.w) sl.w.assign(out.w);
       if (out.delta) sl.state.delta.assign(out.delta);
     });

@@ -10,21 +10,41 @@ import { at, LrFreeOptimizer, totalSums, type Slot } from './lrfree-optimizer.js
 import { biasCorrection, decays, type ProdigySpec } from './spec.js';
 
 export class Prodigy extends LrFreeOptimizer {
-  constructor(params: ParamSpec[], readonly spec: ProdigySpec, impl?: KernelImpl) {
+  constructor(
+    params: ParamSpec[],
+    readonly spec: ProdigySpec,
+    impl?: KernelImpl,
+  ) {
     // scalars: d, d_max, the numerator, the dlr the last step used
-    super('prodigy', params, ['m', 'v', 's', 'delta'], ['d', 'dMax', 'numerator', 'dlr'], [spec.d0, spec.d0, 0, 0], impl);
+    super(
+      'prodigy',
+      params,
+      ['m', 'v', 's', 'delta'],
+      ['d', 'dMax', 'numerator', 'dlr'],
+      [spec.d0, spec.d0, 0, 0],
+      impl,
+    );
   }
 
   protected update(slots: Slot[], lr: number, gs: tf.Scalar | undefined): tf.Tensor1D {
     const { beta1, beta2, beta3, eps, d0, dCoef, growthRate, weightDecay } = this.spec;
     const sc = this.scalars;
-    const d = at(sc, 0), dMaxOld = at(sc, 1), numOld = at(sc, 2);
+    const d = at(sc, 0),
+      dMaxOld = at(sc, 1),
+      numOld = at(sc, 2);
     const dlr = tf.mul(d, lr * biasCorrection(this.spec.biasCorrection, beta1, beta2, this.k));
     const dRatio = tf.div(d, d0);
-    const coef = tf.stack([tf.mul(d, 1 - beta1), tf.mul(tf.square(d), 1 - beta2), tf.mul(dRatio, this.spec.safeguardWarmup ? d : dlr)]);
+    const coef = tf.stack([
+      tf.mul(d, 1 - beta1),
+      tf.mul(tf.square(d), 1 - beta2),
+      tf.mul(dRatio, this.spec.safeguardWarmup ? d : dlr),
+    ]);
     const sums = slots.map((s) => {
       const st = s.state;
-      const out = this.pass({ w: s.w, g: s.g, delta: st.delta, m: st.m, v: st.v, s: st.s, coef, gs }, defaultAttrs('prodigy-acc', { beta1, beta2, beta3 }));
+      const out = this.pass(
+        { w: s.w, g: s.g, delta: st.delta, m: st.m, v: st.v, s: st.s, coef, gs },
+        defaultAttrs('prodigy-acc', { beta1, beta2, beta3 }),
+      );
       if (out.m) st.m.assign(out.m);
       if (out.v) st.v.assign(out.v);
       if (out.s) st.s.assign(out.s);
@@ -45,11 +65,19 @@ export class Prodigy extends LrFreeOptimizer {
     const coef2 = tf.stack([stepDlr, tf.mul(dNext, eps)]);
     for (const s of slots) {
       const wd = decays(s.param.shape) ? weightDecay : 0;
-      const out = this.pass({ w: s.w, delta: s.state.delta, m: s.state.m, v: s.state.v, coef: coef2 }, defaultAttrs('prodigy-apply', { wd }));
+      const out = this.pass(
+        { w: s.w, delta: s.state.delta, m: s.state.m, v: s.state.v, coef: coef2 },
+        defaultAttrs('prodigy-apply', { wd }),
+      );
       if (out.w) s.w.assign(out.w);
       if (out.delta) s.state.delta.assign(out.delta);
     }
-    return tf.stack([dNext, tf.where(ok, dMax, dMaxOld), tf.where(tf.greater(den, 0), num, numOld), dlr]) as tf.Tensor1D;
+    return tf.stack([
+      dNext,
+      tf.where(ok, dMax, dMaxOld),
+      tf.where(tf.greater(den, 0), num, numOld),
+      dlr,
+    ]) as tf.Tensor1D;
   }
 
   protected describe(s: number[]) {

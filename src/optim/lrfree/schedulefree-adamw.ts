@@ -13,7 +13,11 @@ export class ScheduleFreeAdamW extends LrFreeOptimizer {
   private lrMax = -1;
   private weightSum = 0;
 
-  constructor(params: ParamSpec[], readonly spec: ScheduleFreeSpec, impl?: KernelImpl) {
+  constructor(
+    params: ParamSpec[],
+    readonly spec: ScheduleFreeSpec,
+    impl?: KernelImpl,
+  ) {
     super('schedulefree-adamw', params, ['z', 'v'], ['lr', 'c'], [0, 0], impl);
   }
 
@@ -25,7 +29,10 @@ export class ScheduleFreeAdamW extends LrFreeOptimizer {
     const bc2 = 1 - beta2 ** (this.k + 1);
     for (const s of slots) {
       const wd = decays(s.param.shape) ? weightDecay : 0;
-      const out = this.pass({ w: s.w, g: s.g, z: s.state.z, v: s.state.v, gs }, defaultAttrs('sf', { lr: co.lr, c: co.c, beta1, beta2, bc2, eps, wd }));
+      const out = this.pass(
+        { w: s.w, g: s.g, z: s.state.z, v: s.state.v, gs },
+        defaultAttrs('sf', { lr: co.lr, c: co.c, beta1, beta2, bc2, eps, wd }),
+      );
       if (out.w) s.w.assign(out.w);
       if (out.z) s.state.z.assign(out.z);
       if (out.v) s.state.v.assign(out.v);
@@ -40,7 +47,12 @@ export class ScheduleFreeAdamW extends LrFreeOptimizer {
   /** x = y + (1 − 1/β1)(z − y) (the authors' optimizer.eval()); before the first step, y itself. */
   override evalPoint(params: ParamMap): Map<string, tf.Tensor> {
     const w = 1 - 1 / this.spec.beta1;
-    return new Map([...params].map(([name, y]) => [name, this.k === 0 ? tf.clone(y) : tf.tidy(() => tf.add(y, tf.mul(tf.sub(this.slots.get(name)!.z, y), w)))]));
+    return new Map(
+      [...params].map(([name, y]) => [
+        name,
+        this.k === 0 ? tf.clone(y) : tf.tidy(() => tf.add(y, tf.mul(tf.sub(this.slots.get(name)!.z, y), w))),
+      ]),
+    );
   }
 
   protected override hostState() {

@@ -55,22 +55,45 @@ export async function runLrFreeTraceCase(tc: TraceCase, impl: LrFreeImpl = 'auto
   const sizes = tensors.map((t) => t.init.length);
   const records: LrFreeTraceRecord[] = [];
   if (impl === 'host') {
-    const opt = createHostOptimizer(resolveLrFreeSpec(cfg.base), tensors.map((t) => t.shape));
+    const opt = createHostOptimizer(
+      resolveLrFreeSpec(cfg.base),
+      tensors.map((t) => t.shape),
+    );
     const w = tensors.map((t) => Float64Array.from(t.init));
     for (let step = 1; step <= tc.steps; step++) {
-      const g = split(quadraticGrad(tc, w.flatMap((x) => [...x])), sizes).map((x) => Float64Array.from(x));
+      const g = split(
+        quadraticGrad(
+          tc,
+          w.flatMap((x) => [...x]),
+        ),
+        sizes,
+      ).map((x) => Float64Array.from(x));
       opt.step(w, g, cfg.lr);
-      records.push({ step, w: w.flatMap((x) => [...x]), wEval: opt.evalPoint(w).flatMap((x) => [...x]), ...opt.scalars() } as LrFreeTraceRecord);
+      records.push({
+        step,
+        w: w.flatMap((x) => [...x]),
+        wEval: opt.evalPoint(w).flatMap((x) => [...x]),
+        ...opt.scalars(),
+      } as LrFreeTraceRecord);
     }
     return records;
   }
-  const params: ParamMap = new Map(tensors.map((t) => [t.name, tf.tidy(() => tf.variable(tf.tensor(t.init, t.shape, 'float32')))]));
-  const opt = createLrFreeOptimizer(cfg, tensors.map((t) => ({ name: t.name, shape: t.shape })), impl);
+  const params: ParamMap = new Map(
+    tensors.map((t) => [t.name, tf.tidy(() => tf.variable(tf.tensor(t.init, t.shape, 'float32')))]),
+  );
+  const opt = createLrFreeOptimizer(
+    cfg,
+    tensors.map((t) => ({ name: t.name, shape: t.shape })),
+    impl,
+  );
   try {
-    const read = async (ts: Iterable<tf.Tensor>) => (await Promise.all([...ts].map((t) => t.data()))).flatMap((x) => Array.from(x));
+    const read = async (ts: Iterable<tf.Tensor>) =>
+      (await Promise.all([...ts].map((t) => t.data()))).flatMap((x) => Array.from(x));
     for (let step = 1; step <= tc.steps; step++) {
       const w = await read(params.values());
-      const grads: GradMap = new Map(split(quadraticGrad(tc, w), sizes).map((g, i) => [tensors[i].name, tf.tensor(g, tensors[i].shape, 'float32')]));
+      const grads: GradMap = new Map(
+        split(quadraticGrad(tc, w), sizes).map((g, i) => [tensors[i].name, tf.tensor(g, tensors[i].shape, 'float32')]),
+      );
       await opt.step(params, grads, cfg.lr);
       tf.dispose([...grads.values()]);
       const info = await opt.sync();

@@ -18,7 +18,9 @@ const KEY = 'optimizer.metaOptimize.blocks';
  * `*.bias` every bias, `wte.weight` only itself, and `h.1.*` only layer 1 (not `h.10.*`).
  */
 export function patternToRegExp(pattern: string): RegExp {
-  const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+  const body = [...pattern]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${body}$`);
 }
 
@@ -38,7 +40,8 @@ export function buildBlocks(blocks: MetaOptimizeConfig['blocks'], paramNames: st
   }
   const hint = `patterns: * = any characters (dots included), ? = one character; every parameter must match exactly one group. Parameters: ${paramNames.join(', ')}`;
   if (unmatched.length) throw new ConfigError(`${KEY}: no group matches parameter(s) ${unmatched.join(', ')}`, hint);
-  if (twice.length) throw new ConfigError(`${KEY}: parameter(s) matched by more than one group: ${twice.join('; ')}`, hint);
+  if (twice.length)
+    throw new ConfigError(`${KEY}: parameter(s) matched by more than one group: ${twice.join('; ')}`, hint);
   const empty = names.filter((_, b) => !blockOf.includes(b));
   if (empty.length) throw new ConfigError(`${KEY}: group(s) [${empty.join('], [')}] match no parameter`, hint);
   return { names, blockOf };

@@ -44,17 +44,28 @@ export class MetaOptimize implements Optimizer {
   /** Device place only: false from a step until sync() has read the state back. */
   private synced = true;
 
-  constructor(readonly base: TracedOptimizer, readonly options: MetaOptimizeOptions) {
+  constructor(
+    readonly base: TracedOptimizer,
+    readonly options: MetaOptimizeOptions,
+  ) {
     const nb = options.blocks.names.length;
     this.name = `metaoptimize(${base.name}, ${options.meta.type})`;
     this.blockNames = [...options.blocks.names];
-    this.meta = { beta: new Array(nb).fill(Math.log(options.alpha0)), mBar: new Array(nb).fill(0), vBar: new Array(nb).fill(0) };
+    this.meta = {
+      beta: new Array(nb).fill(Math.log(options.alpha0)),
+      mBar: new Array(nb).fill(0),
+      vBar: new Array(nb).fill(0),
+    };
     this.alpha = new Array(nb).fill(options.alpha0);
     this.lastZ = new Array(nb).fill(0);
     this.lastUsed = [...this.alpha];
     for (const p of base.params) this.h.set(p.name, zerosVariable(p.shape));
     const place = options.metaState ?? 'auto';
-    if (place === 'device' && !hasMetaStepKernel()) throw new TrainingError(`MetaOptimize: no meta-step kernel on backend ${tf.getBackend()}`, "use metaState 'host'");
+    if (place === 'device' && !hasMetaStepKernel())
+      throw new TrainingError(
+        `MetaOptimize: no meta-step kernel on backend ${tf.getBackend()}`,
+        "use metaState 'host'",
+      );
     if (place === 'device' || (place === 'auto' && tf.getBackend() === 'webgpu' && hasMetaStepKernel())) {
       this.state = zerosVariable([nb, STATE_COLS]);
       this.writeDeviceState();
@@ -86,21 +97,31 @@ export class MetaOptimize implements Optimizer {
     if (this.state) return this.stepOnDevice(params, grads, this.state, gradScale ?? undefined);
     const { blocks, gamma, meta } = this.options;
     const used = [...this.alpha];
-    const partial = (await this.base.stepFused(params, grads, blocks.blockOf.map((b) => used[b]), { h: this.h, gamma }, gradScale ?? undefined))!;
+    const partial = (await this.base.stepFused(
+      params,
+      grads,
+      blocks.blockOf.map((b) => used[b]),
+      { h: this.h, gamma },
+      gradScale ?? undefined,
+    ))!;
     const z = new Array<number>(used.length).fill(0);
     blocks.blockOf.forEach((b, i) => (z[b] += partial[i]));
     this.lastZ = z;
     const bad = z.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
-      throw new TrainingError(`MetaOptimize: meta-gradient z of block '${this.blockNames[bad]}' is ${z[bad]} at step ${this.base.stepCount}`,
-        'the gradients or traces overflowed; lower optimizer.lr (alpha0) or optimizer.metaOptimize.meta.lr, or enable optimizer.gradClip');
+      throw new TrainingError(
+        `MetaOptimize: meta-gradient z of block '${this.blockNames[bad]}' is ${z[bad]} at step ${this.base.stepCount}`,
+        'the gradients or traces overflowed; lower optimizer.lr (alpha0) or optimizer.metaOptimize.meta.lr, or enable optimizer.gradClip',
+      );
     }
     const before = [...this.meta.beta];
     metaUpdate(meta, this.meta, z, this.base.stepCount);
     this.meta.beta.forEach((beta, b) => {
       if (!Number.isFinite(beta)) {
-        throw new TrainingError(`MetaOptimize: log step size beta of block '${this.blockNames[b]}' became ${beta} at step ${this.base.stepCount}`,
-          'lower optimizer.metaOptimize.meta.lr');
+        throw new TrainingError(
+          `MetaOptimize: log step size beta of block '${this.blockNames[b]}' became ${beta} at step ${this.base.stepCount}`,
+          'lower optimizer.metaOptimize.meta.lr',
+        );
       }
       if (beta !== before[b]) this.alpha[b] = Math.exp(beta);
     });
@@ -116,7 +137,10 @@ export class MetaOptimize implements Optimizer {
     const { blocks, gamma } = this.options;
     const alphas = { tensor: state, index: blocks.blockOf.map((b) => b * STATE_COLS + COL.alpha) };
     const z = this.base.stepOnDevice(params, grads, alphas, { h: this.h, gamma }, gradScale)!;
-    const next = metaStep({ state, partials: z.partials, seg: this.segFor(z.lengths) }, this.metaAttrs(this.base.stepCount));
+    const next = metaStep(
+      { state, partials: z.partials, seg: this.segFor(z.lengths) },
+      this.metaAttrs(this.base.stepCount),
+    );
     state.assign(next);
     tf.dispose([next, z.partials]);
     this.synced = false;
@@ -139,7 +163,15 @@ export class MetaOptimize implements Optimizer {
   private metaAttrs(t: number): MetaStepAttrs {
     const m = this.options.meta;
     const type = ({ lion: 'lion', adam: 'adamw', rmsprop: 'rmsprop', sgd: 'sgd', fixed: 'sgd' } as const)[m.type];
-    const spec: BaseSpec = { type, beta1: m.beta1, beta2: m.beta2, momentum: 0, eps: m.eps, weightDecay: 0, convention: m.convention };
+    const spec: BaseSpec = {
+      type,
+      beta1: m.beta1,
+      beta2: m.beta2,
+      momentum: 0,
+      eps: m.eps,
+      weightDecay: 0,
+      convention: m.convention,
+    };
     return { ...kernelAttrs(spec, m.lr, 0, t, null), moves: m.type !== 'fixed', t };
   }
 
@@ -154,16 +186,21 @@ export class MetaOptimize implements Optimizer {
       [this.meta.beta, this.meta.mBar, this.meta.vBar] = [col(COL.beta), col(COL.m), col(COL.v)];
       [this.alpha, this.lastUsed, this.lastZ] = [col(COL.alpha), col(COL.used), col(COL.z)];
       this.synced = true;
-      const badZ = col(COL.badZ), badBeta = col(COL.badBeta);
+      const badZ = col(COL.badZ),
+        badBeta = col(COL.badBeta);
       const first = (xs: number[]) => xs.reduce((best, x, b) => (x > 0 && (best < 0 || x < xs[best]) ? b : best), -1);
       const [bz, bb] = [first(badZ), first(badBeta)];
       if (bz >= 0) {
-        throw new TrainingError(`MetaOptimize: meta-gradient z of block '${this.blockNames[bz]}' was not finite (NaN or infinite) at step ${badZ[bz]}`,
-          'the gradients or traces overflowed; lower optimizer.lr (alpha0) or optimizer.metaOptimize.meta.lr, or enable optimizer.gradClip');
+        throw new TrainingError(
+          `MetaOptimize: meta-gradient z of block '${this.blockNames[bz]}' was not finite (NaN or infinite) at step ${badZ[bz]}`,
+          'the gradients or traces overflowed; lower optimizer.lr (alpha0) or optimizer.metaOptimize.meta.lr, or enable optimizer.gradClip',
+        );
       }
       if (bb >= 0) {
-        throw new TrainingError(`MetaOptimize: log step size beta of block '${this.blockNames[bb]}' became non-finite at step ${badBeta[bb]}`,
-          'lower optimizer.metaOptimize.meta.lr');
+        throw new TrainingError(
+          `MetaOptimize: log step size beta of block '${this.blockNames[bb]}' became non-finite at step ${badBeta[bb]}`,
+          'lower optimizer.metaOptimize.meta.lr',
+        );
       }
     }
     return { lr: [...this.lastUsed] };
@@ -187,7 +224,10 @@ export class MetaOptimize implements Optimizer {
   }
 
   getState(): OptimizerState {
-    if (!this.synced) throw new TrainingError('MetaOptimize.getState: the step sizes are on the device; call `await optimizer.sync()` first');
+    if (!this.synced)
+      throw new TrainingError(
+        'MetaOptimize.getState: the step sizes are on the device; call `await optimizer.sync()` first',
+      );
     const state = this.base.getState();
     for (const [name, h] of this.h) state.tensors.set(`${name}/h`, tf.clone(h));
     state.scalars = {
@@ -208,8 +248,10 @@ export class MetaOptimize implements Optimizer {
     const arr = (key: string): number[] => {
       const v = state.scalars[key];
       if (!Array.isArray(v) || v.length !== nb || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-        throw new CheckpointError(`optimizer state: scalar '${key}' must be ${nb} finite numbers (blocks ${this.blockNames.join(', ')}), got ${JSON.stringify(v)}`,
-          'the checkpoint was written with different MetaOptimize blocks; resume with the same optimizer section');
+        throw new CheckpointError(
+          `optimizer state: scalar '${key}' must be ${nb} finite numbers (blocks ${this.blockNames.join(', ')}), got ${JSON.stringify(v)}`,
+          'the checkpoint was written with different MetaOptimize blocks; resume with the same optimizer section',
+        );
       }
       return [...v] as number[];
     };
