@@ -1,10 +1,12 @@
-// The fused cpu kernel of NanometaLrFreeStep against its stock-op reference on random tensors: every pass,
-// with and without the clipping scale gs and weight decay, outputs and per-tensor sums alike.
+// The fused kernel of NanometaLrFreeStep (cpu; wasm: the cpu loops over heap copies) against its stock-op reference
+// on random tensors: every pass, with and without the clipping scale gs and weight decay, outputs and sums alike.
+// (WebGPU's in-place pass: lrfree-step-webgpu.test.ts.)
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testBackends } from '../backend/available.js';
 import {
   defaultAttrs,
+  LRFREE_STEP_KERNEL,
   lrFreePass,
   PASS_IO,
   type LrFreeAttrs,
@@ -12,9 +14,7 @@ import {
   type LrFreePass,
 } from '../../src/kernels/lrfree-step/index.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+const BACKENDS = (await testBackends()).filter((b) => b.label.startsWith('cpu') || b.label.startsWith('wasm'));
 
 const COEF: Record<LrFreePass, number[]> = {
   sf: [],
@@ -51,8 +51,13 @@ function expectAllClose(a: tf.Tensor, b: tf.Tensor, what: string, rel = 2e-6): v
   }
 }
 
-describe('NanometaLrFreeStep cpu kernel vs reference', () => {
-  it.each(CASES)('$pass gs=$gs wd=$wd first=$first', ({ pass, gs, wd, first }) => {
+describe.each(BACKENDS)('NanometaLrFreeStep kernel vs reference on $label', ({ init, skip }) => {
+  it.skipIf(!!skip).each(CASES)('$pass gs=$gs wd=$wd first=$first', async ({ pass, gs, wd, first }) => {
+    await init();
+    expect(
+      tf.getKernel(LRFREE_STEP_KERNEL, tf.getBackend()),
+      'the kernel, not the reference, runs as auto',
+    ).toBeDefined();
     const shape = [7, 33];
     const inputs: LrFreeInputs = tf.tidy(() => {
       const t: LrFreeInputs = {};

@@ -4,7 +4,8 @@
 // rounding of the stored parameters (4 units in the last place of the largest weight): a weight near 0.6
 // cannot hold a displacement of 1e-8 (mechanic's first steps) any closer than its rounding.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { setUpBackend } from '../../src/kernels/register.js';
+import { LRFREE_STEP_KERNEL } from '../../src/kernels/lrfree-step/index.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +48,8 @@ function compare(name: string, records: LrFreeTraceRecord[], float32: boolean): 
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setUpBackend('cpu'); // registers NanometaLrFreeStep: the 'auto' cases below run the fused cpu kernel
+  expect(tf.getKernel(LRFREE_STEP_KERNEL, 'cpu')).toBeDefined();
 });
 
 describe('lrfree-cases.json, float64 host versions', () => {

@@ -1,7 +1,6 @@
 // The learning-rate-free keys in the config schema: the authors' defaults filled in, keys refused on types
 // that do not read them, bad values refused naming the key, combinations createOptimizer refuses.
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { setUpBackend } from '../../src/kernels/register.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/resolve.js';
 import { OptimizerSchema } from '../../src/config/schema.js';
@@ -18,7 +17,7 @@ const optimizer = (base: Record<string, unknown>, rest: Record<string, unknown> 
 });
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await setUpBackend('cpu');
 });
 
 describe('learning-rate-free config keys', () => {
