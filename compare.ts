@@ -30,6 +30,10 @@ const program = new Command('compare')
   .option('--retry-failed', 'run failed (e.g. diverged) runs again instead of keeping their result')
   .option('--report-only', 'do not train: rebuild report and plots from the run folders in --out')
   .option(
+    '--cost',
+    "also time each method's training step and measure its optimizer memory against AdamW (bench/optim-cost.ts, one run) for report.md's cost table",
+  )
+  .option(
     '--queue <url>',
     'run on worker.ts machines through Redis: redis://[user:password@]host:port[/db] or rediss:// (default: $NANOMETA_QUEUE)',
   )
@@ -80,6 +84,7 @@ await runMain(async () => {
     backend: o.backend ?? null,
     retryFailed: !!o.retryFailed,
     reportOnly: !!o.reportOnly,
+    cost: !!o.cost,
   });
   console.log(`compare: wrote ${outDir}/report.md, runs.csv and plots`);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../util/errors.js';
 import { SUITES, SUITE_NAMES, type SuiteName } from './grid.js';
 import { writePlots } from './plot.js';
+import { COST_FILE, writeCostTable } from './cost.js';
 import { writeReport } from './report.js';
 import { readSuiteState, summariseRun, type RunSummary } from './runs.js';
 import { runSuite, type TrainerCommand } from './suite.js';
@@ -20,6 +21,8 @@ export interface CompareOptions {
   retryFailed?: boolean;
   /** Skip training: rebuild the report and plots from the run folders already in outDir. */
   reportOnly?: boolean;
+  /** Also measure the cost table (compare/cost.ts: step time and optimizer memory against AdamW) for report.md. */
+  cost?: boolean | { steps: number; rounds: number };
   trainer?: TrainerCommand;
   log?: (line: string, transient: boolean) => void;
 }
@@ -60,6 +63,14 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
     retryFailed: opts.retryFailed,
     log: opts.log,
   });
+  if (opts.cost) {
+    (opts.log ?? ((line: string) => console.error(line)))(
+      `cost: timing each method against AdamW -> ${join(outDir, COST_FILE)}`,
+      false,
+    );
+    const rounds = typeof opts.cost === 'object' ? opts.cost : {};
+    writeCostTable({ suite, config: opts.config, outDir, backend: opts.backend, ...rounds });
+  }
   const plots = await writePlots(outDir, result.summaries);
   writeReport(outDir, result.state, result.summaries, plots);
   return { outDir, summaries: result.summaries, plots };

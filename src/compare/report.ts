@@ -1,6 +1,7 @@
 // The compare report: report.md (one table of tuned baselines vs MetaOptimize variants with the cost of
 // tuning, then plain sentences generated from the numbers, losses included) and runs.csv (one row per run).
 import { join } from 'node:path';
+import { readCostTable } from './cost.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { switchSteps } from '../data/nonstationary.js';
 import { BASELINE_GROUPS, formatLr, type RunGroup } from './grid.js';
@@ -320,7 +321,12 @@ export function switchSentences(summaries: RunSummary[]): string[] {
   return out;
 }
 
-export function renderReport(state: SuiteState, summaries: RunSummary[], plots: string[]): string {
+export function renderReport(
+  state: SuiteState,
+  summaries: RunSummary[],
+  plots: string[],
+  cost: string | null = null,
+): string {
   const rows = methodRows(summaries);
   const lines = [
     `# nanometa compare: ${state.suite} suite on ${state.config}`,
@@ -342,6 +348,7 @@ export function renderReport(state: SuiteState, summaries: RunSummary[], plots: 
   }
   lines.push('', '## What it shows', '', ...reportSentences(summaries, state.steps).map((s) => `- ${s}`), '');
   if (plots.length) lines.push('## Plots', '', ...plots.map((p) => `![${p}](${p})`), '');
+  if (cost) lines.push('## Cost of each method (step time and optimizer memory against AdamW)', '', cost, '');
   lines.push(
     '## All runs',
     '',
@@ -412,9 +419,10 @@ export function runsCsv(summaries: RunSummary[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** runs.csv and report.md; the report shows DIR/cost.md when compare --cost measured one (compare/cost.ts). */
 export function writeReport(outDir: string, state: SuiteState, summaries: RunSummary[], plots: string[]): void {
   writeFileAtomic(join(outDir, 'runs.csv'), runsCsv(summaries));
-  writeFileAtomic(join(outDir, 'report.md'), renderReport(state, summaries, plots));
+  writeFileAtomic(join(outDir, 'report.md'), renderReport(state, summaries, plots, readCostTable(outDir)));
 }
 
 /** `4.173 at 1e-3, 4.318 at 3e-3, 4.185 at 1e-2` when the losses along the lr grid go down, up and down again (or up, down...). */

@@ -34,11 +34,16 @@ export interface TrainerCommand {
   args: string[];
 }
 
-/** `node --import tsx <repo>/train.ts`: no npx start-up per run, works from any working directory. */
-export function defaultTrainer(): TrainerCommand {
+/** `node --import tsx <repo>/<script>`: no npx start-up per run, works from any working directory. */
+export function repoScript(script: string): TrainerCommand {
   const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { command: process.execPath, args: ['--import', tsxLoader, join(repoRoot, 'train.ts')] };
+  return { command: process.execPath, args: ['--import', tsxLoader, join(repoRoot, script)] };
+}
+
+/** The suite's runs: `node --import tsx <repo>/train.ts`. */
+export function defaultTrainer(): TrainerCommand {
+  return repoScript('train.ts');
 }
 
 export interface SuiteOptions {
