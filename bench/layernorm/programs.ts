@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { FlatProgram, sum, WORKGROUP_INDEX, workgroupReductions } from '../../src/kernels/program-base.js';
 import { RowProgram, rowHelpers } from '../../src/kernels/layernorm/program.js';
-import { LAYER_NORM_GRAD, type LayerNormAttrs } from '../../src/kernels/layernorm/index.js';
+import { LAYER_NORM_GRAD, type LayerNormAttrs, type LayerNormGradInputs } from '../../src/kernels/layernorm/index.js';
 import { webgpuKernels } from '../../src/kernels/layernorm/webgpu.js';
 
 /**
@@ -142,12 +142,7 @@ export class LayerNormColumnSumProgram extends FlatProgram {
 
 /** NanometaLayerNormGrad on WebGPU as the three programs above (4 dispatches with a bias, 3 without). */
 function layerNormGradPrograms({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const { x, weight, dy, dres } = inputs as {
-    x: tf.TensorInfo;
-    weight: tf.TensorInfo;
-    dy: tf.TensorInfo;
-    dres?: tf.TensorInfo;
-  };
+  const { x, weight, dy, dres } = inputs as LayerNormGradInputs;
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const gpu = backend as WebGPUBackend;
   const [N, C] = x.shape;

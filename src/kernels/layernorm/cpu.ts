@@ -2,7 +2,13 @@
 // variance from the row in hand); the backward recomputes mean and rstd and returns dx, dweight and dbias together.
 import type * as tf from '@tensorflow/tfjs-core';
 import { passThrough } from '../pass-through.js';
-import { LAYER_NORM, LAYER_NORM_GRAD, LAYER_NORM_RESIDUAL, type LayerNormAttrs } from './index.js';
+import {
+  LAYER_NORM,
+  LAYER_NORM_GRAD,
+  LAYER_NORM_RESIDUAL,
+  type LayerNormAttrs,
+  type LayerNormGradInputs,
+} from './index.js';
 
 /** mean and 1/sqrt(var + eps) of row x[o .. o+C), in float64. */
 function rowStats(x: Float32Array, o: number, C: number, eps: number): [number, number] {
@@ -83,12 +89,7 @@ function layerNormCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.Ten
 
 function layerNormGradCpu({ inputs, backend: kernelBackend, attrs }: Inputs): tf.TensorInfo[] {
   const backend = kernelBackend as tf.KernelBackend;
-  const { x, weight, dy, dres } = inputs as {
-    x: tf.TensorInfo;
-    weight: tf.TensorInfo;
-    dy: tf.TensorInfo;
-    dres?: tf.TensorInfo;
-  };
+  const { x, weight, dy, dres } = inputs as LayerNormGradInputs;
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
   const read = (t: tf.TensorInfo) => backend.readSync(t.dataId) as Float32Array;

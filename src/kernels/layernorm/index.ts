@@ -13,6 +13,17 @@ export const LAYER_NORM_GRAD = 'NanometaLayerNormGrad';
  */
 export const LAYER_NORM_RESIDUAL = 'NanometaLayerNormResidual';
 
+/**
+ * Inputs of NanometaLayerNormGrad: x (N, C), weight (C), dy (N, C), and dres (N, C) when the residual stream's own
+ * gradient is added to dx (NanometaLayerNormResidual's backward).
+ */
+export type LayerNormGradInputs = {
+  x: tf.TensorInfo;
+  weight: tf.TensorInfo;
+  dy: tf.TensorInfo;
+  dres?: tf.TensorInfo;
+};
+
 export interface LayerNormAttrs {
   eps: number;
   /** Grad only: whether to return dbias as a third output. */

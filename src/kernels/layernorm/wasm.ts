@@ -3,7 +3,13 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { f32, fromValues, passThrough, type WasmHeapBackend } from '../../backend/wasm-heap.js';
 import { layerNormGradLoop, layerNormLoop } from './cpu.js';
-import { LAYER_NORM, LAYER_NORM_GRAD, LAYER_NORM_RESIDUAL, type LayerNormAttrs } from './index.js';
+import {
+  LAYER_NORM,
+  LAYER_NORM_GRAD,
+  LAYER_NORM_RESIDUAL,
+  type LayerNormAttrs,
+  type LayerNormGradInputs,
+} from './index.js';
 
 type Args = Parameters<tf.KernelFunc>[0];
 
@@ -27,12 +33,7 @@ function layerNormResidualWasm(args: Args): tf.TensorInfo[] {
 
 function layerNormGradWasm({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   const be = backend as WasmHeapBackend;
-  const { x, weight, dy, dres } = inputs as {
-    x: tf.TensorInfo;
-    weight: tf.TensorInfo;
-    dy: tf.TensorInfo;
-    dres?: tf.TensorInfo;
-  };
+  const { x, weight, dy, dres } = inputs as LayerNormGradInputs;
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
   const { dx, dweight, dbias } = layerNormGradLoop(f32(be, x), f32(be, weight), f32(be, dy), N, C, eps);

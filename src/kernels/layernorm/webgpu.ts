@@ -3,7 +3,13 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { passThrough } from '../pass-through.js';
-import { LAYER_NORM, LAYER_NORM_GRAD, LAYER_NORM_RESIDUAL, type LayerNormAttrs } from './index.js';
+import {
+  LAYER_NORM,
+  LAYER_NORM_GRAD,
+  LAYER_NORM_RESIDUAL,
+  type LayerNormAttrs,
+  type LayerNormGradInputs,
+} from './index.js';
 import { layerNormGradRaw } from './raw.js';
 import { LayerNormProgram } from './program.js';
 
@@ -19,12 +25,7 @@ function layerNormWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo {
 }
 
 function layerNormGradWebGPU({ inputs, backend, attrs }: Inputs): tf.TensorInfo[] {
-  const { x, weight, dy, dres } = inputs as {
-    x: tf.TensorInfo;
-    weight: tf.TensorInfo;
-    dy: tf.TensorInfo;
-    dres?: tf.TensorInfo;
-  };
+  const { x, weight, dy, dres } = inputs as LayerNormGradInputs;
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   return layerNormGradRaw(backend, x, weight, dy, dres, eps, withBias === true);
 }
