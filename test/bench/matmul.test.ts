@@ -17,7 +17,7 @@ import { estimateGemmUs, planByCost } from '../../bench/matmul/planner.js';
 import { MATMUL_VARIANTS, resolvePlan } from '../../bench/matmul/variants.js';
 import { MAX_ERR, runMatmulBench, type MatmulRow } from '../../bench/matmul/runner.js';
 import { testBackends } from '../backend/available.js';
-import { floats, hostMatMul } from '../kernels/util.js';
+import { gemmEpilogueCase, worstRelError } from '../kernels/util.js';
 
 const webgpu = (await testBackends()).find((b) => b.label.startsWith('webgpu'))!;
 
@@ -132,11 +132,6 @@ describe.skipIf(webgpu.skip)(`bench/matmul on ${webgpu.label}`, () => {
   }, 300_000); // a few hundred shader compilations on the software adapter
 
   it('every inner loop runs the epilogues and GELU on load, with and without split-K', async () => {
-    const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
-    const geluPrime = (v: number) => {
-      const t = Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3));
-      return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Math.sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * v * v);
-    };
     const cases: Array<[GemmAddend, GemmGelu, boolean, boolean, number]> = [
       ['both', 'A', false, true, 1],
       ['geluGrad', 'none', false, false, 1],
@@ -149,36 +144,7 @@ describe.skipIf(webgpu.skip)(`bench/matmul on ${webgpu.label}`, () => {
       const tile = tiles[n % tiles.length];
       const [M, N, K] = loop === 'wide' ? [68, 100, 52] : [70, 67, 50]; // ragged; 'wide' needs multiples of 4
       for (const [addend, geluOn, tA, tB, splitK] of cases) {
-        const av = floats(M * K, 21 + K),
-          bv = floats(K * N, 22 + N),
-          c0 = floats(M * N, 23),
-          c1 = floats(N, 24);
-        const host = hostMatMul(
-          geluOn === 'A' ? av.map(gelu) : av,
-          tA ? [K, M] : [M, K],
-          geluOn === 'B' ? bv.map(gelu) : bv,
-          tB ? [N, K] : [K, N],
-          tA,
-          tB,
-        );
-        const want = host.map((v, i) =>
-          addend === 'full'
-            ? v + c0[i]
-            : addend === 'both'
-              ? v + c0[i] + c1[i % N]
-              : addend === 'geluGrad'
-                ? v * geluPrime(c0[i])
-                : v,
-        );
-        const a = tf.tensor(av, tA ? [K, M] : [M, K]),
-          b = tf.tensor(bv, tB ? [N, K] : [K, N]);
-        const addends = {
-          none: [],
-          full: [tf.tensor(c0, [M, N])],
-          row: [],
-          both: [tf.tensor(c0, [M, N]), tf.tensor(c1, [N])],
-          geluGrad: [tf.tensor(c0, [M, N])],
-        }[addend];
+        const { a, b, addends, want } = gemmEpilogueCase([M, N, K], addend, geluOn, tA, tB);
         const info = runGemm(
           backend,
           a,
@@ -195,11 +161,10 @@ describe.skipIf(webgpu.skip)(`bench/matmul on ${webgpu.label}`, () => {
         const out = tf.engine().makeTensorFromTensorInfo(info);
         const got = await out.data();
         tf.dispose([a, b, out, ...addends]);
-        let worst = 0;
-        want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i] - w) / (1 + Math.abs(w)))));
-        expect(worst, `${loop} tile ${tile} ${addend} gelu ${geluOn} tA ${tA} tB ${tB} split ${splitK}`).toBeLessThan(
-          1e-5,
-        );
+        expect(
+          worstRelError(got, want),
+          `${loop} tile ${tile} ${addend} gelu ${geluOn} tA ${tA} tB ${tB} split ${splitK}`,
+        ).toBeLessThan(1e-5);
       }
     }
   }, 300_000);

@@ -21,7 +21,7 @@ import {
   setGemmTile,
 } from '../../src/kernels/matmul/webgpu.js';
 import { testBackends } from '../backend/available.js';
-import { floats, hostMatMul } from './util.js';
+import { floats, gemmEpilogueCase, hostMatMul, worstRelError } from './util.js';
 
 const webgpu = (await testBackends()).find((b) => b.label.startsWith('webgpu'))!;
 
@@ -85,11 +85,6 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
   });
 
   it('runs the epilogues (full, row, both, geluGrad) and GELU on load in both tiles, with and without split-K', async () => {
-    const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
-    const geluPrime = (v: number) => {
-      const t = Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3));
-      return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Math.sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * v * v);
-    };
     // [addend, gelu, transA, transB, split]: linear's forward (x·Wᵀ + bias + residual, gelu(u)·Wᵀ), its backward
     // (du = dy·W ⊙ gelu'(u), dW = dyᵀ·gelu(u)), an accumulation through the split-K reduction.
     const cases: Array<[GemmAddend, GemmGelu, boolean, boolean, number | null]> = [
@@ -105,38 +100,7 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
       const [M, N, K] = [70, 67, 50]; // ragged against the tiles and BK
       for (const [addend, geluOn, tA, tB, split] of cases) {
         setGemmSplit(split);
-        const av = floats(M * K, 21 + K),
-          bv = floats(K * N, 22 + N),
-          c0 = floats(M * N, 23),
-          c1 = floats(N, 24);
-        const host = hostMatMul(
-          geluOn === 'A' ? av.map(gelu) : av,
-          tA ? [K, M] : [M, K],
-          geluOn === 'B' ? bv.map(gelu) : bv,
-          tB ? [N, K] : [K, N],
-          tA,
-          tB,
-        );
-        const want = host.map((v, i) =>
-          addend === 'full'
-            ? v + c0[i]
-            : addend === 'row'
-              ? v + c1[i % N]
-              : addend === 'both'
-                ? v + c0[i] + c1[i % N]
-                : addend === 'geluGrad'
-                  ? v * geluPrime(c0[i])
-                  : v,
-        );
-        const a = tf.tensor(av, tA ? [K, M] : [M, K]),
-          b = tf.tensor(bv, tB ? [N, K] : [K, N]);
-        const addends = {
-          none: [],
-          full: [tf.tensor(c0, [M, N])],
-          row: [tf.tensor(c1, [N])],
-          both: [tf.tensor(c0, [M, N]), tf.tensor(c1, [N])],
-          geluGrad: [tf.tensor(c0, [M, N])],
-        }[addend];
+        const { a, b, addends, want } = gemmEpilogueCase([M, N, K], addend, geluOn, tA, tB);
         const out = tf
           .engine()
           .makeTensorFromTensorInfo(
@@ -144,9 +108,10 @@ describe.skipIf(webgpu.skip)('WebGPU BatchMatMul (tiled SGEMM) on the software a
           );
         const got = await out.data();
         tf.dispose([a, b, out, ...addends]);
-        let worst = 0;
-        want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i] - w) / (1 + Math.abs(w)))));
-        expect(worst, `tile ${tile} ${addend} gelu ${geluOn} tA ${tA} tB ${tB} split ${split}`).toBeLessThan(1e-5);
+        expect(
+          worstRelError(got, want),
+          `tile ${tile} ${addend} gelu ${geluOn} tA ${tA} tB ${tB} split ${split}`,
+        ).toBeLessThan(1e-5);
       }
     }
   });

@@ -1,5 +1,6 @@
 // Numeric helpers shared by the kernel tests: deterministic LCG floats and the element-wise closeness check
 // |a - b| <= tol (1 + |b|) (not the backend set-up of ../helpers.ts; backends come from ../backend/available.ts).
+import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
 /** Deterministic pseudo-random floats in [offset - scale, offset + scale) from a 32-bit LCG seeded with `seed`. */
@@ -47,4 +48,62 @@ export function hostMatMul(
       }
   }
   return out;
+}
+
+const SQRT_2_PI = Math.sqrt(2 / Math.PI);
+/** GELU (tanh form) and its derivative in float64, for host references. */
+export const geluHost = (v: number): number => 0.5 * v * (1 + Math.tanh(SQRT_2_PI * (v + 0.044715 * v ** 3)));
+export function geluPrimeHost(v: number): number {
+  const t = Math.tanh(SQRT_2_PI * (v + 0.044715 * v ** 3));
+  return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * v * v);
+}
+
+/**
+ * One GEMM epilogue test case on the active backend: op(A) (M, K) and op(B) (K, N) as stored (transposed when tA,
+ * tB), the addend tensors runGemm takes for `addend` (full: C0 (M, N); row: c1 (N); both: C0 and c1; geluGrad: C0,
+ * the pre-activation), GELU on load of A or B, and the float64 expected output. The caller disposes the tensors.
+ */
+export function gemmEpilogueCase(
+  [M, N, K]: [number, number, number],
+  addend: 'none' | 'full' | 'row' | 'both' | 'geluGrad',
+  geluOn: 'A' | 'B' | 'none',
+  tA: boolean,
+  tB: boolean,
+): { a: tf.Tensor; b: tf.Tensor; addends: tf.Tensor[]; want: Float64Array } {
+  const av = floats(M * K, 21 + K),
+    bv = floats(K * N, 22 + N),
+    c0 = floats(M * N, 23),
+    c1 = floats(N, 24);
+  const aShape = tA ? [K, M] : [M, K],
+    bShape = tB ? [N, K] : [K, N];
+  const host = hostMatMul(
+    geluOn === 'A' ? av.map(geluHost) : av,
+    aShape,
+    geluOn === 'B' ? bv.map(geluHost) : bv,
+    bShape,
+    tA,
+    tB,
+  );
+  const epilogue = {
+    none: (v: number) => v,
+    full: (v: number, i: number) => v + c0[i],
+    row: (v: number, i: number) => v + c1[i % N],
+    both: (v: number, i: number) => v + c0[i] + c1[i % N],
+    geluGrad: (v: number, i: number) => v * geluPrimeHost(c0[i]),
+  }[addend];
+  const addends = {
+    none: () => [],
+    full: () => [tf.tensor(c0, [M, N])],
+    row: () => [tf.tensor(c1, [N])],
+    both: () => [tf.tensor(c0, [M, N]), tf.tensor(c1, [N])],
+    geluGrad: () => [tf.tensor(c0, [M, N])],
+  }[addend]();
+  return { a: tf.tensor(av, aShape), b: tf.tensor(bv, bShape), addends, want: host.map(epilogue) };
+}
+
+/** The largest |got - want| / (1 + |want|). */
+export function worstRelError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+  return worst;
 }
