@@ -23,10 +23,15 @@ const program = new Command('compare')
       .default('quick'),
   )
   .option('--steps <n>', "optimizer steps per run (default: the suite's)", int)
+  .option(
+    '--seeds <n>',
+    "training seeds per method (default: the suite's); with several, the grids are searched on seed 1 and their best lrs rerun on the others",
+    int,
+  )
   .option('--jobs <n>', 'runs at once (one per CPU core or GPU)', int, 1)
   .option('--out <dir>', 'suite folder (default: out/compare-<config>-<suite>)')
   .option('--set <key=value...>', 'config overrides for every run, as train.ts --set', [])
-  .option('--backend <name>', 'passed to train.ts --backend (auto|cpu|webgpu|tensorflow)')
+  .option('--backend <name>', 'passed to train.ts --backend (auto|cpu|wasm|webgpu|tensorflow)')
   .option('--retry-failed', 'run failed (e.g. diverged) runs again instead of keeping their result')
   .option('--report-only', 'do not train: rebuild report and plots from the run folders in --out')
   .option(
@@ -64,6 +69,7 @@ await runMain(async () => {
       config: o.config,
       suite: o.suite,
       steps: o.steps,
+      seeds: o.seeds,
       outDir: o.out,
       sets: o.set,
       backend: o.backend,
@@ -78,6 +84,7 @@ await runMain(async () => {
     config: o.config,
     suite: o.suite,
     steps: o.steps,
+    seeds: o.seeds,
     jobs: o.jobs,
     outDir: o.out ?? (o.config ? defaultOutDir(o.config, o.suite) : undefined),
     sets: o.set,

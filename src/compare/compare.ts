@@ -2,7 +2,7 @@
 // This is what compare.ts calls; tests call it with a stand-in trainer.
 import { join } from 'node:path';
 import { ConfigError } from '../util/errors.js';
-import { SUITES, SUITE_NAMES, type SuiteName } from './grid.js';
+import { SUITES, SUITE_NAMES, resolveSuite, type SuiteName } from './grid.js';
 import { writePlots } from './plot.js';
 import { COST_FILE, writeCostTable } from './cost.js';
 import { writeReport } from './report.js';
@@ -14,6 +14,8 @@ export interface CompareOptions {
   config?: string;
   suite: string;
   steps?: number;
+  /** Training seeds per method (default: the suite's). */
+  seeds?: number;
   jobs?: number;
   outDir?: string;
   sets?: string[];
@@ -39,9 +41,11 @@ export function defaultOutDir(config: string, suite: string): string {
 }
 
 export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
-  if (!SUITE_NAMES.includes(opts.suite as SuiteName))
+  if (opts.reportOnly && !SUITE_NAMES.includes(opts.suite as SuiteName))
     throw new ConfigError(`unknown suite '${opts.suite}'`, `use --suite ${SUITE_NAMES.join('|')}`);
-  const suite = SUITES[opts.suite as SuiteName];
+  const suite = opts.reportOnly
+    ? SUITES[opts.suite as SuiteName]
+    : resolveSuite(opts.suite, opts.seeds, opts.sets ?? []);
   const steps = opts.steps ?? suite.defaultSteps;
   const jobs = opts.jobs ?? 1;
   if (!Number.isInteger(steps) || steps < 1)

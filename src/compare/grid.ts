@@ -2,10 +2,19 @@
 // constant), MetaOptimize variants started from an untuned small alpha0, an alpha0 robustness sweep, after
 // the TinyStories experiments of Sharifnassab, Salehkaleybar & Sutton (ICML 2025), section 6, and the
 // tuning-free methods (lr-free.md), one run each at their authors' defaults.
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../util/errors.js';
 
-export type SuiteName = 'quick' | 'paper' | 'continual';
-export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'paper', 'continual'];
+export type SuiteName = 'quick' | 'paper' | 'continual' | 'tinystories' | 'tinystories-continual';
+export const SUITE_NAMES: readonly SuiteName[] = [
+  'quick',
+  'paper',
+  'continual',
+  'tinystories',
+  'tinystories-continual',
+];
 
 /** Which family a run belongs to; the best run of each baseline family is its "tuned" result. */
 export type RunGroup =
@@ -60,6 +69,53 @@ export interface SuiteDef {
   switchFraction: number | null;
   /** The tuning-free methods, one run each at their defaults (phase 1). */
   tuningFree: readonly TuningFreeMethod[];
+  /**
+   * Training seeds per method (compare.ts --seeds overrides). With more than one, the grids are searched on
+   * seed 1 and the best lr of each family is run again on seeds 2..N; every other method runs on every seed.
+   */
+  seeds: number;
+  /** Real TinyStories text: ../shared's V2 train excerpt for training, its V1 validation stories for validation. */
+  realText: boolean;
+  /** Further suite-wide --set values (evaluation and checkpoint intervals of long runs). */
+  sets: Record<string, string | number>;
+}
+
+/**
+ * The suite a command line names, with its number of seeds (--seeds, default the suite's), checked: a
+ * real-text suite needs ../shared's TinyStories files unless --set data.source and data.valSource replace them.
+ */
+export function resolveSuite(name: string, seeds: number | undefined, sets: readonly string[]): SuiteDef {
+  if (!SUITE_NAMES.includes(name as SuiteName))
+    throw new ConfigError(`unknown suite '${name}'`, `use --suite ${SUITE_NAMES.join('|')}`);
+  const suite = SUITES[name as SuiteName];
+  if (seeds !== undefined && (!Number.isInteger(seeds) || seeds < 1 || seeds > 100))
+    throw new ConfigError(`--seeds ${seeds} must be an integer from 1 to 100`, 'e.g. --seeds 3');
+  if (suite.realText) {
+    const replaced = (key: string) => sets.some((s) => s.startsWith(`${key}=`));
+    const dir = tinyStoriesDir();
+    for (const [key, file] of [
+      ['data.source', TINYSTORIES_TEXT.train],
+      ['data.valSource', TINYSTORIES_TEXT.valid],
+    ] as const)
+      if (!replaced(key) && !existsSync(join(dir, file)))
+        throw new ConfigError(
+          `--suite ${name} reads ${join(dir, file)}, which does not exist`,
+          `put the TinyStories excerpts of ../shared/data/tinystories beside the repository, or --set ${key}=text:PATH`,
+        );
+  }
+  return { ...suite, seeds: seeds ?? suite.seeds };
+}
+
+/** The TinyStories files the real-text suites read (../shared/data/tinystories, see its SOURCE.md). */
+export const TINYSTORIES_TEXT = {
+  train: 'TinyStoriesV2-GPT4-train.head10000.txt',
+  valid: 'TinyStories-valid.head1840.txt',
+};
+
+/** ../shared/data/tinystories beside the repository, as a path from the working directory (train.ts's). */
+export function tinyStoriesDir(): string {
+  const abs = resolve(fileURLToPath(new URL('../../', import.meta.url)), '..', 'shared', 'data', 'tinystories');
+  return relative(process.cwd(), abs) || '.';
 }
 
 const MO_ADAMW_LION: MetaVariant = {
@@ -119,6 +175,9 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-4, 1e-2] },
     switchFraction: null,
     tuningFree: TUNING_FREE,
+    seeds: 1,
+    realText: false,
+    sets: {},
   },
   // The paper's grids (AdamW constant 1e-5 ... 1e-1, cosine peaks 1e-5, 1e-4, 1e-3 and one more
   // decade, since small models like larger lrs), all six variants, alpha0 over four decades.
@@ -134,6 +193,9 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-5, 1e-4, 1e-3, 1e-2] },
     switchFraction: null,
     tuningFree: TUNING_FREE,
+    seeds: 1,
+    realText: false,
+    sets: {},
   },
   // Continual learning: the token permutation switches on and off every quarter of the run; the
   // learned step sizes should rise after each switch (the paper's non-stationary figures).
@@ -149,6 +211,46 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     robustness: null,
     switchFraction: 0.25,
     tuningFree: TUNING_FREE,
+    seeds: 1,
+    realText: false,
+    sets: {},
+  },
+  // Issue 16's evidence on real text, sized for a 2-core CPU with the wasm backend (tinystories-tiny's model,
+  // about 4 minutes a run): bracketed 4-point grids searched on seed 1, every method on 3 seeds, the four
+  // MetaOptimize variants issue 16 names, alpha0 over four decades.
+  tinystories: {
+    name: 'tinystories',
+    description:
+      'real TinyStories text (../shared): 4-point grids, four MetaOptimize variants, alpha0 1e-6..1e-2, 3 seeds',
+    defaultSteps: 3000,
+    adamwConstant: [1e-3, 3e-3, 1e-2, 3e-2],
+    adamwCosine: [1e-3, 3e-3, 1e-2, 3e-2],
+    lionConstant: [1e-4, 3e-4, 1e-3, 3e-3],
+    variants: [MO_ADAMW_LION, MO_ADAMW_LION_LW, MO_ADAMW_ADAM, MO_LION_LION],
+    alpha0Factor: 0.01,
+    robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-5, 1e-4, 1e-3, 1e-2] },
+    switchFraction: null,
+    tuningFree: TUNING_FREE,
+    seeds: 3,
+    realText: true,
+    sets: { 'train.evalInterval': 250, 'train.evalIters': 40, 'train.checkpointInterval': 250 },
+  },
+  // The continual suite on the same real text: the token permutation switches every quarter of the run.
+  'tinystories-continual': {
+    name: 'tinystories-continual',
+    description: 'real TinyStories text, token permutation every quarter: AdamW grids vs MetaOptimize',
+    defaultSteps: 3000,
+    adamwConstant: [1e-3, 3e-3, 1e-2, 3e-2],
+    adamwCosine: [],
+    lionConstant: [],
+    variants: [MO_ADAMW_LION, MO_ADAMW_LION_LW],
+    alpha0Factor: 0.01,
+    robustness: null,
+    switchFraction: 0.25,
+    tuningFree: [],
+    seeds: 1,
+    realText: true,
+    sets: { 'train.evalInterval': 250, 'train.evalIters': 40, 'train.checkpointInterval': 250 },
   },
 };
 
@@ -163,7 +265,12 @@ const SAME_BASE = {
 
 /** One child training run: `train.ts --config C --optim <optim> --set <sets...> --out runs/<id>`. */
 export interface RunSpec {
+  /** Run folder name: `<key>` in single-seed suites, `<key>-s<seed>` otherwise. */
   id: string;
+  /** The method and hyper-parameters without the seed: runs of one key differ only in train.seed. */
+  key?: string;
+  /** train.seed of the run (suites with --seeds > 1); absent = the config's seed. */
+  seed?: number;
   group: RunGroup;
   /** Display name of the method (family), e.g. `AdamW constant`. */
   method: string;
@@ -196,8 +303,62 @@ export function metaLrFor(steps: number): number {
   return Math.max(1e-3, Math.log(100) / (steps / 2));
 }
 
-/** Phase 1: the baseline grids and the robustness sweep (neither depends on another run). */
-export function phaseOneRuns(suite: SuiteDef, steps: number): RunSpec[] {
+/** The run of `spec` on training seed `seed` of `seeds` (a single-seed suite keeps the id and the config's seed). */
+export function withSeed(spec: RunSpec, seed: number, seeds: number): RunSpec {
+  if (seeds <= 1) return spec;
+  return { ...spec, key: spec.id, id: `${spec.id}-s${seed}`, seed, sets: { ...spec.sets, 'train.seed': seed } };
+}
+
+/** The run's method key (its id less the seed). */
+export function specKey(spec: RunSpec): string {
+  return spec.key ?? spec.id;
+}
+
+/** Seed 1 and the runs of single-seed suites: the grid search and the choice of alpha0 read these. */
+export function isTuningRun(spec: RunSpec): boolean {
+  return spec.seed === undefined || spec.seed === 1;
+}
+
+const GROUP_ORDER: RunGroup[] = [
+  'adamw-cosine',
+  'adamw-constant',
+  'lion-constant',
+  'metaoptimize',
+  'robustness',
+  'tuning-free',
+];
+
+/** Queue tier: 0 the grids, the tuned baselines and MetaOptimize (the main comparison), 1 the alpha0 sweep, 2 the tuning-free methods. */
+function runTier(spec: RunSpec): number {
+  return spec.group === 'robustness' ? 1 : spec.group === 'tuning-free' ? 2 : 0;
+}
+
+/**
+ * Queue order: the main comparison on every seed first (tuned baselines against MetaOptimize, seed by seed),
+ * then the alpha0 sweep, then the tuning-free methods, each seed by seed: a suite stopped early has whole
+ * comparisons on as many seeds as it got to.
+ */
+export function runOrder(a: RunSpec, b: RunSpec): number {
+  return (
+    runTier(a) - runTier(b) ||
+    (a.seed ?? 1) - (b.seed ?? 1) ||
+    GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group)
+  );
+}
+
+/**
+ * Phase 1: the baseline grids (on seed 1 only when there are several seeds: tuning), and the robustness
+ * sweep and tuning-free methods on every seed; none depends on another run.
+ */
+export function phaseOneRuns(suite: SuiteDef, steps: number, seeds = suite.seeds): RunSpec[] {
+  const grid = gridRuns(suite, steps).map((r) => withSeed(r, 1, seeds));
+  const rest = untunedRuns(suite, steps);
+  const all = [...grid];
+  for (let seed = 1; seed <= seeds; seed++) all.push(...rest.map((r) => withSeed(r, seed, seeds)));
+  return all.sort(runOrder);
+}
+
+function gridRuns(suite: SuiteDef, steps: number): RunSpec[] {
   const runs: RunSpec[] = [];
   for (const lr of suite.adamwConstant)
     runs.push({
@@ -233,6 +394,12 @@ export function phaseOneRuns(suite: SuiteDef, steps: number): RunSpec[] {
       },
       hyper: { lr, schedule: 'cosine', warmupSteps },
     });
+  return runs;
+}
+
+function untunedRuns(suite: SuiteDef, steps: number): RunSpec[] {
+  const runs: RunSpec[] = [];
+  const warmupSteps = warmupFor(steps);
   // Schedule-Free's warmup is its own key; it gets the cosine baselines' warmup (5% of a short run)
   for (const t of suite.tuningFree)
     runs.push({
@@ -258,23 +425,46 @@ export function phaseOneRuns(suite: SuiteDef, steps: number): RunSpec[] {
   return runs;
 }
 
-/** Best constant lr of each base family (from phase 1), which places the MetaOptimize alpha0. */
+/** Best lr of each grid (from seed 1 of phase 1): the constant ones place the MetaOptimize alpha0. */
 export interface BestConstant {
   adamw: number;
   lion: number;
+  /** Best peak lr of the cosine grid; absent in suite.json files written before seeds existed. */
+  adamwCosine?: number | null;
 }
 
-/** Phase 2: every MetaOptimize variant at alpha0 = alpha0Factor x its base family's best constant lr. */
-export function phaseTwoRuns(suite: SuiteDef, steps: number, best: BestConstant): RunSpec[] {
-  return suite.variants.map((v) => {
+/**
+ * Phase 2: every MetaOptimize variant at alpha0 = alpha0Factor x its base family's best constant lr, on
+ * every seed; with several seeds, also each grid's best lr on seeds 2..N.
+ */
+export function phaseTwoRuns(suite: SuiteDef, steps: number, best: BestConstant, seeds = suite.seeds): RunSpec[] {
+  const runs: RunSpec[] = [];
+  const chosen = gridRuns(suite, steps).filter(
+    (r) =>
+      (r.group === 'adamw-constant' && r.hyper.lr === best.adamw) ||
+      (r.group === 'lion-constant' && r.hyper.lr === best.lion) ||
+      (r.group === 'adamw-cosine' && r.hyper.lr === best.adamwCosine),
+  );
+  const variants = suite.variants.map((v) => {
     const alpha0 = roundLr(best[v.base] * suite.alpha0Factor);
     return { ...metaRun(v, alpha0, steps), id: `${v.key}-a${formatLr(alpha0)}` };
   });
+  for (let seed = 1; seed <= seeds; seed++) {
+    if (seed > 1) runs.push(...chosen.map((r) => withSeed(r, seed, seeds)));
+    runs.push(...variants.map((r) => withSeed(r, seed, seeds)));
+  }
+  return runs.sort(runOrder);
+}
+
+/** Number of runs phase 2 adds (before the grids have chosen their lrs). */
+export function phaseTwoCount(suite: SuiteDef, seeds = suite.seeds): number {
+  const grids = [suite.adamwConstant, suite.lionConstant, suite.adamwCosine].filter((g) => g.length).length;
+  return suite.variants.length * seeds + (seeds > 1 ? grids * (seeds - 1) : 0);
 }
 
 /** Number of runs the suite will make (phase 2 included), for the progress display. */
-export function plannedRunCount(suite: SuiteDef): number {
-  return phaseOneRuns(suite, suite.defaultSteps).length + suite.variants.length;
+export function plannedRunCount(suite: SuiteDef, seeds = suite.seeds): number {
+  return phaseOneRuns(suite, suite.defaultSteps, seeds).length + phaseTwoCount(suite, seeds);
 }
 
 /** Fallback when a family has no grid (or all its runs failed): the centre of its grid, or a usual value. */
@@ -282,10 +472,21 @@ export function gridCentre(grid: number[], fallback: number): number {
   return grid.length ? grid[Math.floor(grid.length / 2)] : fallback;
 }
 
-/** Suite-wide settings every run gets before the user's --set: steps and the data schedule. */
-export function suiteSets(suite: SuiteDef, steps: number): Record<string, string | number> {
+/**
+ * Suite-wide settings every run gets before the user's --set: steps, the data (real-text suites) and its
+ * schedule, the suite's own sets, and with several seeds one eval seed, so every seed is scored on the same
+ * batches.
+ */
+export function suiteSets(suite: SuiteDef, steps: number, seeds = suite.seeds): Record<string, string | number> {
   const sets: Record<string, string | number> = { 'train.maxSteps': steps };
+  if (suite.realText) {
+    const dir = tinyStoriesDir();
+    sets['data.source'] = `text:${join(dir, TINYSTORIES_TEXT.train)}`;
+    sets['data.valSource'] = `text:${join(dir, TINYSTORIES_TEXT.valid)}`;
+  }
   if (suite.switchFraction !== null) sets['data.switchEvery'] = Math.max(1, Math.round(steps * suite.switchFraction));
+  Object.assign(sets, suite.sets);
+  if (seeds > 1) sets['train.evalSeed'] = 1337;
   return sets;
 }
 

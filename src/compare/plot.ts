@@ -9,16 +9,19 @@ import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { switchSteps } from '../data/nonstationary.js';
 import { formatLr } from './grid.js';
-import { methodRows } from './report.js';
+import { alphaPath, methodRows, sweepByAlpha0 } from './report.js';
 import { readMetrics, toArray, type RunSummary } from './runs.js';
 
 const WIDTH = 520,
   HEIGHT = 300;
 const CONFIG = { font: 'DejaVu Sans, sans-serif', view: { stroke: null }, legend: { labelLimit: 480 } };
 
-/** Val and train loss against tokens for the tuned (chosen) baselines and every MetaOptimize variant. */
+/**
+ * Val and train loss against tokens for the tuned (chosen) baselines and every MetaOptimize and tuning-free
+ * method: the mean over the method's seeds as a line, their min-max as a band (no band for one seed).
+ */
 export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
-  const values: { method: string; tokens: number; loss: number; series: string }[] = [];
+  const values: { method: string; tokens: number; loss: number; lo: number; hi: number; series: string }[] = [];
   const rows = methodRows(summaries);
   const shared = (name: string) => rows.filter((r) => r.method === name).length > 1;
   for (const row of rows) {
@@ -31,30 +34,107 @@ export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
         : shared(row.method)
           ? `${row.method}, α0 ${formatLr(h.lr)}, η ${h.metaLr}`
           : row.method;
-    for (const m of readMetrics(row.run.dir)) {
-      const tokens = m.tokens ?? 0;
-      if (typeof m.loss === 'number' && Number.isFinite(m.loss))
-        values.push({ method, tokens, loss: m.loss, series: 'train loss (logged)' });
-      if (m.valLoss !== undefined && Number.isFinite(m.valLoss))
-        values.push({ method, tokens, loss: m.valLoss, series: 'val loss' });
+    const seeds = row.runs.filter((r) => !r.diverged);
+    const points = new Map<string, number[]>(); // `${series}\t${tokens}` -> one loss per seed
+    for (const run of seeds.length ? seeds : [row.run])
+      for (const m of readMetrics(run.dir)) {
+        const tokens = m.tokens ?? 0;
+        const add = (series: string, loss: number) => {
+          const k = `${series}\t${tokens}`;
+          if (!points.has(k)) points.set(k, []);
+          points.get(k)!.push(loss);
+        };
+        if (typeof m.loss === 'number' && Number.isFinite(m.loss)) add('train loss (logged)', m.loss);
+        if (m.valLoss !== undefined && Number.isFinite(m.valLoss)) add('val loss', m.valLoss);
+      }
+    for (const [k, losses] of points) {
+      const [series, tokens] = k.split('\t');
+      values.push({
+        method,
+        tokens: Number(tokens),
+        loss: losses.reduce((a, b) => a + b, 0) / losses.length,
+        lo: Math.min(...losses),
+        hi: Math.max(...losses),
+        series,
+      });
     }
   }
+  const seeded = rows.some((r) => r.runs.length > 1);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Loss against tokens: tuned baselines, MetaOptimize and the tuning-free methods',
+    title: {
+      text: 'Loss against tokens: tuned baselines, MetaOptimize and the tuning-free methods',
+      ...(seeded ? { subtitle: 'lines: mean over seeds; bands: min to max over seeds' } : {}),
+    },
     data: { values },
     facet: { column: { field: 'series', type: 'nominal', title: null, sort: ['val loss', 'train loss (logged)'] } },
     spec: {
       width: WIDTH * 0.8,
       height: HEIGHT,
-      mark: { type: 'line', strokeWidth: 1.5, point: false },
       encoding: {
         x: { field: 'tokens', type: 'quantitative', title: 'tokens' },
-        y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
         color: { field: 'method', type: 'nominal', title: 'method' },
       },
+      layer: [
+        ...(seeded
+          ? [
+              {
+                mark: { type: 'area', opacity: 0.18 },
+                encoding: {
+                  y: { field: 'lo', type: 'quantitative', scale: { zero: false } },
+                  y2: { field: 'hi' },
+                },
+              },
+            ]
+          : []),
+        {
+          mark: { type: 'line', strokeWidth: 1.5, point: false },
+          encoding: { y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } } },
+        },
+      ],
     },
     resolve: { scale: { y: 'independent' } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/**
+ * The learned step size of each MetaOptimize variant (geometric mean over blocks, mean of its logarithm over
+ * seeds) against the tuned AdamW + cosine schedule, on one log axis: does the learned α warm up and decay?
+ */
+export function scheduleSpec(summaries: RunSummary[]): TopLevelSpec | null {
+  const rows = methodRows(summaries);
+  const values: { step: number; alpha: number; method: string }[] = [];
+  const add = (method: string, runs: RunSummary[]) => {
+    const byStep = new Map<number, number[]>();
+    for (const run of runs.filter((r) => !r.diverged))
+      for (const p of alphaPath(run)) {
+        if (!byStep.has(p.step)) byStep.set(p.step, []);
+        byStep.get(p.step)!.push(Math.log(p.alpha));
+      }
+    for (const [step, logs] of byStep)
+      values.push({ step, alpha: Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length), method });
+  };
+  const cosine = rows.find((r) => r.group === 'adamw-cosine' && r.run);
+  const metas = rows.filter((r) => r.kind === 'metaoptimize' && r.run);
+  if (!metas.length) return null;
+  if (cosine) add(`AdamW + cosine (tuned peak ${formatLr(cosine.run!.spec.hyper.lr)})`, [cosine.run!]);
+  for (const m of metas) add(m.method, m.runs);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: {
+      text: 'Learned step sizes against the tuned schedule',
+      subtitle: 'MetaOptimize: geometric mean over blocks (and over seeds); AdamW + cosine: its lr',
+    },
+    data: { values },
+    width: WIDTH,
+    height: HEIGHT,
+    mark: { type: 'line', strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: { field: 'alpha', type: 'quantitative', title: 'step size (log scale)', scale: { type: 'log' } },
+      color: { field: 'method', type: 'nominal', title: 'method' },
+    },
     config: CONFIG,
   } as TopLevelSpec;
 }
@@ -118,11 +198,20 @@ export function stepSizeSpec(run: RunSummary, referenceLr: number | null): TopLe
   } as TopLevelSpec;
 }
 
-/** Final val loss against alpha0 for the robustness sweep, with the best tuned baseline as a reference line. */
+/**
+ * Final val loss against alpha0 for the robustness sweep (mean over seeds, with a min-max bar when there are
+ * several), with the best tuned baseline as a reference line.
+ */
 export function robustnessSpec(sweep: RunSummary[], reference: { method: string; loss: number } | null): TopLevelSpec {
-  const values = sweep
-    .filter((s) => Number.isFinite(s.finalValLoss))
-    .map((s) => ({ alpha0: s.spec.hyper.lr, loss: s.finalValLoss }));
+  const values = sweepByAlpha0(sweep)
+    .filter((s) => s.val.n > 0)
+    .map((s) => {
+      const losses = s.runs.filter((r) => !r.diverged && Number.isFinite(r.finalValLoss)).map((r) => r.finalValLoss);
+      return s.runs.length > 1
+        ? { alpha0: s.alpha0, loss: s.val.mean, lo: Math.min(...losses), hi: Math.max(...losses) }
+        : { alpha0: s.alpha0, loss: s.val.mean };
+    });
+  const bars = values.some((v) => 'lo' in v);
   const layers: unknown[] = [
     {
       data: { values },
@@ -133,6 +222,16 @@ export function robustnessSpec(sweep: RunSummary[], reference: { method: string;
       },
     },
   ];
+  if (bars)
+    layers.push({
+      data: { values },
+      mark: { type: 'rule' },
+      encoding: {
+        x: { field: 'alpha0', type: 'quantitative', scale: { type: 'log' } },
+        y: { field: 'lo', type: 'quantitative' },
+        y2: { field: 'hi' },
+      },
+    });
   if (reference)
     layers.push({
       data: { values: [{ loss: reference.loss, label: `${reference.method} (tuned): ${reference.loss.toFixed(3)}` }] },
@@ -155,7 +254,7 @@ export function robustnessSpec(sweep: RunSummary[], reference: { method: string;
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {
       text: `Robustness to α0: ${sweep[0]?.spec.method ?? ''}`,
-      subtitle: 'final val loss after the same number of steps',
+      subtitle: `final val loss after the same number of steps${bars ? '; points: mean over seeds, bars: min to max' : ''}`,
     },
     width: WIDTH,
     height: HEIGHT,
@@ -187,22 +286,23 @@ export function svgToPng(svg: string): Uint8Array {
 export async function writePlots(outDir: string, summaries: RunSummary[]): Promise<string[]> {
   const plots: [string, TopLevelSpec][] = [['loss-vs-tokens', lossVsTokensSpec(summaries)]];
   const rows = methodRows(summaries);
+  const schedule = scheduleSpec(summaries);
+  if (schedule) plots.push(['step-sizes-vs-schedule', schedule]);
   const tuned = (group: string) => rows.find((r) => r.group === group)?.run?.spec.hyper.lr ?? null;
-  for (const s of summaries.filter((x) => x.spec.group === 'metaoptimize' || x.spec.group === 'tuning-free'))
+  // one plot per method, from its tuning-seed run (the other seeds are in the schedule plot's mean)
+  for (const row of rows.filter((r) => r.kind !== 'baseline' && r.run)) {
+    const s = row.run!;
     plots.push([
       `step-sizes-${s.spec.id}`,
       stepSizeSpec(s, tuned(s.spec.optim.startsWith('mo-lion') ? 'lion-constant' : 'adamw-constant')),
     ]);
-  const sweep = summaries
-    .filter((s) => s.spec.group === 'robustness')
-    .sort((a, b) => a.spec.hyper.lr - b.spec.hyper.lr);
+  }
+  const sweep = summaries.filter((s) => s.spec.group === 'robustness');
   if (sweep.length) {
-    const best = rows
-      .filter((r) => r.kind === 'baseline' && r.run)
-      .sort((a, b) => a.run!.finalValLoss - b.run!.finalValLoss)[0];
+    const best = rows.filter((r) => r.kind === 'baseline' && r.val.n > 0).sort((a, b) => a.val.mean - b.val.mean)[0];
     plots.push([
       'robustness-alpha0',
-      robustnessSpec(sweep, best ? { method: best.method, loss: best.run!.finalValLoss } : null),
+      robustnessSpec(sweep, best ? { method: best.method, loss: best.val.mean } : null),
     ]);
   }
   const names: string[] = [];

@@ -9,14 +9,13 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { ConfigError, NanometaError } from '../util/errors.js';
 import { defaultOutDir } from './compare.js';
 import {
-  SUITES,
-  SUITE_NAMES,
   phaseOneRuns,
+  phaseTwoCount,
   phaseTwoRuns,
+  resolveSuite,
   suiteSets,
   type RunSpec,
   type SuiteDef,
-  type SuiteName,
 } from './grid.js';
 import { writePlots } from './plot.js';
 import {
@@ -31,7 +30,7 @@ import {
 import { renderTable, type RunView } from './queue-table.js';
 import { writeReport } from './report.js';
 import { summariseRun, writeSuiteState, type RunSummary, type SuiteState } from './runs.js';
-import { bestConstant, openState } from './suite.js';
+import { bestConstant, gridRunIds, openState } from './suite.js';
 
 export interface QueueCompareOptions {
   queueUrl: string;
@@ -78,6 +77,7 @@ export async function runQueuedCompareCli(o: {
   config?: string;
   suite: string;
   steps?: number;
+  seeds?: number;
   outDir?: string;
   sets: string[];
   backend?: string;
@@ -85,12 +85,10 @@ export async function runQueuedCompareCli(o: {
   statusOnly: boolean;
   graceSec: number;
 }): Promise<string> {
-  if (!SUITE_NAMES.includes(o.suite as SuiteName))
-    throw new ConfigError(`unknown suite '${o.suite}'`, `use --suite ${SUITE_NAMES.join('|')}`);
+  const suite = resolveSuite(o.suite, o.seeds, o.sets);
   if (!o.config) throw new ConfigError('--config is required', 'e.g. --config tinystories-tiny');
   if (o.backend)
     throw new ConfigError('--backend is chosen by each worker with --queue', 'pass it to worker.ts --backend');
-  const suite = SUITES[o.suite as SuiteName];
   const steps = o.steps ?? suite.defaultSteps;
   if (!Number.isInteger(steps) || steps < 1)
     throw new ConfigError(`--steps ${o.steps} must be a positive integer`, 'e.g. --steps 200');
@@ -144,6 +142,7 @@ async function follow(
         suite: opts.suite.name,
         config: opts.config,
         steps: opts.steps,
+        seeds: opts.suite.seeds,
         sets: opts.sets,
         backend: null,
         best: null,
@@ -156,14 +155,12 @@ async function follow(
     for (const spec of specs) planned.push(await planRun(opts, spec, queue));
   };
   await plan(state.specs);
-  const constIds = new Set(
-    state.specs.filter((s) => s.group === 'adamw-constant' || s.group === 'lion-constant').map((s) => s.id),
-  );
+  const gridIds = gridRunIds(state.specs);
   let phaseTwo = false;
   let lastText = '';
   for (;;) {
     for (const p of planned) await refresh(p, queue, opts, state, log);
-    if (!phaseTwo && planned.filter((p) => constIds.has(p.spec.id)).every((p) => settled(p.view))) {
+    if (!phaseTwo && planned.filter((p) => gridIds.has(p.spec.id)).every((p) => settled(p.view))) {
       phaseTwo = true;
       state.best = bestConstant(opts, state);
       const more = phaseTwoRuns(opts.suite, opts.steps, state.best);
@@ -172,7 +169,7 @@ async function follow(
       continue;
     }
     if (!opts.statusOnly) writeSuiteState(opts.outDir, state);
-    const pending = phaseTwo ? 0 : opts.suite.variants.length;
+    const pending = phaseTwo ? 0 : phaseTwoCount(opts.suite);
     const text = renderTable(
       planned.map((p) => p.view),
       opts.steps,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readCostTable } from './cost.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { switchSteps } from '../data/nonstationary.js';
-import { BASELINE_GROUPS, formatLr, type RunGroup } from './grid.js';
+import { BASELINE_GROUPS, formatLr, isTuningRun, specKey, type RunGroup } from './grid.js';
 import { formatDuration } from './progress.js';
 import { pickBest, readMetrics, toArray, type RunSummary, type SuiteState } from './runs.js';
 
@@ -17,52 +17,96 @@ const GROUP_NAMES: Record<RunGroup, string> = {
   'tuning-free': 'tuning-free',
 };
 
+/** Final val loss of a method over its seeds: mean, sample standard deviation (NaN for one seed), seeds counted. */
+export interface SeedStat {
+  mean: number;
+  std: number;
+  /** Seeds that finished without diverging (the mean is over these). */
+  n: number;
+  /** Seeds run or planned so far. */
+  of: number;
+}
+
+export function seedStat(runs: RunSummary[], value: (r: RunSummary) => number = (r) => r.finalValLoss): SeedStat {
+  const xs = runs.filter((r) => !r.diverged && r.status === 'done' && Number.isFinite(value(r))).map(value);
+  const m = mean(xs);
+  const std = xs.length > 1 ? Math.sqrt(sum(xs.map((x) => (x - m) ** 2)) / (xs.length - 1)) : NaN;
+  return { mean: m, std, n: xs.length, of: runs.length };
+}
+
 /** One line of the main table: a tuned baseline family, one MetaOptimize variant, or one tuning-free method. */
 export interface MethodRow {
   method: string;
   kind: 'baseline' | 'metaoptimize' | 'tuning-free';
   group: RunGroup;
-  /** The chosen run (best of the grid, or the variant's only run); null if none finished. */
+  /** The chosen run on the tuning seed (best of the grid, or the method's run); null if none finished. */
   run: RunSummary | null;
-  /** Runs that the method's result cost: the whole grid, or the one run. */
+  /** The chosen hyper-parameters on every seed (the chosen run included). */
+  runs: RunSummary[];
+  /** Final val loss over `runs`. */
+  val: SeedStat;
+  /** Runs that the method's result cost: the whole grid (on the tuning seed), or the one run. */
   cost: { runs: number; steps: number; tokens: number; wallSec: number };
   /** The grid values, for "at the edge of its grid" warnings. */
   grid: number[];
 }
 
+/**
+ * The table's rows. A baseline's lr is chosen on the tuning seed (seed 1; the only one in single-seed suites)
+ * and reported over every seed it ran on; MetaOptimize variants and tuning-free methods over their seeds.
+ */
 export function methodRows(summaries: RunSummary[]): MethodRow[] {
   const rows: MethodRow[] = [];
+  const sameKey = (r: RunSummary) => summaries.filter((s) => specKey(s.spec) === specKey(r.spec));
   for (const group of BASELINE_GROUPS) {
-    const runs = summaries.filter((s) => s.spec.group === group);
-    if (runs.length)
-      rows.push({
-        method: GROUP_NAMES[group],
-        kind: 'baseline',
-        group,
-        run: pickBest(runs),
-        cost: costOf(runs),
-        grid: runs.map((r) => r.spec.hyper.lr),
-      });
+    const tuning = summaries.filter((s) => s.spec.group === group && isTuningRun(s.spec));
+    if (!tuning.length) continue;
+    const run = pickBest(tuning);
+    const runs = run ? sameKey(run) : [];
+    rows.push({
+      method: GROUP_NAMES[group],
+      kind: 'baseline',
+      group,
+      run,
+      runs,
+      val: seedStat(runs),
+      cost: costOf(tuning),
+      grid: tuning.map((r) => r.spec.hyper.lr),
+    });
   }
-  for (const s of summaries.filter((x) => x.spec.group === 'metaoptimize'))
-    rows.push({
-      method: s.spec.method,
-      kind: 'metaoptimize',
-      group: 'metaoptimize',
-      run: s,
-      cost: costOf([s]),
-      grid: [],
-    });
-  for (const s of summaries.filter((x) => x.spec.group === 'tuning-free'))
-    rows.push({
-      method: s.spec.method,
-      kind: 'tuning-free',
-      group: 'tuning-free',
-      run: s,
-      cost: costOf([s]),
-      grid: [],
-    });
+  for (const kind of ['metaoptimize', 'tuning-free'] as const)
+    for (const runs of byKey(summaries.filter((x) => x.spec.group === kind))) {
+      const run = runs.find((r) => isTuningRun(r.spec)) ?? runs[0];
+      rows.push({
+        method: run.spec.method,
+        kind,
+        group: kind,
+        run,
+        runs,
+        val: seedStat(runs),
+        cost: costOf([run]),
+        grid: [],
+      });
+    }
   return rows;
+}
+
+/** Runs grouped by method key (the id less the seed), in first-seen order. */
+export function byKey(summaries: RunSummary[]): RunSummary[][] {
+  const groups = new Map<string, RunSummary[]>();
+  for (const s of summaries) {
+    const key = specKey(s.spec);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(s);
+  }
+  return [...groups.values()];
+}
+
+/** `2.345` for one seed; `2.345 ± 0.012 (3 seeds)` for several. */
+export function fmtStat(s: SeedStat): string {
+  if (s.n === 0) return '—';
+  if (s.of <= 1) return fmtLoss(s.mean);
+  return s.n > 1 ? `${fmtLoss(s.mean)} ± ${fmtLoss(s.std)} (${s.n} seeds)` : `${fmtLoss(s.mean)} (1 seed)`;
 }
 
 function costOf(runs: RunSummary[]): MethodRow['cost'] {
@@ -87,16 +131,19 @@ export function hyperText(r: RunSummary): string {
 /** Plain sentences from the numbers: who won, by how much, where MetaOptimize lost, what tuning cost. */
 export function reportSentences(summaries: RunSummary[], steps: number): string[] {
   const rows = methodRows(summaries);
-  const baselines = rows.filter((r) => r.kind === 'baseline' && r.run);
+  const baselines = rows.filter((r) => r.kind === 'baseline' && r.run && r.val.n > 0);
   const metas = rows.filter((r) => r.kind === 'metaoptimize');
-  const bestBaseline = minBy(baselines, (r) => r.run!.finalValLoss);
+  const bestBaseline = minBy(baselines, (r) => r.val.mean);
   const out: string[] = [];
-  const all = rows.filter((r) => r.run && !r.run.diverged);
-  const overall = minBy(all, (r) => r.run!.finalValLoss);
-  if (overall)
+  const seeds = Math.max(0, ...rows.map((r) => r.val.of));
+  if (seeds > 1)
     out.push(
-      `Lowest final val loss: ${overall.method} (${fmtLoss(overall.run!.finalValLoss)}, ${hyperText(overall.run!)}).`,
+      `Losses are means ± sample standard deviation over training seeds (each seed: initialisation, batch order, dropout; every seed is evaluated on the same batches). Each baseline's lr was chosen on seed 1 alone and then run on the other seeds, so its mean is not biased by picking the luckiest seed.`,
     );
+  const all = rows.filter((r) => r.run && r.val.n > 0);
+  const overall = minBy(all, (r) => r.val.mean);
+  if (overall)
+    out.push(`Lowest final val loss: ${overall.method} (${fmtStat(overall.val)}, ${hyperText(overall.run!)}).`);
   for (const row of rows.filter((r) => r.kind === 'baseline')) {
     const noisy = nonUnimodal(summaries.filter((s) => s.spec.group === row.group));
     if (noisy)
@@ -118,15 +165,16 @@ export function reportSentences(summaries: RunSummary[], steps: number): string[
     if (sentence?.beatBest) wins++;
   }
   if (metas.length && bestBaseline) {
-    const finished = metas.filter((m) => m.run && !m.run.diverged);
-    const bestMeta = minBy(finished, (m) => m.run!.finalValLoss);
+    const finished = metas.filter((m) => m.run && m.val.n > 0);
+    const bestMeta = minBy(finished, (m) => m.val.mean);
     out.push(
-      `Overall, ${wins} of ${metas.length} MetaOptimize variants reached a final val loss at or below the best tuned baseline (${bestBaseline.method}, ${fmtLoss(bestBaseline.run!.finalValLoss)})` +
+      `Overall, ${wins} of ${metas.length} MetaOptimize variants reached a final val loss at or below the best tuned baseline (${bestBaseline.method}, ${fmtStat(bestBaseline.val)})` +
         (bestMeta
-          ? `; the best variant, ${bestMeta.method}, was ${relText(bestMeta.run!.finalValLoss, bestBaseline.run!.finalValLoss, 'that baseline')}.`
+          ? `; the best variant, ${bestMeta.method}, was ${relText(bestMeta.val.mean, bestBaseline.val.mean, 'that baseline', fmtStat(bestBaseline.val))}.`
           : '; none finished.'),
     );
   }
+  out.push(...claimSentences(rows, summaries));
   out.push(...tuningFreeSentences(rows, bestBaseline));
   out.push(
     ...costSentences(rows),
@@ -157,7 +205,7 @@ function metaSentence(
 ): { text: string; beatBest: boolean } | null {
   const r = m.run;
   if (!r) return null;
-  if (r.diverged) return { text: `${m.method} failed or diverged (see logs/${r.spec.id}.log).`, beatBest: false };
+  if (m.val.n === 0) return { text: `${m.method} failed or diverged (see logs/${r.spec.id}.log).`, beatBest: false };
   const refGroup: RunGroup = r.spec.optim.startsWith('mo-lion') ? 'lion-constant' : 'adamw-constant';
   const ref = baselines.find((b) => b.group === refGroup);
   let text =
@@ -165,16 +213,18 @@ function metaSentence(
     (ref?.run
       ? ` (${Math.round(ref.run.spec.hyper.lr / r.spec.hyper.lr)}× below the tuned ${ref.method} lr ${formatLr(ref.run.spec.hyper.lr)})`
       : '') +
-    `, ended at val loss ${fmtLoss(r.finalValLoss)}`;
-  if (ref?.run) text += `, ${relText(r.finalValLoss, ref.run.finalValLoss, `tuned ${ref.method}`)}`;
+    `, ended at val loss ${fmtStat(m.val)}`;
+  if (ref?.run) text += `, ${relText(m.val.mean, ref.val.mean, `tuned ${ref.method}`, fmtStat(ref.val))}`;
   if (bestBaseline?.run && bestBaseline !== ref)
-    text += `${ref?.run ? ' and' : ','} ${relText(r.finalValLoss, bestBaseline.run.finalValLoss, `the best tuned baseline, ${bestBaseline.method}`)}`;
+    text += `${ref?.run ? ' and' : ','} ${relText(m.val.mean, bestBaseline.val.mean, `the best tuned baseline, ${bestBaseline.method}`, fmtStat(bestBaseline.val))}`;
+  if (m.val.n < m.val.of) text += ` (${m.val.of - m.val.n} of ${m.val.of} seeds diverged or unfinished, left out)`;
   const lr = r.finalLr;
+  const onSeed = m.val.of > 1 ? ` on seed ${r.spec.seed ?? 1}` : '';
   const stepText =
     lr.length === 1
-      ? `its step size ended at ${fmtNum(lr[0])}`
-      : `its ${lr.length} block step sizes ended between ${fmtNum(Math.min(...lr))} and ${fmtNum(Math.max(...lr))}`;
-  const beatBest = !!bestBaseline?.run && r.finalValLoss <= bestBaseline.run.finalValLoss * 1.005;
+      ? `its step size ended${onSeed} at ${fmtNum(lr[0])}`
+      : `its ${lr.length} block step sizes ended${onSeed} between ${fmtNum(Math.min(...lr))} and ${fmtNum(Math.max(...lr))}`;
+  const beatBest = !!bestBaseline?.run && m.val.mean <= bestBaseline.val.mean * 1.005;
   let climb = '';
   if (ref?.run) {
     const reached = firstStepAtOrAbove(r, ref.run.spec.hyper.lr);
@@ -196,7 +246,7 @@ function tuningFreeSentences(rows: MethodRow[], bestBaseline: MethodRow | null):
     .filter((r) => r.kind === 'tuning-free' && r.run)
     .map((m) => {
       const r = m.run!;
-      if (r.diverged)
+      if (m.val.n === 0)
         return `${m.method} (tuning-free, authors' defaults) failed or diverged (see logs/${r.spec.id}.log).`;
       const last = readMetrics(r.dir)
         .filter((x) => x.learned !== undefined)
@@ -207,9 +257,9 @@ function tuningFreeSentences(rows: MethodRow[], bestBaseline: MethodRow | null):
             .join(', ')
         : null;
       return (
-        `${m.method} (tuning-free, one run at its authors' defaults) ended at val loss ${fmtLoss(r.finalValLoss)}` +
+        `${m.method} (tuning-free, ${m.val.of > 1 ? 'run' : 'one run'} at its authors' defaults) ended at val loss ${fmtStat(m.val)}` +
         (bestBaseline?.run
-          ? `, ${relText(r.finalValLoss, bestBaseline.run.finalValLoss, `the best tuned baseline, ${bestBaseline.method}`)}`
+          ? `, ${relText(m.val.mean, bestBaseline.val.mean, `the best tuned baseline, ${bestBaseline.method}`, fmtStat(bestBaseline.val))}`
           : '') +
         (r.finalLr.length
           ? `; its effective step size ended at ${fmtNum(r.finalLr[0])}${learned ? ` (${learned})` : ''}`
@@ -217,6 +267,119 @@ function tuningFreeSentences(rows: MethodRow[], bestBaseline: MethodRow | null):
         '.'
       );
     });
+}
+
+/** How close "a few percent" is (claim 1) and how flat "robust" is (claim 2): 3% of the final val loss. */
+export const CLAIM_TOLERANCE = 0.03;
+
+/** The geometric mean over blocks of the learned step size at each logged step. */
+export function alphaPath(r: RunSummary): { step: number; alpha: number }[] {
+  return readMetrics(r.dir)
+    .filter((m) => m.lr !== undefined && toArray(m.lr).length > 0)
+    .map((m) => ({ step: m.step, alpha: Math.exp(mean(toArray(m.lr).map(Math.log))) }))
+    .filter((p) => Number.isFinite(p.alpha));
+}
+
+/** Shape of one run's learned step size: rise from alpha0 to its peak, and where it ended against the peak. */
+export function alphaShape(
+  r: RunSummary,
+): { rise: number; peakStep: number; peak: number; endOverPeak: number } | null {
+  const path = alphaPath(r);
+  if (path.length < 2) return null;
+  const peak = path.reduce((a, b) => (b.alpha > a.alpha ? b : a));
+  return {
+    rise: peak.alpha / r.spec.hyper.lr,
+    peakStep: peak.step,
+    peak: peak.alpha,
+    endOverPeak: path[path.length - 1].alpha / peak.alpha,
+  };
+}
+
+/**
+ * The paper's three claims, each answered from the numbers with its threshold in the sentence: (1) untuned
+ * MetaOptimize within CLAIM_TOLERANCE of tuned AdamW + cosine, or better; (2) final loss within
+ * CLAIM_TOLERANCE across alpha0 over four decades; (3) learned step sizes that rise at least 2x from alpha0 and
+ * end at most half their peak (a warm-up and a decay).
+ */
+export function claimSentences(rows: MethodRow[], summaries: RunSummary[]): string[] {
+  const cosine = rows.find((r) => r.group === 'adamw-cosine' && r.val.n > 0);
+  const metas = rows.filter((r) => r.kind === 'metaoptimize' && r.val.n > 0);
+  if (!cosine || !metas.length) return [];
+  const out: string[] = [];
+  const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%`;
+  const tol = `${(100 * CLAIM_TOLERANCE).toFixed(0)}%`;
+  const diffs = metas.map((m) => {
+    const d = (m.val.mean - cosine.val.mean) / cosine.val.mean;
+    const se = Math.sqrt((m.val.std ** 2 || 0) / m.val.n + (cosine.val.std ** 2 || 0) / cosine.val.n) / cosine.val.mean;
+    return { m, d, se };
+  });
+  const best = diffs.reduce((a, b) => (b.d < a.d ? b : a));
+  const seeded = metas.some((m) => m.val.n > 1) && cosine.val.n > 1;
+  out.push(
+    `Claim 1, untuned MetaOptimize within a few percent (≤ ${tol}) of tuned AdamW + cosine, or better: ` +
+      `${best.d <= CLAIM_TOLERANCE ? 'holds' : 'does not hold'} here. Against tuned AdamW + cosine (${fmtStat(cosine.val)}): ` +
+      diffs
+        .map(
+          ({ m, d, se }) =>
+            `${m.method} ${pct(d)}${seeded && Number.isFinite(se) ? ` (± ${(100 * se).toFixed(1)}% standard error)` : ''}`,
+        )
+        .join(', ') +
+      '.',
+  );
+  const sweep = sweepByAlpha0(summaries);
+  if (sweep.length > 1) {
+    const ok = sweep.filter((s) => s.val.n > 0);
+    const decades = Math.round(Math.log10(sweep[sweep.length - 1].alpha0 / sweep[0].alpha0));
+    const losses = ok.map((s) => s.val.mean);
+    const spread = ok.length ? (Math.max(...losses) - Math.min(...losses)) / Math.min(...losses) : NaN;
+    const failed = sweep.reduce((n, s) => n + s.runs.filter((r) => r.diverged).length, 0);
+    const worst = ok.length ? Math.max(...losses) : NaN;
+    const holds = decades >= 4 && ok.length === sweep.length && failed === 0 && spread <= CLAIM_TOLERANCE;
+    out.push(
+      `Claim 2, robust to α0 over four decades (final val loss within ${tol} across α0): ${holds ? 'holds' : 'does not hold'} here: ` +
+        `over ${decades} decades of α0 the mean final val losses spread ${Number.isFinite(spread) ? `${(100 * spread).toFixed(1)}%` : '—'}` +
+        (failed ? ` and ${failed} run(s) diverged` : '') +
+        (Number.isFinite(worst)
+          ? `; the worst α0 was ${relText(worst, cosine.val.mean, 'tuned AdamW + cosine', fmtStat(cosine.val))}`
+          : '') +
+        '.',
+    );
+  }
+  const shapes = metas.map((m) => {
+    const per = m.runs
+      .filter((r) => !r.diverged)
+      .map(alphaShape)
+      .filter((x) => x !== null);
+    return { m, per };
+  });
+  const described = shapes.filter((x) => x.per.length);
+  if (described.length) {
+    const verdicts = described.map(({ m, per }) => {
+      const warm = per.every((p) => p.rise >= 2);
+      const decay = per.every((p) => p.endOverPeak <= 0.5);
+      const steps = per.map((p) => p.peakStep).join(', ');
+      const text =
+        `${m.method}: rose ×${fmtFactor(geoMean(per.map((p) => p.rise)))} to a peak of ${fmtNum(geoMean(per.map((p) => p.peak)))} at step${per.length > 1 ? `s ${steps} (per seed)` : ` ${steps}`}` +
+        ` and ended at ${fmtFactor(geoMean(per.map((p) => p.endOverPeak)))}× its peak (${warm ? 'warm-up' : 'no warm-up'}, ${decay ? 'decay' : 'no decay'})`;
+      return { text, both: warm && decay };
+    });
+    const n = verdicts.filter((v) => v.both).length;
+    out.push(
+      `Claim 3, learned step sizes that warm up and then decay (geometric mean over blocks rising ≥ 2× from α0, then ending ≤ ½ its peak, on every seed): ` +
+        `${n === verdicts.length ? 'holds' : n ? `holds for ${n} of ${verdicts.length} variants` : 'does not hold'} here. ` +
+        verdicts.map((v) => v.text).join('; ') +
+        '. Tuned AdamW + cosine ends at a tenth of its peak lr by construction.',
+    );
+  }
+  return out;
+}
+
+function geoMean(xs: number[]): number {
+  return Math.exp(mean(xs.map(Math.log)));
+}
+
+function fmtFactor(x: number): string {
+  return x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2);
 }
 
 /** First logged step whose geometric-mean step size is >= lr; null if never; undefined without metrics. */
@@ -228,9 +391,9 @@ function firstStepAtOrAbove(r: RunSummary, lr: number): number | null | undefine
 }
 
 /** `2.1% worse than X (2.345)` / `0.8% better than X (...)` / `within 0.5% of X (...)`; lower loss is better. */
-export function relText(value: number, ref: number, refName: string): string {
+export function relText(value: number, ref: number, refName: string, refShown = fmtLoss(ref)): string {
   const d = (value - ref) / ref;
-  const named = `${refName} (${fmtLoss(ref)})`;
+  const named = `${refName} (${refShown})`;
   if (Math.abs(d) <= 0.005) return `within 0.5% of ${named}, a tie`;
   return d < 0 ? `${(-100 * d).toFixed(1)}% better than ${named}` : `${(100 * d).toFixed(1)}% worse than ${named}`;
 }
@@ -258,22 +421,29 @@ function costSentences(rows: MethodRow[]): string[] {
   ];
 }
 
+/** The alpha0 sweep, one entry per alpha0 (its seeds), sorted by alpha0. */
+export function sweepByAlpha0(summaries: RunSummary[]): { alpha0: number; runs: RunSummary[]; val: SeedStat }[] {
+  return byKey(summaries.filter((s) => s.spec.group === 'robustness'))
+    .map((runs) => ({ alpha0: runs[0].spec.hyper.lr, runs, val: seedStat(runs) }))
+    .sort((a, b) => a.alpha0 - b.alpha0);
+}
+
 function robustnessSentences(summaries: RunSummary[], bestBaseline: MethodRow | null): string[] {
-  const sweep = summaries
-    .filter((s) => s.spec.group === 'robustness')
-    .sort((a, b) => a.spec.hyper.lr - b.spec.hyper.lr);
+  const sweep = sweepByAlpha0(summaries);
   if (!sweep.length) return [];
-  const ok = sweep.filter((s) => !s.diverged);
-  const lo = sweep[0].spec.hyper.lr,
-    hi = sweep[sweep.length - 1].spec.hyper.lr;
-  let text = `Robustness: ${sweep[0].spec.method} from α0 = ${formatLr(lo)} to ${formatLr(hi)} (${sweep.length} runs, ${Math.round(Math.log10(hi / lo))} orders of magnitude)`;
+  const ok = sweep.filter((s) => s.val.n > 0);
+  const seeds = Math.max(...sweep.map((s) => s.val.of));
+  const lo = sweep[0].alpha0,
+    hi = sweep[sweep.length - 1].alpha0;
+  let text = `Robustness: ${sweep[0].runs[0].spec.method} from α0 = ${formatLr(lo)} to ${formatLr(hi)} (${seeds > 1 ? `${sweep.length} values × ${seeds} seeds` : `${sweep.length} runs`}, ${Math.round(Math.log10(hi / lo))} orders of magnitude)`;
   if (!ok.length) return [`${text}: every run failed.`];
-  const losses = ok.map((s) => s.finalValLoss);
-  const best = minBy(ok, (s) => s.finalValLoss)!,
-    worst = ok.reduce((a, b) => (b.finalValLoss > a.finalValLoss ? b : a));
-  text += ` ended between ${fmtLoss(Math.min(...losses))} (α0 = ${formatLr(best.spec.hyper.lr)}) and ${fmtLoss(Math.max(...losses))} (α0 = ${formatLr(worst.spec.hyper.lr)}), a spread of ${((100 * (Math.max(...losses) - Math.min(...losses))) / Math.min(...losses)).toFixed(1)}%`;
-  if (ok.length < sweep.length) text += `; ${sweep.length - ok.length} diverged`;
-  if (bestBaseline?.run) text += `; the best tuned baseline reached ${fmtLoss(bestBaseline.run.finalValLoss)}`;
+  const losses = ok.map((s) => s.val.mean);
+  const best = minBy(ok, (s) => s.val.mean)!,
+    worst = ok.reduce((a, b) => (b.val.mean > a.val.mean ? b : a));
+  text += ` ended between ${fmtStat(best.val)} (α0 = ${formatLr(best.alpha0)}) and ${fmtStat(worst.val)} (α0 = ${formatLr(worst.alpha0)}), a spread of ${((100 * (Math.max(...losses) - Math.min(...losses))) / Math.min(...losses)).toFixed(1)}%`;
+  const failed = sweep.reduce((n, s) => n + s.runs.filter((r) => r.diverged).length, 0);
+  if (failed) text += `; ${failed} run(s) diverged`;
+  if (bestBaseline?.run) text += `; the best tuned baseline reached ${fmtStat(bestBaseline.val)}`;
   return [text + '.'];
 }
 
@@ -331,8 +501,10 @@ export function renderReport(
   const lines = [
     `# nanometa compare: ${state.suite} suite on ${state.config}`,
     '',
-    `${summaries.length} runs of ${state.steps} steps${state.sets.length ? `, with ${state.sets.map((s) => `\`--set ${s}\``).join(' ')}` : ''}. ` +
-      'Baselines are tuned by grid search (the chosen run is the lowest final val loss of its grid); MetaOptimize runs are not tuned.',
+    `${summaries.length} runs of ${state.steps} steps${(state.seeds ?? 1) > 1 ? ` (${state.seeds} training seeds per method)` : ''}${state.sets.length ? `, with ${state.sets.map((s) => `\`--set ${s}\``).join(' ')}` : ''}. ` +
+      'Baselines are tuned by grid search (the chosen run is the lowest final val loss of its grid' +
+      ((state.seeds ?? 1) > 1 ? ' on seed 1, then run on every seed' : '') +
+      '); MetaOptimize runs are not tuned.',
     '',
     '| Method | Chosen hyper-parameters | Final train loss | Final val loss | Best val loss | Tokens | Wall time | Cost of tuning (runs · steps · tokens · wall) |',
     '|---|---|---:|---:|---:|---:|---:|---|',
@@ -340,10 +512,12 @@ export function renderReport(
   for (const r of rows) {
     const s = r.run;
     const cost = `${r.cost.runs} · ${r.cost.steps} · ${fmtTokens(r.cost.tokens)} · ${formatDuration(r.cost.wallSec)}`;
+    // several seeds: the mean of each loss over the seeds that finished, the val loss with its spread
+    const meanOf = (value: (x: RunSummary) => number) => fmtLoss(seedStat(r.runs, value).mean);
     if (!s) lines.push(`| ${r.method} | (no run finished) | | | | | | ${cost} |`);
     else
       lines.push(
-        `| ${r.kind === 'baseline' ? `${r.method} (tuned)` : r.method} | ${hyperText(s)} | ${fmtLoss(s.finalTrainLoss)} | ${fmtLoss(s.finalValLoss)} | ${fmtLoss(s.bestValLoss)} | ${fmtTokens(s.tokens)} | ${formatDuration(s.wallSec)} | ${cost} |`,
+        `| ${r.kind === 'baseline' ? `${r.method} (tuned)` : r.method} | ${hyperText(s)} | ${meanOf((x) => x.finalTrainLoss)} | ${r.val.n ? fmtStat(r.val) : fmtLoss(s.finalValLoss)} | ${meanOf((x) => x.bestValLoss)} | ${fmtTokens(s.tokens)} | ${formatDuration(s.wallSec)} | ${cost} |`,
       );
   }
   lines.push('', '## What it shows', '', ...reportSentences(summaries, state.steps).map((s) => `- ${s}`), '');
@@ -352,12 +526,12 @@ export function renderReport(
   lines.push(
     '## All runs',
     '',
-    '| Run | Method | Hyper-parameters | Status | Final val loss | Best val loss | Wall time |',
-    '|---|---|---|---|---:|---:|---:|',
+    '| Run | Method | Hyper-parameters | Seed | Status | Final val loss | Best val loss | Wall time |',
+    '|---|---|---|---:|---|---:|---:|---:|',
   );
   for (const s of summaries)
     lines.push(
-      `| ${s.spec.id} | ${s.spec.method} | ${hyperText(s)} | ${s.diverged && s.status === 'done' ? 'diverged' : s.status} | ${fmtLoss(s.finalValLoss)} | ${fmtLoss(s.bestValLoss)} | ${formatDuration(s.wallSec)} |`,
+      `| ${s.spec.id} | ${s.spec.method} | ${hyperText(s)} | ${s.spec.seed ?? ''} | ${s.diverged && s.status === 'done' ? 'diverged' : s.status} | ${fmtLoss(s.finalValLoss)} | ${fmtLoss(s.bestValLoss)} | ${formatDuration(s.wallSec)} |`,
     );
   lines.push(
     '',
@@ -369,6 +543,7 @@ export function renderReport(
 
 export const CSV_COLUMNS = [
   'id',
+  'seed',
   'group',
   'method',
   'optim',
@@ -395,6 +570,7 @@ export function runsCsv(summaries: RunSummary[]): string {
     const h = s.spec.hyper;
     const cells = [
       s.spec.id,
+      s.spec.seed ?? '',
       s.spec.group,
       s.spec.method,
       s.spec.optim,

@@ -176,6 +176,8 @@ export interface SuiteState {
   suite: string;
   config: string;
   steps: number;
+  /** Training seeds per method (absent in files written before seeds existed: 1). */
+  seeds?: number;
   sets: string[];
   backend: string | null;
   /** Best constant lr of each base family, once phase 1 finished. */

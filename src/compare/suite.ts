@@ -1,6 +1,7 @@
 // Runs a compare suite: each run is an ordinary `train.ts` child process writing DIR/runs/<id>; the suite
 // is resumable (finished runs skipped, interrupted ones continued with --resume) and runs --jobs at once.
-// Phase 1 runs the grids and the alpha0 sweep; MetaOptimize runs start once the constant grids are done.
+// Phase 1 runs the grids (on seed 1 when the suite has several seeds), the alpha0 sweep and the tuning-free
+// methods; phase 2 (MetaOptimize on every seed, the grids' best lrs on seeds 2..N) starts once the grids are done.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,8 +10,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../util/errors.js';
 import {
   gridCentre,
+  isTuningRun,
   phaseOneRuns,
+  phaseTwoCount,
   phaseTwoRuns,
+  runOrder,
   suiteSets,
   type BestConstant,
   type RunSpec,
@@ -75,11 +79,9 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const state = openState(opts);
   const trainer = opts.trainer ?? defaultTrainer();
   const runsDir = join(opts.outDir, 'runs');
-  const progress = new SuiteProgress(opts.steps, state.specs.length + opts.suite.variants.length, opts.log);
+  const progress = new SuiteProgress(opts.steps, state.specs.length + phaseTwoCount(opts.suite), opts.log);
   const queue = [...state.specs];
-  const constIds = new Set(
-    queue.filter((s) => s.group === 'adamw-constant' || s.group === 'lion-constant').map((s) => s.id),
-  );
+  const gridIds = gridRunIds(state.specs);
   let phaseTwoAdded = false;
   const waiters: (() => void)[] = [];
   let firstRun: string | null = null;
@@ -87,12 +89,13 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   const wake = (): void => waiters.splice(0).forEach((resolve) => resolve());
 
   const addPhaseTwo = (): void => {
-    if (phaseTwoAdded || [...constIds].some((id) => !isSettled(state.records[id]))) return;
+    if (phaseTwoAdded || [...gridIds].some((id) => !isSettled(state.records[id]))) return;
     phaseTwoAdded = true;
     state.best = bestConstant(opts, state);
     const more = phaseTwoRuns(opts.suite, opts.steps, state.best);
     state.specs.push(...more);
     queue.push(...more);
+    queue.sort(runOrder); // seed 1's MetaOptimize runs before seed 2's baselines: partial results stay comparable
     writeSuiteState(opts.outDir, state);
   };
 
@@ -163,7 +166,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
 /** train.ts arguments of one run: suite settings, then the user's --set, then the run's own. */
 export function trainArgs(opts: SuiteOptions, spec: RunSpec, dir: string, resume: boolean): string[] {
   const args = ['--config', opts.config, '--optim', spec.optim];
-  for (const [k, v] of Object.entries(suiteSets(opts.suite, opts.steps))) args.push('--set', `${k}=${v}`);
+  for (const [k, v] of Object.entries(suiteSets(opts.suite, opts.steps, opts.suite.seeds)))
+    args.push('--set', `${k}=${v}`);
   for (const s of opts.sets) args.push('--set', s);
   for (const [k, v] of Object.entries(spec.sets)) args.push('--set', `${k}=${v}`);
   args.push('--out', dir);
@@ -182,17 +186,25 @@ function interrupted(exitCode: number | null): boolean {
   return exitCode === null || exitCode === 130 || exitCode === 143;
 }
 
-/** Best constant lr per base family by final val loss; a family without a usable run uses its grid centre. */
+/** The grid runs phase 2 waits for (seed 1's, in a suite of several seeds). */
+export function gridRunIds(specs: RunSpec[]): Set<string> {
+  const grids = new Set(['adamw-constant', 'lion-constant', 'adamw-cosine']);
+  return new Set(specs.filter((s) => grids.has(s.group) && isTuningRun(s)).map((s) => s.id));
+}
+
+/** Best lr of each grid by final val loss on the tuning seed; a grid without a usable run uses its centre. */
 export function bestConstant(opts: Pick<SuiteOptions, 'outDir' | 'steps' | 'suite'>, state: SuiteState): BestConstant {
   const summarise = (group: string) =>
     state.specs
-      .filter((s) => s.group === group)
+      .filter((s) => s.group === group && isTuningRun(s))
       .map((s) => summariseRun(join(opts.outDir, 'runs', s.id), s, opts.steps, state.records[s.id]));
   const adamw = pickBest(summarise('adamw-constant'));
   const lion = pickBest(summarise('lion-constant'));
+  const cosine = pickBest(summarise('adamw-cosine'));
   return {
     adamw: adamw?.spec.hyper.lr ?? gridCentre(opts.suite.adamwConstant, 1e-3),
     lion: lion?.spec.hyper.lr ?? gridCentre(opts.suite.lionConstant, 1e-4),
+    adamwCosine: cosine?.spec.hyper.lr ?? gridCentre(opts.suite.adamwCosine, 3e-3),
   };
 }
 
@@ -206,17 +218,19 @@ export function openState(
     old &&
     (old.suite !== opts.suite.name ||
       old.config !== opts.config ||
+      (old.seeds ?? 1) !== opts.suite.seeds ||
       JSON.stringify(old.sets) !== JSON.stringify(opts.sets))
   )
     throw new ConfigError(
-      `${join(opts.outDir, 'suite.json')} was made by --suite ${old.suite} --config ${old.config} ${old.sets.map((s) => `--set ${s}`).join(' ')}`,
-      'use another --out folder, or repeat the same --suite, --config and --set to resume it',
+      `${join(opts.outDir, 'suite.json')} was made by --suite ${old.suite} --config ${old.config} --seeds ${old.seeds ?? 1} ${old.sets.map((s) => `--set ${s}`).join(' ')}`,
+      'use another --out folder, or repeat the same --suite, --config, --seeds and --set to resume it',
     );
   const state: SuiteState = {
     version: 1,
     suite: opts.suite.name,
     config: opts.config,
     steps: opts.steps,
+    seeds: opts.suite.seeds,
     sets: opts.sets,
     backend: opts.backend,
     best: null,

@@ -48,6 +48,14 @@ export const DataSchema = z
       .max(0.5)
       .default(0.05)
       .describe('fraction of stories held out for validation when the source has no validation split'),
+    valSource: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "validation stories from another source (same forms as source; its valid split if it has one, else all of it); null = the source's own validation split or data.valFraction of it",
+      ),
     syntheticStories: int(1).default(20000).describe('number of stories the synthetic generator writes'),
     seed: int().default(1337).describe('seed of data preparation (synthetic stories, train/val split)'),
     hubUrl: z
@@ -265,6 +273,12 @@ export const TrainSchema = z
     logInterval: int(1).default(10).describe('write a metrics row every this many steps'),
     checkpointInterval: int(1).default(500).describe('save a checkpoint every this many steps'),
     seed: int().default(1337).describe('seed of initialisation, batch order and dropout'),
+    evalSeed: int()
+      .nullable()
+      .default(null)
+      .describe(
+        'seed of the eval batches; null = train.seed. Fix it to compare runs of different seeds on the same batches',
+      ),
   })
   .strict();
 

@@ -8,7 +8,7 @@ import type { PreparedData, Tokenizer, TokenizerInfo } from './types.js';
 import { DataError } from '../util/errors.js';
 import { stableHash } from './hash.js';
 import { SHARD_VERSION, ShardWriter, forEachShardChunk, readShard } from './shards.js';
-import { holdOut, resolveSource } from './sources.js';
+import { holdOut, resolveSources } from './sources.js';
 import type { StorySource } from './types.js';
 import { CompactMapper, TokenCounter, buildCompactInfo, gpt2Tokenizer, loadTokenizer } from './tokenizer.js';
 import { type TokenizeFn, type TokenizeStats, teeSink } from './tokenize.js';
@@ -73,7 +73,7 @@ export function preparedDir(cfg: DataConfig, source: StorySource): string {
 /** Tokenizes cfg.source into token shards (or reuses them) and opens them. */
 export async function prepareData(cfg: DataConfig, opts: PrepareOptions = {}): Promise<PreparedDataset> {
   const log = opts.log ?? (() => {});
-  const source = await resolveSource(cfg, { log });
+  const source = await resolveSources(cfg, { log });
   const dir = preparedDir(cfg, source);
   const key = stableHash(prepareInputs(cfg, source));
   const existing = openPrepared(dir, key, log);

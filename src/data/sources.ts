@@ -38,6 +38,31 @@ export async function resolveSource(cfg: DataConfig, opts: ResolveSourceOptions 
   }
 }
 
+/**
+ * The stories prepareData reads: data.source, with data.valSource (when set) as its validation split: that
+ * source's own valid split if it has one, else all of its stories. Its identity joins both sources'.
+ */
+export async function resolveSources(cfg: DataConfig, opts: ResolveSourceOptions = {}): Promise<StorySource> {
+  const source = await resolveSource(cfg, opts);
+  if (cfg.valSource === null) return source;
+  let val: StorySource;
+  try {
+    val = await resolveSource({ ...cfg, source: cfg.valSource }, opts);
+  } catch (err) {
+    // the scheme's messages name data.source; here the value came from data.valSource
+    if (err instanceof DataError) throw new DataError(err.message.replace(/data\.source/g, 'data.valSource'), err.hint);
+    throw err;
+  }
+  return {
+    identity: stableHash({ train: source.identity, valSource: val.identity }),
+    description: `${source.description}; validation: ${val.description}`,
+    slug: source.slug,
+    totalBytes: source.totalBytes,
+    train: source.train,
+    val: val.val ?? val.train,
+  };
+}
+
 /** Splits `scheme:rest`; a bare `synthetic` has no rest. */
 export function parseSource(source: string): { scheme: string; rest: string } {
   const colon = source.indexOf(':');

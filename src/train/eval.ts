@@ -1,5 +1,5 @@
 // Loss estimates (nanoGPT estimate_loss): mean loss over evalIters batches of each split, without dropout.
-// Eval batches come from their own fixed-seed samplers, so they are the same at every eval and never
+// Eval batches come from their own fixed-seed samplers (train.evalSeed, else train.seed), so they are the same at every eval and never
 // disturb the training batch order (a resumed run stays identical).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
@@ -15,7 +15,8 @@ export async function estimateLoss(
   step: number,
 ): Promise<{ trainLoss: number; valLoss: number }> {
   const split = async (stream: TokenStream, salt: number) => {
-    const sampler = new BatchSampler(stream, cfg.model.blockSize, cfg.train.batchSize, cfg.train.seed + salt);
+    const seed = (cfg.train.evalSeed ?? cfg.train.seed) + salt;
+    const sampler = new BatchSampler(stream, cfg.model.blockSize, cfg.train.batchSize, seed);
     const losses: tf.Scalar[] = [];
     for (let i = 0; i < cfg.train.evalIters; i++) {
       const batch = sampler.next();

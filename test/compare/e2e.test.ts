@@ -66,7 +66,7 @@ describe('compare quick suite with the real train.ts', () => {
       /\| AdamW constant \(tuned\) \| lr = [0-9e-]+ \| \d\.\d{3} \| \d\.\d{3} \| \d\.\d{3} \| 512 \|/,
     );
     expect(report).toContain('## What it shows');
-    expect(plots).toHaveLength(11);
+    expect(plots).toHaveLength(12); // loss vs tokens, learned vs cosine schedule, 4 variants + 5 tuning-free step sizes, alpha0
     for (const p of plots) expect(checkXml(readFileSync(join(out, p), 'utf8'))).toBe('svg');
   }, 600_000);
 });

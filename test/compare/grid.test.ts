@@ -2,11 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   SUITES,
+  TINYSTORIES_TEXT,
   formatLr,
   metaLrFor,
   phaseOneRuns,
+  phaseTwoCount,
   phaseTwoRuns,
   plannedRunCount,
+  resolveSuite,
   suiteSets,
   warmupFor,
 } from '../../src/compare/grid.js';
@@ -30,9 +33,9 @@ describe('compare suites', () => {
     expect(plannedRunCount(SUITES.quick)).toBe(21);
   });
 
-  it('every suite runs each tuning-free method once at its preset (Schedule-Free with the cosine warmup)', () => {
-    for (const suite of Object.values(SUITES)) {
-      const free = phaseOneRuns(suite, 200).filter((r) => r.group === 'tuning-free');
+  it('every suite with tuning-free methods runs each once per seed at its preset (Schedule-Free with the cosine warmup)', () => {
+    for (const suite of Object.values(SUITES).filter((s) => s.tuningFree.length)) {
+      const free = phaseOneRuns(suite, 200, 1).filter((r) => r.group === 'tuning-free');
       expect(free.map((r) => r.optim)).toEqual([
         'schedulefree-adamw',
         'prodigy',
@@ -96,5 +99,60 @@ describe('compare suites', () => {
       '2.5e-5',
       '1e-1',
     ]);
+  });
+
+  it('tinystories: grids on seed 1, everything else on 3 seeds, main comparison first in the queue', () => {
+    const suite = SUITES.tinystories;
+    const one = phaseOneRuns(suite, 3000);
+    // 4 + 4 + 4 grid runs on seed 1; 5 alpha0 + 5 tuning-free on each of 3 seeds
+    expect(one).toHaveLength(42);
+    expect(
+      one
+        .filter((r) => ['adamw-constant', 'adamw-cosine', 'lion-constant'].includes(r.group))
+        .every((r) => r.seed === 1),
+    ).toBe(true);
+    expect(one.slice(0, 12).map((r) => r.group)).toEqual([
+      ...Array(4).fill('adamw-cosine'),
+      ...Array(4).fill('adamw-constant'),
+      ...Array(4).fill('lion-constant'),
+    ]);
+    expect(one.slice(12, 17).map((r) => r.id)).toEqual(
+      ['1e-6', '1e-5', '1e-4', '1e-3', '1e-2'].map((a) => `robust-mo-adamw-lion-a${a}-s1`),
+    );
+    expect(one.at(-1)!.id).toBe('mechanic-adamw-s3');
+    const two = phaseTwoRuns(suite, 3000, { adamw: 3e-3, lion: 3e-4, adamwCosine: 1e-2 });
+    expect(two).toHaveLength(phaseTwoCount(suite));
+    expect(two.length).toBe(4 * 3 + 3 * 2);
+    // seed 1's variants, then seed 2's tuned baselines and variants, then seed 3's
+    expect(two.slice(0, 8).map((r) => r.id)).toEqual([
+      'mo-adamw-lion-a3e-5-s1',
+      'mo-adamw-lion-layerwise-a3e-5-s1',
+      'mo-adamw-adam-a3e-5-s1',
+      'mo-lion-lion-a3e-6-s1',
+      'adamw-cosine-lr1e-2-s2',
+      'adamw-lr3e-3-s2',
+      'lion-lr3e-4-s2',
+      'mo-adamw-lion-a3e-5-s2',
+    ]);
+    expect(two.find((r) => r.id === 'adamw-lr3e-3-s2')!.sets['train.seed']).toBe(2);
+    expect(plannedRunCount(suite)).toBe(60);
+    expect(metaLrFor(3000)).toBeCloseTo(Math.log(100) / 1500, 12);
+    const sets = suiteSets(suite, 3000);
+    expect(String(sets['data.source'])).toMatch(
+      new RegExp(`^text:.*shared/data/tinystories/${TINYSTORIES_TEXT.train.replace(/\./g, '\\.')}$`),
+    );
+    expect(String(sets['data.valSource'])).toMatch(/TinyStories-valid\.head1840\.txt$/);
+    expect(sets).toMatchObject({ 'train.maxSteps': 3000, 'train.evalSeed': 1337, 'train.evalInterval': 250 });
+    expect(suiteSets(suite, 3000, 1)['train.evalSeed']).toBeUndefined();
+  });
+
+  it('resolveSuite checks the name and --seeds, and takes --seeds over the suite default', () => {
+    expect(() => resolveSuite('nope', undefined, [])).toThrow(/unknown suite 'nope'/);
+    expect(() => resolveSuite('quick', 1.5, [])).toThrow(/--seeds 1.5 must be an integer from 1 to 100/);
+    expect(resolveSuite('quick', 4, []).seeds).toBe(4);
+    expect(resolveSuite('quick', undefined, []).seeds).toBe(1);
+    // with both files replaced, a real-text suite does not need ../shared
+    const replaced = resolveSuite('tinystories', 2, ['data.source=text:a.txt', 'data.valSource=text:b.txt']);
+    expect(replaced.seeds).toBe(2);
   });
 });

@@ -78,6 +78,25 @@ describe('compare plots', () => {
     expect(checkXml(await renderSvg(spec))).toBe('svg');
   });
 
+  it('loss vs tokens with several seeds: the mean as a line, min to max as a band', () => {
+    const seeded = (seed: number, valLoss: number) => {
+      const r = run(`a-s${seed}`, 'adamw-constant', 1e-3, valLoss);
+      r.spec.key = 'a';
+      r.spec.seed = seed;
+      return r;
+    };
+    const spec = lossVsTokensSpec([seeded(1, 2.0), seeded(2, 2.4)]) as unknown as {
+      data: { values: Row[] };
+      spec: { layer: { mark: { type: string } }[] };
+    };
+    expect(spec.spec.layer.map((l) => l.mark.type)).toEqual(['area', 'line']);
+    const last = spec.data.values.find((v) => v.series === 'val loss' && v.tokens === 40 * 256)!;
+    // the fixture's val loss at step 40 is valLoss + 1/40: seeds 2.025 and 2.425
+    expect(last.lo).toBeCloseTo(2.025, 12);
+    expect(last.hi).toBeCloseTo(2.425, 12);
+    expect(last.loss).toBeCloseTo(2.225, 12);
+  });
+
   it('step sizes: one line per block on a log axis, switch points and the tuned lr marked', async () => {
     const mo = run('mo-sw', 'metaoptimize', 1e-4, 2.0, { switchEvery: 10 });
     const spec = stepSizeSpec(mo, 3e-3);

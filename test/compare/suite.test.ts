@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCompare } from '../../src/compare/compare.js';
-import { SUITES } from '../../src/compare/grid.js';
+import { SUITES, plannedRunCount } from '../../src/compare/grid.js';
 import { CSV_COLUMNS } from '../../src/compare/report.js';
 import { readSuiteState } from '../../src/compare/runs.js';
 import { runSuite, trainArgs } from '../../src/compare/suite.js';
@@ -41,7 +41,7 @@ describe('compare suite (fake trainer)', () => {
     expect(summaries).toHaveLength(21);
     expect(summaries.every((s) => s.status === 'done')).toBe(true);
     // Phase 2 used the fake's best constant lrs (1e-3 AdamW, 3e-4 Lion): alpha0 two decades below.
-    expect(readSuiteState(out)!.best).toEqual({ adamw: 1e-3, lion: 3e-4 });
+    expect(readSuiteState(out)!.best).toEqual({ adamw: 1e-3, lion: 3e-4, adamwCosine: 1e-2 });
     expect(summaries.map((s) => s.spec.id)).toEqual(
       expect.arrayContaining(['mo-adamw-lion-a1e-5', 'mo-lion-lion-a3e-6', 'robust-mo-adamw-lion-a1e-6']),
     );
@@ -50,7 +50,7 @@ describe('compare suite (fake trainer)', () => {
     const csv = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe(CSV_COLUMNS.join(','));
     expect(csv).toHaveLength(22);
-    for (const s of summaries) expect(csv.some((row) => row.startsWith(`${s.spec.id},${s.spec.group},`))).toBe(true);
+    for (const s of summaries) expect(csv.some((row) => row.startsWith(`${s.spec.id},,${s.spec.group},`))).toBe(true);
 
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     for (const method of [
@@ -224,5 +224,60 @@ describe('compare suite (fake trainer)', () => {
     await expect(runSuite({ ...opts, sets: ['train.maxSteps=9'] })).rejects.toThrow(/use --steps|sets train.maxSteps/);
     expect(existsSync(join(out, 'runs'))).toBe(true);
     expect(readdirSync(join(out, 'logs')).length).toBe(10);
+  });
+
+  it('several seeds: grids on seed 1, their best lrs and every other method on each seed, means ± std in the report', async () => {
+    const out = tmp();
+    const { summaries } = await runCompare({
+      config: 'tinystories-tiny',
+      suite: 'quick',
+      seeds: 2,
+      steps: 8,
+      jobs: 2,
+      outDir: out,
+      trainer: fake,
+      log: () => {},
+    });
+    // 9 grid runs on seed 1 + (5 tuning-free + 3 alpha0) x 2 seeds + 4 variants x 2 seeds + 3 best lrs on seed 2
+    expect(summaries).toHaveLength(36);
+    expect(plannedRunCount(SUITES.quick, 2)).toBe(36);
+    expect(summaries.every((s) => s.status === 'done')).toBe(true);
+    const ids = summaries.map((s) => s.spec.id);
+    expect(ids.filter((id) => id.startsWith('adamw-lr')).sort()).toEqual([
+      'adamw-lr1e-2-s1',
+      'adamw-lr1e-3-s1',
+      'adamw-lr1e-3-s2',
+      'adamw-lr3e-3-s1',
+    ]);
+    expect(ids).toEqual(
+      expect.arrayContaining(['mo-adamw-lion-a1e-5-s2', 'robust-mo-adamw-lion-a1e-6-s2', 'prodigy-s2']),
+    );
+    const config = JSON.parse(readFileSync(join(out, 'runs', 'mo-adamw-lion-a1e-5-s2', 'config.json'), 'utf8'));
+    expect(config.train).toMatchObject({ seed: 2, evalSeed: 1337 });
+    // the fake's loss is 0.01 higher on seed 2: mean +0.005, sample std 0.01 / sqrt(2) = 0.007
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    const mo = summaries.filter((s) => s.spec.key === 'mo-adamw-lion-a1e-5').map((s) => s.finalValLoss);
+    expect(mo[1] - mo[0]).toBeCloseTo(0.01, 9);
+    expect(report).toContain(`ended at val loss ${((mo[0] + mo[1]) / 2).toFixed(3)} ± 0.007 (2 seeds)`);
+    expect(report).toContain('(2 training seeds per method)');
+    expect(report).toMatch(/Claim 1, untuned MetaOptimize within a few percent \(≤ 3%\) of tuned AdamW \+ cosine/);
+    expect(report).toMatch(/Claim 2, robust to α0 over four decades/);
+    const csv = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n');
+    expect(csv.find((l) => l.startsWith('adamw-lr1e-3-s2,'))).toMatch(/^adamw-lr1e-3-s2,2,adamw-constant,/);
+    // the folder belongs to --seeds 2
+    await expect(
+      runCompare({
+        config: 'tinystories-tiny',
+        suite: 'quick',
+        seeds: 3,
+        steps: 8,
+        outDir: out,
+        trainer: fake,
+        log: () => {},
+      }),
+    ).rejects.toThrow(/--seeds 2/);
+    await expect(runCompare({ config: 'tinystories-tiny', suite: 'quick', seeds: 0, outDir: out })).rejects.toThrow(
+      /--seeds 0 must be an integer from 1 to 100/,
+    );
   });
 });

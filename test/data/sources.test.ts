@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSchema } from '../../src/config/schema.js';
 import { slugify } from '../../src/data/hash.js';
-import { HoldOutPicker, holdOut, readStoryFiles, resolveSource } from '../../src/data/sources.js';
+import { HoldOutPicker, holdOut, readStoryFiles, resolveSource, resolveSources } from '../../src/data/sources.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'nm-sources-')); });
@@ -61,6 +61,30 @@ describe('text sources', () => {
     await expect(resolveSource(cfg(`text:${join(dir, 'nope.txt')}`))).rejects.toThrow(/data\.source text:.*nope\.txt: no such file or folder/);
     await expect(resolveSource(cfg('foo:bar'))).rejects.toThrow(/data\.source "foo:bar" has an unknown type "foo"/);
     expect(slugify('../My Stories (v2).txt')).toBe('My-Stories-v2-.txt');
+  });
+});
+
+describe('data.valSource', () => {
+  it("validates on another source's stories: its valid split if it has one, else all of it", async () => {
+    writeFileSync(join(dir, 'a-train.txt'), stories(5).join('\n<|endoftext|>\n'));
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'b-train.txt'), stories(7).join('\n<|endoftext|>\n'));
+    writeFileSync(join(other, 'b-valid.txt'), stories(3).join('\n<|endoftext|>\n'));
+    const train = join(dir, 'a-train.txt');
+    const plain = await resolveSources(cfg(`text:${train}`));
+    expect(plain.val).toBeNull(); // no valSource: prepareData holds out data.valFraction
+    const withFolder = await resolveSources({ ...cfg(`text:${train}`), valSource: `text:${other}` });
+    expect(await collect(withFolder.train())).toEqual(stories(5));
+    expect(await collect(withFolder.val!())).toEqual(stories(3)); // the folder's valid split
+    const withFile = await resolveSources({ ...cfg(`text:${train}`), valSource: `text:${join(other, 'b-train.txt')}` });
+    expect(await collect(withFile.val!())).toEqual(stories(7)); // a single file: all of it
+    expect(withFile.description).toMatch(/; validation: text: .*b-train\.txt/);
+    expect(withFile.identity).not.toBe(withFolder.identity);
+    expect(withFile.identity).not.toBe(plain.identity);
+    await expect(
+      resolveSources({ ...cfg(`text:${train}`), valSource: `text:${join(dir, 'nope.txt')}` }),
+    ).rejects.toThrow(/data\.valSource text:.*nope\.txt: no such file or folder/);
   });
 });
 
