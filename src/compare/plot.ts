@@ -290,7 +290,7 @@ export async function writePlots(outDir: string, summaries: RunSummary[]): Promi
   if (schedule) plots.push(['step-sizes-vs-schedule', schedule]);
   const tuned = (group: string) => rows.find((r) => r.group === group)?.run?.spec.hyper.lr ?? null;
   // one plot per method, from its tuning-seed run (the other seeds are in the schedule plot's mean)
-  for (const row of rows.filter((r) => r.kind !== 'baseline' && r.run)) {
+  for (const row of rows.filter((r) => r.kind !== 'baseline' && r.run && r.run.status !== 'missing')) {
     const s = row.run!;
     plots.push([
       `step-sizes-${s.spec.id}`,

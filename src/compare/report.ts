@@ -187,6 +187,11 @@ export function reportSentences(summaries: RunSummary[], steps: number): string[
     out.push(
       `${failed.length} run(s) failed or diverged and were left out of every "best" choice: ${failed.map((f) => f.spec.id).join(', ')}.`,
     );
+  const unfinished = summaries.filter((s) => !s.diverged && s.status !== 'done');
+  if (unfinished.length)
+    out.push(
+      `${unfinished.length} of ${summaries.length} planned runs have not finished yet (the suite was stopped or is running; the same command resumes it), so every number above is from the finished runs only: ${unfinished.map((f) => f.spec.id).join(', ')}.`,
+    );
   const metaLr = metas[0]?.run?.spec.hyper.metaLr;
   out.push(
     `Each run is ${steps} steps${metas[0]?.run ? ` (${fmtTokens(metas[0].run.tokens)} tokens)` : ''}; ` +
@@ -205,7 +210,13 @@ function metaSentence(
 ): { text: string; beatBest: boolean } | null {
   const r = m.run;
   if (!r) return null;
-  if (m.val.n === 0) return { text: `${m.method} failed or diverged (see logs/${r.spec.id}.log).`, beatBest: false };
+  if (m.val.n === 0)
+    return {
+      text: m.runs.some((x) => x.diverged)
+        ? `${m.method} failed or diverged (see logs/${r.spec.id}.log).`
+        : `${m.method}: no run finished yet.`,
+      beatBest: false,
+    };
   const refGroup: RunGroup = r.spec.optim.startsWith('mo-lion') ? 'lion-constant' : 'adamw-constant';
   const ref = baselines.find((b) => b.group === refGroup);
   let text =
@@ -217,7 +228,7 @@ function metaSentence(
   if (ref?.run) text += `, ${relText(m.val.mean, ref.val.mean, `tuned ${ref.method}`, fmtStat(ref.val))}`;
   if (bestBaseline?.run && bestBaseline !== ref)
     text += `${ref?.run ? ' and' : ','} ${relText(m.val.mean, bestBaseline.val.mean, `the best tuned baseline, ${bestBaseline.method}`, fmtStat(bestBaseline.val))}`;
-  if (m.val.n < m.val.of) text += ` (${m.val.of - m.val.n} of ${m.val.of} seeds diverged or unfinished, left out)`;
+  if (m.val.n < m.val.of) text += ` (${m.val.of - m.val.n} of ${m.val.of} seeds diverged or not finished, left out)`;
   const lr = r.finalLr;
   const onSeed = m.val.of > 1 ? ` on seed ${r.spec.seed ?? 1}` : '';
   const stepText =
@@ -247,7 +258,9 @@ function tuningFreeSentences(rows: MethodRow[], bestBaseline: MethodRow | null):
     .map((m) => {
       const r = m.run!;
       if (m.val.n === 0)
-        return `${m.method} (tuning-free, authors' defaults) failed or diverged (see logs/${r.spec.id}.log).`;
+        return m.runs.some((x) => x.diverged)
+          ? `${m.method} (tuning-free, authors' defaults) failed or diverged (see logs/${r.spec.id}.log).`
+          : `${m.method} (tuning-free): no run finished yet.`;
       const last = readMetrics(r.dir)
         .filter((x) => x.learned !== undefined)
         .at(-1)?.learned;
@@ -436,7 +449,10 @@ function robustnessSentences(summaries: RunSummary[], bestBaseline: MethodRow | 
   const lo = sweep[0].alpha0,
     hi = sweep[sweep.length - 1].alpha0;
   let text = `Robustness: ${sweep[0].runs[0].spec.method} from α0 = ${formatLr(lo)} to ${formatLr(hi)} (${seeds > 1 ? `${sweep.length} values × ${seeds} seeds` : `${sweep.length} runs`}, ${Math.round(Math.log10(hi / lo))} orders of magnitude)`;
-  if (!ok.length) return [`${text}: every run failed.`];
+  if (!ok.length)
+    return [
+      `${text}: ${sweep.some((s) => s.runs.some((r) => r.diverged)) ? 'every finished run failed' : 'no run finished yet'}.`,
+    ];
   const losses = ok.map((s) => s.val.mean);
   const best = minBy(ok, (s) => s.val.mean)!,
     worst = ok.reduce((a, b) => (b.val.mean > a.val.mean ? b : a));
@@ -504,7 +520,10 @@ export function renderReport(
     `${summaries.length} runs of ${state.steps} steps${(state.seeds ?? 1) > 1 ? ` (${state.seeds} training seeds per method)` : ''}${state.sets.length ? `, with ${state.sets.map((s) => `\`--set ${s}\``).join(' ')}` : ''}. ` +
       'Baselines are tuned by grid search (the chosen run is the lowest final val loss of its grid' +
       ((state.seeds ?? 1) > 1 ? ' on seed 1, then run on every seed' : '') +
-      '); MetaOptimize runs are not tuned.',
+      '); MetaOptimize runs are not tuned.' +
+      (state.best === null && !summaries.some((s) => s.spec.group === 'metaoptimize')
+        ? ' The MetaOptimize runs (and the tuned baselines on the other seeds) are not planned yet: they start when the grids have finished.'
+        : ''),
     '',
     '| Method | Chosen hyper-parameters | Final train loss | Final val loss | Best val loss | Tokens | Wall time | Cost of tuning (runs · steps · tokens · wall) |',
     '|---|---|---:|---:|---:|---:|---:|---|',

@@ -135,7 +135,8 @@ export function summariseRun(dir: string, spec: RunSpec, steps: number, record?:
     finalLr,
     maxLr: lrs.length ? Math.max(...lrs.flat()) : NaN,
     blockNames: Array.isArray(config?.run?.blockNames) ? config.run.blockNames : [],
-    diverged: failed || anyNonFinite || !Number.isFinite(finalValLoss),
+    // a run not finished yet (pending, or partial without an eval) is not diverged: it is left out as unfinished
+    diverged: failed || anyNonFinite || (state === 'done' && !Number.isFinite(finalValLoss)),
     switchEvery: typeof config?.data?.switchEvery === 'number' ? config.data.switchEvery : null,
   };
 }
