@@ -328,15 +328,14 @@ const GROUP_ORDER: RunGroup[] = [
   'tuning-free',
 ];
 
-/** Queue tier: 0 the grids, the tuned baselines and MetaOptimize (the main comparison), 1 the alpha0 sweep, 2 the tuning-free methods. */
+/** Queue tier: 0 the grids, the tuned baselines, MetaOptimize and the alpha0 sweep (the paper's claims), 1 the tuning-free methods. */
 function runTier(spec: RunSpec): number {
-  return spec.group === 'robustness' ? 1 : spec.group === 'tuning-free' ? 2 : 0;
+  return spec.group === 'tuning-free' ? 1 : 0;
 }
 
 /**
- * Queue order: the main comparison on every seed first (tuned baselines against MetaOptimize, seed by seed),
- * then the alpha0 sweep, then the tuning-free methods, each seed by seed: a suite stopped early has whole
- * comparisons on as many seeds as it got to.
+ * Queue order: the paper's comparison seed by seed (each seed's baselines, MetaOptimize, the alpha0 sweep), then
+ * the tuning-free methods seed by seed: a suite stopped early answers every claim on as many seeds as it got to.
  */
 export function runOrder(a: RunSpec, b: RunSpec): number {
   return (

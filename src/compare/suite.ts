@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'no
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { lockRunFolder } from '../checkpoint/lock.js';
 import { ConfigError } from '../util/errors.js';
 import {
   gridCentre,
@@ -76,6 +77,17 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   for (const s of opts.sets)
     if (/^train\.maxSteps=/.test(s))
       throw new ConfigError(`--set ${s}: the suite sets train.maxSteps itself`, 'use --steps N');
+  // one suite process per folder: a second would find the first one's runs locked and record them as failed
+  mkdirSync(opts.outDir, { recursive: true });
+  const lock = lockRunFolder(opts.outDir, (line) => (opts.log ?? ((l: string) => console.error(l)))(line, false));
+  try {
+    return await runLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(opts: SuiteOptions): Promise<SuiteResult> {
   const state = openState(opts);
   const trainer = opts.trainer ?? defaultTrainer();
   const runsDir = join(opts.outDir, 'runs');
@@ -95,7 +107,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
     const more = phaseTwoRuns(opts.suite, opts.steps, state.best);
     state.specs.push(...more);
     queue.push(...more);
-    queue.sort(runOrder); // seed 1's MetaOptimize runs before seed 2's baselines: partial results stay comparable
+    queue.sort(runOrder); // seed 1's MetaOptimize runs before seed 2's runs: a partial suite compares like with like
     writeSuiteState(opts.outDir, state);
   };
 

@@ -10,6 +10,7 @@ import {
   phaseTwoRuns,
   plannedRunCount,
   resolveSuite,
+  runOrder,
   suiteSets,
   warmupFor,
 } from '../../src/compare/grid.js';
@@ -101,7 +102,7 @@ describe('compare suites', () => {
     ]);
   });
 
-  it('tinystories: grids on seed 1, everything else on 3 seeds, main comparison first in the queue', () => {
+  it('tinystories: grids on seed 1, everything else on 3 seeds, the claims seed by seed first in the queue', () => {
     const suite = SUITES.tinystories;
     const one = phaseOneRuns(suite, 3000);
     // 4 + 4 + 4 grid runs on seed 1; 5 alpha0 + 5 tuning-free on each of 3 seeds
@@ -135,6 +136,16 @@ describe('compare suites', () => {
       'mo-adamw-lion-a3e-5-s2',
     ]);
     expect(two.find((r) => r.id === 'adamw-lr3e-3-s2')!.sets['train.seed']).toBe(2);
+    // the queue once phase 2 is in: seed 1 (grids, variants, alpha0 sweep), seed 2, seed 3, then the tuning-free methods
+    const queue = [...one, ...two].sort(runOrder).map((r) => r.id);
+    expect(queue.slice(12, 17)).toEqual(
+      two
+        .slice(0, 4)
+        .map((r) => r.id)
+        .concat('robust-mo-adamw-lion-a1e-6-s1'),
+    );
+    expect(queue[21]).toBe('adamw-cosine-lr1e-2-s2');
+    expect(queue.slice(-15).every((id) => /^(schedulefree|prodigy|dog|dadapt|mechanic)/.test(id))).toBe(true);
     expect(plannedRunCount(suite)).toBe(60);
     expect(metaLrFor(3000)).toBeCloseTo(Math.log(100) / 1500, 12);
     const sets = suiteSets(suite, 3000);

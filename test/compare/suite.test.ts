@@ -1,7 +1,7 @@
 // The suite runner with a stand-in trainer (test/compare/fake-train.mjs, same CLI and run folders as
 // train.ts): every file and row of a quick suite, valid SVG, resumability, failed runs, refused folders.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCompare } from '../../src/compare/compare.js';
@@ -82,6 +82,7 @@ describe('compare suite (fake trainer)', () => {
       'step-sizes-mo-lion-lion-a3e-6.svg',
       'step-sizes-prodigy.svg',
       'step-sizes-schedulefree-adamw.svg',
+      'step-sizes-vs-schedule.svg',
     ]);
     for (const p of plots) {
       const svg = readFileSync(join(out, p), 'utf8');
@@ -222,6 +223,10 @@ describe('compare suite (fake trainer)', () => {
       /suite\.json was made by --suite continual --config tinystories-tiny/,
     );
     await expect(runSuite({ ...opts, sets: ['train.maxSteps=9'] })).rejects.toThrow(/use --steps|sets train.maxSteps/);
+    // a second suite process on the same folder is refused while the first is alive (here: this process)
+    writeFileSync(join(out, '.lock'), JSON.stringify({ pid: process.pid, host: hostname(), started: 'now' }));
+    await expect(runSuite(opts)).rejects.toThrow(/is in use by another run \(pid \d+ on .*, started now\)/);
+    rmSync(join(out, '.lock'));
     expect(existsSync(join(out, 'runs'))).toBe(true);
     expect(readdirSync(join(out, 'logs')).length).toBe(10);
   });
