@@ -264,7 +264,7 @@ describe.skipIf(!HAVE_REDIS)('compare --queue with worker.ts processes', () => {
     expect(views[1].error).toMatch(/^TrainingError: loss is NaN at step 2; stopping .*\nhint: lower optimizer\.lr/);
     expect(summaries.map((s) => s.status)).toEqual(['done', 'failed']);
     expect(readFileSync(join(tmp, 'diverging', 'runs.csv'), 'utf8')).toMatch(
-      /\nadamw-lr1e39,adamw-constant,.*,failed,true,/,
+      /\nadamw-lr1e39,,adamw-constant,.*,failed,true,/,
     );
     const failedLines = () =>
       workers.flatMap((w) => lines(w, new RegExp(`\\(${views[1].jobId}\\) FAILED: TrainingError: loss is NaN`)));
