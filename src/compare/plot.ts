@@ -73,7 +73,13 @@ export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
       height: HEIGHT,
       encoding: {
         x: { field: 'tokens', type: 'quantitative', title: 'tokens' },
-        color: { field: 'method', type: 'nominal', title: 'method' },
+        // one legend for both layers, drawn as lines (the bands' opacity would make pale symbols)
+        color: {
+          field: 'method',
+          type: 'nominal',
+          title: 'method',
+          legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
+        },
       },
       layer: [
         ...(seeded
@@ -89,7 +95,9 @@ export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
           : []),
         {
           mark: { type: 'line', strokeWidth: 1.5, point: false },
-          encoding: { y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } } },
+          encoding: {
+            y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
+          },
         },
       ],
     },
