@@ -24,11 +24,17 @@ export interface MetricsRow {
 
 export type RunState = 'done' | 'partial' | 'fresh';
 
-/** done: the checkpoint reached `steps`; partial: a checkpoint short of it (resume); fresh: nothing usable. */
+/**
+ * done: the checkpoint reached `steps`; partial: a checkpoint short of it, with its weights (resume); fresh:
+ * nothing usable. A short checkpoint without its safetensors (a committed results folder keeps state.json
+ * only) cannot be resumed, so that run starts again.
+ */
 export function runState(dir: string, steps: number): RunState {
   const step = checkpointStep(dir);
   if (step === null) return 'fresh';
-  return step >= steps ? 'done' : 'partial';
+  if (step >= steps) return 'done';
+  const weights = ['model.safetensors', 'optimizer.safetensors'].every((f) => existsSync(join(dir, 'checkpoint', f)));
+  return weights ? 'partial' : 'fresh';
 }
 
 export function checkpointStep(dir: string): number | null {

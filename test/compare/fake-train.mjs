@@ -44,6 +44,11 @@ const metaLr = sets['optimizer.metaOptimize.meta.lr'] ?? 1e-3;
 const tokensPerStep = 512;
 const evalEvery = Math.max(1, Math.floor(maxSteps / 4));
 const ckptPath = join(out, 'checkpoint', 'state.json');
+/** A checkpoint as train.ts leaves it: state.json and the two weight files (empty here). */
+function checkpoint(step) {
+  for (const f of ['model.safetensors', 'optimizer.safetensors']) writeFileSync(join(out, 'checkpoint', f), '');
+  writeFileSync(ckptPath, JSON.stringify({ step }));
+}
 
 if (!resume && existsSync(out)) {
   console.error(`fake-train: ${out} exists; pass --resume`);
@@ -104,8 +109,8 @@ for (let step = start + 1; step <= maxSteps; step++) {
     process.exit(1);
   }
   if (stopAt && stopAt[0] === id && Number(stopAt[1]) === step) {
-    writeFileSync(ckptPath, JSON.stringify({ step }));
+    checkpoint(step);
     process.kill(process.pid, 'SIGKILL');
   }
 }
-writeFileSync(ckptPath, JSON.stringify({ step: maxSteps }));
+checkpoint(maxSteps);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCompare } from '../../src/compare/compare.js';
 import { SUITES, plannedRunCount } from '../../src/compare/grid.js';
 import { CSV_COLUMNS } from '../../src/compare/report.js';
-import { readSuiteState } from '../../src/compare/runs.js';
+import { readSuiteState, runState } from '../../src/compare/runs.js';
 import { runSuite, trainArgs } from '../../src/compare/suite.js';
 import { checkXml } from './xml.js';
 
@@ -142,6 +142,37 @@ describe('compare suite (fake trainer)', () => {
         .slice(11)
         .every((c) => c.endsWith(' resume')),
     ).toBe(true);
+  });
+
+  it('starts again an interrupted run whose checkpoint lost its weights (a committed results folder keeps state.json only)', async () => {
+    const out = tmp();
+    const opts = {
+      suite: SUITES.continual,
+      config: 'tinystories-tiny',
+      steps: 8,
+      jobs: 2,
+      outDir: out,
+      sets: [],
+      backend: null,
+      trainer: fake,
+      log: () => {},
+    };
+    process.env.FAKE_TRAIN_STOP = 'adamw-lr1e-2:4';
+    await runSuite(opts);
+    delete process.env.FAKE_TRAIN_STOP;
+    const ckpt = join(out, 'runs', 'adamw-lr1e-2', 'checkpoint');
+    rmSync(join(ckpt, 'model.safetensors'));
+    rmSync(join(ckpt, 'optimizer.safetensors'));
+    expect(runState(join(out, 'runs', 'adamw-lr1e-2'), 8)).toBe('fresh');
+
+    const second = await runSuite(opts);
+    expect(calls(out).slice(10)).toEqual(['adamw-lr1e-2 fresh']);
+    expect(second.state.records['adamw-lr1e-2'].status).toBe('done');
+    const rows = readFileSync(join(out, 'runs', 'adamw-lr1e-2', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step);
+    expect(rows).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('keeps a failed run failed (no retry) unless retryFailed, and leaves it out of the best choice', async () => {
