@@ -145,7 +145,7 @@ export function reportSentences(summaries: RunSummary[], steps: number): string[
   if (overall)
     out.push(`Lowest final val loss: ${overall.method} (${fmtStat(overall.val)}, ${hyperText(overall.run!)}).`);
   for (const row of rows.filter((r) => r.kind === 'baseline')) {
-    const noisy = nonUnimodal(summaries.filter((s) => s.spec.group === row.group));
+    const noisy = nonUnimodal(summaries.filter((s) => s.spec.group === row.group && isTuningRun(s.spec))); // the grid: seed 1
     if (noisy)
       out.push(
         `The ${row.method} grid is not unimodal in lr (final val loss ${noisy}): differences of this size are within the noise of the val estimate (train.evalIters batches), so the choice within this grid is uncertain.`,
