@@ -25,6 +25,19 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** The continual suite, 8 steps, 2 jobs, on the fake trainer: the resume tests' options. */
+const continualOpts = (out: string) => ({
+  suite: SUITES.continual,
+  config: 'tinystories-tiny',
+  steps: 8,
+  jobs: 2,
+  outDir: out,
+  sets: [],
+  backend: null,
+  trainer: fake,
+  log: () => {},
+});
+
 describe('compare suite (fake trainer)', () => {
   it('quick suite: every run, every report file, every csv row, valid SVG and PNG', async () => {
     const out = tmp();
@@ -105,17 +118,7 @@ describe('compare suite (fake trainer)', () => {
 
   it('resumes: finished runs are skipped, an interrupted run continues with --resume', async () => {
     const out = tmp();
-    const opts = {
-      suite: SUITES.continual,
-      config: 'tinystories-tiny',
-      steps: 8,
-      jobs: 2,
-      outDir: out,
-      sets: [],
-      backend: null,
-      trainer: fake,
-      log: () => {},
-    };
+    const opts = continualOpts(out);
     process.env.FAKE_TRAIN_STOP = 'adamw-lr1e-2:4';
     const first = await runSuite(opts);
     expect(first.state.records['adamw-lr1e-2'].status).toBe('interrupted');
@@ -146,17 +149,7 @@ describe('compare suite (fake trainer)', () => {
 
   it('starts again an interrupted run whose checkpoint lost its weights (a committed results folder keeps state.json only)', async () => {
     const out = tmp();
-    const opts = {
-      suite: SUITES.continual,
-      config: 'tinystories-tiny',
-      steps: 8,
-      jobs: 2,
-      outDir: out,
-      sets: [],
-      backend: null,
-      trainer: fake,
-      log: () => {},
-    };
+    const opts = continualOpts(out);
     process.env.FAKE_TRAIN_STOP = 'adamw-lr1e-2:4';
     await runSuite(opts);
     delete process.env.FAKE_TRAIN_STOP;
