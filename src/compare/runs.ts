@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BestConstant, RunSpec } from './grid.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { hasCheckpointWeights } from '../checkpoint/recover.js';
 import type { Config } from '../config/schema.js';
 
 /** One metrics.jsonl row as train.ts writes it; eval rows add valLoss and trainLoss. */
@@ -33,8 +34,7 @@ export function runState(dir: string, steps: number): RunState {
   const step = checkpointStep(dir);
   if (step === null) return 'fresh';
   if (step >= steps) return 'done';
-  const weights = ['model.safetensors', 'optimizer.safetensors'].every((f) => existsSync(join(dir, 'checkpoint', f)));
-  return weights ? 'partial' : 'fresh';
+  return hasCheckpointWeights(join(dir, 'checkpoint')) ? 'partial' : 'fresh';
 }
 
 export function checkpointStep(dir: string): number | null {
