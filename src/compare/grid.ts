@@ -18,7 +18,7 @@ export const SUITE_NAMES: readonly SuiteName[] = [
 
 /** Which family a run belongs to; the best run of each baseline family is its "tuned" result. */
 export type RunGroup =
-  'adamw-constant' | 'adamw-cosine' | 'lion-constant' | 'metaoptimize' | 'robustness' | 'tuning-free';
+  'adamw-constant' | 'adamw-cosine' | 'lion-constant' | 'metaoptimize' | 'robustness' | 'tuning-free' | 'ablation';
 export const BASELINE_GROUPS: readonly RunGroup[] = ['adamw-constant', 'adamw-cosine', 'lion-constant'];
 
 export interface MetaVariant {
@@ -49,6 +49,25 @@ export const TUNING_FREE: readonly TuningFreeMethod[] = [
   { key: 'mechanic-adamw', method: 'mechanic(AdamW)', lr: 1 },
 ];
 
+/**
+ * A "why" experiment (issue 16): one MetaOptimize variant at the suite's alpha0 with one thing changed, on the
+ * tuning seed only; the report sets it beside the unchanged variant's run on that seed.
+ */
+export interface Ablation {
+  /** Run-id part: `why-<variant>-<key>`. */
+  key: string;
+  /** Key of the MetaOptimize variant it changes. */
+  variant: string;
+  /** What changed and why, in words, for the report. */
+  change: string;
+  /** Multiplies the eta rule's meta step size. */
+  metaLrFactor?: number;
+  /** Trace decay gamma instead of the preset's (1). */
+  gamma?: number;
+  /** Multiplies the learned step sizes by a cosine decay from 1 to 1/10 over the run (no warmup, no peak lr). */
+  cosineEnvelope?: boolean;
+}
+
 export interface SuiteDef {
   name: SuiteName;
   description: string;
@@ -69,6 +88,8 @@ export interface SuiteDef {
   switchFraction: number | null;
   /** The tuning-free methods, one run each at their defaults (phase 1). */
   tuningFree: readonly TuningFreeMethod[];
+  /** Why MetaOptimize wins or loses: single changes to one variant, on the tuning seed (phase 2, queued last). */
+  ablations: readonly Ablation[];
   /**
    * Training seeds per method (compare.ts --seeds overrides). With more than one, the grids are searched on
    * seed 1 and the best lr of each family is run again on seeds 2..N; every other method runs on every seed.
@@ -175,10 +196,49 @@ const CONTINUAL: SuiteDef = {
   robustness: null,
   switchFraction: 0.25,
   tuningFree: TUNING_FREE,
+  ablations: [],
   seeds: 1,
   realText: false,
   sets: {},
 };
+
+// Why MetaOptimize(AdamW, Lion) ends above tuned AdamW + cosine on TinyStories (issue 16): its step size climbs
+// from alpha0 at exactly eta per step in log space (the climb takes half the run), its trace never forgets
+// (gamma = 1), and it has no late decay. Each run changes one of these; the envelope one is also run on
+// MO(Lion, Lion), the variant closest to cosine.
+const TINYSTORIES_ABLATIONS: readonly Ablation[] = [
+  {
+    key: 'eta-x3',
+    variant: 'mo-adamw-lion',
+    change: 'η × 3: climbs two decades in a sixth of the run',
+    metaLrFactor: 3,
+  },
+  {
+    key: 'eta-x10',
+    variant: 'mo-adamw-lion',
+    change: 'η × 10: climbs two decades in 1/20 of the run',
+    metaLrFactor: 10,
+  },
+  {
+    key: 'gamma-0.999',
+    variant: 'mo-adamw-lion',
+    change: 'γ = 0.999: the trace forgets over ~1000 steps',
+    gamma: 0.999,
+  },
+  { key: 'gamma-0.99', variant: 'mo-adamw-lion', change: 'γ = 0.99: the trace forgets over ~100 steps', gamma: 0.99 },
+  {
+    key: 'cosine-envelope',
+    variant: 'mo-adamw-lion',
+    change: 'learned α × a cosine decay from 1 to 1/10 over the run: the late decay cosine has',
+    cosineEnvelope: true,
+  },
+  {
+    key: 'cosine-envelope',
+    variant: 'mo-lion-lion',
+    change: 'learned α × a cosine decay from 1 to 1/10 over the run: the late decay cosine has',
+    cosineEnvelope: true,
+  },
+];
 
 /** Evaluation and checkpoints of 3000-step runs: 13 evals of 40 batches, a checkpoint every 250 steps. */
 const LONG_RUN_SETS = { 'train.evalInterval': 250, 'train.evalIters': 40, 'train.checkpointInterval': 250 };
@@ -197,6 +257,7 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-4, 1e-2] },
     switchFraction: null,
     tuningFree: TUNING_FREE,
+    ablations: [],
     seeds: 1,
     realText: false,
     sets: {},
@@ -215,6 +276,7 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-5, 1e-4, 1e-3, 1e-2] },
     switchFraction: null,
     tuningFree: TUNING_FREE,
+    ablations: [],
     seeds: 1,
     realText: false,
     sets: {},
@@ -236,6 +298,7 @@ export const SUITES: Record<SuiteName, SuiteDef> = {
     robustness: { variant: 'mo-adamw-lion', alpha0s: [1e-6, 1e-5, 1e-4, 1e-3, 1e-2] },
     switchFraction: null,
     tuningFree: TUNING_FREE,
+    ablations: TINYSTORIES_ABLATIONS,
     seeds: 3,
     realText: true,
     sets: LONG_RUN_SETS,
@@ -278,7 +341,21 @@ export interface RunSpec {
   /** `--set` overrides that define this run (applied after the user's own --set). */
   sets: Record<string, string | number>;
   /** The hyper-parameters a reader cares about, for tables. */
-  hyper: { lr: number; schedule: 'constant' | 'cosine'; warmupSteps?: number; metaLr?: number; blocks?: string };
+  hyper: {
+    lr: number;
+    schedule: 'constant' | 'cosine';
+    warmupSteps?: number;
+    metaLr?: number;
+    blocks?: string;
+    /** MetaOptimize's trace decay, where a run changes it (the presets' is 1). */
+    gamma?: number;
+    /** MetaOptimize with schedule 'cosine': the learned step sizes times the schedule's shape. */
+    envelope?: 'cosine';
+    /** Ablations: what the run changes, in words. */
+    change?: string;
+    /** Ablations: the id stem of the unchanged run (`<variant>-a<alpha0>`). */
+    reference?: string;
+  };
 }
 
 /** Compact lr label for ids and tables: 0.001 -> `1e-3`, 0.0003 -> `3e-4`. */
@@ -326,11 +403,15 @@ const GROUP_ORDER: RunGroup[] = [
   'metaoptimize',
   'robustness',
   'tuning-free',
+  'ablation',
 ];
 
-/** Queue tier: 0 the grids, the tuned baselines, MetaOptimize and the alpha0 sweep (the paper's claims), 1 the tuning-free methods. */
+/**
+ * Queue tier: 0 the grids, the tuned baselines, MetaOptimize and the alpha0 sweep (the paper's claims), 1 the
+ * tuning-free methods, 2 the ablations (they explain the answer, so they come after it).
+ */
 function runTier(spec: RunSpec): number {
-  return spec.group === 'tuning-free' ? 1 : 0;
+  return spec.group === 'ablation' ? 2 : spec.group === 'tuning-free' ? 1 : 0;
 }
 
 /**
@@ -434,7 +515,7 @@ export interface BestConstant {
 
 /**
  * Phase 2: every MetaOptimize variant at alpha0 = alpha0Factor x its base family's best constant lr, on
- * every seed; with several seeds, also each grid's best lr on seeds 2..N.
+ * every seed; with several seeds, also each grid's best lr on seeds 2..N; the ablations on seed 1.
  */
 export function phaseTwoRuns(suite: SuiteDef, steps: number, best: BestConstant, seeds = suite.seeds): RunSpec[] {
   const runs: RunSpec[] = [];
@@ -444,21 +525,54 @@ export function phaseTwoRuns(suite: SuiteDef, steps: number, best: BestConstant,
       (r.group === 'lion-constant' && r.hyper.lr === best.lion) ||
       (r.group === 'adamw-cosine' && r.hyper.lr === best.adamwCosine),
   );
-  const variants = suite.variants.map((v) => {
-    const alpha0 = roundLr(best[v.base] * suite.alpha0Factor);
-    return { ...metaRun(v, alpha0, steps), id: `${v.key}-a${formatLr(alpha0)}` };
-  });
+  const alpha0Of = (v: MetaVariant) => roundLr(best[v.base] * suite.alpha0Factor);
+  const variants = suite.variants.map((v) => ({
+    ...metaRun(v, alpha0Of(v), steps),
+    id: `${v.key}-a${formatLr(alpha0Of(v))}`,
+  }));
   for (let seed = 1; seed <= seeds; seed++) {
     if (seed > 1) runs.push(...chosen.map((r) => withSeed(r, seed, seeds)));
     runs.push(...variants.map((r) => withSeed(r, seed, seeds)));
   }
+  for (const a of suite.ablations)
+    runs.push(withSeed(ablationRun(findVariant(suite, a.variant), a, alpha0Of, steps), 1, seeds));
   return runs.sort(runOrder);
+}
+
+/** One ablation: the variant's phase-2 run with the ablation's change, `why-<variant>-<key>`. */
+function ablationRun(v: MetaVariant, a: Ablation, alpha0Of: (v: MetaVariant) => number, steps: number): RunSpec {
+  const alpha0 = alpha0Of(v);
+  const base = metaRun(v, alpha0, steps);
+  const metaLr = roundSig(metaLrFor(steps) * (a.metaLrFactor ?? 1));
+  const sets: Record<string, string | number> = { ...base.sets, 'optimizer.metaOptimize.meta.lr': metaLr };
+  if (a.gamma !== undefined) sets['optimizer.metaOptimize.gamma'] = a.gamma;
+  if (a.cosineEnvelope)
+    Object.assign(sets, {
+      'optimizer.schedule.type': 'cosine',
+      'optimizer.schedule.warmupSteps': 0,
+      'optimizer.schedule.minLr': roundSig(alpha0 / 10),
+    });
+  return {
+    id: `why-${v.key}-${a.key}`,
+    group: 'ablation',
+    method: `${v.method}, ${a.key}`,
+    optim: v.optim,
+    sets,
+    hyper: {
+      ...base.hyper,
+      metaLr,
+      ...(a.gamma !== undefined ? { gamma: a.gamma } : {}),
+      ...(a.cosineEnvelope ? { envelope: 'cosine' as const } : {}),
+      change: a.change,
+      reference: `${v.key}-a${formatLr(alpha0)}`,
+    },
+  };
 }
 
 /** Number of runs phase 2 adds (before the grids have chosen their lrs). */
 export function phaseTwoCount(suite: SuiteDef, seeds = suite.seeds): number {
   const grids = [suite.adamwConstant, suite.lionConstant, suite.adamwCosine].filter((g) => g.length).length;
-  return suite.variants.length * seeds + (seeds > 1 ? grids * (seeds - 1) : 0);
+  return suite.variants.length * seeds + (seeds > 1 ? grids * (seeds - 1) : 0) + suite.ablations.length;
 }
 
 /** Number of runs the suite will make (phase 2 included), for the progress display. */

@@ -1,6 +1,7 @@
 // Compare plots as Vega-Lite specs rendered to SVG in Node (vega-lite 5 -> vega 5, renderer 'none'), and
 // to PNG with resvg's prebuilt renderer: loss vs tokens (tuned baselines, MetaOptimize, tuning-free methods),
-// learned step sizes vs steps (MetaOptimize's α, the tuning-free methods' effective step), loss vs alpha0.
+// learned step sizes vs steps (MetaOptimize's α, the tuning-free methods' effective step, the ablations'), loss vs
+// alpha0.
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
@@ -9,7 +10,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { switchSteps } from '../data/nonstationary.js';
 import { formatLr } from './grid.js';
-import { alphaPath, methodRows, sweepByAlpha0 } from './report.js';
+import { ablationRows, alphaPath, methodRows, sweepByAlpha0 } from './report.js';
 import { readMetrics, toArray, type RunSummary } from './runs.js';
 
 const WIDTH = 520,
@@ -106,14 +107,12 @@ export function lossVsTokensSpec(summaries: RunSummary[]): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-/**
- * The learned step size of each MetaOptimize variant (geometric mean over blocks, mean of its logarithm over
- * seeds) against the tuned AdamW + cosine schedule, on one log axis: does the learned α warm up and decay?
- */
-export function scheduleSpec(summaries: RunSummary[]): TopLevelSpec | null {
-  const rows = methodRows(summaries);
+/** Step size against steps for named sets of runs: geometric mean over blocks, mean of its logarithm over runs. */
+function stepSizeLines(
+  series: { name: string; runs: RunSummary[] }[],
+): { step: number; alpha: number; method: string }[] {
   const values: { step: number; alpha: number; method: string }[] = [];
-  const add = (method: string, runs: RunSummary[]) => {
+  for (const { name, runs } of series) {
     const byStep = new Map<number, number[]>();
     for (const run of runs.filter((r) => !r.diverged))
       for (const p of alphaPath(run)) {
@@ -121,19 +120,15 @@ export function scheduleSpec(summaries: RunSummary[]): TopLevelSpec | null {
         byStep.get(p.step)!.push(Math.log(p.alpha));
       }
     for (const [step, logs] of byStep)
-      values.push({ step, alpha: Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length), method });
-  };
-  const cosine = rows.find((r) => r.group === 'adamw-cosine' && r.run);
-  const metas = rows.filter((r) => r.kind === 'metaoptimize' && r.run);
-  if (!metas.length) return null;
-  if (cosine) add(`AdamW + cosine (tuned peak ${formatLr(cosine.run!.spec.hyper.lr)})`, [cosine.run!]);
-  for (const m of metas) add(m.method, m.runs);
+      values.push({ step, alpha: Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length), method: name });
+  }
+  return values;
+}
+
+function stepSizeLinesSpec(title: string, subtitle: string, values: ReturnType<typeof stepSizeLines>): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: {
-      text: 'Learned step sizes against the tuned schedule',
-      subtitle: 'MetaOptimize: geometric mean over blocks (and over seeds); AdamW + cosine: its lr',
-    },
+    title: { text: title, subtitle },
     data: { values },
     width: WIDTH,
     height: HEIGHT,
@@ -145,6 +140,45 @@ export function scheduleSpec(summaries: RunSummary[]): TopLevelSpec | null {
     },
     config: CONFIG,
   } as TopLevelSpec;
+}
+
+/** The tuned AdamW + cosine's chosen run as a step-size series (its logged lr), if there is one. */
+function cosineSeries(summaries: RunSummary[]): { name: string; runs: RunSummary[] }[] {
+  const cosine = methodRows(summaries).find((r) => r.group === 'adamw-cosine' && r.run);
+  return cosine
+    ? [{ name: `AdamW + cosine (tuned peak ${formatLr(cosine.run!.spec.hyper.lr)})`, runs: [cosine.run!] }]
+    : [];
+}
+
+/**
+ * The learned step size of each MetaOptimize variant (geometric mean over blocks, mean of its logarithm over
+ * seeds) against the tuned AdamW + cosine schedule, on one log axis: does the learned α warm up and decay?
+ */
+export function scheduleSpec(summaries: RunSummary[]): TopLevelSpec | null {
+  const metas = methodRows(summaries).filter((r) => r.kind === 'metaoptimize' && r.run);
+  if (!metas.length) return null;
+  return stepSizeLinesSpec(
+    'Learned step sizes against the tuned schedule',
+    'MetaOptimize: geometric mean over blocks (and over seeds); AdamW + cosine: its lr',
+    stepSizeLines([...cosineSeries(summaries), ...metas.map((m) => ({ name: m.method, runs: m.runs }))]),
+  );
+}
+
+/** The ablations' step sizes beside their unchanged variants' runs (same seed) and the tuned cosine schedule. */
+export function ablationSpec(summaries: RunSummary[]): TopLevelSpec | null {
+  const rows = ablationRows(summaries).filter((r) => r.run.status === 'done' && !r.run.diverged);
+  if (!rows.length) return null;
+  const references = new Map<string, RunSummary>();
+  for (const r of rows) if (r.reference) references.set(r.reference.spec.id, r.reference);
+  return stepSizeLinesSpec(
+    'Why: step sizes with one change at a time',
+    'the step size used (geometric mean over blocks); unchanged variants and tuned AdamW + cosine for reference',
+    stepSizeLines([
+      ...cosineSeries(summaries),
+      ...[...references.values()].map((r) => ({ name: `${r.spec.method} (unchanged)`, runs: [r] })),
+      ...rows.map((r) => ({ name: r.run.spec.method, runs: [r.run] })),
+    ]),
+  );
 }
 
 /** Learned step sizes of one MetaOptimize or tuning-free run against steps: one line per block, log scale; switches marked. */
@@ -296,6 +330,8 @@ export async function writePlots(outDir: string, summaries: RunSummary[]): Promi
   const rows = methodRows(summaries);
   const schedule = scheduleSpec(summaries);
   if (schedule) plots.push(['step-sizes-vs-schedule', schedule]);
+  const ablation = ablationSpec(summaries);
+  if (ablation) plots.push(['why-step-sizes', ablation]);
   const tuned = (group: string) => rows.find((r) => r.group === group)?.run?.spec.hyper.lr ?? null;
   // one plot per method, from its tuning-seed run (the other seeds are in the schedule plot's mean)
   for (const row of rows.filter((r) => r.kind !== 'baseline' && r.run && r.run.status !== 'missing')) {

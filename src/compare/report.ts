@@ -15,6 +15,7 @@ const GROUP_NAMES: Record<RunGroup, string> = {
   metaoptimize: 'MetaOptimize',
   robustness: 'alpha0 sweep',
   'tuning-free': 'tuning-free',
+  ablation: 'ablation',
 };
 
 /** Final val loss of a method over its seeds: mean, sample standard deviation (NaN for one seed), seeds counted. */
@@ -120,8 +121,12 @@ function costOf(runs: RunSummary[]): MethodRow['cost'] {
 
 export function hyperText(r: RunSummary): string {
   const h = r.spec.hyper;
-  if (r.spec.group === 'metaoptimize' || r.spec.group === 'robustness')
-    return `α0 = ${formatLr(h.lr)}, η = ${h.metaLr}, ${h.blocks}`;
+  if (r.spec.group === 'metaoptimize' || r.spec.group === 'robustness' || r.spec.group === 'ablation')
+    return (
+      `α0 = ${formatLr(h.lr)}, η = ${h.metaLr}, ${h.blocks}` +
+      (h.gamma !== undefined ? `, γ = ${h.gamma}` : '') +
+      (h.envelope ? `, × ${h.envelope} decay to 1/10` : '')
+    );
   if (r.spec.group === 'tuning-free')
     return `authors' defaults (configs/optim/${r.spec.optim}): lr = ${formatLr(h.lr)}${h.warmupSteps !== undefined ? `, warmup ${h.warmupSteps}` : ''}`;
   if (h.schedule === 'cosine') return `peak lr = ${formatLr(h.lr)}, warmup ${h.warmupSteps}, cosine to lr/10`;
@@ -516,6 +521,74 @@ export function switchSentences(summaries: RunSummary[]): string[] {
   return out;
 }
 
+/** One ablation beside the unchanged variant's run on the same seed and the tuned AdamW + cosine. */
+export interface AblationRow {
+  run: RunSummary;
+  /** The unchanged variant's run on the same seed; null until it has finished. */
+  reference: RunSummary | null;
+  /** (ablation − reference) / reference, final val loss; NaN without both. */
+  vsReference: number;
+  /** Against the mean of tuned AdamW + cosine over its seeds; NaN without it. */
+  vsCosine: number;
+  shape: ReturnType<typeof alphaShape>;
+}
+
+export function ablationRows(summaries: RunSummary[]): AblationRow[] {
+  const cosine = methodRows(summaries).find((r) => r.group === 'adamw-cosine' && r.val.n > 0);
+  const usable = (r: RunSummary | null | undefined) =>
+    r && r.status === 'done' && !r.diverged && Number.isFinite(r.finalValLoss) ? r : null;
+  return summaries
+    .filter((s) => s.spec.group === 'ablation')
+    .map((run) => {
+      const reference =
+        usable(summaries.find((s) => specKey(s.spec) === run.spec.hyper.reference && s.spec.seed === run.spec.seed)) ??
+        null;
+      const own = usable(run);
+      const rel = (ref: number) => (own ? (own.finalValLoss - ref) / ref : NaN);
+      return {
+        run,
+        reference,
+        vsReference: reference ? rel(reference.finalValLoss) : NaN,
+        vsCosine: cosine ? rel(cosine.val.mean) : NaN,
+        shape: own ? alphaShape(own) : null,
+      };
+    });
+}
+
+/**
+ * The ablations' section: a table (each run against its unchanged variant on the same seed and against tuned
+ * AdamW + cosine) with the seed spread that tells a real change from noise.
+ */
+export function ablationSection(summaries: RunSummary[]): string[] {
+  const rows = ablationRows(summaries);
+  if (!rows.length) return [];
+  const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%` : '—');
+  const metas = methodRows(summaries).filter((r) => r.kind === 'metaoptimize' && r.val.n > 1);
+  const noise = metas.length ? Math.max(...metas.map((m) => m.val.std / m.val.mean)) : NaN;
+  const seeds = [...new Set(rows.map((r) => r.run.spec.seed ?? 1))].join(', ');
+  const lines = [
+    '## Why: one change at a time',
+    '',
+    `Each run changes one thing in an untuned MetaOptimize variant (same α0, data and seed ${seeds}) and is compared with that variant's unchanged run on the same seed` +
+      (Number.isFinite(noise)
+        ? `; across seeds the MetaOptimize variants' final val loss varies by up to ${(100 * noise).toFixed(1)}% (one standard deviation), so smaller differences are noise.`
+        : '.'),
+    '',
+    '| Run | Change | Hyper-parameters | Final val loss | vs unchanged (same seed) | vs tuned AdamW + cosine | Step size used: peak (step) → end |',
+    '|---|---|---|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    const sh = r.shape;
+    lines.push(
+      `| ${r.run.spec.id} | ${r.run.spec.hyper.change ?? ''} | ${hyperText(r.run)} | ${r.run.status === 'done' ? fmtLoss(r.run.finalValLoss) : r.run.status} | ` +
+        `${pct(r.vsReference)}${r.reference ? ` (${fmtLoss(r.reference.finalValLoss)})` : ''} | ${pct(r.vsCosine)} | ` +
+        `${sh ? `${fmtNum(sh.peak)} (${sh.peakStep}) → ${fmtFactor(sh.endOverPeak)}× peak` : '—'} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
 export function renderReport(
   state: SuiteState,
   summaries: RunSummary[],
@@ -549,6 +622,7 @@ export function renderReport(
       );
   }
   lines.push('', '## What it shows', '', ...reportSentences(summaries, state.steps).map((s) => `- ${s}`), '');
+  lines.push(...ablationSection(summaries));
   if (plots.length) lines.push('## Plots', '', ...plots.map((p) => `![${p}](${p})`), '');
   if (cost) lines.push('## Cost of each method (step time and optimizer memory against AdamW)', '', cost, '');
   lines.push(

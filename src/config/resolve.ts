@@ -43,11 +43,6 @@ export function validateConfig(raw: unknown, origin = 'config'): Config {
   const problems: string[] = [];
   if (cfg.model.nEmbd % cfg.model.nHead !== 0)
     problems.push(`model.nEmbd (${cfg.model.nEmbd}) must be divisible by model.nHead (${cfg.model.nHead})`);
-  if (cfg.optimizer.metaOptimize && cfg.optimizer.schedule.type !== 'constant')
-    problems.push(
-      `optimizer.schedule.type is '${cfg.optimizer.schedule.type}' but MetaOptimize learns its own step sizes: ` +
-        `use optimizer.schedule.type=constant (or optimizer.metaOptimize=null for a scheduled baseline)`,
-    );
   const { lr, schedule } = cfg.optimizer;
   if (schedule.type === 'cosine' && schedule.minLr > lr)
     problems.push(

@@ -217,7 +217,10 @@ export const BaseOptimizerSchema = z
 
 export const ScheduleSchema = z
   .object({
-    type: z.enum(['constant', 'cosine']).default('constant').describe('learning-rate schedule'),
+    type: z
+      .enum(['constant', 'cosine'])
+      .default('constant')
+      .describe('learning-rate schedule; with MetaOptimize its shape lr(t) / lr multiplies the learned step sizes'),
     warmupSteps: int().default(0).describe('linear warmup steps (cosine)'),
     decaySteps: int(1).nullable().default(null).describe('cosine reaches minLr here; null = train.maxSteps'),
     minLr: z.number().min(0).default(0).describe('floor of the cosine schedule'),

@@ -1,5 +1,6 @@
 // Builds the optimizer of a config's `optimizer` section: a plain base optimizer, or MetaOptimize wrapping
-// one (metaoptimize.md), or a learning-rate-free method (optim/lrfree, lr-free.md). Validates what zod cannot: schedule vs MetaOptimize, block patterns vs parameters.
+// one (metaoptimize.md), or a learning-rate-free method (optim/lrfree, lr-free.md). Validates what zod cannot: alpha0,
+// block patterns vs parameters.
 import type { FusedBaseType, OptimizerConfig } from '../config/schema.js';
 import { ConfigError } from '../util/errors.js';
 import { AdamW } from './adamw.js';
@@ -61,12 +62,6 @@ export function createOptimizer(
   if (isLrFree(cfg.base.type)) return createLrFreeOptimizer(cfg, specs, options.impl);
   const mo = cfg.metaOptimize;
   if (!mo) return createBaseOptimizer(cfg, specs, 'standard', options.impl);
-  if (cfg.schedule.type !== 'constant') {
-    throw new ConfigError(
-      `optimizer.schedule.type is '${cfg.schedule.type}' but MetaOptimize learns the step sizes itself`,
-      "set optimizer.schedule.type=constant (optimizer.lr is then MetaOptimize's initial step size alpha0), or optimizer.metaOptimize=null",
-    );
-  }
   if (!(cfg.lr > 0))
     throw new ConfigError(
       `optimizer.lr is ${cfg.lr}; with MetaOptimize it is the initial step size alpha0 and must be > 0`,
@@ -83,5 +78,7 @@ export function createOptimizer(
     meta: resolveMetaSpec(mo.meta, mo.convention),
     blocks,
     metaState: options.metaState,
+    // a schedule multiplies the learned step sizes by its shape, lr(t) / alpha0 (an ablation: the late decay)
+    envelope: cfg.schedule.type !== 'constant',
   });
 }

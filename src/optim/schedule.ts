@@ -1,5 +1,6 @@
 // Learning rate per step: constant, or nanoGPT's get_lr (train.py) — linear warmup, cosine decay to minLr
-// at decaySteps, then minLr. MetaOptimize learns its step sizes and ignores the schedule.
+// at decaySteps, then minLr. With MetaOptimize, optimizer.lr is alpha0 and a schedule's shape lr(t) / lr
+// multiplies the learned step sizes (metaoptimize.ts, `envelope`).
 import type { OptimizerConfig } from '../config/schema.js';
 
 /**

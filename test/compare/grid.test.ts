@@ -123,7 +123,7 @@ describe('compare suites', () => {
     expect(one.at(-1)!.id).toBe('mechanic-adamw-s3');
     const two = phaseTwoRuns(suite, 3000, { adamw: 3e-3, lion: 3e-4, adamwCosine: 1e-2 });
     expect(two).toHaveLength(phaseTwoCount(suite));
-    expect(two.length).toBe(4 * 3 + 3 * 2);
+    expect(two.length).toBe(4 * 3 + 3 * 2 + 6); // variants on 3 seeds, chosen lrs on seeds 2 and 3, 6 ablations
     // seed 1's variants, then seed 2's tuned baselines and variants, then seed 3's
     expect(two.slice(0, 8).map((r) => r.id)).toEqual([
       'mo-adamw-lion-a3e-5-s1',
@@ -145,8 +145,10 @@ describe('compare suites', () => {
         .concat('robust-mo-adamw-lion-a1e-6-s1'),
     );
     expect(queue[21]).toBe('adamw-cosine-lr1e-2-s2');
-    expect(queue.slice(-15).every((id) => /^(schedulefree|prodigy|dog|dadapt|mechanic)/.test(id))).toBe(true);
-    expect(plannedRunCount(suite)).toBe(60);
+    // then the tuning-free methods, then the ablations
+    expect(queue.slice(-21, -6).every((id) => /^(schedulefree|prodigy|dog|dadapt|mechanic)/.test(id))).toBe(true);
+    expect(queue.slice(-6).every((id) => id.startsWith('why-'))).toBe(true);
+    expect(plannedRunCount(suite)).toBe(66);
     expect(metaLrFor(3000)).toBeCloseTo(Math.log(100) / 1500, 12);
     const sets = suiteSets(suite, 3000);
     expect(String(sets['data.source'])).toMatch(
@@ -155,6 +157,50 @@ describe('compare suites', () => {
     expect(String(sets['data.valSource'])).toMatch(/TinyStories-valid\.head1840\.txt$/);
     expect(sets).toMatchObject({ 'train.maxSteps': 3000, 'train.evalSeed': 1337, 'train.evalInterval': 250 });
     expect(suiteSets(suite, 3000, 1)['train.evalSeed']).toBeUndefined();
+  });
+
+  it('tinystories ablations: one change each to a variant at its alpha0, on seed 1, beside the unchanged run', () => {
+    const suite = SUITES.tinystories;
+    const two = phaseTwoRuns(suite, 3000, { adamw: 3e-3, lion: 3e-4, adamwCosine: 1e-2 });
+    const why = two.filter((r) => r.group === 'ablation');
+    expect(why.map((r) => r.id)).toEqual([
+      'why-mo-adamw-lion-eta-x3-s1',
+      'why-mo-adamw-lion-eta-x10-s1',
+      'why-mo-adamw-lion-gamma-0.999-s1',
+      'why-mo-adamw-lion-gamma-0.99-s1',
+      'why-mo-adamw-lion-cosine-envelope-s1',
+      'why-mo-lion-lion-cosine-envelope-s1',
+    ]);
+    const unchanged = two.find((r) => r.id === 'mo-adamw-lion-a3e-5-s1')!;
+    const eta = metaLrFor(3000);
+    for (const r of why) {
+      expect(r.seed).toBe(1);
+      expect(r.sets['train.seed']).toBe(1);
+      expect(r.hyper.reference).toBe(r.optim === 'mo-lion-lion' ? 'mo-lion-lion-a3e-6' : 'mo-adamw-lion-a3e-5');
+      expect(r.sets['optimizer.lr']).toBe(r.optim === 'mo-lion-lion' ? 3e-6 : 3e-5);
+      expect(r.hyper.change).toMatch(/\S/);
+    }
+    const byKey = (k: string) => why.find((r) => r.id === `why-${k.startsWith('mo-') ? k : `mo-adamw-lion-${k}`}-s1`)!;
+    expect(byKey('eta-x3').sets['optimizer.metaOptimize.meta.lr']).toBeCloseTo(3 * eta, 4);
+    expect(byKey('eta-x10').sets['optimizer.metaOptimize.meta.lr']).toBeCloseTo(10 * eta, 3);
+    expect(byKey('gamma-0.99').sets).toMatchObject({
+      'optimizer.metaOptimize.gamma': 0.99,
+      'optimizer.metaOptimize.meta.lr': unchanged.sets['optimizer.metaOptimize.meta.lr'],
+    });
+    // everything but the change is the unchanged run's
+    const { 'optimizer.metaOptimize.gamma': _g, ...rest } = byKey('gamma-0.999').sets;
+    expect(rest).toEqual(unchanged.sets);
+    expect(byKey('mo-adamw-lion-cosine-envelope').sets).toMatchObject({
+      'optimizer.schedule.type': 'cosine',
+      'optimizer.schedule.warmupSteps': 0,
+      'optimizer.schedule.minLr': 3e-6,
+    });
+    expect(byKey('mo-adamw-lion-cosine-envelope').hyper.envelope).toBe('cosine');
+    // the other suites have none
+    for (const name of ['quick', 'paper', 'continual', 'tinystories-continual'] as const)
+      expect(phaseTwoRuns(SUITES[name], 300, { adamw: 3e-3, lion: 3e-4 }).some((r) => r.group === 'ablation')).toBe(
+        false,
+      );
   });
 
   it('resolveSuite checks the name and --seeds, and takes --seeds over the suite default', () => {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunGroup, RunSpec } from '../../src/compare/grid.js';
 import {
+  ablationRows,
+  ablationSection,
   claimSentences,
   methodRows,
   renderReport,
@@ -258,5 +260,51 @@ describe('compare report', () => {
     expect(text).toContain(
       'Claim 3, learned step sizes that warm up and then decay (geometric mean over blocks rising ≥ 2× from α0, then ending ≤ ½ its peak, on every seed): holds here. MO(AdamW, Lion) scalar: rose ×100 to a peak of 1.0e-3 at steps 50, 50 (per seed) and ended at 0.20× its peak (warm-up, decay).',
     );
+  });
+
+  it('sets each ablation beside the unchanged variant on its seed and tuned cosine, with the seed spread', () => {
+    const seeded = (key: string, group: RunGroup, lr: number, loss: number, seed: number) => {
+      const r = run(`${key}-s${seed}`, group, lr, loss);
+      r.spec.key = key;
+      r.spec.seed = seed;
+      return r;
+    };
+    const why = (key: string, loss: number, status: RunSummary['status'] = 'done') => {
+      const r = seeded(`why-mo-adamw-lion-${key}`, 'ablation', 1e-5, loss, 1);
+      r.status = status;
+      r.spec.method = `MO(AdamW, Lion) scalar, ${key}`;
+      Object.assign(r.spec.hyper, {
+        metaLr: 0.15,
+        blocks: 'scalar',
+        change: 'η × 3',
+        reference: 'mo-adamw-lion-a1e-5',
+      });
+      return r;
+    };
+    const runs = [
+      seeded('adamw-cosine-lr3e-3', 'adamw-cosine', 3e-3, 2.0, 1),
+      seeded('adamw-cosine-lr3e-3', 'adamw-cosine', 3e-3, 2.02, 2),
+      seeded('mo-adamw-lion-a1e-5', 'metaoptimize', 1e-5, 2.1, 1),
+      seeded('mo-adamw-lion-a1e-5', 'metaoptimize', 1e-5, 2.12, 2),
+      why('eta-x3', 2.058),
+      why('eta-x10', NaN, 'missing'),
+    ];
+    const rows = ablationRows(runs);
+    expect(rows.map((r) => r.reference?.spec.id)).toEqual(['mo-adamw-lion-a1e-5-s1', 'mo-adamw-lion-a1e-5-s1']);
+    expect(rows[0].vsReference).toBeCloseTo(2.058 / 2.1 - 1, 12); // −2.0%
+    expect(rows[0].vsCosine).toBeCloseTo(2.058 / 2.01 - 1, 12); // +2.4%
+    expect(rows[1].vsReference).toBeNaN();
+    // the ablations stay out of the main table
+    expect(methodRows(runs).some((r) => r.group === 'ablation')).toBe(false);
+    const text = ablationSection(runs).join('\n');
+    // the variants' spread: std(2.10, 2.12) / 2.11 = 0.67%
+    expect(text).toContain('varies by up to 0.7% (one standard deviation)');
+    expect(text).toContain(
+      '| why-mo-adamw-lion-eta-x3-s1 | η × 3 | α0 = 1e-5, η = 0.15, scalar | 2.058 | −2.0% (2.100) | +2.4% | — |',
+    );
+    expect(text).toContain(
+      '| why-mo-adamw-lion-eta-x10-s1 | η × 3 | α0 = 1e-5, η = 0.15, scalar | missing | — (2.100) | — | — |',
+    );
+    expect(ablationSection(runs.slice(0, 4))).toEqual([]);
   });
 });

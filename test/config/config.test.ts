@@ -47,10 +47,12 @@ describe('resolveConfig', () => {
     });
   });
 
-  it('rejects a schedule together with MetaOptimize', async () => {
-    await expect(
-      resolveConfig({ set: ['optimizer.schedule.type=cosine', 'optimizer.metaOptimize={}'] }),
-    ).rejects.toThrow(/optimizer\.schedule\.type is 'cosine'/);
+  it('accepts a schedule together with MetaOptimize (its shape multiplies the learned step sizes)', async () => {
+    const config = await resolveConfig({
+      set: ['optimizer.schedule.type=cosine', 'optimizer.metaOptimize={}', 'optimizer.schedule.minLr=1e-6'],
+    });
+    expect(config.optimizer.schedule.type).toBe('cosine');
+    expect(config.optimizer.metaOptimize).not.toBeNull();
   });
 
   it('names unknown config and preset names with the available ones', async () => {

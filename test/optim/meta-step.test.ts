@@ -10,6 +10,7 @@ import { COL, metaStep, STATE_COLS } from '../../src/kernels/meta-step/index.js'
 import { kernelAttrs, resolveBaseSpec, type BaseSpec } from '../../src/optim/base-spec.js';
 import { createOptimizer } from '../../src/optim/create.js';
 import { MetaOptimize } from '../../src/optim/metaoptimize/metaoptimize.js';
+import { getLr } from '../../src/optim/schedule.js';
 import { metaUpdate, resolveMetaSpec, type MetaType } from '../../src/optim/metaoptimize/meta-update.js';
 import type { Convention } from '../../src/optim/base-spec.js';
 import type { GradMap } from '../../src/optim/types.js';
@@ -188,16 +189,27 @@ const CFG = OptimizerSchema.parse({
   metaOptimize: { meta: { type: 'lion', lr: 0.02 }, blocks: 'layerwise' },
 });
 
-/** Steps `steps` times; returns the α of every step (read with sync() in the device place), and the weights. */
+/** The same with a cosine schedule: its shape lr(t) / α0 multiplies the learned step sizes (the envelope). */
+const CFG_ENVELOPE = OptimizerSchema.parse({
+  ...CFG,
+  schedule: { type: 'cosine', warmupSteps: 0, minLr: 1e-4 },
+});
+
+/**
+ * Steps `steps` times with `cfg` and its scheduled lr; returns the α of every step (read with sync() in the
+ * device place), the envelope factors reported, and the weights.
+ */
 async function run(
   place: 'host' | 'device',
   steps: number,
   resumeAt?: number,
-): Promise<{ alphas: number[][]; w: Float32Array[] }> {
+  cfg = CFG,
+): Promise<{ alphas: number[][]; envelopes: (number | undefined)[]; w: Float32Array[] }> {
   const model = buildModel(MODEL, VOCAB, 5);
-  let opt = createOptimizer(CFG, model.params, { metaState: place }) as MetaOptimize;
+  let opt = createOptimizer(cfg, model.params, { metaState: place }) as MetaOptimize;
   expect(opt.metaState).toBe(place);
   const alphas: number[][] = [];
+  const envelopes: (number | undefined)[] = [];
   let count: number | null = null;
   try {
     for (let s = 0; s < steps; s++) {
@@ -205,24 +217,27 @@ async function run(
         await opt.sync();
         const saved = opt.getState();
         opt.dispose();
-        opt = createOptimizer(CFG, model.params, { metaState: place }) as MetaOptimize;
+        opt = createOptimizer(cfg, model.params, { metaState: place }) as MetaOptimize;
         opt.setState({ tensors: saved.tensors, scalars: JSON.parse(JSON.stringify(saved.scalars)) });
         tf.dispose([...saved.tensors.values()]);
         count = null;
       }
       const g = grads(model, s);
-      const info = await opt.step(model.params, g, 0);
+      const info = await opt.step(model.params, g, getLr(s, cfg, steps));
       tf.dispose([...g.values()]);
       if (place === 'device') {
         expect(info.lr).toBeNull();
         expect(() => opt.getState()).toThrow(/call `await optimizer.sync\(\)` first/);
       }
-      alphas.push((await opt.sync()).lr!);
+      const synced = await opt.sync();
+      alphas.push(synced.lr!);
+      envelopes.push(synced.learned?.envelope);
       if (count === null) count = tf.memory().numTensors;
       else expect(tf.memory().numTensors, `numTensors after step ${s}`).toBe(count);
     }
     return {
       alphas,
+      envelopes,
       w: await Promise.all([...model.params.values()].map(async (v) => (await v.data()) as Float32Array)),
     };
   } finally {
@@ -246,6 +261,39 @@ describe.each(backends)('MetaOptimize, state on the device vs on the host: $labe
       const resumed = await run('device', 6, 3);
       expect(resumed.alphas).toEqual(device.alphas);
       resumed.w.forEach((w, i) => expect(w).toEqual(device.w[i]));
+    },
+  );
+
+  it.skipIf(!!backend.skip)(
+    'with a cosine schedule: step sizes used = learned α × lr(t)/α0, device = host, resume exact',
+    async () => {
+      await backend.init();
+      const host = await run('host', 6, undefined, CFG_ENVELOPE);
+      const device = await run('device', 6, undefined, CFG_ENVELOPE);
+      const shape = Array.from({ length: 6 }, (_, s) => getLr(s, CFG_ENVELOPE, 6) / CFG_ENVELOPE.lr);
+      expect(host.envelopes).toEqual(shape);
+      expect(device.envelopes).toEqual(shape);
+      expect(shape[0]).toBeCloseTo(1, 12);
+      expect(shape[5]).toBeLessThan(0.2); // cosine from 1 towards minLr / lr = 0.1
+      host.alphas.forEach((a, s) => close(device.alphas[s], a, `alphas of step ${s}`, 1e-5, 0));
+      host.w.forEach((w, i) => close(device.w[i], w, `weights ${i}`, 1e-4, 1e-5));
+      // the learned α (used / envelope) is what the unscheduled run would have before step 1, α0
+      close(
+        host.alphas[0],
+        new Array<number>(host.alphas[0].length).fill(CFG_ENVELOPE.lr),
+        'alphas of step 0',
+        1e-12,
+        0,
+      );
+      // the envelope changes the run: the weights differ from the constant-schedule run's
+      const plain = await run('host', 6);
+      expect(plain.w[0]).not.toEqual(host.w[0]);
+      const resumed = await run('device', 6, 3, CFG_ENVELOPE);
+      expect(resumed.alphas).toEqual(device.alphas);
+      resumed.w.forEach((w, i) => expect(w).toEqual(device.w[i]));
+      const resumedHost = await run('host', 6, 3, CFG_ENVELOPE);
+      expect(resumedHost.alphas).toEqual(host.alphas);
+      resumedHost.w.forEach((w, i) => expect(w).toEqual(host.w[i]));
     },
   );
 

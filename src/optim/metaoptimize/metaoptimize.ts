@@ -27,6 +27,12 @@ export interface MetaOptimizeOptions {
   meta: MetaSpec;
   blocks: BlockLayout;
   metaState?: MetaStatePlace;
+  /**
+   * With an lr schedule (optimizer.schedule not constant): the step sizes used are the learned ones times the
+   * schedule's shape, lr(t) / alpha0, as the schedule multiplies Prodigy's or D-Adaptation's step; the traces
+   * and z follow the step sizes used, so β still learns d loss / d ln α. Off: `lr` is ignored.
+   */
+  envelope?: boolean;
 }
 
 export class MetaOptimize implements Optimizer {
@@ -43,6 +49,8 @@ export class MetaOptimize implements Optimizer {
   private seg: { key: string; tensor: tf.Tensor1D } | null = null;
   /** Device place only: false from a step until sync() has read the state back. */
   private synced = true;
+  /** The schedule's factor of the last step (1 without an envelope): the state's `used` column is before it. */
+  private lastEnvelope = 1;
 
   constructor(
     readonly base: TracedOptimizer,
@@ -92,11 +100,26 @@ export class MetaOptimize implements Optimizer {
     return [...this.lastZ];
   }
 
-  /** `lr` (the schedule's value) is ignored: the learned step sizes are used. */
-  async step(params: ParamMap, grads: GradMap, _lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo> {
-    if (this.state) return this.stepOnDevice(params, grads, this.state, gradScale ?? undefined);
+  /** The schedule's factor on the learned step sizes this step: lr / alpha0 with an envelope, else 1. */
+  private envelopeAt(lr: number): number {
+    if (!this.options.envelope) return 1;
+    const s = lr / this.options.alpha0;
+    if (!(s >= 0) || !Number.isFinite(s))
+      throw new TrainingError(
+        `MetaOptimize: schedule factor lr / alpha0 = ${lr} / ${this.options.alpha0} is not a finite number >= 0`,
+      );
+    return s;
+  }
+
+  /**
+   * `lr` is the schedule's value: ignored without an envelope (the learned step sizes are used), the learned
+   * step sizes' multiplier lr / alpha0 with one.
+   */
+  async step(params: ParamMap, grads: GradMap, lr: number, gradScale?: tf.Scalar | null): Promise<StepInfo> {
+    const envelope = this.envelopeAt(lr);
+    if (this.state) return this.stepOnDevice(params, grads, this.state, envelope, gradScale ?? undefined);
     const { blocks, gamma, meta } = this.options;
-    const used = [...this.alpha];
+    const used = envelope === 1 ? [...this.alpha] : this.alpha.map((a) => a * envelope);
     const partial = (await this.base.stepFused(
       params,
       grads,
@@ -126,17 +149,34 @@ export class MetaOptimize implements Optimizer {
       if (beta !== before[b]) this.alpha[b] = Math.exp(beta);
     });
     this.lastUsed = used;
-    return { lr: used };
+    this.lastEnvelope = envelope;
+    return this.options.envelope ? { lr: used, learned: { envelope } } : { lr: used };
   }
 
   /**
    * The device place: the base step takes α from the state tensor, and NanometaMetaStep turns the step's
    * Σ h·g partials into z and the new β, m̄, v̄, α, all queued behind the step; nothing is read back.
    */
-  private stepOnDevice(params: ParamMap, grads: GradMap, state: tf.Variable, gradScale?: tf.Scalar): StepInfo {
+  private stepOnDevice(
+    params: ParamMap,
+    grads: GradMap,
+    state: tf.Variable,
+    envelope: number,
+    gradScale?: tf.Scalar,
+  ): StepInfo {
     const { blocks, gamma } = this.options;
-    const alphas = { tensor: state, index: blocks.blockOf.map((b) => b * STATE_COLS + COL.alpha) };
+    // with an envelope the base step reads α × envelope, one small tensor per step; the state keeps the learned α
+    const nb = this.blockNames.length;
+    const scaled =
+      envelope === 1
+        ? null
+        : tf.tidy(() => tf.mul(tf.reshape(tf.slice(state, [0, COL.alpha], [nb, 1]), [nb]), tf.scalar(envelope)));
+    const alphas = scaled
+      ? { tensor: scaled, index: blocks.blockOf }
+      : { tensor: state, index: blocks.blockOf.map((b) => b * STATE_COLS + COL.alpha) };
     const z = this.base.stepOnDevice(params, grads, alphas, { h: this.h, gamma }, gradScale)!;
+    scaled?.dispose();
+    this.lastEnvelope = envelope;
     const next = metaStep(
       { state, partials: z.partials, seg: this.segFor(z.lengths) },
       this.metaAttrs(this.base.stepCount),
@@ -184,7 +224,8 @@ export class MetaOptimize implements Optimizer {
       const s = await this.state.data();
       const col = (c: number) => this.blockNames.map((_, b) => s[b * STATE_COLS + c]);
       [this.meta.beta, this.meta.mBar, this.meta.vBar] = [col(COL.beta), col(COL.m), col(COL.v)];
-      [this.alpha, this.lastUsed, this.lastZ] = [col(COL.alpha), col(COL.used), col(COL.z)];
+      [this.alpha, this.lastZ] = [col(COL.alpha), col(COL.z)];
+      this.lastUsed = col(COL.used).map((a) => a * this.lastEnvelope);
       this.synced = true;
       const badZ = col(COL.badZ),
         badBeta = col(COL.badBeta);
@@ -203,7 +244,9 @@ export class MetaOptimize implements Optimizer {
         );
       }
     }
-    return { lr: [...this.lastUsed] };
+    return this.options.envelope
+      ? { lr: [...this.lastUsed], learned: { envelope: this.lastEnvelope } }
+      : { lr: [...this.lastUsed] };
   }
 
   /** Writes the host copies (β, m̄, v̄, α, z) into the device state; the bad-step columns start at 0. */
@@ -266,6 +309,7 @@ export class MetaOptimize implements Optimizer {
     this.alpha = alpha;
     this.lastZ = z;
     this.lastUsed = [...alpha];
+    this.lastEnvelope = 1;
     if (this.state) this.writeDeviceState();
   }
 
