@@ -408,15 +408,16 @@ const GROUP_ORDER: RunGroup[] = [
 
 /**
  * Queue tier: 0 the grids, the tuned baselines, MetaOptimize and the alpha0 sweep (the paper's claims), 1 the
- * tuning-free methods, 2 the ablations (they explain the answer, so they come after it).
+ * tuning-free methods and the ablations (which explain the answer, so come after it).
  */
 function runTier(spec: RunSpec): number {
-  return spec.group === 'ablation' ? 2 : spec.group === 'tuning-free' ? 1 : 0;
+  return spec.group === 'tuning-free' || spec.group === 'ablation' ? 1 : 0;
 }
 
 /**
  * Queue order: the paper's comparison seed by seed (each seed's baselines, MetaOptimize, the alpha0 sweep), then
- * the tuning-free methods seed by seed: a suite stopped early answers every claim on as many seeds as it got to.
+ * the tuning-free methods and the ablations (seed 1 only) seed by seed: a suite stopped early answers every claim
+ * on as many seeds as it got to, and has every tuning-free method and ablation once before any is repeated.
  */
 export function runOrder(a: RunSpec, b: RunSpec): number {
   return (
