@@ -17,12 +17,12 @@ export function checkpointStep(dir: string): number | null {
   }
 }
 
-/** What survives a failure: "the checkpoint of step N in DIR is kept", or that none was saved yet. */
 /** Both weight files of a checkpoint folder are there: it can be resumed (a copy may keep state.json only). */
 export function hasCheckpointWeights(dir: string): boolean {
   return ['model.safetensors', 'optimizer.safetensors'].every((f) => existsSync(join(dir, f)));
 }
 
+/** What survives a failure: "the checkpoint of step N in DIR is kept", or that none was saved yet. */
 export function describeKeptCheckpoint(dir: string): string {
   const step = checkpointStep(dir);
   return step === null

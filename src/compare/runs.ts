@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BestConstant, RunSpec } from './grid.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { hasCheckpointWeights } from '../checkpoint/recover.js';
+import { checkpointStep as savedStep, hasCheckpointWeights } from '../checkpoint/recover.js';
 import type { Config } from '../config/schema.js';
 
 /** One metrics.jsonl row as train.ts writes it; eval rows add valLoss and trainLoss. */
@@ -37,15 +37,9 @@ export function runState(dir: string, steps: number): RunState {
   return hasCheckpointWeights(join(dir, 'checkpoint')) ? 'partial' : 'fresh';
 }
 
+/** The step of run folder `dir`'s checkpoint (DIR/checkpoint), or null when it has none. */
 export function checkpointStep(dir: string): number | null {
-  const path = join(dir, 'checkpoint', 'state.json');
-  if (!existsSync(path)) return null;
-  try {
-    const step = JSON.parse(readFileSync(path, 'utf8')).step;
-    return typeof step === 'number' ? step : null;
-  } catch {
-    return null;
-  }
+  return savedStep(join(dir, 'checkpoint'));
 }
 
 /**
