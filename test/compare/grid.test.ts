@@ -205,6 +205,19 @@ describe('compare suites', () => {
       );
   });
 
+  it('tinystories-continual: the three tinystories grids and three variants on one seed, a switch every 750 steps', () => {
+    const suite = SUITES['tinystories-continual'];
+    expect(phaseOneRuns(suite, 3000)).toHaveLength(12);
+    const two = phaseTwoRuns(suite, 3000, { adamw: 3e-3, lion: 1e-3, adamwCosine: 1e-2 });
+    expect(two.map((r) => r.id)).toEqual([
+      'mo-adamw-lion-a3e-5',
+      'mo-adamw-lion-layerwise-a3e-5',
+      'mo-lion-lion-a1e-5',
+    ]);
+    expect(plannedRunCount(suite)).toBe(15);
+    expect(suiteSets(suite, 3000)).toMatchObject({ 'data.switchEvery': 750, 'train.maxSteps': 3000 });
+  });
+
   it('resolveSuite checks the name and --seeds, and takes --seeds over the suite default', () => {
     expect(() => resolveSuite('nope', undefined, [])).toThrow(/unknown suite 'nope'/);
     expect(() => resolveSuite('quick', 1.5, [])).toThrow(/--seeds 1.5 must be an integer from 1 to 100/);
