@@ -6,7 +6,15 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { switchSteps } from '../data/nonstationary.js';
 import { BASELINE_GROUPS, formatLr, isTuningRun, specKey, type RunGroup } from './grid.js';
 import { formatDuration } from './progress.js';
-import { pickBest, readMetrics, toArray, type RunSummary, type SuiteState } from './runs.js';
+import {
+  pickBest,
+  readMetrics,
+  selectionLoss,
+  selectionLossName,
+  toArray,
+  type RunSummary,
+  type SuiteState,
+} from './runs.js';
 
 const GROUP_NAMES: Record<RunGroup, string> = {
   'adamw-constant': 'AdamW constant',
@@ -150,10 +158,11 @@ export function reportSentences(summaries: RunSummary[], steps: number): string[
   if (overall)
     out.push(`Lowest final val loss: ${overall.method} (${fmtStat(overall.val)}, ${hyperText(overall.run!)}).`);
   for (const row of rows.filter((r) => r.kind === 'baseline')) {
-    const noisy = nonUnimodal(summaries.filter((s) => s.spec.group === row.group && isTuningRun(s.spec))); // the grid: seed 1
+    const grid = summaries.filter((s) => s.spec.group === row.group && isTuningRun(s.spec)); // the grid: seed 1
+    const noisy = nonUnimodal(grid);
     if (noisy)
       out.push(
-        `The ${row.method} grid is not unimodal in lr (final val loss ${noisy}): differences of this size are within the noise of the val estimate (train.evalIters batches), so the choice within this grid is uncertain.`,
+        `The ${row.method} grid is not unimodal in lr (${selectionLossName(grid)} ${noisy}): differences of this size are within the noise of the estimate, so the choice within this grid is uncertain.`,
       );
   }
   for (const row of baselines) {
@@ -600,7 +609,7 @@ export function renderReport(
     `# nanometa compare: ${state.suite} suite on ${state.config}`,
     '',
     `${summaries.length} runs of ${state.steps} steps${(state.seeds ?? 1) > 1 ? ` (${state.seeds} training seeds per method)` : ''}${state.sets.length ? `, with ${state.sets.map((s) => `\`--set ${s}\``).join(' ')}` : ''}. ` +
-      'Baselines are tuned by grid search (the chosen run is the lowest final val loss of its grid' +
+      `Baselines are tuned by grid search (the chosen run is the lowest ${selectionLossName(summaries)} of its grid` +
       ((state.seeds ?? 1) > 1 ? ' on seed 1, then run on every seed' : '') +
       '); MetaOptimize runs are not tuned.' +
       (state.best === null && !summaries.some((s) => s.spec.group === 'metaoptimize')
@@ -704,17 +713,18 @@ export function writeReport(outDir: string, state: SuiteState, summaries: RunSum
 }
 
 /** `4.173 at 1e-3, 4.318 at 3e-3, 4.185 at 1e-2` when the losses along the lr grid go down, up and down again (or up, down...). */
+/** The grid's losses (the ones it is tuned on, selectionLoss) when they go down, up and down again along lr. */
 function nonUnimodal(runs: RunSummary[]): string | null {
   const ok = runs
-    .filter((r) => !r.diverged && Number.isFinite(r.finalValLoss))
+    .filter((r) => !r.diverged && r.status === 'done' && Number.isFinite(selectionLoss(r)))
     .sort((a, b) => a.spec.hyper.lr - b.spec.hyper.lr);
   const signs = ok
     .slice(1)
-    .map((r, i) => Math.sign(r.finalValLoss - ok[i].finalValLoss))
+    .map((r, i) => Math.sign(selectionLoss(r) - selectionLoss(ok[i])))
     .filter((x) => x !== 0);
   const turnsUp = signs.findIndex((x) => x > 0);
   if (turnsUp < 0 || !signs.slice(turnsUp).some((x) => x < 0)) return null;
-  return ok.map((r) => `${fmtLoss(r.finalValLoss)} at ${formatLr(r.spec.hyper.lr)}`).join(', ');
+  return ok.map((r) => `${fmtLoss(selectionLoss(r))} at ${formatLr(r.spec.hyper.lr)}`).join(', ');
 }
 
 function edgeOf(row: MethodRow): 'upper' | 'lower' | null {

@@ -100,6 +100,8 @@ export interface RunSummary {
   /** A non-finite loss was logged or the run failed: excluded from "best" choices. */
   diverged: boolean;
   switchEvery: number | null;
+  /** Mean of the logged training losses over the run: the continual-learning measure (NaN without rows). */
+  meanOnlineLoss: number;
 }
 
 /** Summarises one run folder; `record` is the suite's bookkeeping for it (exit code, wall time). */
@@ -138,7 +140,26 @@ export function summariseRun(dir: string, spec: RunSpec, steps: number, record?:
     // a run not finished yet (pending, or partial without an eval) is not diverged: it is left out as unfinished
     diverged: failed || anyNonFinite || (state === 'done' && !Number.isFinite(finalValLoss)),
     switchEvery: typeof config?.data?.switchEvery === 'number' ? config.data.switchEvery : null,
+    meanOnlineLoss: meanOf(rows.map((r) => r.loss).filter((x): x is number => typeof x === 'number')),
   };
+}
+
+function meanOf(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+/**
+ * What a grid is tuned on: the final val loss, or in the continual setting (data switching every switchEvery
+ * steps) the mean online training loss, because the last evaluation falls on a switch and measures the
+ * distribution about to be trained on (retention of the other task), which the least-trained run wins.
+ */
+export function selectionLoss(r: RunSummary): number {
+  return r.switchEvery !== null ? r.meanOnlineLoss : r.finalValLoss;
+}
+
+/** The name of selectionLoss for a set of runs, for sentences. */
+export function selectionLossName(runs: RunSummary[]): string {
+  return runs.some((r) => r.switchEvery !== null) ? 'mean online training loss' : 'final val loss';
 }
 
 export function toArray(lr: number | number[] | undefined): number[] {
@@ -146,12 +167,12 @@ export function toArray(lr: number | number[] | undefined): number[] {
   return Array.isArray(lr) ? lr : [lr];
 }
 
-/** The run with the lowest final val loss among those that finished without diverging, or null. */
+/** The run with the lowest selectionLoss among those that finished without diverging, or null. */
 export function pickBest(runs: RunSummary[]): RunSummary | null {
   let best: RunSummary | null = null;
   for (const r of runs) {
-    if (r.diverged || r.status !== 'done') continue;
-    if (!best || r.finalValLoss < best.finalValLoss) best = r;
+    if (r.diverged || r.status !== 'done' || !Number.isFinite(selectionLoss(r))) continue;
+    if (!best || selectionLoss(r) < selectionLoss(best)) best = r;
   }
   return best;
 }

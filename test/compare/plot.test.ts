@@ -58,6 +58,7 @@ function run(id: string, group: RunGroup, lr: number, valLoss: number, extra: Pa
     blockNames: meta ? ['wte.weight', 'h.0.mlp.fc.weight'] : [],
     diverged: false,
     switchEvery: null,
+    meanOnlineLoss: 5 - 39 / 40,
     ...extra,
   };
 }

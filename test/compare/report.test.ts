@@ -57,6 +57,7 @@ function run(
     blockNames: [],
     diverged: false,
     switchEvery: null,
+    meanOnlineLoss: valLoss + 0.1,
     ...extra,
   };
 }
@@ -306,5 +307,36 @@ describe('compare report', () => {
       '| why-mo-adamw-lion-eta-x10-s1 | η × 3 | α0 = 1e-5, η = 0.15, scalar | missing | — (2.100) | — | — |',
     );
     expect(ablationSection(runs.slice(0, 4))).toEqual([]);
+  });
+
+  it('tunes continual grids on the mean online training loss, not on the final val loss at a switch step', () => {
+    const c = (id: string, lr: number, val: number, online: number) =>
+      run(id, 'adamw-constant', lr, val, { switchEvery: 750, meanOnlineLoss: online });
+    // the lowest lr keeps the other task best (lowest final val loss at the switch) but tracks the data worst
+    const grid = [
+      c('adamw-lr1e-3', 1e-3, 7.7, 3.23),
+      c('adamw-lr3e-3', 3e-3, 7.8, 3.1),
+      c('adamw-lr1e-2', 1e-2, 9.0, 3.3),
+    ];
+    const row = methodRows(grid).find((r) => r.group === 'adamw-constant')!;
+    expect(row.run!.spec.id).toBe('adamw-lr3e-3');
+    const state: SuiteState = {
+      version: 1,
+      suite: 'continual',
+      config: 'c',
+      steps: 100,
+      seeds: 1,
+      sets: [],
+      backend: null,
+      best: null,
+      specs: [],
+      records: {},
+    };
+    expect(renderReport(state, grid, [])).toContain(
+      'the chosen run is the lowest mean online training loss of its grid',
+    );
+    // stationary runs keep the final val loss
+    expect(methodRows(grids()).find((r) => r.group === 'adamw-constant')!.run!.spec.id).toBe('adamw-lr3e-3');
+    expect(renderReport(state, grids(), [])).toContain('the chosen run is the lowest final val loss of its grid');
   });
 });
