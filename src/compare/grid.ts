@@ -539,14 +539,15 @@ export function phaseTwoRuns(suite: SuiteDef, steps: number, best: BestConstant,
     if (seed > 1) runs.push(...chosen.map((r) => withSeed(r, seed, seeds)));
     runs.push(...variants.map((r) => withSeed(r, seed, seeds)));
   }
-  for (const a of suite.ablations)
-    runs.push(withSeed(ablationRun(findVariant(suite, a.variant), a, alpha0Of, steps), 1, seeds));
+  for (const a of suite.ablations) {
+    const v = findVariant(suite, a.variant);
+    runs.push(withSeed(ablationRun(v, a, alpha0Of(v), steps), 1, seeds));
+  }
   return runs.sort(runOrder);
 }
 
 /** One ablation: the variant's phase-2 run with the ablation's change, `why-<variant>-<key>`. */
-function ablationRun(v: MetaVariant, a: Ablation, alpha0Of: (v: MetaVariant) => number, steps: number): RunSpec {
-  const alpha0 = alpha0Of(v);
+function ablationRun(v: MetaVariant, a: Ablation, alpha0: number, steps: number): RunSpec {
   const base = metaRun(v, alpha0, steps);
   const metaLr = roundSig(metaLrFor(steps) * (a.metaLrFactor ?? 1));
   const sets: Record<string, string | number> = { ...base.sets, 'optimizer.metaOptimize.meta.lr': metaLr };

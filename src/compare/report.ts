@@ -7,6 +7,7 @@ import { switchSteps } from '../data/nonstationary.js';
 import { BASELINE_GROUPS, formatLr, isTuningRun, specKey, type RunGroup } from './grid.js';
 import { formatDuration } from './progress.js';
 import {
+  mean,
   pickBest,
   readMetrics,
   selectionLoss,
@@ -494,12 +495,9 @@ function robustnessSentences(summaries: RunSummary[], bestBaseline: MethodRow | 
 function onlineLossSentences(rows: MethodRow[]): string[] {
   const chosen = rows.filter((r) => r.run && r.run.switchEvery !== null);
   if (!chosen.length) return [];
-  const parts = chosen.map((r) => {
-    const losses = readMetrics(r.run!.dir)
-      .map((m) => m.loss)
-      .filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
-    return `${r.kind === 'baseline' ? `${r.method} (tuned)` : r.method} ${fmtLoss(mean(losses))}`;
-  });
+  const parts = chosen.map(
+    (r) => `${r.kind === 'baseline' ? `${r.method} (tuned)` : r.method} ${fmtLoss(r.run!.meanOnlineLoss)}`,
+  );
   return [
     `Mean online training loss over the whole run (the continual-learning measure; the final val loss above is measured on the distribution that starts at the last step): ${parts.join(', ')}.`,
   ];
@@ -763,8 +761,4 @@ function minBy<T>(items: T[], key: (t: T) => number): T | null {
 
 function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);
-}
-
-function mean(xs: number[]): number {
-  return xs.length ? sum(xs) / xs.length : NaN;
 }

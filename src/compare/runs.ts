@@ -140,11 +140,14 @@ export function summariseRun(dir: string, spec: RunSpec, steps: number, record?:
     // a run not finished yet (pending, or partial without an eval) is not diverged: it is left out as unfinished
     diverged: failed || anyNonFinite || (state === 'done' && !Number.isFinite(finalValLoss)),
     switchEvery: typeof config?.data?.switchEvery === 'number' ? config.data.switchEvery : null,
-    meanOnlineLoss: meanOf(rows.map((r) => r.loss).filter((x): x is number => typeof x === 'number')),
+    meanOnlineLoss: mean(
+      rows.map((r) => r.loss).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)),
+    ),
   };
 }
 
-function meanOf(xs: number[]): number {
+/** The mean of xs; NaN for none. */
+export function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
 
