@@ -5,7 +5,8 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['node_modules/', 'data/', 'runs/', 'out/', '.ci/', '.device/', '.gl/', '.carry/', 'docs/']),
+  // simd/ is AssemblyScript (v128 types, @inline on functions): asc compiles and checks it
+  globalIgnores(['node_modules/', 'data/', 'runs/', 'out/', '.ci/', '.device/', '.gl/', '.carry/', 'docs/', 'simd/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -45,7 +45,7 @@ async function tryHardwareWebGPU(): Promise<BackendInfo | null> {
 
 /** auto without a GPU: wasm, else cpu with the reason wasm was passed over. */
 async function autoWasm(opts: BackendOptions, reason: string): Promise<BackendInfo> {
-  const wasm = await tryWasm({ wasmDir: opts.wasmDir });
+  const wasm = await tryWasm({ wasmDir: opts.wasmDir, simdFile: opts.simdFile });
   if (wasm.info) return { ...wasm.info, reason };
   return { ...(await initCpu()), reason, fallback: `wasm backend unavailable (${wasm.reason}); using cpu` };
 }
@@ -61,7 +61,7 @@ export async function initBackend(name: BackendChoice = 'auto', opts: BackendOpt
       info = await initCpu();
       break;
     case 'wasm':
-      info = await initWasm({ wasmDir: opts.wasmDir });
+      info = await initWasm({ wasmDir: opts.wasmDir, simdFile: opts.simdFile });
       break;
     case 'webgpu':
       info = await initWebGPU({ software: opts.software ?? softwareFromEnv(), profile: opts.profile });

@@ -23,4 +23,6 @@ export interface BackendOptions {
   profile?: boolean;
   /** wasm only: the folder holding tfjs-backend-wasm's .wasm binaries (default: the installed package's dist/). */
   wasmDir?: string;
+  /** nanometa's SIMD kernels for the wasm backend; default src/backend/simd.wasm (tests point it elsewhere). */
+  simdFile?: string;
 }

@@ -9,6 +9,24 @@ export interface WasmHeapBackend extends tf.KernelBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
+/**
+ * The backend's WebAssembly.Memory, for modules of our own that run on its heap (backend/simd.ts). tfjs-wasm keeps
+ * its emscripten module as `backend.wasm` and the module's exports as `wasm.asm` (the non-threaded build exports its
+ * memory there); neither is public API, so this is the one place that reads them.
+ */
+export function heapMemory(backend: WasmHeapBackend): WebAssembly.Memory {
+  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new TypeError("tfjs-backend-wasm's heap memory is not at backend.wasm.asm.memory (tfjs version changed?)");
+  }
+  return memory;
+}
+
+/** The byte offset of `info`'s data in the heap (stable while the tensor lives, even when the heap grows). */
+export function pointer(backend: WasmHeapBackend, info: tf.TensorInfo): number {
+  return backend.typedArrayFromHeap(info).byteOffset;
+}
+
 /** The float32 data of `info` as a view of the wasm heap. */
 export function f32(backend: WasmHeapBackend, info: tf.TensorInfo): Float32Array {
   if (info.dtype !== 'float32') throw new TypeError(`expected a float32 tensor, got ${info.dtype} [${info.shape}]`);

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BackendError } from '../util/errors.js';
+import { simdModule } from './simd.js';
 import type { BackendInfo } from './types.js';
 
 const PACKAGE = '@tensorflow/tfjs-backend-wasm';
@@ -20,6 +21,8 @@ const REINSTALL = `reinstall it (npm install ${PACKAGE}@${tf.version_core}), or 
 export interface WasmOptions {
   /** Folder holding the .wasm binaries; default the installed package's dist/ (tests point it elsewhere). */
   wasmDir?: string;
+  /** nanometa's SIMD kernels; default src/backend/simd.wasm (tests point it elsewhere). */
+  simdFile?: string;
 }
 
 /** The installed package's dist/ folder, or null when the package is not installed. */
@@ -57,9 +60,10 @@ export async function initWasm(opts: WasmOptions = {}): Promise<BackendInfo> {
     );
   });
   if (!started) throw new BackendError(`the wasm backend failed to start from ${file}`, REINSTALL);
+  const ours = simdModule(opts.simdFile) ? ", nanometa's SIMD kernels" : ''; // a BackendError when simd.wasm is missing
   return {
     name: 'wasm',
-    device: `tfjs wasm (XNNPACK${simd ? ', SIMD' : ''}, ${wasm.getThreadsCount()} thread) from ${dir}`,
+    device: `tfjs wasm (XNNPACK${simd ? ', SIMD' : ''}${ours}, ${wasm.getThreadsCount()} thread) from ${dir}`,
     isSoftware: true,
   };
 }

@@ -93,7 +93,7 @@ describe('initBackend', () => {
     async () => {
       const info = await setUpBackend('wasm');
       expect(info).toMatchObject({ name: 'wasm', isSoftware: true });
-      expect(info.device).toMatch(/XNNPACK, SIMD, 1 thread/);
+      expect(info.device).toMatch(/XNNPACK, SIMD, nanometa's SIMD kernels, 1 thread/);
       expect(tf.getBackend()).toBe('wasm');
       expect(tf.getKernel('NanometaLinear', 'wasm')).toBeDefined();
       expect(await tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]), false, true).data()).toEqual(
@@ -118,6 +118,17 @@ describe('initBackend', () => {
       expect(tf.getBackend()).toBe('cpu');
     } else expect(['webgpu', 'tensorflow']).toContain(info.name); // a machine with a GPU or tfjs-node never tries wasm
   });
+
+  it.skipIf(wasm.skip)(
+    "wasm with nanometa's SIMD kernels missing: a BackendError naming the file and the fix",
+    async () => {
+      const simdFile = join(mkdtempSync(join(tmpdir(), 'nanometa-no-simd-')), 'simd.wasm');
+      const err = await initBackend('wasm', { simdFile }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect((err as BackendError).message).toMatch(/SIMD kernels .*nanometa-no-simd-.*simd\.wasm are missing/);
+      expect((err as BackendError).hint).toMatch(/npm run build:simd/);
+    },
+  );
 
   it('rejects an unknown backend name with the allowed ones', async () => {
     const err = await initBackend('metal' as BackendChoice).catch((e: unknown) => e);

@@ -1,7 +1,9 @@
-// wasm kernels for NanometaRowPick (with lse: the row's loss) and NanometaCrossEntropyGrad: cpu.ts's loops over
-// views of the wasm heap.
+// wasm kernels for NanometaRowPick (with lse: the row's loss) and NanometaCrossEntropyGrad: the gradient in
+// nanometa's SIMD kernel (simd/elementwise.ts) on the heap in place, the row pick (n values) and the gradient without
+// WebAssembly SIMD in cpu.ts's loops over views of the heap.
 import type * as tf from '@tensorflow/tfjs-core';
-import { f32, fromValues, i32, type WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { simdKernels } from '../../backend/simd.js';
+import { allocate, f32, fromValues, i32, pointer, type WasmHeapBackend } from '../../backend/wasm-heap.js';
 import { crossEntropyGradLoop, rowPickLoop } from './cpu.js';
 import { CROSS_ENTROPY_GRAD, ROW_PICK, type CrossEntropyGradAttrs } from './index.js';
 
@@ -25,7 +27,12 @@ function crossEntropyGradWasm({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const { logits, lse, labels } = inputs as { logits: tf.TensorInfo; lse: tf.TensorInfo; labels: tf.TensorInfo };
   const { scale } = attrs as unknown as CrossEntropyGradAttrs;
   const [n, V] = logits.shape;
-  return fromValues(be, crossEntropyGradLoop(f32(be, logits), f32(be, lse), i32(be, labels), n, V, scale), [n, V]);
+  const simd = simdKernels(be);
+  if (!simd)
+    return fromValues(be, crossEntropyGradLoop(f32(be, logits), f32(be, lse), i32(be, labels), n, V, scale), [n, V]);
+  const [dx] = allocate(be, [[n, V]]);
+  simd.crossEntropyGrad(pointer(be, logits), pointer(be, lse), pointer(be, labels), pointer(be, dx), n, V, scale);
+  return dx;
 }
 
 export const wasmKernels: tf.KernelConfig[] = [

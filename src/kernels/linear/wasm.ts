@@ -1,8 +1,9 @@
 // wasm kernels for NanometaLinear, NanometaGeluLinearGrad and NanometaColumnSum: the products on XNNPACK
-// (matmul/wasm.ts, the bias in its epilogue), GELU, gelu' and the residual in cpu.ts's loops over heap views.
+// (matmul/wasm.ts, the bias in its epilogue), GELU and gelu' in gelu/wasm.ts's kernels, the residual and the
+// column sum in JavaScript loops over heap views.
 import type * as tf from '@tensorflow/tfjs-core';
 import { f32, fromValues, type WasmHeapBackend } from '../../backend/wasm-heap.js';
-import { geluGradLoop, geluLoop } from '../gelu/cpu.js';
+import { geluGradInPlace, geluOnHeap } from '../gelu/wasm.js';
 import { xnnMatMul } from '../matmul/wasm.js';
 import { columnSumLoop } from './cpu.js';
 import { COLUMN_SUM, GELU_LINEAR_GRAD, LINEAR, type LinearAttrs } from './index.js';
@@ -13,7 +14,7 @@ function linearWasm({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const be = backend as WasmHeapBackend;
   const { x, weight, bias, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
   const { geluInput } = attrs as unknown as LinearAttrs;
-  const act = geluInput ? fromValues(be, geluLoop(f32(be, x!)), x!.shape) : x!; // (N, in)
+  const act = geluInput ? geluOnHeap(be, x!) : x!; // (N, in)
   const y = xnnMatMul(be, act, weight!, false, true, bias); // (N, out)
   if (geluInput) be.disposeData(act.dataId);
   if (residual) {
@@ -28,12 +29,11 @@ function linearWasm({ inputs, backend, attrs }: Args): tf.TensorInfo {
 function geluLinearGradWasm({ inputs, backend }: Args): tf.TensorInfo[] {
   const be = backend as WasmHeapBackend;
   const { dy, weight, u } = inputs as Record<string, tf.TensorInfo>;
-  const g = fromValues(be, geluLoop(f32(be, u)), u.shape); // (N, in)
+  const g = geluOnHeap(be, u); // (N, in)
   const dW = xnnMatMul(be, dy, g, true, false); // (out, in)
   be.disposeData(g.dataId);
   const du = xnnMatMul(be, dy, weight, false, false); // (N, in): dy W, then times gelu'(u) in place
-  const values = geluGradLoop(f32(be, u), f32(be, du));
-  f32(be, du).set(values);
+  geluGradInPlace(be, u, du);
   return [du, dW];
 }
 
