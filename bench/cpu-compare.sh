@@ -23,11 +23,14 @@ elif ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "skipping PyTorch: /usr/bin/python3 has no torch (apt-get install -y python3-torch)"; have_torch=0
 fi
 
+# The tiny shapes (tinystories-tiny's model until 2026-12-04): d 64, 2 layers, 4 heads, T 64, batch 8
+TINY_SETS="--set model.nEmbd=64 --set model.nLayer=2 --set model.nHead=4 --set model.blockSize=64 --set train.batchSize=8"
+
 # name: nanometa --set flags | torch arguments | matmul bench arguments
 shape_args() {
   case $1 in
-    tiny) echo "--config tinystories-tiny|vocab=832 seq=64 dim=64 layers=2 heads=4 batch=8 steps=40|--rows 512 --dim 64 --vocab 832" ;;
-    d128) echo "--config tinystories-tiny --set model.nEmbd=128 --set model.nLayer=4 --set model.blockSize=128 --set train.batchSize=16|vocab=832 seq=128 dim=128 layers=4 heads=4 batch=16 steps=12|--rows 2048 --dim 128 --vocab 832" ;;
+    tiny) echo "--config tinystories-tiny $TINY_SETS|vocab=832 seq=64 dim=64 layers=2 heads=4 batch=8 steps=40|--rows 512 --dim 64 --vocab 832" ;;
+    d128) echo "--config tinystories-tiny --set model.nEmbd=128 --set model.nLayer=4 --set model.nHead=4 --set model.blockSize=128 --set train.batchSize=16|vocab=832 seq=128 dim=128 layers=4 heads=4 batch=16 steps=12|--rows 2048 --dim 128 --vocab 832" ;;
     *) echo "unknown shape $1 (tiny, d128)" >&2; exit 2 ;;
   esac
 }
@@ -54,7 +57,8 @@ done
 
 for ((i = 1; i <= MO_PAIRS; i++)); do
   for optim in adamw mo-adamw-lion; do
-    t=$(npx tsx bench.ts --config tinystories-tiny --optim "$optim" --backend wasm --steps "$STEPS" --warmup 2 | tokps)
+    # shellcheck disable=SC2086
+    t=$(npx tsx bench.ts --config tinystories-tiny $TINY_SETS --optim "$optim" --backend wasm --steps "$STEPS" --warmup 2 | tokps)
     echo "tiny wasm-$optim round $i: $t tok/s" | tee -a "$log"
   done
 done

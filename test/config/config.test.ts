@@ -8,7 +8,7 @@ describe('resolveConfig', () => {
     const cfg = await resolveConfig({ config: 'tinystories-tiny', set: ['train.maxSteps=7', 'optimizer.lr=0.5'] });
     expect(cfg.train.maxSteps).toBe(7);
     expect(cfg.optimizer.lr).toBe(0.5);
-    expect(cfg.model.nEmbd).toBe(64);
+    expect(cfg.model.nEmbd).toBe(96);
   });
 
   it('builds tinystories-15m with the GPT-2 vocabulary padded to 50304 and about 20.5M parameters', async () => {
