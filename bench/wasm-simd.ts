@@ -1,6 +1,7 @@
 // nanometa's WebAssembly SIMD kernels (simd/, src/backend/simd.ts) against the JavaScript loops the wasm kernels ran
 // before (v1: kernels/<op>/cpu.ts's loops over heap views, copied out with fromValues), on tfjs-backend-wasm's heap:
-// causal attention forward and backward, GELU and its gradient, row log-sum-exp, cross-entropy gradient. Each v2
+// causal attention forward and backward, GELU and its gradient, row log-sum-exp, cross-entropy gradient, LayerNorm
+// forward and backward (v1 with its dres sum and copies out, as the kernel ran them), the column sum. Each v2
 // result is checked against v1 (max |difference| relative to max |v1|), then both are timed by the process's CPU time
 // (user + system, steadier than wall time on a shared machine), median of --reps, alternating v1 and v2.
 //   npx tsx bench/wasm-simd.ts [--shape tiny|d128] [--reps 21]
@@ -13,6 +14,8 @@ import { causalAttentionGradLoop, causalAttentionLoop } from '../src/kernels/att
 import { crossEntropyGradLoop } from '../src/kernels/cross-entropy/cpu.js';
 import { geluGradLoop, geluLoop } from '../src/kernels/gelu/cpu.js';
 import { rowLogSumExpLoop } from '../src/kernels/logsumexp/cpu.js';
+import { layerNormGradLoop, layerNormLoop } from '../src/kernels/layernorm/cpu.js';
+import { columnSumLoop } from '../src/kernels/linear/cpu.js';
 
 const o = new Command('bench/wasm-simd.ts')
   .option('--shape <name>', 'tiny (B 8, T 64, C 64, 4 heads, V 832) or d128 (B 16, T 128, C 128, 4 heads)', 'tiny')
@@ -48,6 +51,9 @@ const labels = tf.tensor(
 );
 const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }) as tf.TensorInfo;
 const ptr = (t: tf.Tensor | tf.TensorInfo) => pointer(be, 'dataId' in t ? info(t as tf.Tensor) : t);
+const lnW = rand(C, 6, 0.5);
+const lnB = rand(C, 7);
+const x = rand(N * C, 8, 2); // the residual stream, (N, C)
 const lse = tf.tensor(rowLogSumExpLoop(f32(be, info(logits)), N, V), [N]);
 
 /** Runs `fill` into a fresh heap output of `n` floats and returns a copy of it; the outputs are freed. */
@@ -88,6 +94,48 @@ const OPS: { name: string; v1: () => Float32Array; v2: () => Float32Array }[] = 
     name: 'cross-entropy grad',
     v1: () => crossEntropyGradLoop(x32(logits), x32(lse), i32(be, info(labels)), N, V, 1 / N),
     v2: () => simdRun(N * V, (dx) => simd.crossEntropyGrad(ptr(logits), ptr(lse), ptr(labels), dx, N, V, 1 / N)),
+  },
+  {
+    name: 'layernorm',
+    v1: () => layerNormLoop(x32(x), x32(lnW), x32(lnB), N, C, 1e-5),
+    v2: () => simdRun(N * C, (y) => simd.layerNorm(ptr(x), ptr(lnW), ptr(lnB), y, N, C, 1e-5)),
+  },
+  {
+    name: 'layernorm grad',
+    v1: () => {
+      const { dx, dweight, dbias } = layerNormGradLoop(x32(x), x32(lnW), x32(dy), N, C, 1e-5);
+      const r = x32(x); // dres: the residual stream's gradient, here x again
+      for (let i = 0; i < dx.length; i++) dx[i] += r[i];
+      const out = new Float32Array(N * C + 2 * C); // the three outputs, as fromValues copied them to the heap
+      out.set(dx);
+      out.set(dweight, N * C);
+      out.set(dbias, N * C + C);
+      return out;
+    },
+    v2: () =>
+      simdRun(
+        N * C + 2 * C,
+        (out, sc) =>
+          simd.layerNormGrad(
+            ptr(x),
+            ptr(lnW),
+            ptr(dy),
+            ptr(x),
+            out,
+            out + 4 * N * C,
+            out + 4 * (N + 1) * C,
+            N,
+            C,
+            1e-5,
+            sc,
+          ),
+        16 * C,
+      ),
+  },
+  {
+    name: 'column sum',
+    v1: () => columnSumLoop(x32(u), N, 4 * C),
+    v2: () => simdRun(4 * C, (out, sc) => simd.columnSum(ptr(u), out, N, 4 * C, sc), 32 * C),
   },
 ];
 

@@ -2,3 +2,4 @@
 // and run on tfjs-backend-wasm's heap (the module imports its memory; src/backend/simd.ts loads it).
 export { attentionScratchBytes, attentionForward, attentionBackward } from './attention';
 export { gelu, geluGrad, rowLogSumExp, crossEntropyGrad } from './elementwise';
+export { layerNorm, layerNormGrad, columnSum } from './layernorm';

@@ -24,6 +24,24 @@ export interface SimdKernels {
   geluGrad(x: number, dy: number, dx: number, n: number): void;
   rowLogSumExp(x: number, lse: number, n: number, V: number): void;
   crossEntropyGrad(x: number, lse: number, y: number, dx: number, n: number, V: number, scale: number): void;
+  /** bias 0: none. C a multiple of 4. */
+  layerNorm(x: number, weight: number, bias: number, y: number, N: number, C: number, eps: number): void;
+  /** dres and dbias 0: none; scratch 2 C float64. C a multiple of 4. */
+  layerNormGrad(
+    x: number,
+    weight: number,
+    dy: number,
+    dres: number,
+    dx: number,
+    dweight: number,
+    dbias: number,
+    N: number,
+    C: number,
+    eps: number,
+    scratch: number,
+  ): void;
+  /** scratch C float64. C a multiple of 4. */
+  columnSum(x: number, out: number, R: number, C: number, scratch: number): void;
 }
 
 export const SIMD_WASM_PATH = fileURLToPath(new URL('./simd.wasm', import.meta.url));

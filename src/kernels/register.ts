@@ -50,6 +50,7 @@ import { wasmKernels as lrFreeStepWasm } from './lrfree-step/wasm.js';
 import { wasmKernels as matMulWasm } from './matmul/wasm.js';
 import { wasmKernels as metaStepWasm } from './meta-step/wasm.js';
 import { wasmKernels as optimStepWasm } from './optim-step/wasm.js';
+import { wasmKernels as passThroughWasm } from './pass-through.js';
 import { installKernel } from './override.js';
 import { cpuKernels as softmaxCpu } from './softmax/cpu.js';
 
@@ -87,8 +88,9 @@ export const KERNELS: Readonly<Record<string, readonly tf.KernelConfig[]>> = {
     ...metaStepWebGPU,
     ...optimStepWebGPU,
   ],
-  // products on XNNPACK (untransposed: tfjs-wasm runs transposed products in a slow loop), the rest cpu.ts's loops
-  // over views of the wasm heap (backend/wasm-heap.ts)
+  // products on XNNPACK (untransposed: tfjs-wasm runs transposed products in a slow loop), attention, GELU and the
+  // loss's exp in nanometa's SIMD kernels (backend/simd.ts), the rest cpu.ts's loops over views of the wasm heap
+  // (backend/wasm-heap.ts); Identity as a second handle, not a copy (pass-through.ts)
   wasm: [
     ...attentionWasm,
     ...causalSoftmaxWasm,
@@ -103,6 +105,7 @@ export const KERNELS: Readonly<Record<string, readonly tf.KernelConfig[]>> = {
     ...matMulWasm,
     ...metaStepWasm,
     ...optimStepWasm,
+    ...passThroughWasm,
   ],
 };
 

@@ -12,6 +12,8 @@ import { causalAttentionGradLoop, causalAttentionLoop } from '../../src/kernels/
 import { crossEntropyGradLoop } from '../../src/kernels/cross-entropy/cpu.js';
 import { geluGradLoop, geluLoop } from '../../src/kernels/gelu/cpu.js';
 import { rowLogSumExpLoop } from '../../src/kernels/logsumexp/cpu.js';
+import { layerNormGradLoop, layerNormLoop } from '../../src/kernels/layernorm/cpu.js';
+import { columnSumLoop } from '../../src/kernels/linear/cpu.js';
 import { testBackends } from './available.js';
 import { expectClose, floats } from '../kernels/util.js';
 
@@ -135,5 +137,34 @@ describe.skipIf(!!wasm.skip)('the SIMD kernels on the wasm heap', () => {
       simd.crossEntropyGrad(p, l, y, out, 4, V, 0.25),
     );
     expectClose(dx, crossEntropyGradLoop(rows, ref.slice(2), labels, 4, V, 0.25), 1e-6);
+  });
+
+  it('LayerNorm forward and backward and the column sum match the float64 loops (rows offset from 0)', () => {
+    const N = 37,
+      C = 24,
+      eps = 1e-5;
+    const x = floats(N * C, 7, 2, 3); // mean ~3: the two-pass variance matters
+    const w = floats(C, 8, 1, 1);
+    const b = floats(C, 9);
+    const dy = floats(N * C, 10);
+    const dres = floats(N * C, 11);
+    const y = run([x, w, b], N * C, ([px, pw, pb], out) => simd.layerNorm(px, pw, pb, out, N, C, eps));
+    expectClose(y, layerNormLoop(x, w, b, N, C, eps), 2e-6);
+    const noBias = run([x, w], N * C, ([px, pw], out) => simd.layerNorm(px, pw, 0, out, N, C, eps));
+    expectClose(noBias, layerNormLoop(x, w, undefined, N, C, eps), 2e-6);
+    // dx, dweight and dbias in one output of N C + 2 C floats, dres added to dx; scratch 2 C float64 after it
+    const all = run([x, w, dy, dres, new Float32Array(4 * C)], N * C + 2 * C, ([px, pw, pg, pr, sc], out) =>
+      simd.layerNormGrad(px, pw, pg, pr, out, out + 4 * N * C, out + 4 * (N * C + C), N, C, eps, sc),
+    );
+    const ref = layerNormGradLoop(x, w, dy, N, C, eps);
+    expectClose(
+      all.slice(0, N * C),
+      ref.dx.map((v, i) => v + dres[i]),
+      5e-6,
+    );
+    expectClose(all.slice(N * C, N * C + C), ref.dweight, 2e-6);
+    expectClose(all.slice(N * C + C), ref.dbias, 2e-6);
+    const sums = run([x, new Float32Array(2 * C)], C, ([px, sc], out) => simd.columnSum(px, out, N, C, sc));
+    expectClose(sums, columnSumLoop(x, N, C), 1e-7);
   });
 });

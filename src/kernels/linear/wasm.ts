@@ -1,8 +1,10 @@
 // wasm kernels for NanometaLinear, NanometaGeluLinearGrad and NanometaColumnSum: the products on XNNPACK
-// (matmul/wasm.ts, the bias in its epilogue), GELU and gelu' in gelu/wasm.ts's kernels, the residual and the
-// column sum in JavaScript loops over heap views.
+// (matmul/wasm.ts, the bias in its epilogue), GELU and gelu' in gelu/wasm.ts's kernels, the column sum in
+// nanometa's SIMD kernel (simd/layernorm.ts; a JavaScript loop where it does not apply), the residual in a loop
+// over heap views.
 import type * as tf from '@tensorflow/tfjs-core';
-import { f32, fromValues, type WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { simdKernels } from '../../backend/simd.js';
+import { allocate, f32, fromValues, pointer, type WasmHeapBackend } from '../../backend/wasm-heap.js';
 import { geluGradInPlace, geluOnHeap } from '../gelu/wasm.js';
 import { xnnMatMul } from '../matmul/wasm.js';
 import { columnSumLoop } from './cpu.js';
@@ -41,7 +43,12 @@ function columnSumWasm({ inputs, backend }: Args): tf.TensorInfo {
   const be = backend as WasmHeapBackend;
   const { x } = inputs as { x: tf.TensorInfo };
   const [R, C] = x.shape;
-  return fromValues(be, columnSumLoop(f32(be, x), R, C), [C]);
+  const simd = C % 4 === 0 ? simdKernels(be) : null;
+  if (!simd) return fromValues(be, columnSumLoop(f32(be, x), R, C), [C]);
+  const [out, scratch] = allocate(be, [[C], [2 * C]]); // scratch: C float64
+  simd.columnSum(pointer(be, x), pointer(be, out), R, C, pointer(be, scratch));
+  be.disposeData(scratch.dataId);
+  return out;
 }
 
 export const wasmKernels: tf.KernelConfig[] = [
