@@ -13,6 +13,6 @@ export const config: ConfigDelta = {
     gradClip: 1,
   },
   // 2000 steps x 512 tokens = 1.0M tokens, 36% of the synthetic train split
-  train: { maxSteps: 2000, batchSize: 8, evalInterval: 400, evalIters: 8, logInterval: 50, checkpointInterval: 400 },
+  train: { maxSteps: 2000, batchSize: 8, evalInterval: 400, evalIters: 8, logInterval: 10, checkpointInterval: 400 },
   sample: { prompt: 'Once upon a time', maxNewTokens: 120 },
 };

@@ -243,7 +243,7 @@ const TINYSTORIES_ABLATIONS: readonly Ablation[] = [
 /**
  * The real-text suites' runs: d 64, 2 layers, 4 heads, T 64, batch 8 (157k parameters; tinystories-tiny's model
  * until 2026-12-04, pinned here so that the committed suites in docs/results resume with the model they started
- * with), 13 evals of 40 batches, a checkpoint every 250 steps.
+ * with), a training-loss row every 10 steps, 13 evals of 40 batches, a checkpoint every 250 steps.
  */
 const LONG_RUN_SETS = {
   'model.nLayer': 2,
@@ -251,6 +251,7 @@ const LONG_RUN_SETS = {
   'model.nEmbd': 64,
   'model.blockSize': 64,
   'train.batchSize': 8,
+  'train.logInterval': 10, // the mean online loss (continual grids are tuned on it) averages these rows
   'train.evalInterval': 250,
   'train.evalIters': 40,
   'train.checkpointInterval': 250,

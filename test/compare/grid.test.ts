@@ -160,6 +160,7 @@ describe('compare suites', () => {
     expect(sets).toMatchObject({ 'train.maxSteps': 3000, 'train.evalSeed': 1337, 'train.evalInterval': 250 });
     // the model the committed suites started with, whatever tinystories-tiny's model is now
     expect(sets).toMatchObject({ 'model.nEmbd': 64, 'model.nLayer': 2, 'model.blockSize': 64, 'train.batchSize': 8 });
+    expect(sets['train.logInterval']).toBe(10);
     expect(suiteSets(SUITES['tinystories-continual'], 3000)).toMatchObject({ 'model.nEmbd': 64, 'train.batchSize': 8 });
     expect(suiteSets(suite, 3000, 1)['train.evalSeed']).toBeUndefined();
   });
