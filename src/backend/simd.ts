@@ -67,9 +67,13 @@ export function simdModule(file = SIMD_WASM_PATH): WebAssembly.Module | null {
   return module;
 }
 
-/** The SIMD kernels running on `backend`'s heap, or null without WebAssembly SIMD. */
-export function simdKernels(backend: WasmHeapBackend): SimdKernels | null {
-  const module = simdModule();
+/**
+ * The SIMD kernels running on `backend`'s heap, or null without WebAssembly SIMD or when `lanes`, the size a kernel
+ * splits into four float32 lanes (attention's head size, LayerNorm's and the column sum's row length), is not a
+ * multiple of 4: callers then run their JavaScript loops.
+ */
+export function simdKernels(backend: WasmHeapBackend, lanes = 4): SimdKernels | null {
+  const module = lanes % 4 === 0 ? simdModule() : null;
   if (module === null) return null;
   const memory = heapMemory(backend);
   let kernels = instances.get(memory);

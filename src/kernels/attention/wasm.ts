@@ -14,11 +14,6 @@ import {
 
 type Args = Parameters<tf.KernelFunc>[0];
 
-/** The SIMD kernels where they apply to these sizes (four lanes over the head size), else null. */
-function simdFor(be: WasmHeapBackend, d: AttentionDims): SimdKernels | null {
-  return d.hs % 4 === 0 ? simdKernels(be) : null;
-}
-
 /** Float32 elements of scratch the SIMD kernels need for these sizes. */
 const scratchShape = (simd: SimdKernels, d: AttentionDims) => [Math.ceil(simd.attentionScratchBytes(d.T, d.hs) / 4)];
 
@@ -27,7 +22,7 @@ function causalAttentionWasm({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const { qkv } = inputs as { qkv: tf.TensorInfo };
   const d = attentionDims(qkv.shape, (attrs as unknown as CausalAttentionAttrs).nHead);
   const shape = [d.B, d.T, d.H * d.hs];
-  const simd = simdFor(be, d);
+  const simd = simdKernels(be, d.hs);
   if (!simd) return fromValues(be, causalAttentionLoop(f32(be, qkv), d), shape); // (B, T, C)
   const [y, scratch] = allocate(be, [shape, scratchShape(simd, d)]); // (B, T, C)
   simd.attentionForward(pointer(be, qkv), pointer(be, y), d.B, d.T, d.H, d.hs, pointer(be, scratch));
@@ -39,7 +34,7 @@ function causalAttentionGradWasm({ inputs, backend, attrs }: Args): tf.TensorInf
   const be = backend as WasmHeapBackend;
   const { qkv, dy } = inputs as { qkv: tf.TensorInfo; dy: tf.TensorInfo };
   const d = attentionDims(qkv.shape, (attrs as unknown as CausalAttentionAttrs).nHead);
-  const simd = simdFor(be, d);
+  const simd = simdKernels(be, d.hs);
   if (!simd) return fromValues(be, causalAttentionGradLoop(f32(be, qkv), f32(be, dy), d), qkv.shape); // (B, T, 3C)
   const [dqkv, scratch] = allocate(be, [qkv.shape, scratchShape(simd, d)]); // (B, T, 3C)
   const [q, g, out, s] = [qkv, dy, dqkv, scratch].map((t) => pointer(be, t));

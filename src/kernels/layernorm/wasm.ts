@@ -2,7 +2,7 @@
 // NanometaLayerNormResidual ([x handed on, LN(x)]): nanometa's SIMD kernels (simd/layernorm.ts) on the heap in place;
 // cpu.ts's loops over heap views where there is no WebAssembly SIMD or C is not a multiple of 4.
 import type * as tf from '@tensorflow/tfjs-core';
-import { simdKernels, type SimdKernels } from '../../backend/simd.js';
+import { simdKernels } from '../../backend/simd.js';
 import { allocate, f32, fromValues, passThrough, pointer, type WasmHeapBackend } from '../../backend/wasm-heap.js';
 import { layerNormGradLoop, layerNormLoop } from './cpu.js';
 import {
@@ -15,15 +15,12 @@ import {
 
 type Args = Parameters<tf.KernelFunc>[0];
 
-/** The SIMD kernels where they apply to rows of C (four lanes over C), else null. */
-const simdFor = (be: WasmHeapBackend, C: number): SimdKernels | null => (C % 4 === 0 ? simdKernels(be) : null);
-
 function layerNormWasm({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const be = backend as WasmHeapBackend;
   const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
   const { eps } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
-  const simd = simdFor(be, C);
+  const simd = simdKernels(be, C);
   if (!simd) {
     const b = bias ? f32(be, bias) : undefined;
     return fromValues(be, layerNormLoop(f32(be, x), f32(be, weight), b, N, C, eps), x.shape); // (N, C)
@@ -44,7 +41,7 @@ function layerNormGradWasm({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   const { x, weight, dy, dres } = inputs as LayerNormGradInputs;
   const { eps, withBias } = attrs as unknown as LayerNormAttrs;
   const [N, C] = x.shape;
-  const simd = simdFor(be, C);
+  const simd = simdKernels(be, C);
   if (!simd) {
     const { dx, dweight, dbias } = layerNormGradLoop(f32(be, x), f32(be, weight), f32(be, dy), N, C, eps);
     if (dres) {
@@ -54,13 +51,11 @@ function layerNormGradWasm({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
     const outs = [fromValues(be, dx, [N, C]), fromValues(be, dweight, [C])];
     return withBias ? [...outs, fromValues(be, dbias, [C])] : outs;
   }
-  const [dx, dweight, dbias, scratch] = allocate(be, [[N, C], [C], [C], [4 * C]]); // scratch: 2 C float64
+  const [scratch, dx, dweight, dbias] = allocate(be, [[4 * C], [N, C], [C], ...(withBias ? [[C]] : [])]); // 2 C f64
   const p = (t: tf.TensorInfo | undefined) => (t ? pointer(be, t) : 0);
   simd.layerNormGrad(p(x), p(weight), p(dy), p(dres), p(dx), p(dweight), p(dbias), N, C, eps, p(scratch));
   be.disposeData(scratch.dataId);
-  if (withBias) return [dx, dweight, dbias];
-  be.disposeData(dbias.dataId);
-  return [dx, dweight];
+  return withBias ? [dx, dweight, dbias] : [dx, dweight];
 }
 
 export const wasmKernels: tf.KernelConfig[] = [

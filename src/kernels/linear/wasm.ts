@@ -43,7 +43,7 @@ function columnSumWasm({ inputs, backend }: Args): tf.TensorInfo {
   const be = backend as WasmHeapBackend;
   const { x } = inputs as { x: tf.TensorInfo };
   const [R, C] = x.shape;
-  const simd = C % 4 === 0 ? simdKernels(be) : null;
+  const simd = simdKernels(be, C);
   if (!simd) return fromValues(be, columnSumLoop(f32(be, x), R, C), [C]);
   const [out, scratch] = allocate(be, [[C], [2 * C]]); // scratch: C float64
   simd.columnSum(pointer(be, x), pointer(be, out), R, C, pointer(be, scratch));
