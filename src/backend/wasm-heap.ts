@@ -49,12 +49,6 @@ export function allocate(backend: WasmHeapBackend, shapes: number[][]): tf.Tenso
   return shapes.map((shape) => backend.makeOutput(shape, 'float32'));
 }
 
-/** A second handle on `info`'s data (as tfjs's Identity kernel), for kernels that hand an input on. */
-export function passThrough(backend: WasmHeapBackend, info: tf.TensorInfo): tf.TensorInfo {
-  backend.incRef(info.dataId);
-  return { dataId: info.dataId, shape: info.shape, dtype: info.dtype };
-}
-
 /**
  * The wasm backend seen through the three methods nanometa's small cpu kernels use (kernels/cpu-backend.ts:
  * readSync, refCount, makeTensorInfo), so kernels that touch a few numbers run unchanged on wasm.

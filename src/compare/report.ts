@@ -710,8 +710,10 @@ export function writeReport(outDir: string, state: SuiteState, summaries: RunSum
   writeFileAtomic(join(outDir, 'report.md'), renderReport(state, summaries, plots, readCostTable(outDir)));
 }
 
-/** `4.173 at 1e-3, 4.318 at 3e-3, 4.185 at 1e-2` when the losses along the lr grid go down, up and down again (or up, down...). */
-/** The grid's losses (the ones it is tuned on, selectionLoss) when they go down, up and down again along lr. */
+/**
+ * The grid's losses (the ones it is tuned on, selectionLoss) when they go down, up and down again along lr, as
+ * `4.173 at 1e-3, 4.318 at 3e-3, 4.185 at 1e-2`; null when they do not.
+ */
 function nonUnimodal(runs: RunSummary[]): string | null {
   const ok = runs
     .filter((r) => !r.diverged && r.status === 'done' && Number.isFinite(selectionLoss(r)))

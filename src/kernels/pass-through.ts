@@ -1,5 +1,6 @@
 // A second handle on a tensor's data, as tfjs's Identity kernel makes on cpu: the pass-through output of the kernels
-// that hand an input on so that it has one consumer (NanometaLayerNormResidual, NanometaEmbedPositions), and tfjs's
+// that hand an input on so that it has one consumer (NanometaLayerNormResidual, NanometaEmbedPositions, on every
+// backend), and tfjs's
 // Identity on wasm, where the backend's own copies the data (customGrad saves every input through it: about 45
 // copies a tinystories-tiny step). Sharing is safe because no kernel writes into a tensor it did not just create.
 import type * as tf from '@tensorflow/tfjs-core';

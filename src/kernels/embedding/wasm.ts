@@ -3,7 +3,8 @@
 // UnsortedSegmentSum, which tfjs-backend-wasm lacks: the same scatter-add, so the stock-op reference
 // (reference.ts) and tf.gather's gradient run on wasm too.
 import type * as tf from '@tensorflow/tfjs-core';
-import { f32, fromValues, i32, passThrough, type WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { f32, fromValues, i32, type WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { passThrough } from '../pass-through.js';
 import { embeddingGradLoop, embedPositionsLoop } from './cpu.js';
 import { EMBED_POSITIONS, EMBEDDING_GRAD, type EmbeddingGradAttrs, type EmbedPositionsAttrs } from './index.js';
 

@@ -17,11 +17,11 @@ export function geluOnHeap(be: WasmHeapBackend, x: tf.TensorInfo): tf.TensorInfo
   return y;
 }
 
-/** dx = dy gelu'(x) written over dy (a heap tensor the caller owns). */
-export function geluGradInPlace(be: WasmHeapBackend, x: tf.TensorInfo, dy: tf.TensorInfo): void {
+/** dx = dy gelu'(x) into dx, a heap tensor the caller owns (it may be dy itself). */
+export function geluGradInto(be: WasmHeapBackend, x: tf.TensorInfo, dy: tf.TensorInfo, dx: tf.TensorInfo): void {
   const simd = simdKernels(be);
-  if (!simd) f32(be, dy).set(geluGradLoop(f32(be, x), f32(be, dy)));
-  else simd.geluGrad(pointer(be, x), pointer(be, dy), pointer(be, dy), f32(be, x).length);
+  if (!simd) f32(be, dx).set(geluGradLoop(f32(be, x), f32(be, dy)));
+  else simd.geluGrad(pointer(be, x), pointer(be, dy), pointer(be, dx), f32(be, x).length);
 }
 
 function geluWasm({ inputs, backend }: Args): tf.TensorInfo {
@@ -32,10 +32,8 @@ function geluWasm({ inputs, backend }: Args): tf.TensorInfo {
 function geluGradWasm({ inputs, backend }: Args): tf.TensorInfo {
   const be = backend as WasmHeapBackend;
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const simd = simdKernels(be);
-  if (!simd) return fromValues(be, geluGradLoop(f32(be, x), f32(be, dy)), x.shape);
   const [dx] = allocate(be, [x.shape]);
-  simd.geluGrad(pointer(be, x), pointer(be, dy), pointer(be, dx), f32(be, x).length);
+  geluGradInto(be, x, dy, dx);
   return dx;
 }
 

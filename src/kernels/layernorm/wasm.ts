@@ -3,7 +3,8 @@
 // cpu.ts's loops over heap views where there is no WebAssembly SIMD or C is not a multiple of 4.
 import type * as tf from '@tensorflow/tfjs-core';
 import { simdKernels } from '../../backend/simd.js';
-import { allocate, f32, fromValues, passThrough, pointer, type WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { allocate, f32, fromValues, pointer, type WasmHeapBackend } from '../../backend/wasm-heap.js';
+import { passThrough } from '../pass-through.js';
 import { layerNormGradLoop, layerNormLoop } from './cpu.js';
 import {
   LAYER_NORM,

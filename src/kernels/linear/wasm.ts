@@ -5,7 +5,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { simdKernels } from '../../backend/simd.js';
 import { allocate, f32, fromValues, pointer, type WasmHeapBackend } from '../../backend/wasm-heap.js';
-import { geluGradInPlace, geluOnHeap } from '../gelu/wasm.js';
+import { geluGradInto, geluOnHeap } from '../gelu/wasm.js';
 import { xnnMatMul } from '../matmul/wasm.js';
 import { columnSumLoop } from './cpu.js';
 import { COLUMN_SUM, GELU_LINEAR_GRAD, LINEAR, type LinearAttrs } from './index.js';
@@ -35,7 +35,7 @@ function geluLinearGradWasm({ inputs, backend }: Args): tf.TensorInfo[] {
   const dW = xnnMatMul(be, dy, g, true, false); // (out, in)
   be.disposeData(g.dataId);
   const du = xnnMatMul(be, dy, weight, false, false); // (N, in): dy W, then times gelu'(u) in place
-  geluGradInPlace(be, u, du);
+  geluGradInto(be, u, du, du);
   return [du, dW];
 }
 
